@@ -1,0 +1,266 @@
+"""The ``manyi`` command line. Parses, calls ``services``, renders; holds no business rules."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from manyi.core.scoring import ScoreResult
+from manyi.i18n import ManyiError, default_lang, t
+from manyi.io.instruments import load_instrument
+
+app = typer.Typer(
+    help="manyi (满意): customer-satisfaction management. 客户满意度管理。",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# a pipe or a file gets a wide table rather than Rich's 80-column default
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+LangOpt = Annotated[str, typer.Option("--lang", help="zh | en (default: $MANYI_LANG or en)")]
+
+
+def _lang(lang: str | None) -> str:
+    return lang if lang in ("zh", "en") else default_lang()
+
+
+def _fail(exc: ManyiError, lang: str) -> None:
+    err.print(f"[bold red]{t('cli.error', lang)}:[/] ", end="")
+    err.print(exc.render(lang), markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="instrument YAML file / 问卷定义文件")],
+    lang: LangOpt = "",
+) -> None:
+    """Check an instrument (survey definition) file. 校验问卷定义文件。"""
+    lg = _lang(lang)
+    try:
+        inst = load_instrument(file)
+    except ManyiError as exc:
+        err.print(t("inst.errors", lg, n=len(exc.messages), file=file.name), style="bold red")
+        for m in exc.messages:
+            err.print(m.render(lg), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    out.print(inst.summary(str(file), lg), markup=False, highlight=False)
+
+
+def _fmt(v: Any, spec: str = ".1f") -> str:
+    try:
+        if v is None or v != v:
+            return "–"
+        return format(float(v), spec)
+    except (TypeError, ValueError):
+        return str(v)
+
+
+def _ci(lo: Any, hi: Any, scale: float = 1.0) -> str:
+    if lo is None or hi is None or lo != lo or hi != hi:
+        return "–"
+    return f"{_fmt(scale * lo)}–{_fmt(scale * hi)}"
+
+
+def _key_label(result: ScoreResult, key: str, value: Any, lang: str) -> str:
+    """A group key as the user reads it: a choice's label in ``lang``, else the value."""
+    if value is None or value != value:
+        return "–"
+    try:
+        q = result.instrument.question(key)
+    except KeyError:
+        return str(value)
+    for c in q.choices or []:
+        if not isinstance(c, str) and c.id == value:
+            return c.label.get(lang)
+    return str(value)
+
+
+def _group_labels(result: ScoreResult, lang: str) -> list[str]:
+    labels = []
+    for _, row in result.groups.iterrows():
+        label = " · ".join(_key_label(result, k, row[k], lang) for k in result.keys)
+        labels.append(label or t("col.all", lang))
+    return labels
+
+
+def scorecard_table(result: ScoreResult, lang: str) -> Table:
+    """The scorecard: one row per group, then the total; index and rate with 95 % intervals."""
+    inst = result.instrument
+    table = Table(title=t("title.scorecard", lang, title=inst.title.get(lang)), title_justify="left")
+    table.add_column(t("col.group", lang))
+    table.add_column(t("col.n", lang), justify="right")
+    table.add_column(f"{t('col.csi', lang)} ({t('col.csi_ci', lang)})", justify="right")
+    table.add_column(f"{t('col.rate', lang)} ({t('col.rate_ci', lang)})", justify="right")
+    table.add_column(t("col.meets", lang), justify="center")
+    metrics = [m for m in ("nps", "csat", "ces") if m in result.groups and result.groups[m].notna().any()]
+    for m in metrics:
+        table.add_column(t(f"col.{m}", lang), justify="right")
+
+    def add(row: Any, label: str, bold: bool = False) -> None:
+        meets = row["meets_target"]
+        cells = [
+            label,
+            f"{int(row['n'])}{'*' if bool(row['small_sample']) else ''}",
+            f"{_fmt(row['csi'])} ({_ci(row['csi_ci_low'], row['csi_ci_high'])})",
+            f"{_fmt(100 * row['satisfied_rate'])}% "
+            f"({_ci(row['satisfied_rate_ci_low'], row['satisfied_rate_ci_high'], 100)})",
+            "–" if meets is None or meets != meets else ("[green]✓[/]" if meets else "[red]✗[/]"),
+        ]
+        cells += [_fmt(row[m]) for m in metrics]
+        table.add_row(*cells, style="bold" if bold else None)
+
+    for label, (_, row) in zip(_group_labels(result, lang), result.groups.iterrows(), strict=True):
+        add(row, label)
+    if result.keys:
+        table.add_section()
+        add(result.total.iloc[0], t("col.all", lang), bold=True)
+    target = f"{100 * inst.scoring.target_rate:.0f}%"
+    table.caption = (
+        f"{t('col.target', lang)} {target} · satisfied = index ≥ {inst.scoring.satisfied_at:g} · * n < 30"
+        if lang == "en"
+        else f"{t('col.target', lang)} {target} · 满意 = 指数 ≥ {inst.scoring.satisfied_at:g} · * 样本量 < 30"
+    )
+    return table
+
+
+def dimensions_table(result: ScoreResult, lang: str) -> Table:
+    """Dimension indices (0-100) per group, then the total."""
+    inst = result.instrument
+    table = Table(title=t("title.dimensions", lang), title_justify="left")
+    table.add_column(t("col.group", lang))
+    for d in inst.dimensions:
+        table.add_column(d.label.get(lang), justify="right")
+    for label, (_, row) in zip(_group_labels(result, lang), result.groups.iterrows(), strict=True):
+        table.add_row(label, *[_fmt(row[f"dim_{d.id}"]) for d in inst.dimensions])
+    if result.keys:
+        table.add_section()
+        row = result.total.iloc[0]
+        table.add_row(t("col.all", lang), *[_fmt(row[f"dim_{d.id}"]) for d in inst.dimensions], style="bold")
+    return table
+
+
+def gaps_table(result: ScoreResult, lang: str) -> Table | None:
+    """Perception vs expectation of the total (items and dimensions)."""
+    gaps = result.gaps[result.gaps["group"] == -1]
+    if not len(gaps):
+        return None
+    inst = result.instrument
+    table = Table(title=t("title.gaps", lang), title_justify="left")
+    for key, just in (("col.item", "left"), ("col.n", "right"), ("col.perception", "right"),
+                      ("col.expectation", "right"), ("col.gap", "right"), ("col.ratio", "right")):
+        table.add_column(t(key, lang), justify=just)  # type: ignore[arg-type]
+    for _, r in gaps.iterrows():
+        if r["level"] == "item":
+            name = inst.item(r["id"]).text.get(lang)
+        else:
+            name = next(d.label.get(lang) for d in inst.dimensions if d.id == r["id"])
+        gap = _fmt(r["gap"], "+.1f")
+        table.add_row(name, str(int(r["n"])), _fmt(r["perception"]), _fmt(r["expectation"]),
+                      f"[red]{gap}[/]" if r["gap"] < 0 else gap, _fmt(r["ratio"], ".3f"),
+                      style="bold" if r["level"] == "dimension" else None)
+    return table
+
+
+def print_report(result: ScoreResult, lang: str, limit: int = 15) -> None:
+    rep = result.report
+    if rep is None:
+        return
+    err.print(f"[bold]{t('cli.rejected_title', lang)}[/]: {rep.summary(lang)}", highlight=False)
+    for issue in rep.issues[:limit]:
+        err.print("  " + issue.render(rep.source, lang), markup=False, highlight=False)
+    if len(rep.issues) > limit:
+        err.print("  " + t("cli.more_rejected", lang, n=len(rep.issues) - limit), markup=False)
+    for w in result.warnings:
+        err.print("  ! " + w.render(lang), markup=False, highlight=False)
+
+
+def show_result(result: ScoreResult, lang: str) -> None:
+    out.print(scorecard_table(result, lang))
+    out.print(dimensions_table(result, lang))
+    gt = gaps_table(result, lang)
+    if gt is not None:
+        out.print(gt)
+
+
+@app.command()
+def score(
+    responses: Annotated[Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")],
+    instrument: Annotated[Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")],
+    by: Annotated[str, typer.Option("--by", help="segment columns, comma-separated / 分组列")] = "",
+    period: Annotated[str, typer.Option("--period", help="month | quarter | year / 期间")] = "",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | xlsx")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")] = None,
+    respondents: Annotated[Path | None, typer.Option("--respondents", help="per-response scores file")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="stop at the first bad value / 遇错即停")] = False,
+    lang: LangOpt = "",
+) -> None:
+    """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
+    from manyi.services.scoring import export, score_file, write_respondents
+
+    lg = _lang(lang)
+    try:
+        keys = [b.strip() for b in by.split(",") if b.strip()]
+        result = score_file(instrument, responses, by=keys, period=period or None, strict=strict)
+        if fmt == "table":
+            print_report(result, lg)
+            show_result(result, lg)
+            if output is not None:
+                export(result, "csv", output, lg)
+        else:
+            text = export(result, fmt, output, lg)
+            if text is not None:
+                sys.stdout.write(text)
+            if output is not None:
+                err.print(t("cli.written", lg, path=output), highlight=False)
+            if fmt != "json":
+                print_report(result, lg)
+        if respondents is not None:
+            write_respondents(result, respondents)
+            err.print(t("cli.written", lg, path=respondents), highlight=False)
+    except ManyiError as exc:
+        _fail(exc, lg)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="where to write the demo / 输出目录")] = Path("manyi-demo"),
+    seed: Annotated[int, typer.Option(help="random seed / 随机种子")] = 7,
+    lang: LangOpt = "",
+) -> None:
+    """Write example instruments and generated data, then score them. 演示。"""
+    from manyi.services.demo import run_demo
+
+    lg = _lang(lang)
+    try:
+        res = run_demo(directory, seed=seed)
+    except ManyiError as exc:
+        _fail(exc, lg)
+        return
+    print_report(res.by_branch, lg, limit=10)
+    show_result(res.by_branch, lg)
+    out.print(t("cli.demo_files", lg, dir=res.directory), highlight=False)
+    for f in res.files:
+        out.print(f"  {f}", highlight=False)
+    out.print(
+        t("cli.demo_next", lg, inst=res.directory / "instruments" / "after-sales.yaml",
+          data=res.directory / "after-sales-responses.csv"),
+        highlight=False,
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

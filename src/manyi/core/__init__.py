@@ -1,0 +1,1 @@
+"""Pure computation on numpy/pandas: no I/O, no globals."""

@@ -1,0 +1,593 @@
+"""Survey definitions (instruments): the YAML format, its validation and derived views.
+
+The format is documented in ``docs/instruments.md``. Loading happens in two stages: pydantic
+checks the structure and types, then :func:`semantic_errors` checks what types cannot (scale
+references, weight sums, unique ids). All errors are collected with their YAML path, and the
+loader adds the line number, so a user sees every mistake at once.
+
+This module does no file I/O itself; :func:`parse_instrument` takes the YAML text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, Literal
+
+import numpy as np
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from manyi.i18n import ManyiError, Message
+
+SLUG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+RESERVED_COLUMNS = {"response_id", "submitted_at", "customer_id", "weight", "period"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Model):
+    """A text in both languages."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Scale(_Model):
+    """A rating scale from ``min`` to ``max`` in whole steps, with optional point labels."""
+
+    min: float
+    max: float
+    labels: dict[float, Text] = Field(default_factory=dict)
+
+    @property
+    def points(self) -> int:
+        return int(round(self.max - self.min)) + 1
+
+
+def _labels(pairs: list[tuple[str, str]], lo: int) -> dict[float, Text]:
+    return {float(lo + i): Text(zh=zh, en=en) for i, (zh, en) in enumerate(pairs)}
+
+
+#: Built-in scales. likert5 is the direct-report scale of DOMAIN.md §1; likert7 the seven
+#: satisfaction levels of seed 001 (很不满意 … 很满意).
+BUILTIN_SCALES: dict[str, Scale] = {
+    "likert5": Scale(
+        min=1,
+        max=5,
+        labels=_labels(
+            [
+                ("很不满意", "Very dissatisfied"),
+                ("不太满意", "Dissatisfied"),
+                ("一般", "Neutral"),
+                ("比较满意", "Satisfied"),
+                ("很满意", "Very satisfied"),
+            ],
+            1,
+        ),
+    ),
+    "likert7": Scale(
+        min=1,
+        max=7,
+        labels=_labels(
+            [
+                ("很不满意", "Very dissatisfied"),
+                ("不满意", "Dissatisfied"),
+                ("不太满意", "Somewhat dissatisfied"),
+                ("一般", "Neutral"),
+                ("较满意", "Fairly satisfied"),
+                ("满意", "Satisfied"),
+                ("很满意", "Very satisfied"),
+            ],
+            1,
+        ),
+    ),
+    "nps11": Scale(
+        min=0,
+        max=10,
+        labels={
+            0.0: Text(zh="完全不可能", en="Not at all likely"),
+            10.0: Text(zh="极有可能", en="Extremely likely"),
+        },
+    ),
+    "ten": Scale(
+        min=1,
+        max=10,
+        labels={1.0: Text(zh="很差", en="Very poor"), 10.0: Text(zh="很好", en="Excellent")},
+    ),
+}
+
+
+class Scoring(_Model):
+    """How answers become 0-100 points and who counts as satisfied (REFERENCES.md)."""
+
+    points: Literal["range", "ratio"] = "range"
+    satisfied_at: float = Field(70.0, ge=0, le=100)
+    target_rate: float = Field(0.85, ge=0, le=1)
+    min_answered: float = Field(0.5, gt=0, le=1)
+
+
+class Item(_Model):
+    id: str
+    text: Text
+    scale: str
+    weight: float = 1.0
+    reverse: bool = False
+    expectation: bool = False
+    importance: bool = False
+    importance_scale: str | None = None  # scale of the __importance answers; default: scale
+    tags: list[str] = Field(default_factory=list)
+
+
+class Dimension(_Model):
+    id: str
+    label: Text
+    weight: float | None = None
+    items: list[Item]
+
+
+class Choice(_Model):
+    id: str
+    label: Text
+
+
+class Question(_Model):
+    id: str
+    type: Literal["nps", "rating", "text", "choice"]
+    text: Text
+    scale: str | None = None
+    role: Literal["segment"] | None = None
+    metric: Literal["nps", "csat", "ces"] | None = None
+    choices: list[Choice | str] | None = None
+
+    @property
+    def scale_name(self) -> str | None:
+        return "nps11" if self.type == "nps" and self.scale is None else self.scale
+
+    @property
+    def effective_metric(self) -> str | None:
+        """nps for NPS questions; csat/ces declared by ``metric`` or by the id."""
+        if self.metric:
+            return self.metric
+        if self.type == "nps":
+            return "nps"
+        if self.type == "rating" and self.id in ("csat", "ces"):
+            return self.id
+        return None
+
+    def choice_codes(self) -> dict[str, str]:
+        """Map every accepted spelling (code, zh and en label) to the choice code."""
+        out: dict[str, str] = {}
+        for c in self.choices or []:
+            if isinstance(c, str):
+                out[c.strip().lower()] = c
+            else:
+                for s in (c.id, c.label.zh, c.label.en):
+                    out[s.strip().lower()] = c.id
+        return out
+
+
+class InstrumentSpec(_Model):
+    """The YAML document as written (structure only)."""
+
+    manyi: Literal[1]
+    id: str
+    version: str
+    title: Text
+    description: Text | None = None
+    scales: dict[str, Scale] = Field(default_factory=dict)
+    scoring: Scoring = Field(default_factory=Scoring)
+    dimensions: list[Dimension]
+    questions: list[Question] = Field(default_factory=list)
+    model: dict[str, Any] | None = None  # CSI model section (PLS), read by manyi.core.pls
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | float) else v
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An item with everything scoring needs resolved."""
+
+    id: str
+    dimension: str
+    scale_name: str
+    scale: Scale
+    weight: float  # normalised within its dimension (sums to 1)
+    reverse: bool
+    expectation: bool
+    importance: bool
+    importance_scale: Scale
+    text: Text
+
+
+class Instrument:
+    """A validated instrument with resolved scales and normalised weights."""
+
+    def __init__(self, spec: InstrumentSpec, source: str = "<string>"):
+        self.spec = spec
+        self.source = source
+
+    # -- plain attributes ---------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def title(self) -> Text:
+        return self.spec.title
+
+    @property
+    def scoring(self) -> Scoring:
+        return self.spec.scoring
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        return self.spec.dimensions
+
+    @property
+    def questions(self) -> list[Question]:
+        return self.spec.questions
+
+    # -- derived views ------------------------------------------------------------------
+    @cached_property
+    def scales(self) -> dict[str, Scale]:
+        return {**BUILTIN_SCALES, **self.spec.scales}
+
+    @cached_property
+    def dimension_weights(self) -> np.ndarray:
+        """Dimension weights, equal when none are given."""
+        ws = [d.weight for d in self.dimensions]
+        if all(w is None for w in ws):
+            return np.full(len(ws), 1.0 / len(ws))
+        arr = np.array(ws, dtype=float)
+        return arr / arr.sum()
+
+    @cached_property
+    def items(self) -> list[ItemView]:
+        out = []
+        for d in self.dimensions:
+            total = sum(i.weight for i in d.items)
+            for i in d.items:
+                out.append(
+                    ItemView(
+                        id=i.id,
+                        dimension=d.id,
+                        scale_name=i.scale,
+                        scale=self.scales[i.scale],
+                        weight=i.weight / total,
+                        reverse=i.reverse,
+                        expectation=i.expectation,
+                        importance=i.importance,
+                        importance_scale=self.scales[i.importance_scale or i.scale],
+                        text=i.text,
+                    )
+                )
+        return out
+
+    @cached_property
+    def item_ids(self) -> list[str]:
+        return [i.id for i in self.items]
+
+    @cached_property
+    def dimension_ids(self) -> list[str]:
+        return [d.id for d in self.dimensions]
+
+    def item(self, item_id: str) -> ItemView:
+        for i in self.items:
+            if i.id == item_id:
+                return i
+        raise KeyError(item_id)
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def metric_question(self, metric: str) -> Question | None:
+        for q in self.questions:
+            if q.effective_metric == metric:
+                return q
+        return None
+
+    @property
+    def segment_columns(self) -> list[str]:
+        return [q.id for q in self.questions if q.role == "segment"]
+
+    def summary(self, file: str, lang: str | None = None) -> str:
+        return Message(
+            "inst.summary",
+            dict(
+                file=file,
+                id=self.id,
+                version=self.version,
+                n_dim=len(self.dimensions),
+                n_items=len(self.items),
+                n_exp=sum(i.expectation for i in self.items),
+                n_imp=sum(i.importance for i in self.items),
+                n_q=len(self.questions),
+            ),
+        ).render(lang)
+
+    def __repr__(self) -> str:
+        return (
+            f"Instrument(id={self.id!r}, version={self.version!r}, "
+            f"dimensions={len(self.dimensions)}, items={len(self.items)})"
+        )
+
+
+# --------------------------------------------------------------------------------------
+# Validation
+# --------------------------------------------------------------------------------------
+Path = tuple[str | int, ...]
+
+
+def format_path(path: Path) -> str:
+    """('dimensions', 0, 'items', 2, 'scale') -> 'dimensions[0].items[2].scale'."""
+    out = ""
+    for p in path:
+        if isinstance(p, int):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out or "(top)"
+
+
+def _line_map(text: str) -> dict[Path, int]:
+    """Line number (1-based) of every node of a YAML document, by path."""
+    lines: dict[Path, int] = {}
+
+    def walk(node: yaml.Node, path: Path) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = k.value
+                # pydantic reports dict keys of float type as their text; keep as written
+                lines[path + (key,)] = k.start_mark.line + 1
+                walk(v, path + (key,))
+                lines[path + (key,)] = k.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, path + (i,))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _line_of(lines: dict[Path, int], path: Path) -> int | None:
+    p = tuple(path)
+    while p:
+        if p in lines:
+            return lines[p]
+        p = p[:-1]
+    return lines.get(())
+
+
+def _num(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return None
+    return float(v)
+
+
+def _list(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else []
+
+
+def _dict(v: Any) -> dict[Any, Any]:
+    return v if isinstance(v, dict) else {}
+
+
+def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
+    """What the types cannot say: references, weights, ids. Returns (path, message) pairs.
+
+    Works on the raw YAML data and skips what is malformed (pydantic reports that), so both
+    kinds of error are shown together.
+    """
+    errs: list[tuple[Path, Message]] = []
+    user_scales = _dict(data.get("scales"))
+    scales: dict[str, Any] = {**BUILTIN_SCALES, **user_scales}
+
+    def slug(path: Path, value: Any) -> None:
+        if isinstance(value, str) and (not SLUG.match(value) or "__" in value):
+            errs.append((path, Message("inst.bad_slug", {"id": value})))
+
+    slug(("id",), data.get("id"))
+    for name, sc in user_scales.items():
+        sc = _dict(sc)
+        lo, hi = _num(sc.get("min")), _num(sc.get("max"))
+        if lo is None or hi is None:
+            continue
+        if not lo < hi:
+            errs.append((("scales", name), Message("inst.scale_range", {"min": lo, "max": hi})))
+            continue
+        seen: dict[str, float] = {}
+        for value, text in _dict(sc.get("labels")).items():
+            v = _num(value)
+            if v is None:
+                continue
+            if not lo <= v <= hi:
+                errs.append(
+                    (("scales", name, "labels", value), Message("inst.label_outside", {"value": v, "min": lo, "max": hi}))
+                )
+            for lang in ("zh", "en"):
+                t = _dict(text).get(lang)
+                if not isinstance(t, str):
+                    continue
+                k = t.strip().lower()
+                if k in seen and seen[k] != v:
+                    errs.append(
+                        (("scales", name, "labels", value), Message("inst.label_ambiguous", {"label": t, "a": seen[k], "b": v}))
+                    )
+                seen[k] = v
+
+    dims = _list(data.get("dimensions"))
+    if "dimensions" in data and not dims:
+        errs.append((("dimensions",), Message("inst.no_dimensions")))
+
+    ids: dict[str, str] = {}
+
+    def unique(path: Path, value: Any) -> None:
+        if not isinstance(value, str):
+            return
+        slug(path, value)
+        if value in RESERVED_COLUMNS:
+            errs.append((path, Message("inst.reserved_id", {"id": value})))
+        if value in ids:
+            errs.append((path, Message("inst.duplicate_id", {"id": value, "other": ids[value]})))
+        else:
+            ids[value] = format_path(path)
+
+    weights = [_dict(d).get("weight") for d in dims]
+    given = [w for w in weights if w is not None]
+    if given:
+        if len(given) < len(weights):
+            errs.append((("dimensions",), Message("inst.dim_weights_partial")))
+        elif all(_num(w) is not None for w in given):
+            total = float(sum(_num(w) or 0.0 for w in given))
+            if abs(total - 1.0) > 1e-6:
+                errs.append((("dimensions",), Message("inst.dim_weights_sum", {"total": round(total, 9)})))
+
+    def check_scale(path: Path, name: Any) -> None:
+        if isinstance(name, str) and name not in scales:
+            errs.append((path, Message("inst.unknown_scale", {"name": name})))
+
+    used_scales: set[str] = set()
+    for di, d in enumerate(dims):
+        d = _dict(d)
+        unique(("dimensions", di, "id"), d.get("id"))
+        w = _num(d.get("weight"))
+        if w is not None and not w > 0:
+            errs.append((("dimensions", di, "weight"), Message("inst.weight_positive")))
+        if "items" in d and not _list(d.get("items")):
+            errs.append((("dimensions", di, "items"), Message("inst.no_items")))
+        for ii, it in enumerate(_list(d.get("items"))):
+            it = _dict(it)
+            base: Path = ("dimensions", di, "items", ii)
+            unique(base + ("id",), it.get("id"))
+            check_scale(base + ("scale",), it.get("scale"))
+            check_scale(base + ("importance_scale",), it.get("importance_scale"))
+            if isinstance(it.get("scale"), str) and it["scale"] in scales:
+                used_scales.add(it["scale"])
+            iw = _num(it.get("weight"))
+            if iw is not None and not (iw > 0 and math.isfinite(iw)):
+                errs.append((base + ("weight",), Message("inst.weight_positive")))
+
+    for qi, q in enumerate(_list(data.get("questions"))):
+        q = _dict(q)
+        base = ("questions", qi)
+        unique(base + ("id",), q.get("id"))
+        if q.get("type") == "rating" and q.get("scale") is None:
+            errs.append((base + ("scale",), Message("inst.question_scale", {"type": "rating"})))
+        check_scale(base + ("scale",), q.get("scale"))
+        if q.get("type") == "choice" and not q.get("choices"):
+            errs.append((base + ("choices",), Message("inst.choice_needs_choices")))
+
+    if _dict(data.get("scoring")).get("points") == "ratio":
+        for name in sorted(used_scales):
+            lo = _num(_dict(scales[name]).get("min")) if isinstance(scales[name], dict) else scales[name].min
+            if lo is not None and lo < 0:
+                errs.append((("scoring", "points"), Message("inst.ratio_min", {"name": name, "min": lo})))
+    return errs
+
+
+def _pydantic_message(err: dict[str, Any]) -> Message:
+    kind = err.get("type", "")
+    if kind == "missing":
+        return Message("inst.missing")
+    if kind == "extra_forbidden":
+        return Message("inst.extra")
+    loc = err.get("loc", ())
+    if loc and loc[-1] in ("zh", "en") and kind == "missing":
+        return Message("inst.text_missing_lang", {"missing": loc[-1]})
+    return Message("inst.field", {"detail": err.get("msg", kind)})
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> Path:
+    """Drop pydantic's union-branch names (e.g. 'Choice', 'str') from a location."""
+    out: list[str | int] = []
+    for p in loc:
+        if isinstance(p, str) and (p in ("Choice", "str") or p.startswith("function-")):
+            continue
+        out.append(p)
+    return tuple(out)
+
+
+def parse_instrument(text: str, source: str = "<string>") -> Instrument:
+    """Validate YAML ``text`` and return an :class:`Instrument`.
+
+    Raises :class:`ManyiError` listing every error as ``source line N, path: message``.
+    """
+    name = source
+
+    def where(path: Path, lines: dict[Path, int], msg: Message) -> Message:
+        line = _line_of(lines, path)
+        prefix = f"{name} line {line}, " if line else f"{name}, "
+        return _Located(prefix + format_path(path) + ": ", msg)
+
+    try:
+        data = yaml.safe_load(text)
+        lines = _line_map(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        detail = getattr(exc, "problem", None) or str(exc)
+        if "'?'" in detail:
+            detail += ' (a text with "?" inside { } must be quoted: en: "How likely ...?")'
+        raise ManyiError(_Located(f"{name}{line}: ", Message("inst.yaml_syntax", {"detail": detail}))) from None
+    if not isinstance(data, dict):
+        raise ManyiError(_Located(f"{name}: ", Message("inst.not_mapping")))
+
+    located: list[tuple[int, Message]] = []
+    spec = None
+    try:
+        spec = InstrumentSpec.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            path = _clean_loc(err["loc"])
+            located.append((_line_of(lines, path) or 0, where(path, lines, _pydantic_message(err))))
+    for path, msg in semantic_errors(data):
+        located.append((_line_of(lines, path) or 0, where(path, lines, msg)))
+    if located or spec is None:
+        located.sort(key=lambda t: t[0])
+        raise ManyiError(*(m for _, m in located))
+    return Instrument(spec, source)
+
+
+class _Located(Message):
+    """A message with a location prefix (file, line, path) that is the same in every language."""
+
+    def __init__(self, prefix: str, inner: Message):
+        super().__init__(inner.key, inner.params)
+        self.prefix = prefix
+        self.inner = inner
+
+    def render(self, lang: str | None = None) -> str:
+        return self.prefix + self.inner.render(lang)
+
+
+def iter_item_columns(inst: Instrument) -> Iterator[tuple[str, ItemView, str]]:
+    """(column, item, kind) for every item column; kind is value, expected or importance."""
+    for it in inst.items:
+        yield it.id, it, "value"
+        if it.expectation:
+            yield f"{it.id}__expected", it, "expected"
+        if it.importance:
+            yield f"{it.id}__importance", it, "importance"

@@ -1,0 +1,61 @@
+"""Interval estimates used by the scorecard, vectorised over groups.
+
+All functions take arrays (one entry per group) and return arrays; empty groups give NaN.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+Z95 = float(stats.norm.ppf(0.975))
+
+
+def t_interval(mean, sd, n, level: float = 0.95):
+    """Student-t interval for a mean: mean ± t(1-α/2, n-1)·sd/√n.
+
+    Returns (low, high, half_width); NaN where n < 2.
+    """
+    mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tcrit = stats.t.ppf(0.5 + level / 2, np.where(n >= 2, n - 1, np.nan))
+        half = tcrit * sd / np.sqrt(n)
+    half = np.where(n >= 2, half, np.nan)
+    return mean - half, mean + half, half
+
+
+def wilson_interval(successes, n, level: float = 0.95):
+    """Wilson (1927) score interval for a proportion.
+
+    centre = (p + z²/2n)/(1 + z²/n), half = z·√(p(1−p)/n + z²/4n²)/(1 + z²/n).
+    Returns (low, high); NaN where n = 0.
+    """
+    k, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    low = np.where(n > 0, np.clip(centre - half, 0, 1), np.nan)
+    high = np.where(n > 0, np.clip(centre + half, 0, 1), np.nan)
+    return low, high
+
+
+def nps_estimate(promoters, detractors, n, level: float = 0.95):
+    """Net Promoter Score (Reichheld 2003) with its standard error and normal interval.
+
+    With answers coded +1 (9-10), 0 (7-8), -1 (0-6): NPS = 100·(p_P − p_D);
+    Var = p_P + p_D − (p_P − p_D)²; SE = 100·√(Var/n); interval NPS ± z·SE clipped to ±100.
+    Returns (nps, se, low, high); NaN where n = 0.
+    """
+    pp, pd_, n = (np.asarray(a, dtype=float) for a in (promoters, detractors, n))
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p_p, p_d = pp / n, pd_ / n
+        nps = 100 * (p_p - p_d)
+        var = p_p + p_d - (p_p - p_d) ** 2
+        se = 100 * np.sqrt(np.maximum(var, 0) / n)
+    nps = np.where(n > 0, nps, np.nan)
+    se = np.where(n > 0, se, np.nan)
+    return nps, se, np.clip(nps - z * se, -100, 100), np.clip(nps + z * se, -100, 100)

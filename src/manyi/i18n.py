@@ -1,0 +1,267 @@
+"""User-facing messages in Simplified Chinese (zh) and English (en).
+
+Every message a user can see is a key in ``MESSAGES`` with both languages. Code raises or
+records a :class:`Message` (key + parameters); the adapter (CLI, web) renders it in the
+user's language. ``MANYI_LANG`` picks the default language (``en`` if unset).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+LANGS = ("zh", "en")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    # --- instrument (survey definition) -------------------------------------------------
+    "inst.yaml_syntax": {
+        "en": "YAML syntax error: {detail}",
+        "zh": "YAML 语法错误：{detail}",
+    },
+    "inst.not_mapping": {
+        "en": "the file must hold a mapping (key: value) at the top level",
+        "zh": "文件顶层必须是键值映射（key: value）",
+    },
+    "inst.not_found": {"en": "file not found", "zh": "找不到文件"},
+    "inst.field": {"en": "{detail}", "zh": "{detail}"},
+    "inst.missing": {"en": "required field is missing", "zh": "缺少必填字段"},
+    "inst.extra": {"en": "unknown field (check the spelling)", "zh": "未知字段（请检查拼写）"},
+    "inst.unknown_scale": {"en": 'unknown scale "{name}"', "zh": '未知量表 "{name}"'},
+    "inst.dim_weights_sum": {
+        "en": "weights of the dimensions sum to {total:g}, expected 1",
+        "zh": "各维度权重之和为 {total:g}，应为 1",
+    },
+    "inst.dim_weights_partial": {
+        "en": "give a weight to every dimension or to none (then they are equal)",
+        "zh": "要么为每个维度都指定权重，要么都不指定（此时权重相等）",
+    },
+    "inst.duplicate_id": {
+        "en": 'id "{id}" is used more than once (also at {other})',
+        "zh": 'id "{id}" 重复使用（另见 {other}）',
+    },
+    "inst.reserved_id": {
+        "en": 'id "{id}" is reserved for a response column; choose another',
+        "zh": 'id "{id}" 是答卷的保留列名，请换一个',
+    },
+    "inst.bad_slug": {
+        "en": 'id "{id}" must be a slug: letters, digits, "_" or "-", starting with a letter',
+        "zh": 'id "{id}" 须为标识符：以字母开头，仅含字母、数字、"_" 或 "-"',
+    },
+    "inst.scale_range": {
+        "en": "scale min {min:g} must be below max {max:g}",
+        "zh": "量表最小值 {min:g} 必须小于最大值 {max:g}",
+    },
+    "inst.label_outside": {
+        "en": "label for {value:g} lies outside the scale {min:g}-{max:g}",
+        "zh": "标签值 {value:g} 超出量表范围 {min:g}-{max:g}",
+    },
+    "inst.label_ambiguous": {
+        "en": 'label "{label}" is used for {a:g} and {b:g}',
+        "zh": '标签 "{label}" 同时用于 {a:g} 和 {b:g}',
+    },
+    "inst.ratio_min": {
+        "en": "points: ratio needs scales with min >= 0 (scale {name} starts at {min:g})",
+        "zh": "points: ratio 要求量表最小值 >= 0（量表 {name} 从 {min:g} 开始）",
+    },
+    "inst.weight_positive": {"en": "weight must be > 0", "zh": "权重必须大于 0"},
+    "inst.no_items": {"en": "a dimension needs at least one item", "zh": "每个维度至少需要一个题目"},
+    "inst.no_dimensions": {"en": "at least one dimension is needed", "zh": "至少需要一个维度"},
+    "inst.question_scale": {
+        "en": "a {type} question needs a scale",
+        "zh": "{type} 类型的题目需要指定量表",
+    },
+    "inst.choice_needs_choices": {
+        "en": "a choice question needs a list of choices",
+        "zh": "选择题需要给出选项列表（choices）",
+    },
+    "inst.text_missing_lang": {
+        "en": "text needs both zh and en (missing: {missing})",
+        "zh": "文本须同时提供 zh 和 en（缺少：{missing}）",
+    },
+    "inst.summary": {
+        "en": "OK {file}: {id} v{version}, {n_dim} dimensions, {n_items} items "
+        "({n_exp} with expectation, {n_imp} with importance), {n_q} other questions",
+        "zh": "OK {file}：{id} v{version}，{n_dim} 个维度，{n_items} 个题目"
+        "（{n_exp} 个含期望，{n_imp} 个含重要性），{n_q} 个其他问题",
+    },
+    "inst.errors": {
+        "en": "{n} error(s) in {file}",
+        "zh": "{file} 中有 {n} 处错误",
+    },
+    # --- responses ----------------------------------------------------------------------
+    "resp.not_found": {"en": "{file}: file not found", "zh": "{file}：找不到文件"},
+    "resp.format": {
+        "en": "{file}: unsupported file type {ext} (use .csv, .xlsx or .parquet)",
+        "zh": "{file}：不支持的文件类型 {ext}（请使用 .csv、.xlsx 或 .parquet）",
+    },
+    "resp.unreadable": {
+        "en": "{file}: cannot read the file ({detail})",
+        "zh": "{file}：无法读取文件（{detail}）",
+    },
+    "resp.encoding": {
+        "en": "{file}: the text is neither UTF-8 nor GBK; save it as UTF-8 CSV",
+        "zh": "{file}：文本既不是 UTF-8 也不是 GBK 编码，请另存为 UTF-8 CSV",
+    },
+    "resp.empty": {"en": "{file}: the file has no data rows", "zh": "{file}：文件没有数据行"},
+    "resp.no_item_columns": {
+        "en": "{file}: none of the instrument's item columns ({examples}, ...) is in the file",
+        "zh": "{file}：文件中没有问卷的任何题目列（{examples} 等）",
+    },
+    "resp.missing_column": {
+        "en": "column {column} is not in the file; its answers count as missing",
+        "zh": "文件中没有 {column} 列，该题按缺失处理",
+    },
+    "resp.duplicate_column": {
+        "en": "{file}: column {column} appears more than once in the header",
+        "zh": "{file}：表头中 {column} 列出现了多次",
+    },
+    "resp.unused_column": {
+        "en": "column {column} is not part of the instrument and was ignored",
+        "zh": "{column} 列不属于问卷，已忽略",
+    },
+    "resp.where": {
+        "en": "{file} row {row}, column {column}: {reason}",
+        "zh": "{file} 第 {row} 行，{column} 列：{reason}",
+    },
+    "resp.where_row": {"en": "{file} row {row}: {reason}", "zh": "{file} 第 {row} 行：{reason}"},
+    "resp.outside_scale": {
+        "en": '"{value}" is outside the scale {min:g}-{max:g}',
+        "zh": '"{value}" 超出量表范围 {min:g}-{max:g}',
+    },
+    "resp.not_whole": {
+        "en": '"{value}" is not a whole point of the scale {min:g}-{max:g}',
+        "zh": '"{value}" 不是量表 {min:g}-{max:g} 上的整数刻度',
+    },
+    "resp.unknown_label": {
+        "en": '"{value}" is neither a number nor a label of the scale {scale}',
+        "zh": '"{value}" 既不是数字，也不是量表 {scale} 的标签',
+    },
+    "resp.unknown_choice": {
+        "en": '"{value}" is not one of the choices ({choices})',
+        "zh": '"{value}" 不在选项中（{choices}）',
+    },
+    "resp.bad_date": {
+        "en": '"{value}" is not a date/time (use e.g. 2026-03-31 or 2026-03-31 14:05)',
+        "zh": '"{value}" 不是日期时间（例如 2026-03-31 或 2026-03-31 14:05）',
+    },
+    "resp.no_id": {"en": "the response id is empty", "zh": "答卷编号为空"},
+    "resp.duplicate_id": {
+        "en": 'response id "{id}" already appeared in row {first}; this row was not used',
+        "zh": '答卷编号 "{id}" 已在第 {first} 行出现，本行未使用',
+    },
+    "resp.no_answers": {
+        "en": "no item of the index was answered",
+        "zh": "没有回答任何计入指数的题目",
+    },
+    "resp.no_ids_column": {
+        "en": "there is no response_id column; rows are numbered by their row in the file",
+        "zh": "没有 response_id 列，按文件行号编号",
+    },
+    "resp.report": {
+        "en": "{read} rows read = {used} used + {rejected} rejected; {values} values rejected",
+        "zh": "读取 {read} 行 = 使用 {used} 行 + 拒收 {rejected} 行；拒收 {values} 个数值",
+    },
+    # --- scoring ------------------------------------------------------------------------
+    "score.unknown_by": {
+        "en": "cannot group by {column}: no such column in the responses (have: {have})",
+        "zh": "无法按 {column} 分组：答卷中没有该列（现有：{have}）",
+    },
+    "score.no_dates": {
+        "en": "--period needs a submitted_at column with dates",
+        "zh": "--period 需要含日期的 submitted_at 列",
+    },
+    "score.bad_period": {
+        "en": 'period must be month, quarter or year, not "{period}"',
+        "zh": 'period 必须是 month、quarter 或 year，而不是 "{period}"',
+    },
+    "score.no_period_date": {
+        "en": "{n} response(s) without submitted_at are left out of the periods",
+        "zh": "{n} 份答卷没有 submitted_at，未计入任何期间",
+    },
+    # --- CLI ----------------------------------------------------------------------------
+    "cli.error": {"en": "Error", "zh": "错误"},
+    "cli.written": {"en": "written: {path}", "zh": "已写入：{path}"},
+    "cli.bad_format": {
+        "en": 'unknown format "{fmt}" (use one of: {choices})',
+        "zh": '未知格式 "{fmt}"（可选：{choices}）',
+    },
+    "cli.xlsx_needs_output": {
+        "en": "--format xlsx needs --output FILE.xlsx",
+        "zh": "--format xlsx 需要 --output FILE.xlsx",
+    },
+    "cli.demo_files": {"en": "Files in {dir}:", "zh": "{dir} 中的文件："},
+    "cli.demo_next": {
+        "en": "Next: manyi score --instrument {inst} {data} --by branch --period quarter",
+        "zh": "下一步：manyi score --instrument {inst} {data} --by branch --period quarter",
+    },
+    "cli.rejected_title": {"en": "Validation report", "zh": "数据校验报告"},
+    "cli.more_rejected": {
+        "en": "... and {n} more (see --format json)",
+        "zh": "……另有 {n} 条（见 --format json）",
+    },
+    # --- table headings -----------------------------------------------------------------
+    "col.group": {"en": "Group", "zh": "分组"},
+    "col.n": {"en": "n", "zh": "样本量"},
+    "col.csi": {"en": "Index", "zh": "满意度指数"},
+    "col.csi_ci": {"en": "95% CI", "zh": "95% 置信区间"},
+    "col.rate": {"en": "Satisfied", "zh": "满意率"},
+    "col.rate_ci": {"en": "95% CI", "zh": "95% 置信区间"},
+    "col.target": {"en": "Target", "zh": "目标"},
+    "col.meets": {"en": "Met", "zh": "达标"},
+    "col.nps": {"en": "NPS", "zh": "净推荐值"},
+    "col.csat": {"en": "CSAT %", "zh": "CSAT %"},
+    "col.ces": {"en": "CES", "zh": "CES"},
+    "col.all": {"en": "All", "zh": "全部"},
+    "col.small": {"en": "n < 30: ±{moe:.1f}", "zh": "n < 30：±{moe:.1f}"},
+    "word.yes": {"en": "yes", "zh": "是"},
+    "word.no": {"en": "no", "zh": "否"},
+    "title.dimensions": {"en": "Dimension indices (0-100)", "zh": "各维度指数（0-100）"},
+    "title.gaps": {
+        "en": "Perception vs expectation (0-100; ratio P/E: < 1 below expectation)",
+        "zh": "感知与期望（0-100；比值 感知÷期望：< 1 低于期望）",
+    },
+    "col.item": {"en": "Item / dimension", "zh": "题目 / 维度"},
+    "col.perception": {"en": "Perception", "zh": "感知"},
+    "col.expectation": {"en": "Expectation", "zh": "期望"},
+    "col.gap": {"en": "Gap P−E", "zh": "差距 感知−期望"},
+    "col.ratio": {"en": "P/E", "zh": "感知÷期望"},
+    "title.scorecard": {"en": "Satisfaction scorecard: {title}", "zh": "满意度记分卡：{title}"},
+}
+
+
+def default_lang() -> str:
+    """The language from ``MANYI_LANG`` (zh or en), English if unset or unknown."""
+    lang = os.environ.get("MANYI_LANG", "en").lower()[:2]
+    return lang if lang in LANGS else "en"
+
+
+def t(key: str, lang: str | None = None, **params: Any) -> str:
+    """Render message ``key`` in ``lang`` with ``params``."""
+    entry = MESSAGES[key]
+    return entry[lang or default_lang()].format(**params)
+
+
+@dataclass
+class Message:
+    """A message to show a user: a key of ``MESSAGES`` and its parameters."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def render(self, lang: str | None = None) -> str:
+        return t(self.key, lang, **self.params)
+
+    def __str__(self) -> str:
+        return self.render("en")
+
+
+class ManyiError(Exception):
+    """A user's mistake: one or more messages, shown without a traceback (exit code 2)."""
+
+    def __init__(self, *messages: Message):
+        self.messages = list(messages)
+        super().__init__("\n".join(str(m) for m in messages))
+
+    def render(self, lang: str | None = None) -> str:
+        return "\n".join(m.render(lang) for m in self.messages)

@@ -1,0 +1,393 @@
+"""Reading response files (CSV, XLSX, Parquet) against an instrument, with a validation report.
+
+Layout (DESIGN.md): one row per response; ``response_id``, optional ``submitted_at``,
+``customer_id``, segment columns, then one column per item id; expectation and importance
+answers of item ``x`` in ``x__expected`` and ``x__importance``. Other columns are kept as
+segment columns (usable with ``--by``).
+
+* CSV text may be UTF-8 (with or without BOM) or GBK/GB18030 (Excel in China).
+* Answers may be codes (``4``) or labels in either language (``比较满意``, ``Satisfied``).
+* Blank, ``NA``, ``N/A`` and ``不适用`` are missing. Reverse-coded items are reversed here.
+* Row numbers are those a spreadsheet shows: the header is row 1, the first response row 2.
+* Lenient (default): a bad value becomes missing and is reported; a row that cannot be used
+  (empty or duplicate response id, no answered index item) is rejected and reported;
+  ``rows_read = rows_used + rows_rejected``. Strict: the first bad value stops the read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from manyi.core.instrument import Instrument, Question, Scale
+from manyi.i18n import ManyiError, Message
+
+MISSING_TOKENS = {"", "na", "n/a", "不适用", "nan", "none", "null"}
+DEFAULT_TZ = "Asia/Shanghai"
+
+
+@dataclass
+class Issue:
+    """One rejected value (``column`` set) or rejected row (``column`` None)."""
+
+    row: int
+    column: str | None
+    value: str | None
+    message: Message
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.message.render(lang)}
+
+    def render(self, source: str, lang: str | None = None) -> str:
+        if self.column is None:
+            return Message("resp.where_row", {"file": source, "row": self.row, "reason": self.message.render(lang)}).render(lang)
+        return Message(
+            "resp.where", {"file": source, "row": self.row, "column": self.column, "reason": self.message.render(lang)}
+        ).render(lang)
+
+
+@dataclass
+class ValidationReport:
+    """What happened to every row and value of a response file."""
+
+    source: str
+    rows_read: int = 0
+    rows_used: int = 0
+    rows_rejected: int = 0
+    issues: list[Issue] = field(default_factory=list)
+    warnings: list[Message] = field(default_factory=list)
+
+    @property
+    def rejected_rows(self) -> list[Issue]:
+        return [i for i in self.issues if i.column is None]
+
+    @property
+    def rejected_values(self) -> list[Issue]:
+        return [i for i in self.issues if i.column is not None]
+
+    def summary(self, lang: str | None = None) -> str:
+        return Message(
+            "resp.report",
+            dict(read=self.rows_read, used=self.rows_used, rejected=self.rows_rejected, values=len(self.rejected_values)),
+        ).render(lang)
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "rows_read": self.rows_read,
+            "rows_used": self.rows_used,
+            "rows_rejected": self.rows_rejected,
+            "rejected": [i.to_dict(lang) for i in self.issues],
+            "warnings": [w.render(lang) for w in self.warnings],
+        }
+
+
+@dataclass
+class ResponseSet:
+    """Clean responses of one instrument: numeric answers, codes for choices, UTC-aware times."""
+
+    data: pd.DataFrame
+    instrument: Instrument
+    report: ValidationReport
+    rows: np.ndarray  # the file row number of every used row
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+# --------------------------------------------------------------------------------------
+# Raw tables
+# --------------------------------------------------------------------------------------
+def decode_text(raw: bytes, name: str) -> str:
+    """UTF-8 (BOM or not) first, then GB18030 (a superset of GBK and GB2312)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise ManyiError(Message("resp.encoding", {"file": name})) from None
+
+
+def _check_header(columns: list[str], name: str) -> None:
+    seen = set()
+    for c in columns:
+        if c in seen:
+            raise ManyiError(Message("resp.duplicate_column", {"file": name, "column": c}))
+        seen.add(c)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A response file as a DataFrame of raw cells (strings for CSV, native for XLSX/Parquet)."""
+    p = Path(path)
+    name = p.name
+    if not p.exists():
+        raise ManyiError(Message("resp.not_found", {"file": str(path)}))
+    ext = p.suffix.lower()
+    try:
+        if ext in (".csv", ".txt", ".tsv"):
+            text = decode_text(p.read_bytes(), name)
+            sep = "\t" if ext == ".tsv" else ","
+            header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
+            _check_header([h.strip() for h in header], name)
+            df = pd.read_csv(
+                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                on_bad_lines="error",
+            )
+        elif ext in (".xlsx", ".xlsm"):
+            df = pd.read_excel(p, dtype=object, engine="openpyxl")
+            _check_header([str(c).strip() for c in df.columns], name)
+        elif ext == ".parquet":
+            df = pd.read_parquet(p)
+        else:
+            raise ManyiError(Message("resp.format", {"file": name, "ext": ext or "(none)"}))
+    except ManyiError:
+        raise
+    except Exception as exc:  # parser errors of pandas/openpyxl/pyarrow become one sentence
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ManyiError(Message("resp.unreadable", {"file": name, "detail": detail})) from None
+    df.columns = [str(c).strip() for c in df.columns]
+    # drop the entirely empty rows that spreadsheets and CSV writers leave at the very end
+    if len(df) and ext != ".parquet":
+        blank = np.ones(len(df), dtype=bool)
+        for c in df.columns:
+            blank &= _as_text(df[c]).isna().to_numpy()
+        end = len(df)
+        while end > 0 and blank[end - 1]:
+            end -= 1
+        df = df.iloc[:end]
+    return df
+
+
+# --------------------------------------------------------------------------------------
+# Column converters (vectorised; Python loops only over the distinct bad values)
+# --------------------------------------------------------------------------------------
+def _cell_text(v: Any) -> Any:
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))  # 1001.0 from a spreadsheet is the id 1001
+    return str(v)
+
+
+def _as_text(col: pd.Series) -> pd.Series:
+    """Cells as stripped strings (object dtype), missing tokens as None."""
+    if not (pd.api.types.is_string_dtype(col.dtype) and col.dtype != object):
+        col = col.astype(object).map(_cell_text).astype("string")
+    st = col.astype("string").str.strip()
+    miss = st.isna() | st.str.lower().isin(MISSING_TOKENS)
+    return st.astype(object).where(~miss.to_numpy(dtype=bool), None)
+
+
+def convert_scale_column(
+    col: pd.Series, scale: Scale, scale_name: str, column: str, rows: np.ndarray, issues: list[Issue]
+) -> np.ndarray:
+    """Answers on ``scale`` (codes or labels) → float array, bad values NaN and reported."""
+    lo, hi = scale.min, scale.max
+    if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
+        x = col.to_numpy(dtype=float, na_value=np.nan, copy=True)
+        raw_text = None
+    else:
+        text = _as_text(col)
+        x = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+        raw_text = text
+        nonnum = text.notna().to_numpy() & np.isnan(x)
+        if nonnum.any():
+            labels = {}
+            for v, t in scale.labels.items():
+                labels[t.zh.strip().lower()] = v
+                labels[t.en.strip().lower()] = v
+            mapped = text[nonnum].map(lambda s: labels.get(s.lower(), np.nan)).to_numpy(dtype=float)
+            x[nonnum] = mapped
+            bad_idx = np.flatnonzero(nonnum)[np.isnan(mapped)]
+            for i in bad_idx:
+                issues.append(
+                    Issue(int(rows[i]), column, str(text.iat[i]),
+                          Message("resp.unknown_label", {"value": text.iat[i], "scale": scale_name}))
+                )
+    finite = ~np.isnan(x)
+    outside = finite & ((x < lo - 1e-9) | (x > hi + 1e-9))
+    notwhole = finite & ~outside & (np.abs((x - lo) - np.round(x - lo)) > 1e-9)
+    for mask, key in ((outside, "resp.outside_scale"), (notwhole, "resp.not_whole")):
+        for i in np.flatnonzero(mask):
+            shown = raw_text.iat[i] if raw_text is not None else f"{x[i]:g}"
+            issues.append(Issue(int(rows[i]), column, str(shown), Message(key, {"value": shown, "min": lo, "max": hi})))
+    x[outside | notwhole] = np.nan
+    return x
+
+
+def convert_choice_column(
+    col: pd.Series, q: Question, column: str, rows: np.ndarray, issues: list[Issue]
+) -> pd.Series:
+    text = _as_text(col)
+    codes = q.choice_codes()
+    mapped = text.map(lambda s: None if s is None else codes.get(s.lower(), "\0bad"))
+    bad = (mapped == "\0bad").to_numpy()
+    shown = ", ".join(c if isinstance(c, str) else c.id for c in (q.choices or []))
+    for i in np.flatnonzero(bad):
+        issues.append(Issue(int(rows[i]), column, text.iat[i], Message("resp.unknown_choice", {"value": text.iat[i], "choices": shown})))
+    return mapped.where(~bad, None)
+
+
+def convert_datetime_column(col: pd.Series, column: str, rows: np.ndarray, issues: list[Issue], tz: str) -> pd.Series:
+    """Dates/times → tz-aware timestamps in ``tz`` (naive values are taken as local to ``tz``)."""
+    if pd.api.types.is_datetime64_any_dtype(col.dtype):
+        ts = col
+        bad = np.zeros(len(col), dtype=bool)
+    else:
+        text = _as_text(col)
+        ts = pd.to_datetime(text, errors="coerce", format="mixed", utc=False)
+        bad = (text.notna() & ts.isna()).to_numpy()
+        for i in np.flatnonzero(bad):
+            issues.append(Issue(int(rows[i]), column, text.iat[i], Message("resp.bad_date", {"value": text.iat[i]})))
+    if not pd.api.types.is_datetime64_any_dtype(ts.dtype):
+        # mixed offsets come back as objects: normalise each to UTC first
+        ts = pd.to_datetime(ts, errors="coerce", utc=True)
+    if getattr(ts.dt, "tz", None) is None:
+        ts = ts.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    else:
+        ts = ts.dt.tz_convert(tz)
+    return ts
+
+
+# --------------------------------------------------------------------------------------
+# The reader
+# --------------------------------------------------------------------------------------
+def validate_frame(
+    raw: pd.DataFrame,
+    inst: Instrument,
+    source: str = "<data>",
+    strict: bool = False,
+    tz: str = DEFAULT_TZ,
+) -> ResponseSet:
+    """Check and convert a raw table against ``inst``; see the module docstring."""
+    report = ValidationReport(source=source, rows_read=len(raw))
+    n = len(raw)
+    rows = np.arange(2, n + 2)
+    issues: list[Issue] = []
+    raw = raw.reset_index(drop=True)
+    out: dict[str, Any] = {}
+
+    # identifiers
+    if "response_id" in raw.columns:
+        ids = _as_text(raw["response_id"])
+    else:
+        ids = pd.Series([str(r) for r in rows], dtype=object)
+        report.warnings.append(Message("resp.no_ids_column"))
+    reject = np.zeros(n, dtype=bool)
+    row_reasons: dict[int, Message] = {}
+    empty = ids.isna().to_numpy()
+    for i in np.flatnonzero(empty):
+        row_reasons[i] = Message("resp.no_id")
+    dup = ids.duplicated(keep="first").to_numpy() & ~empty
+    if dup.any():
+        first = {}
+        for i, v in enumerate(ids):
+            if v is not None and v not in first:
+                first[v] = rows[i]
+        for i in np.flatnonzero(dup):
+            row_reasons[i] = Message("resp.duplicate_id", {"id": ids.iat[i], "first": int(first[ids.iat[i]])})
+    out["response_id"] = ids
+
+    known = {"response_id"}
+    if "submitted_at" in raw.columns:
+        out["submitted_at"] = convert_datetime_column(raw["submitted_at"], "submitted_at", rows, issues, tz)
+        known.add("submitted_at")
+    if "customer_id" in raw.columns:
+        out["customer_id"] = _as_text(raw["customer_id"])
+        known.add("customer_id")
+
+    # items and their expectation / importance columns
+    present_items = 0
+    for it in inst.items:
+        specs = [(it.id, it.scale, it.scale_name, True)]
+        if it.expectation:
+            specs.append((f"{it.id}__expected", it.scale, it.scale_name, True))
+        if it.importance:
+            specs.append((f"{it.id}__importance", it.importance_scale, "importance", False))
+        for column, scale, scale_name, reversible in specs:
+            known.add(column)
+            if column not in raw.columns:
+                report.warnings.append(Message("resp.missing_column", {"column": column}))
+                out[column] = np.full(n, np.nan)
+                continue
+            if column == it.id:
+                present_items += 1
+            x = convert_scale_column(raw[column], scale, scale_name, column, rows, issues)
+            if it.reverse and reversible:
+                x = scale.min + scale.max - x
+            out[column] = x
+    if present_items == 0 and n:
+        raise ManyiError(
+            Message("resp.no_item_columns", {"file": source, "examples": ", ".join(inst.item_ids[:3])})
+        )
+
+    for q in inst.questions:
+        known.add(q.id)
+        if q.id not in raw.columns:
+            if q.role == "segment" or q.effective_metric:
+                report.warnings.append(Message("resp.missing_column", {"column": q.id}))
+            continue
+        if q.type in ("nps", "rating"):
+            assert q.scale_name is not None
+            out[q.id] = convert_scale_column(raw[q.id], inst.scales[q.scale_name], q.scale_name, q.id, rows, issues)
+        elif q.type == "choice":
+            out[q.id] = convert_choice_column(raw[q.id], q, q.id, rows, issues)
+        else:
+            out[q.id] = _as_text(raw[q.id])
+    for c in raw.columns:
+        if c not in known:
+            out[c] = _as_text(raw[c])  # extra columns are segments
+
+    if strict and (issues or row_reasons):
+        col_order = {c: k for k, c in enumerate(raw.columns)}
+        cand = [(i.row, col_order.get(i.column, -1), i) for i in issues]
+        cand += [(int(rows[r]), -1, Issue(int(rows[r]), None, None, m)) for r, m in row_reasons.items()]
+        first_issue = min(cand, key=lambda t: (t[0], t[1]))[2]
+        raise ManyiError(_Rendered(first_issue, source))
+
+    answered = np.zeros(n, dtype=bool)
+    for it in inst.items:
+        answered |= ~np.isnan(np.asarray(out[it.id], dtype=float))
+    for i in np.flatnonzero(~answered):
+        row_reasons.setdefault(i, Message("resp.no_answers"))
+    if strict and row_reasons:
+        r = min(row_reasons)
+        raise ManyiError(_Rendered(Issue(int(rows[r]), None, None, row_reasons[r]), source))
+    for i in sorted(row_reasons):
+        reject[i] = True
+        issues.append(Issue(int(rows[i]), None, None, row_reasons[i]))
+
+    issues.sort(key=lambda i: (i.row, i.column is not None, i.column or ""))
+    keep = ~reject
+    data = pd.DataFrame({k: (v[keep] if isinstance(v, np.ndarray) else v[keep].reset_index(drop=True)) for k, v in out.items()})
+    report.issues = issues
+    report.rows_used = int(keep.sum())
+    report.rows_rejected = int(reject.sum())
+    return ResponseSet(data=data, instrument=inst, report=report, rows=rows[keep])
+
+
+class _Rendered(Message):
+    """An issue with its file and row, for strict mode."""
+
+    def __init__(self, issue: Issue, source: str):
+        super().__init__(issue.message.key, issue.message.params)
+        self.issue, self.source = issue, source
+
+    def render(self, lang: str | None = None) -> str:
+        return self.issue.render(self.source, lang)
+
+
+def read_responses(
+    path: str | Path, instrument: Instrument, strict: bool = False, tz: str = DEFAULT_TZ
+) -> ResponseSet:
+    """Read a CSV/XLSX/Parquet response file and validate it against ``instrument``."""
+    raw = read_table(path)
+    return validate_frame(raw, instrument, source=Path(path).name, strict=strict, tz=tz)

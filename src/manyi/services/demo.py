@@ -1,0 +1,48 @@
+"""Use case: the demo — example instruments, generated data, a scored scorecard."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from manyi import datasets
+from manyi.core.scoring import ScoreResult
+from manyi.io.instruments import EXAMPLES, example_path, load_instrument
+from manyi.services.scoring import score_file, write_respondents, write_xlsx
+
+
+@dataclass
+class DemoOutput:
+    directory: Path
+    files: list[Path]
+    by_branch: ScoreResult
+    by_branch_quarter: ScoreResult
+
+
+def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000) -> DemoOutput:
+    """Write the example instruments and generated responses into ``directory`` and score them."""
+    out = Path(directory)
+    (out / "instruments").mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    for name in EXAMPLES:
+        dst = out / "instruments" / f"{name}.yaml"
+        shutil.copyfile(example_path(name), dst)
+        files.append(dst)
+    inst_path = out / "instruments" / "after-sales.yaml"
+    inst = load_instrument(inst_path)
+    data = out / "after-sales-responses.csv"
+    datasets.after_sales(n=n, seed=seed, instrument=inst).to_csv(data, index=False, encoding="utf-8-sig")
+    files.append(data)
+    sq = out / "servqual-responses.csv"
+    datasets.servqual(seed=seed + 4).to_csv(sq, index=False, encoding="utf-8-sig")
+    files.append(sq)
+
+    by_branch = score_file(inst_path, data, by=["branch"])
+    by_quarter = score_file(inst_path, data, by=["branch"], period="quarter")
+    resp = out / "after-sales-respondents.csv"
+    write_respondents(by_branch, resp)
+    xlsx = out / "after-sales-scorecard.xlsx"
+    write_xlsx(by_quarter, xlsx)
+    files += [resp, xlsx]
+    return DemoOutput(out, files, by_branch, by_quarter)

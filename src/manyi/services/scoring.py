@@ -1,0 +1,97 @@
+"""Use case: score a response file against an instrument and export the result."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from manyi.api import score
+from manyi.core.scoring import ScoreResult
+from manyi.i18n import ManyiError, Message
+from manyi.io.instruments import load_instrument
+from manyi.io.responses import read_responses
+
+FORMATS = ("table", "csv", "json", "xlsx")
+
+
+def score_file(
+    instrument: str | Path,
+    responses: str | Path,
+    by: list[str] | None = None,
+    period: str | None = None,
+    strict: bool = False,
+) -> ScoreResult:
+    """Load the instrument, read and validate the responses, score them."""
+    inst = load_instrument(instrument)
+    rs = read_responses(responses, inst, strict=strict)
+    return score(rs, by=by, period=period)
+
+
+def to_json(result: ScoreResult, lang: str | None = None) -> str:
+    return json.dumps(result.to_dict(lang), ensure_ascii=False, indent=2, allow_nan=False)
+
+
+def groups_frame(result: ScoreResult) -> pd.DataFrame:
+    """The group table with the total appended as the last row (keys empty)."""
+    if not result.keys:
+        return result.groups
+    return pd.concat([result.groups, result.total], ignore_index=True)
+
+
+def rejected_frame(result: ScoreResult) -> pd.DataFrame:
+    return pd.DataFrame(result.rejected, columns=["row", "column", "value", "reason"])
+
+
+def write_xlsx(result: ScoreResult, path: str | Path, lang: str | None = None) -> None:
+    """Scorecard workbook: groups (with total), gaps, rejected values and rows."""
+    inst = result.instrument
+    with pd.ExcelWriter(path, engine="openpyxl") as xw:
+        groups_frame(result).to_excel(xw, sheet_name="groups", index=False)
+        if len(result.gaps):
+            result.gaps.to_excel(xw, sheet_name="gaps", index=False)
+        rejected_frame(result).to_excel(xw, sheet_name="rejected", index=False)
+        labels = pd.DataFrame(
+            [("dimension", d.id, d.label.zh, d.label.en) for d in inst.dimensions]
+            + [("item", i.id, i.text.zh, i.text.en) for i in inst.items],
+            columns=["kind", "id", "zh", "en"],
+        )
+        labels.to_excel(xw, sheet_name="labels", index=False)
+
+
+def write_respondents(result: ScoreResult, path: str | Path) -> None:
+    p = Path(path)
+    if p.suffix.lower() == ".xlsx":
+        result.respondents.to_excel(p, index=False)
+    elif p.suffix.lower() == ".parquet":
+        result.respondents.to_parquet(p, index=False)
+    else:
+        result.respondents.to_csv(p, index=False, encoding="utf-8-sig")
+
+
+def export(result: ScoreResult, fmt: str, output: str | Path | None, lang: str | None = None) -> str | None:
+    """Write ``result`` as csv/json/xlsx to ``output``; return the text when there is no file."""
+    if fmt not in FORMATS:
+        raise ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": ", ".join(FORMATS)}))
+    if fmt == "xlsx":
+        if output is None:
+            raise ManyiError(Message("cli.xlsx_needs_output"))
+        write_xlsx(result, output, lang)
+        return None
+    text: str
+    if fmt == "json":
+        text = to_json(result, lang) + "\n"
+    else:
+        text = groups_frame(result).to_csv(index=False)
+    if output is not None:
+        Path(output).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        return None
+    return text
+
+
+def describe(result: ScoreResult) -> dict[str, Any]:
+    """Counts for a one-line summary."""
+    rep = result.report
+    return {"read": rep.rows_read, "used": rep.rows_used, "rejected": rep.rows_rejected} if rep else {}
