@@ -28,7 +28,9 @@ def score(
         by = [b.strip() for b in by.split(",") if b.strip()]
     if isinstance(responses, pd.DataFrame):
         if instrument is None:
-            raise TypeError("score(DataFrame, instrument): the instrument is needed for a DataFrame")
+            raise TypeError(
+                "score(DataFrame, instrument): the instrument is needed for a DataFrame"
+            )
         responses = validate_frame(responses, instrument)
     inst = instrument or responses.instrument
     result = score_frame(inst, responses.data, by=by, period=period)

@@ -96,13 +96,17 @@ def _group_labels(result: ScoreResult, lang: str) -> list[str]:
 def scorecard_table(result: ScoreResult, lang: str) -> Table:
     """The scorecard: one row per group, then the total; index and rate with 95 % intervals."""
     inst = result.instrument
-    table = Table(title=t("title.scorecard", lang, title=inst.title.get(lang)), title_justify="left")
+    table = Table(
+        title=t("title.scorecard", lang, title=inst.title.get(lang)), title_justify="left"
+    )
     table.add_column(t("col.group", lang))
     table.add_column(t("col.n", lang), justify="right")
     table.add_column(f"{t('col.csi', lang)} ({t('col.csi_ci', lang)})", justify="right")
     table.add_column(f"{t('col.rate', lang)} ({t('col.rate_ci', lang)})", justify="right")
     table.add_column(t("col.meets", lang), justify="center")
-    metrics = [m for m in ("nps", "csat", "ces") if m in result.groups and result.groups[m].notna().any()]
+    metrics = [
+        m for m in ("nps", "csat", "ces") if m in result.groups and result.groups[m].notna().any()
+    ]
     for m in metrics:
         table.add_column(t(f"col.{m}", lang), justify="right")
 
@@ -145,7 +149,9 @@ def dimensions_table(result: ScoreResult, lang: str) -> Table:
     if result.keys:
         table.add_section()
         row = result.total.iloc[0]
-        table.add_row(t("col.all", lang), *[_fmt(row[f"dim_{d.id}"]) for d in inst.dimensions], style="bold")
+        table.add_row(
+            t("col.all", lang), *[_fmt(row[f"dim_{d.id}"]) for d in inst.dimensions], style="bold"
+        )
     return table
 
 
@@ -156,8 +162,14 @@ def gaps_table(result: ScoreResult, lang: str) -> Table | None:
         return None
     inst = result.instrument
     table = Table(title=t("title.gaps", lang), title_justify="left")
-    for key, just in (("col.item", "left"), ("col.n", "right"), ("col.perception", "right"),
-                      ("col.expectation", "right"), ("col.gap", "right"), ("col.ratio", "right")):
+    for key, just in (
+        ("col.item", "left"),
+        ("col.n", "right"),
+        ("col.perception", "right"),
+        ("col.expectation", "right"),
+        ("col.gap", "right"),
+        ("col.ratio", "right"),
+    ):
         table.add_column(t(key, lang), justify=just)  # type: ignore[arg-type]
     for _, r in gaps.iterrows():
         if r["level"] == "item":
@@ -165,9 +177,15 @@ def gaps_table(result: ScoreResult, lang: str) -> Table | None:
         else:
             name = next(d.label.get(lang) for d in inst.dimensions if d.id == r["id"])
         gap = _fmt(r["gap"], "+.1f")
-        table.add_row(name, str(int(r["n"])), _fmt(r["perception"]), _fmt(r["expectation"]),
-                      f"[red]{gap}[/]" if r["gap"] < 0 else gap, _fmt(r["ratio"], ".3f"),
-                      style="bold" if r["level"] == "dimension" else None)
+        table.add_row(
+            name,
+            str(int(r["n"])),
+            _fmt(r["perception"]),
+            _fmt(r["expectation"]),
+            f"[red]{gap}[/]" if r["gap"] < 0 else gap,
+            _fmt(r["ratio"], ".3f"),
+            style="bold" if r["level"] == "dimension" else None,
+        )
     return table
 
 
@@ -194,14 +212,24 @@ def show_result(result: ScoreResult, lang: str) -> None:
 
 @app.command()
 def score(
-    responses: Annotated[Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")],
-    instrument: Annotated[Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")],
+    responses: Annotated[
+        Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")
+    ],
+    instrument: Annotated[
+        Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
+    ],
     by: Annotated[str, typer.Option("--by", help="segment columns, comma-separated / 分组列")] = "",
     period: Annotated[str, typer.Option("--period", help="month | quarter | year / 期间")] = "",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | xlsx")] = "table",
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")] = None,
-    respondents: Annotated[Path | None, typer.Option("--respondents", help="per-response scores file")] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="stop at the first bad value / 遇错即停")] = False,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
+    ] = None,
+    respondents: Annotated[
+        Path | None, typer.Option("--respondents", help="per-response scores file")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="stop at the first bad value / 遇错即停")
+    ] = False,
     lang: LangOpt = "",
 ) -> None:
     """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
@@ -233,7 +261,9 @@ def score(
 
 @app.command()
 def demo(
-    directory: Annotated[Path, typer.Argument(help="where to write the demo / 输出目录")] = Path("manyi-demo"),
+    directory: Annotated[Path, typer.Argument(help="where to write the demo / 输出目录")] = Path(
+        "manyi-demo"
+    ),
     seed: Annotated[int, typer.Option(help="random seed / 随机种子")] = 7,
     lang: LangOpt = "",
 ) -> None:
@@ -252,8 +282,12 @@ def demo(
     for f in res.files:
         out.print(f"  {f}", highlight=False)
     out.print(
-        t("cli.demo_next", lg, inst=res.directory / "instruments" / "after-sales.yaml",
-          data=res.directory / "after-sales-responses.csv"),
+        t(
+            "cli.demo_next",
+            lg,
+            inst=res.directory / "instruments" / "after-sales.yaml",
+            data=res.directory / "after-sales-responses.csv",
+        ),
         highlight=False,
     )
 

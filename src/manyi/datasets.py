@@ -19,25 +19,63 @@ import pandas as pd
 from manyi.core.instrument import Instrument
 from manyi.io.instruments import load_example
 
-BRANCHES = {"beijing": ("北京", 0.20), "shanghai": ("上海", 0.35), "guangzhou": ("广州", 0.0),
-            "chengdu": ("成都", -0.25), "wuhan": ("武汉", -0.10)}
-SERVICE_TYPES = {"maintenance": ("保养", 0.15), "repair": ("维修", -0.20), "warranty": ("保修", 0.0)}
+BRANCHES = {
+    "beijing": ("北京", 0.20),
+    "shanghai": ("上海", 0.35),
+    "guangzhou": ("广州", 0.0),
+    "chengdu": ("成都", -0.25),
+    "wuhan": ("武汉", -0.10),
+}
+SERVICE_TYPES = {
+    "maintenance": ("保养", 0.15),
+    "repair": ("维修", -0.20),
+    "warranty": ("保修", 0.0),
+}
 TIERS = {"vip": ("贵宾客户", 0.10), "regular": ("普通客户", 0.0)}
-DIMENSION_SHIFT = {"skill": 0.10, "attitude": 0.30, "timeliness": -0.25, "parts": -0.35, "overall_service": 0.05}
-COMMENTS_LOW = ["等待时间太长了，希望改进预约流程。", "配件要等一周才到，太慢。", "收费比报价高，没有提前说明。",
-                "问题没有一次修好，又跑了一趟。", "前台态度冷淡。"]
-COMMENTS_HIGH = ["服务很专业，技师讲解清楚。", "环境干净，接待热情。", "按时交车，非常满意。", "回访及时，感谢！"]
+DIMENSION_SHIFT = {
+    "skill": 0.10,
+    "attitude": 0.30,
+    "timeliness": -0.25,
+    "parts": -0.35,
+    "overall_service": 0.05,
+}
+COMMENTS_LOW = [
+    "等待时间太长了，希望改进预约流程。",
+    "配件要等一周才到，太慢。",
+    "收费比报价高，没有提前说明。",
+    "问题没有一次修好，又跑了一趟。",
+    "前台态度冷淡。",
+]
+COMMENTS_HIGH = [
+    "服务很专业，技师讲解清楚。",
+    "环境干净，接待热情。",
+    "按时交车，非常满意。",
+    "回访及时，感谢！",
+]
 
 
-def _ordinal(latent: np.ndarray, lo: int, hi: int, centre: float, spread: float, rng: np.random.Generator,
-             noise: float = 0.6) -> np.ndarray:
+def _ordinal(
+    latent: np.ndarray,
+    lo: int,
+    hi: int,
+    centre: float,
+    spread: float,
+    rng: np.random.Generator,
+    noise: float = 0.6,
+) -> np.ndarray:
     """Continuous latent → whole answers on [lo, hi]."""
     y = centre + spread * latent + rng.normal(0, noise, latent.shape)
     return np.clip(np.rint(y), lo, hi)
 
 
-def after_sales(n: int = 3000, seed: int = 7, start: str = "2025-12-01", months: int = 12,
-                clean: bool = False, instrument: Instrument | None = None) -> pd.DataFrame:
+def after_sales(
+    n: int = 3000,
+    seed: int = 7,
+    start: str = "2025-12-01",
+    months: int = 12,
+    clean: bool = False,
+    instrument: Instrument | None = None,
+) -> pd.DataFrame:
     """Responses to the after-sales survey in the file layout (strings, as in a CSV export)."""
     inst = instrument or load_example("after-sales")
     rng = np.random.default_rng(seed)
@@ -46,19 +84,28 @@ def after_sales(n: int = 3000, seed: int = 7, start: str = "2025-12-01", months:
     tier = rng.choice(list(TIERS), n, p=[0.2, 0.8])
     month = rng.integers(0, months, n)
     t0 = pd.Timestamp(start)
-    stamp = (pd.to_datetime([t0 + pd.DateOffset(months=int(m)) for m in range(months)])[month]
-             + pd.to_timedelta(rng.integers(0, 28 * 24 * 60, n), unit="min"))
-    theta = (np.vectorize(lambda b: BRANCHES[b][1])(branch) + np.vectorize(lambda s: SERVICE_TYPES[s][1])(stype)
-             + np.vectorize(lambda t: TIERS[t][1])(tier) + 0.03 * month + rng.normal(0, 1, n))
+    stamp = pd.to_datetime([t0 + pd.DateOffset(months=int(m)) for m in range(months)])[
+        month
+    ] + pd.to_timedelta(rng.integers(0, 28 * 24 * 60, n), unit="min")
+    theta = (
+        np.vectorize(lambda b: BRANCHES[b][1])(branch)
+        + np.vectorize(lambda s: SERVICE_TYPES[s][1])(stype)
+        + np.vectorize(lambda t: TIERS[t][1])(tier)
+        + 0.03 * month
+        + rng.normal(0, 1, n)
+    )
     # a special cause: Wuhan's parts shortage in month 8
     shock = (branch == "wuhan") & (month == 8)
     theta[shock] -= 0.9
 
-    cols: dict[str, object] = {"response_id": [f"AS{seed:02d}-{i + 1:05d}" for i in range(n)],
-                               "submitted_at": stamp.strftime("%Y-%m-%d %H:%M"),
-                               "customer_id": [f"C{x:06d}" for x in rng.integers(1, n * 3, n)],
-                               "branch": [BRANCHES[b][0] for b in branch],  # written as Chinese labels
-                               "service_type": stype, "tier": tier}
+    cols: dict[str, object] = {
+        "response_id": [f"AS{seed:02d}-{i + 1:05d}" for i in range(n)],
+        "submitted_at": stamp.strftime("%Y-%m-%d %H:%M"),
+        "customer_id": [f"C{x:06d}" for x in rng.integers(1, n * 3, n)],
+        "branch": [BRANCHES[b][0] for b in branch],  # written as Chinese labels
+        "service_type": stype,
+        "tier": tier,
+    }
     likert = inst.scales["likert5"]
     for d in inst.dimensions:
         theta_d = theta + DIMENSION_SHIFT[d.id] + rng.normal(0, 0.45, n)
@@ -68,10 +115,16 @@ def after_sales(n: int = 3000, seed: int = 7, start: str = "2025-12-01", months:
                 ans = 6 - ans  # the respondent agrees with a negative statement
             cols[it.id] = ans
             if it.expectation:
-                cols[f"{it.id}__expected"] = _ordinal(rng.normal(0, 1, n), 3, 5, 4.3, 0.45, rng, noise=0.4)
+                cols[f"{it.id}__expected"] = _ordinal(
+                    rng.normal(0, 1, n), 3, 5, 4.3, 0.45, rng, noise=0.4
+                )
             if it.importance:
-                base = {"skill_fixed_first": 4.6, "time_promised": 4.4, "parts_price": 4.2}.get(it.id, 3.9)
-                cols[f"{it.id}__importance"] = _ordinal(rng.normal(0, 1, n), 1, 5, base, 0.5, rng, noise=0.5)
+                base = {"skill_fixed_first": 4.6, "time_promised": 4.4, "parts_price": 4.2}.get(
+                    it.id, 3.9
+                )
+                cols[f"{it.id}__importance"] = _ordinal(
+                    rng.normal(0, 1, n), 1, 5, base, 0.5, rng, noise=0.5
+                )
     cols["nps"] = _ordinal(theta, 0, 10, 7.6, 1.7, rng, noise=1.1)
     cols["csat"] = _ordinal(theta, 1, 5, 3.9, 0.8, rng)
     cols["ces"] = _ordinal(theta, 1, 7, 5.2, 1.0, rng, noise=0.8)
@@ -84,7 +137,9 @@ def after_sales(n: int = 3000, seed: int = 7, start: str = "2025-12-01", months:
     df = pd.DataFrame(cols)
 
     # answers as text; about 8 % of item answers written as labels (zh or en), 3 % missing
-    item_cols = [c for c in df.columns if c in inst.item_ids or c.endswith(("__expected", "__importance"))]
+    item_cols = [
+        c for c in df.columns if c in inst.item_ids or c.endswith(("__expected", "__importance"))
+    ]
     text = df[item_cols].astype(int).astype(str).astype(object)
     for c in inst.item_ids:
         as_label = rng.random(n) < 0.08
@@ -119,11 +174,19 @@ def servqual(n: int = 400, seed: int = 11, instrument: Instrument | None = None)
     rng = np.random.default_rng(seed)
     seg = rng.choice(["retail", "business"], n, p=[0.6, 0.4])
     theta = rng.normal(0, 1, n) + np.where(seg == "business", -0.2, 0.1)
-    gap = {"tangibles": 0.1, "reliability": -0.9, "responsiveness": -0.7, "assurance": -0.3, "empathy": -0.5}
-    cols: dict[str, object] = {"response_id": [f"SQ{i + 1:04d}" for i in range(n)],
-                               "submitted_at": pd.Timestamp("2026-06-01")
-                               + pd.to_timedelta(rng.integers(0, 150 * 24, n), unit="h"),
-                               "segment": seg}
+    gap = {
+        "tangibles": 0.1,
+        "reliability": -0.9,
+        "responsiveness": -0.7,
+        "assurance": -0.3,
+        "empathy": -0.5,
+    }
+    cols: dict[str, object] = {
+        "response_id": [f"SQ{i + 1:04d}" for i in range(n)],
+        "submitted_at": pd.Timestamp("2026-06-01")
+        + pd.to_timedelta(rng.integers(0, 150 * 24, n), unit="h"),
+        "segment": seg,
+    }
     for d in inst.dimensions:
         e_d = rng.normal(0, 0.6, n)
         p_d = theta + rng.normal(0, 0.5, n)

@@ -65,7 +65,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "points: ratio 要求量表最小值 >= 0（量表 {name} 从 {min:g} 开始）",
     },
     "inst.weight_positive": {"en": "weight must be > 0", "zh": "权重必须大于 0"},
-    "inst.no_items": {"en": "a dimension needs at least one item", "zh": "每个维度至少需要一个题目"},
+    "inst.no_items": {
+        "en": "a dimension needs at least one item",
+        "zh": "每个维度至少需要一个题目",
+    },
     "inst.no_dimensions": {"en": "at least one dimension is needed", "zh": "至少需要一个维度"},
     "inst.question_scale": {
         "en": "a {type} question needs a scale",

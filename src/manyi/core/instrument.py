@@ -425,7 +425,10 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
                 continue
             if not lo <= v <= hi:
                 errs.append(
-                    (("scales", name, "labels", value), Message("inst.label_outside", {"value": v, "min": lo, "max": hi}))
+                    (
+                        ("scales", name, "labels", value),
+                        Message("inst.label_outside", {"value": v, "min": lo, "max": hi}),
+                    )
                 )
             for lang in ("zh", "en"):
                 t = _dict(text).get(lang)
@@ -434,7 +437,10 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
                 k = t.strip().lower()
                 if k in seen and seen[k] != v:
                     errs.append(
-                        (("scales", name, "labels", value), Message("inst.label_ambiguous", {"label": t, "a": seen[k], "b": v}))
+                        (
+                            ("scales", name, "labels", value),
+                            Message("inst.label_ambiguous", {"label": t, "a": seen[k], "b": v}),
+                        )
                     )
                 seen[k] = v
 
@@ -463,7 +469,9 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
         elif all(_num(w) is not None for w in given):
             total = float(sum(_num(w) or 0.0 for w in given))
             if abs(total - 1.0) > 1e-6:
-                errs.append((("dimensions",), Message("inst.dim_weights_sum", {"total": round(total, 9)})))
+                errs.append(
+                    (("dimensions",), Message("inst.dim_weights_sum", {"total": round(total, 9)}))
+                )
 
     def check_scale(path: Path, name: Any) -> None:
         if isinstance(name, str) and name not in scales:
@@ -502,9 +510,15 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
 
     if _dict(data.get("scoring")).get("points") == "ratio":
         for name in sorted(used_scales):
-            lo = _num(_dict(scales[name]).get("min")) if isinstance(scales[name], dict) else scales[name].min
+            lo = (
+                _num(_dict(scales[name]).get("min"))
+                if isinstance(scales[name], dict)
+                else scales[name].min
+            )
             if lo is not None and lo < 0:
-                errs.append((("scoring", "points"), Message("inst.ratio_min", {"name": name, "min": lo})))
+                errs.append(
+                    (("scoring", "points"), Message("inst.ratio_min", {"name": name, "min": lo}))
+                )
     return errs
 
 
@@ -551,7 +565,9 @@ def parse_instrument(text: str, source: str = "<string>") -> Instrument:
         detail = getattr(exc, "problem", None) or str(exc)
         if "'?'" in detail:
             detail += ' (a text with "?" inside { } must be quoted: en: "How likely ...?")'
-        raise ManyiError(_Located(f"{name}{line}: ", Message("inst.yaml_syntax", {"detail": detail}))) from None
+        raise ManyiError(
+            _Located(f"{name}{line}: ", Message("inst.yaml_syntax", {"detail": detail}))
+        ) from None
     if not isinstance(data, dict):
         raise ManyiError(_Located(f"{name}: ", Message("inst.not_mapping")))
 

@@ -92,7 +92,9 @@ def score_responses(inst: Instrument, values: np.ndarray) -> ResponseScores:
     for k, it in enumerate(items):
         member[k, dim_index[it.dimension]] = 1.0
     dims = weighted_means(pts, w, member, inst.scoring.min_answered)
-    csi = weighted_means(dims, inst.dimension_weights, np.ones((len(dim_index), 1)), inst.scoring.min_answered)[:, 0]
+    csi = weighted_means(
+        dims, inst.dimension_weights, np.ones((len(dim_index), 1)), inst.scoring.min_answered
+    )[:, 0]
     sat = np.where(np.isnan(csi), np.nan, (csi >= inst.scoring.satisfied_at - 1e-9).astype(float))
     return ResponseScores(pts, dims, csi, sat)
 
@@ -148,7 +150,9 @@ def period_labels(ts: pd.Series, period: str) -> pd.Series:
     if period == "month":
         out = ts.dt.strftime("%Y-%m")
     elif period == "quarter":
-        out = ts.dt.year.astype("Int64").astype(str) + "Q" + ts.dt.quarter.astype("Int64").astype(str)
+        out = (
+            ts.dt.year.astype("Int64").astype(str) + "Q" + ts.dt.quarter.astype("Int64").astype(str)
+        )
     else:
         out = ts.dt.year.astype("Int64").astype(str)
     return out.where(ts.notna(), None).astype(object)
@@ -184,7 +188,10 @@ class ScoreResult:
             "margin_of_error": num(row["csi_moe"]),
             "satisfied_n": int(row["satisfied_n"]),
             "satisfied_rate": num(row["satisfied_rate"]),
-            "satisfied_rate_ci": [num(row["satisfied_rate_ci_low"]), num(row["satisfied_rate_ci_high"])],
+            "satisfied_rate_ci": [
+                num(row["satisfied_rate_ci_low"]),
+                num(row["satisfied_rate_ci_high"]),
+            ],
             "target_rate": float(row["target_rate"]),
             "meets_target": None if pd.isna(row["meets_target"]) else bool(row["meets_target"]),
             "nps": num(row.get("nps")),
@@ -336,8 +343,17 @@ def _gap_rows(
     for g_i, g in enumerate(group_ids):
         for k, it in enumerate(items):
             rows.append(
-                dict(group=g, level="item", id=it.id, dimension=it.dimension, n=gc[g_i, k],
-                     perception=pm[g_i, k], expectation=em[g_i, k], gap=gm[g_i, k], ratio=ratio[g_i, k])
+                dict(
+                    group=g,
+                    level="item",
+                    id=it.id,
+                    dimension=it.dimension,
+                    n=gc[g_i, k],
+                    perception=pm[g_i, k],
+                    expectation=em[g_i, k],
+                    gap=gm[g_i, k],
+                    ratio=ratio[g_i, k],
+                )
             )
     # dimensions: per respondent, P and E over the paired items of the dimension
     dims = [d for d in inst.dimension_ids if any(i.dimension == d for i in items)]
@@ -359,8 +375,17 @@ def _gap_rows(
     for g_i, g in enumerate(group_ids):
         for j, d in enumerate(dims):
             rows.append(
-                dict(group=g, level="dimension", id=d, dimension=d, n=gc[g_i, j],
-                     perception=pm[g_i, j], expectation=em[g_i, j], gap=gm[g_i, j], ratio=ratio[g_i, j])
+                dict(
+                    group=g,
+                    level="dimension",
+                    id=d,
+                    dimension=d,
+                    n=gc[g_i, j],
+                    perception=pm[g_i, j],
+                    expectation=em[g_i, j],
+                    gap=gm[g_i, j],
+                    ratio=ratio[g_i, j],
+                )
             )
 
 
@@ -381,15 +406,27 @@ def score_frame(
     for col in by:
         if col not in data.columns:
             raise ManyiError(
-                Message("score.unknown_by", {"column": col, "have": ", ".join(map(str, data.columns[:12]))})
+                Message(
+                    "score.unknown_by",
+                    {"column": col, "have": ", ".join(map(str, data.columns[:12]))},
+                )
             )
-    values = np.column_stack(
-        [data[i].to_numpy(dtype=float, na_value=np.nan) if i in data else np.full(n, np.nan) for i in inst.item_ids]
-    ) if n else np.empty((0, len(inst.item_ids)))
+    values = (
+        np.column_stack(
+            [
+                data[i].to_numpy(dtype=float, na_value=np.nan) if i in data else np.full(n, np.nan)
+                for i in inst.item_ids
+            ]
+        )
+        if n
+        else np.empty((0, len(inst.item_ids)))
+    )
     rs = score_responses(inst, values)
 
     keys = list(by)
-    key_frame = pd.DataFrame({k: data[k].astype(object).where(data[k].notna(), None) for k in by}, index=data.index)
+    key_frame = pd.DataFrame(
+        {k: data[k].astype(object).where(data[k].notna(), None) for k in by}, index=data.index
+    )
     if period:
         if "submitted_at" not in data.columns or data["submitted_at"].isna().all():
             raise ManyiError(Message("score.no_dates"))
@@ -433,7 +470,18 @@ def score_frame(
     _gap_rows(inst, agg, values, expected, gap_rows, np.arange(n_groups))
     _gap_rows(inst, total_agg, values, expected, gap_rows, np.array([-1]))
     gaps = pd.DataFrame(
-        gap_rows, columns=["group", "level", "id", "dimension", "n", "perception", "expectation", "gap", "ratio"]
+        gap_rows,
+        columns=[
+            "group",
+            "level",
+            "id",
+            "dimension",
+            "n",
+            "perception",
+            "expectation",
+            "gap",
+            "ratio",
+        ],
     )
     if len(gaps):
         gaps["n"] = gaps["n"].round().astype(int)

@@ -42,13 +42,27 @@ class Issue:
     message: Message
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value, "reason": self.message.render(lang)}
+        return {
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "reason": self.message.render(lang),
+        }
 
     def render(self, source: str, lang: str | None = None) -> str:
         if self.column is None:
-            return Message("resp.where_row", {"file": source, "row": self.row, "reason": self.message.render(lang)}).render(lang)
+            return Message(
+                "resp.where_row",
+                {"file": source, "row": self.row, "reason": self.message.render(lang)},
+            ).render(lang)
         return Message(
-            "resp.where", {"file": source, "row": self.row, "column": self.column, "reason": self.message.render(lang)}
+            "resp.where",
+            {
+                "file": source,
+                "row": self.row,
+                "column": self.column,
+                "reason": self.message.render(lang),
+            },
         ).render(lang)
 
 
@@ -74,7 +88,12 @@ class ValidationReport:
     def summary(self, lang: str | None = None) -> str:
         return Message(
             "resp.report",
-            dict(read=self.rows_read, used=self.rows_used, rejected=self.rows_rejected, values=len(self.rejected_values)),
+            dict(
+                read=self.rows_read,
+                used=self.rows_used,
+                rejected=self.rows_rejected,
+                values=len(self.rejected_values),
+            ),
         ).render(lang)
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
@@ -138,7 +157,11 @@ def read_table(path: str | Path) -> pd.DataFrame:
             header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
             _check_header([h.strip() for h in header], name)
             df = pd.read_csv(
-                io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, skip_blank_lines=False,
+                io.StringIO(text),
+                sep=sep,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=False,
                 on_bad_lines="error",
             )
         elif ext in (".xlsx", ".xlsm"):
@@ -187,7 +210,12 @@ def _as_text(col: pd.Series) -> pd.Series:
 
 
 def convert_scale_column(
-    col: pd.Series, scale: Scale, scale_name: str, column: str, rows: np.ndarray, issues: list[Issue]
+    col: pd.Series,
+    scale: Scale,
+    scale_name: str,
+    column: str,
+    rows: np.ndarray,
+    issues: list[Issue],
 ) -> np.ndarray:
     """Answers on ``scale`` (codes or labels) → float array, bad values NaN and reported."""
     lo, hi = scale.min, scale.max
@@ -209,8 +237,12 @@ def convert_scale_column(
             bad_idx = np.flatnonzero(nonnum)[np.isnan(mapped)]
             for i in bad_idx:
                 issues.append(
-                    Issue(int(rows[i]), column, str(text.iat[i]),
-                          Message("resp.unknown_label", {"value": text.iat[i], "scale": scale_name}))
+                    Issue(
+                        int(rows[i]),
+                        column,
+                        str(text.iat[i]),
+                        Message("resp.unknown_label", {"value": text.iat[i], "scale": scale_name}),
+                    )
                 )
     finite = ~np.isnan(x)
     outside = finite & ((x < lo - 1e-9) | (x > hi + 1e-9))
@@ -218,7 +250,14 @@ def convert_scale_column(
     for mask, key in ((outside, "resp.outside_scale"), (notwhole, "resp.not_whole")):
         for i in np.flatnonzero(mask):
             shown = raw_text.iat[i] if raw_text is not None else f"{x[i]:g}"
-            issues.append(Issue(int(rows[i]), column, str(shown), Message(key, {"value": shown, "min": lo, "max": hi})))
+            issues.append(
+                Issue(
+                    int(rows[i]),
+                    column,
+                    str(shown),
+                    Message(key, {"value": shown, "min": lo, "max": hi}),
+                )
+            )
     x[outside | notwhole] = np.nan
     return x
 
@@ -232,11 +271,20 @@ def convert_choice_column(
     bad = (mapped == "\0bad").to_numpy()
     shown = ", ".join(c if isinstance(c, str) else c.id for c in (q.choices or []))
     for i in np.flatnonzero(bad):
-        issues.append(Issue(int(rows[i]), column, text.iat[i], Message("resp.unknown_choice", {"value": text.iat[i], "choices": shown})))
+        issues.append(
+            Issue(
+                int(rows[i]),
+                column,
+                text.iat[i],
+                Message("resp.unknown_choice", {"value": text.iat[i], "choices": shown}),
+            )
+        )
     return mapped.where(~bad, None)
 
 
-def convert_datetime_column(col: pd.Series, column: str, rows: np.ndarray, issues: list[Issue], tz: str) -> pd.Series:
+def convert_datetime_column(
+    col: pd.Series, column: str, rows: np.ndarray, issues: list[Issue], tz: str
+) -> pd.Series:
     """Dates/times → tz-aware timestamps in ``tz`` (naive values are taken as local to ``tz``)."""
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         ts = col
@@ -246,7 +294,14 @@ def convert_datetime_column(col: pd.Series, column: str, rows: np.ndarray, issue
         ts = pd.to_datetime(text, errors="coerce", format="mixed", utc=False)
         bad = (text.notna() & ts.isna()).to_numpy()
         for i in np.flatnonzero(bad):
-            issues.append(Issue(int(rows[i]), column, text.iat[i], Message("resp.bad_date", {"value": text.iat[i]})))
+            issues.append(
+                Issue(
+                    int(rows[i]),
+                    column,
+                    text.iat[i],
+                    Message("resp.bad_date", {"value": text.iat[i]}),
+                )
+            )
     if not pd.api.types.is_datetime64_any_dtype(ts.dtype):
         # mixed offsets come back as objects: normalise each to UTC first
         ts = pd.to_datetime(ts, errors="coerce", utc=True)
@@ -293,12 +348,16 @@ def validate_frame(
             if v is not None and v not in first:
                 first[v] = rows[i]
         for i in np.flatnonzero(dup):
-            row_reasons[i] = Message("resp.duplicate_id", {"id": ids.iat[i], "first": int(first[ids.iat[i]])})
+            row_reasons[i] = Message(
+                "resp.duplicate_id", {"id": ids.iat[i], "first": int(first[ids.iat[i]])}
+            )
     out["response_id"] = ids
 
     known = {"response_id"}
     if "submitted_at" in raw.columns:
-        out["submitted_at"] = convert_datetime_column(raw["submitted_at"], "submitted_at", rows, issues, tz)
+        out["submitted_at"] = convert_datetime_column(
+            raw["submitted_at"], "submitted_at", rows, issues, tz
+        )
         known.add("submitted_at")
     if "customer_id" in raw.columns:
         out["customer_id"] = _as_text(raw["customer_id"])
@@ -326,7 +385,9 @@ def validate_frame(
             out[column] = x
     if present_items == 0 and n:
         raise ManyiError(
-            Message("resp.no_item_columns", {"file": source, "examples": ", ".join(inst.item_ids[:3])})
+            Message(
+                "resp.no_item_columns", {"file": source, "examples": ", ".join(inst.item_ids[:3])}
+            )
         )
 
     for q in inst.questions:
@@ -337,7 +398,9 @@ def validate_frame(
             continue
         if q.type in ("nps", "rating"):
             assert q.scale_name is not None
-            out[q.id] = convert_scale_column(raw[q.id], inst.scales[q.scale_name], q.scale_name, q.id, rows, issues)
+            out[q.id] = convert_scale_column(
+                raw[q.id], inst.scales[q.scale_name], q.scale_name, q.id, rows, issues
+            )
         elif q.type == "choice":
             out[q.id] = convert_choice_column(raw[q.id], q, q.id, rows, issues)
         else:
@@ -349,7 +412,9 @@ def validate_frame(
     if strict and (issues or row_reasons):
         col_order = {c: k for k, c in enumerate(raw.columns)}
         cand = [(i.row, col_order.get(i.column, -1), i) for i in issues]
-        cand += [(int(rows[r]), -1, Issue(int(rows[r]), None, None, m)) for r, m in row_reasons.items()]
+        cand += [
+            (int(rows[r]), -1, Issue(int(rows[r]), None, None, m)) for r, m in row_reasons.items()
+        ]
         first_issue = min(cand, key=lambda t: (t[0], t[1]))[2]
         raise ManyiError(_Rendered(first_issue, source))
 
@@ -367,7 +432,12 @@ def validate_frame(
 
     issues.sort(key=lambda i: (i.row, i.column is not None, i.column or ""))
     keep = ~reject
-    data = pd.DataFrame({k: (v[keep] if isinstance(v, np.ndarray) else v[keep].reset_index(drop=True)) for k, v in out.items()})
+    data = pd.DataFrame(
+        {
+            k: (v[keep] if isinstance(v, np.ndarray) else v[keep].reset_index(drop=True))
+            for k, v in out.items()
+        }
+    )
     report.issues = issues
     report.rows_used = int(keep.sum())
     report.rows_rejected = int(reject.sum())

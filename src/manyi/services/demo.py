@@ -32,7 +32,9 @@ def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000)
     inst_path = out / "instruments" / "after-sales.yaml"
     inst = load_instrument(inst_path)
     data = out / "after-sales-responses.csv"
-    datasets.after_sales(n=n, seed=seed, instrument=inst).to_csv(data, index=False, encoding="utf-8-sig")
+    datasets.after_sales(n=n, seed=seed, instrument=inst).to_csv(
+        data, index=False, encoding="utf-8-sig"
+    )
     files.append(data)
     sq = out / "servqual-responses.csv"
     datasets.servqual(seed=seed + 4).to_csv(sq, index=False, encoding="utf-8-sig")

@@ -71,7 +71,9 @@ def write_respondents(result: ScoreResult, path: str | Path) -> None:
         result.respondents.to_csv(p, index=False, encoding="utf-8-sig")
 
 
-def export(result: ScoreResult, fmt: str, output: str | Path | None, lang: str | None = None) -> str | None:
+def export(
+    result: ScoreResult, fmt: str, output: str | Path | None, lang: str | None = None
+) -> str | None:
     """Write ``result`` as csv/json/xlsx to ``output``; return the text when there is no file."""
     if fmt not in FORMATS:
         raise ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": ", ".join(FORMATS)}))
@@ -94,4 +96,6 @@ def export(result: ScoreResult, fmt: str, output: str | Path | None, lang: str |
 def describe(result: ScoreResult) -> dict[str, Any]:
     """Counts for a one-line summary."""
     rep = result.report
-    return {"read": rep.rows_read, "used": rep.rows_used, "rejected": rep.rows_rejected} if rep else {}
+    return (
+        {"read": rep.rows_read, "used": rep.rows_used, "rejected": rep.rows_rejected} if rep else {}
+    )
