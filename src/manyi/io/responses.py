@@ -246,7 +246,8 @@ def convert_scale_column(
                 )
     finite = ~np.isnan(x)
     outside = finite & ((x < lo - 1e-9) | (x > hi + 1e-9))
-    notwhole = finite & ~outside & (np.abs((x - lo) - np.round(x - lo)) > 1e-9)
+    with np.errstate(invalid="ignore"):
+        notwhole = finite & ~outside & (np.abs((x - lo) - np.round(x - lo)) > 1e-9)
     for mask, key in ((outside, "resp.outside_scale"), (notwhole, "resp.not_whole")):
         for i in np.flatnonzero(mask):
             shown = raw_text.iat[i] if raw_text is not None else f"{x[i]:g}"
@@ -265,51 +266,72 @@ def convert_scale_column(
 def convert_choice_column(
     col: pd.Series, q: Question, column: str, rows: np.ndarray, issues: list[Issue]
 ) -> pd.Series:
+    """Choices (codes or labels) → a categorical of choice codes in the instrument's order."""
+    order = [c if isinstance(c, str) else c.id for c in (q.choices or [])]
+    if isinstance(col.dtype, pd.CategoricalDtype) and set(col.cat.categories) <= set(order):
+        return pd.Series(pd.Categorical(col, categories=order))
     text = _as_text(col)
-    codes = q.choice_codes()
-    mapped = text.map(lambda s: None if s is None else codes.get(s.lower(), "\0bad"))
-    bad = (mapped == "\0bad").to_numpy()
-    shown = ", ".join(c if isinstance(c, str) else c.id for c in (q.choices or []))
+    lower = text.astype("string").str.lower()
+    mapped = lower.map(q.choice_codes())  # vectorised dictionary look-up
+    bad = (text.notna() & mapped.isna()).to_numpy()
     for i in np.flatnonzero(bad):
         issues.append(
             Issue(
                 int(rows[i]),
                 column,
                 text.iat[i],
-                Message("resp.unknown_choice", {"value": text.iat[i], "choices": shown}),
+                Message("resp.unknown_choice", {"value": text.iat[i], "choices": ", ".join(order)}),
             )
         )
-    return mapped.where(~bad, None)
+    return pd.Series(pd.Categorical(mapped.astype(object).where(~bad, None), categories=order))
+
+
+_AWARE = r"(?:Z|[+-]\d{2}:?\d{2})$"
 
 
 def convert_datetime_column(
     col: pd.Series, column: str, rows: np.ndarray, issues: list[Issue], tz: str
 ) -> pd.Series:
-    """Dates/times → tz-aware timestamps in ``tz`` (naive values are taken as local to ``tz``)."""
+    """Dates/times → tz-aware timestamps in ``tz``.
+
+    Values with an offset (``+08:00``, ``Z``) are converted; values without one are taken as
+    local time in ``tz``. Both kinds may be mixed in one column.
+    """
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
-        ts = col
-        bad = np.zeros(len(col), dtype=bool)
-    else:
-        text = _as_text(col)
-        ts = pd.to_datetime(text, errors="coerce", format="mixed", utc=False)
-        bad = (text.notna() & ts.isna()).to_numpy()
-        for i in np.flatnonzero(bad):
-            issues.append(
-                Issue(
-                    int(rows[i]),
-                    column,
-                    text.iat[i],
-                    Message("resp.bad_date", {"value": text.iat[i]}),
-                )
+        ts = col.reset_index(drop=True)
+        if getattr(ts.dt, "tz", None) is None:
+            return ts.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+        return ts.dt.tz_convert(tz)
+    text = _as_text(col).reset_index(drop=True)
+    out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[ns, {tz}]")
+    present = text.notna()
+    aware = present & text.astype("string").str.contains(_AWARE, regex=True).fillna(False).astype(
+        bool
+    )
+    naive = present & ~aware
+    # a bare number is not a date; years outside 1900-2199 are typing errors
+    plausible = present & ~text.astype("string").str.fullmatch(r"[+-]?\d+(\.\d*)?").fillna(
+        False
+    ).astype(bool)
+    for part, utc in ((naive & plausible, False), (aware & plausible, True)):
+        if not part.any():
+            continue
+        parsed = pd.to_datetime(text[part], errors="coerce", format="mixed", utc=utc)
+        if not pd.api.types.is_datetime64_any_dtype(parsed.dtype):
+            parsed = pd.to_datetime(parsed, errors="coerce", utc=utc)
+        parsed = parsed.where((parsed.dt.year >= 1900) & (parsed.dt.year < 2200))
+        if utc:
+            out[part] = parsed.dt.tz_convert(tz)
+        else:
+            out[part] = parsed.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    bad = (present & out.isna()).to_numpy()
+    for i in np.flatnonzero(bad):
+        issues.append(
+            Issue(
+                int(rows[i]), column, text.iat[i], Message("resp.bad_date", {"value": text.iat[i]})
             )
-    if not pd.api.types.is_datetime64_any_dtype(ts.dtype):
-        # mixed offsets come back as objects: normalise each to UTC first
-        ts = pd.to_datetime(ts, errors="coerce", utc=True)
-    if getattr(ts.dt, "tz", None) is None:
-        ts = ts.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
-    else:
-        ts = ts.dt.tz_convert(tz)
-    return ts
+        )
+    return out
 
 
 # --------------------------------------------------------------------------------------

@@ -1,0 +1,131 @@
+"""The command line as a user runs it: exit codes, formats, files, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from manyi.cli import app
+from manyi.io.instruments import example_path
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("demo")
+    res = runner.invoke(app, ["demo", str(d)])
+    assert res.exit_code == 0, res.output
+    return d
+
+
+def test_validate_ok_and_errors(tmp_path):
+    res = runner.invoke(app, ["validate", str(example_path("after-sales"))])
+    assert res.exit_code == 0
+    assert "OK" in res.stdout and "after-sales v2026.1, 5 dimensions, 15 items" in res.stdout
+    bad = tmp_path / "after-sales.yaml"
+    bad.write_text(example_path("b2b-shipping").read_text(encoding="utf-8").replace(
+        "weight: 0.25", "weight: 0.20").replace("id: doc_accuracy, weight: 0.05, scale: sat5",
+                                                "id: doc_accuracy, weight: 0.05, scale: sat6"), encoding="utf-8")
+    res = runner.invoke(app, ["validate", str(bad)])
+    assert res.exit_code == 2
+    assert "after-sales.yaml line 24, dimensions: weights of the dimensions sum to 0.95, expected 1" in res.stderr
+    assert 'dimensions[0].items[1].scale: unknown scale "sat6"' in res.stderr
+    assert "Traceback" not in res.output
+    res = runner.invoke(app, ["validate", str(bad), "--lang", "zh"])
+    assert "各维度权重之和为 0.95，应为 1" in res.stderr
+
+
+def test_demo_writes_files_and_prints_scorecard(demo_dir):
+    for f in ["instruments/servqual.yaml", "instruments/b2b-shipping.yaml", "instruments/after-sales.yaml",
+              "after-sales-responses.csv", "servqual-responses.csv", "after-sales-respondents.csv",
+              "after-sales-scorecard.xlsx"]:
+        assert (demo_dir / f).exists(), f
+    xl = pd.read_excel(demo_dir / "after-sales-scorecard.xlsx", sheet_name=None)
+    assert {"groups", "gaps", "rejected", "labels"} <= set(xl)
+
+
+def test_score_json_shape(demo_dir):
+    inst = demo_dir / "instruments" / "after-sales.yaml"
+    data = demo_dir / "after-sales-responses.csv"
+    res = runner.invoke(app, ["score", "--instrument", str(inst), str(data), "--format", "json"])
+    assert res.exit_code == 0, res.output
+    d = json.loads(res.stdout)
+    assert d["instrument"] == "after-sales"
+    assert len(d["groups"]) == 1 and d["groups"][0]["keys"] == {}
+    g = d["groups"][0]
+    for k, typ in [("n", int), ("csi", float), ("satisfied_rate", float), ("target_rate", float),
+                   ("meets_target", bool), ("nps", float), ("small_sample", bool)]:
+        assert isinstance(g[k], typ), k
+    assert len(g["csi_ci"]) == 2 and g["csi_ci"][0] < g["csi"] < g["csi_ci"][1]
+    assert len(g["satisfied_rate_ci"]) == 2
+    assert set(g["dimensions"]) == {"skill", "attitude", "timeliness", "parts", "overall_service"}
+    assert d["rejected"] and all(set(r) >= {"row", "column", "reason"} for r in d["rejected"])
+    assert any(r["column"] is None for r in d["rejected"])
+
+
+def test_score_by_period_csv_and_respondents(demo_dir, tmp_path):
+    inst = demo_dir / "instruments" / "after-sales.yaml"
+    data = demo_dir / "after-sales-responses.csv"
+    out = tmp_path / "groups.csv"
+    resp = tmp_path / "resp.csv"
+    res = runner.invoke(app, ["score", "-i", str(inst), str(data), "--by", "branch,tier", "--period", "month",
+                              "--format", "csv", "--output", str(out), "--respondents", str(resp)])
+    assert res.exit_code == 0, res.output
+    g = pd.read_csv(out, encoding="utf-8-sig")
+    assert {"branch", "tier", "period", "n", "csi", "satisfied_rate", "nps"} <= set(g.columns)
+    body = g[g["period"].notna()]
+    assert body["period"].str.match(r"^\d{4}-\d{2}$").all()
+    assert len(body) > 5 * 2 * 12 - 5  # nearly every branch × tier × month cell
+    r = pd.read_csv(resp, encoding="utf-8-sig")
+    assert {"response_id", "csi", "satisfied", "skill", "attitude", "timeliness", "parts",
+            "overall_service"} <= set(r.columns)
+    assert g.loc[g["period"].isna() & g["branch"].isna(), "n"].iloc[0] == r["csi"].notna().sum()
+
+
+def test_score_table_and_xlsx(demo_dir, tmp_path):
+    inst = demo_dir / "instruments" / "after-sales.yaml"
+    data = demo_dir / "after-sales-responses.csv"
+    res = runner.invoke(app, ["score", "-i", str(inst), str(data), "--by", "branch", "--lang", "zh"])
+    assert res.exit_code == 0
+    assert "满意度记分卡" in res.stdout and "北京" in res.stdout and "全部" in res.stdout
+    assert "数据校验报告" in res.stderr
+    x = tmp_path / "s.xlsx"
+    res = runner.invoke(app, ["score", "-i", str(inst), str(data), "--format", "xlsx", "-o", str(x)])
+    assert res.exit_code == 0 and x.exists()
+    res = runner.invoke(app, ["score", "-i", str(inst), str(data), "--format", "xlsx"])
+    assert res.exit_code == 2 and "--format xlsx needs --output" in res.stderr
+
+
+def test_user_errors_exit_2_without_traceback(demo_dir, tmp_path):
+    inst = demo_dir / "instruments" / "after-sales.yaml"
+    cases = [
+        (["score", "-i", str(inst), str(tmp_path / "missing.csv")], "missing.csv: file not found"),
+        (["score", "-i", str(tmp_path / "nope.yaml"), str(demo_dir / "after-sales-responses.csv")], "file not found"),
+        (["score", "-i", str(inst), str(demo_dir / "after-sales-responses.csv"), "--by", "region"],
+         "cannot group by region"),
+        (["score", "-i", str(inst), str(demo_dir / "after-sales-responses.csv"), "--strict"],
+         "after-sales-responses.csv row "),
+        (["score", "-i", str(inst), str(demo_dir / "after-sales-responses.csv"), "--format", "pdf"],
+         'unknown format "pdf"'),
+    ]
+    for args, msg in cases:
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, (args, res.output)
+        assert msg in res.stderr, (msg, res.stderr)
+        assert "Traceback" not in res.output
+
+
+def test_console_script_runs(tmp_path):
+    exe = Path(sys.executable).parent / "manyi"
+    env = dict(os.environ, MANYI_LANG="zh")
+    res = subprocess.run([str(exe), "validate", str(example_path("servqual"))], capture_output=True, text=True,
+                         env=env, check=False)
+    assert res.returncode == 0 and "22 个题目" in res.stdout

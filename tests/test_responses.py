@@ -1,0 +1,218 @@
+"""Reading response files: encodings, labels, missing values, reversal, the validation report."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from manyi import read_responses
+from manyi.core.instrument import parse_instrument
+from manyi.i18n import ManyiError
+
+INST = parse_instrument("""\
+manyi: 1
+id: t
+version: "1"
+title: {zh: 测试, en: Test}
+dimensions:
+  - id: a
+    label: {zh: 甲, en: A}
+    items:
+      - {id: a1, text: {zh: 题1, en: Q1}, scale: likert5, expectation: true}
+      - {id: a2, text: {zh: 题2, en: Q2}, scale: likert5, reverse: true}
+  - id: b
+    label: {zh: 乙, en: B}
+    items:
+      - {id: b1, text: {zh: 题3, en: Q3}, scale: likert7, importance: true, importance_scale: likert5}
+questions:
+  - {id: nps, type: nps, text: {zh: 推荐, en: Recommend}}
+  - id: branch
+    type: choice
+    role: segment
+    text: {zh: 网点, en: Branch}
+    choices:
+      - {id: bj, label: {zh: 北京, en: Beijing}}
+      - sh
+""")
+
+HEADER = "response_id,submitted_at,branch,a1,a1__expected,a2,b1,b1__importance,nps,region\n"
+ROWS = [
+    "r1,2026-01-15 10:00,北京,4,5,2,6,5,9,north",
+    "r2,2026-02-03,sh,比较满意,很满意,Dissatisfied,很满意,3,10,south",
+    "r3,2026-04-30 23:59,Beijing,NA,,不适用,一般,N/A,0,north",
+    "r4,2026-05-01,bj,6,4,3,5,4,11,north",
+    "r2,2026-05-02,bj,4,4,4,4,4,4,north",
+    ",2026-05-03,bj,4,4,4,4,4,4,north",
+    "r7,not a date,西安,很好吧,4,3.5,4,4,7,south",
+    "r8,2026-06-01,bj,,,,,,8,south",
+]
+
+
+def write(tmp_path, text: str, encoding: str, name: str = "resp.csv"):
+    p = tmp_path / name
+    p.write_bytes(text.encode(encoding))
+    return p
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_encodings_give_the_same_result(tmp_path, encoding):
+    p = write(tmp_path, HEADER + "\n".join(ROWS) + "\n", encoding)
+    rs = read_responses(p, INST)
+    assert [None if pd.isna(b) else b for b in rs.data["branch"]] == ["bj", "sh", "bj", "bj", None]
+    assert rs.report.rows_read == 8
+
+
+def test_values_labels_missing_and_reversal(tmp_path):
+    rs = read_responses(write(tmp_path, HEADER + "\n".join(ROWS) + "\n", "utf-8"), INST)
+    d = rs.data.set_index("response_id")
+    # codes and labels in both languages
+    assert d.loc["r1", "a1"] == 4 and d.loc["r2", "a1"] == 4 and d.loc["r2", "a1__expected"] == 5
+    # a2 is reversed on read: 2 -> 4, "Dissatisfied" (2) -> 4, 3 -> 3
+    assert d.loc["r1", "a2"] == 4 and d.loc["r2", "a2"] == 4 and d.loc["r4", "a2"] == 3
+    # likert7 label and an importance answer on its own scale
+    assert d.loc["r2", "b1"] == 7 and d.loc["r1", "b1__importance"] == 5
+    # NA, blank, 不适用, N/A are missing
+    assert np.isnan(d.loc["r3", ["a1", "a1__expected", "a2", "b1__importance"]].astype(float)).all()
+    assert d.loc["r3", "b1"] == 4
+    assert d.loc["r3", "nps"] == 0
+    # extra columns are kept as segments
+    assert d.loc["r2", "region"] == "south"
+    # times are in Asia/Shanghai
+    assert str(d.loc["r1", "submitted_at"].tz) == "Asia/Shanghai"
+
+
+def test_report_counts_add_up_and_name_every_problem(tmp_path):
+    rs = read_responses(write(tmp_path, HEADER + "\n".join(ROWS) + "\n", "utf-8"), INST)
+    rep = rs.report
+    assert rep.rows_read == 8 and rep.rows_used == 5 and rep.rows_rejected == 3
+    assert rep.rows_read == rep.rows_used + rep.rows_rejected
+    got = {(i.row, i.column): i.message.render("en") for i in rep.issues}
+    assert got[(5, "a1")] == '"6" is outside the scale 1-5'
+    assert got[(5, "nps")] == '"11" is outside the scale 0-10'
+    assert got[(6, None)] == 'response id "r2" already appeared in row 3; this row was not used'
+    assert got[(7, None)] == "the response id is empty"
+    assert got[(8, "submitted_at")].startswith('"not a date" is not a date/time')
+    assert got[(8, "branch")] == '"西安" is not one of the choices (bj, sh)'
+    assert got[(8, "a1")] == '"很好吧" is neither a number nor a label of the scale likert5'
+    assert got[(8, "a2")] == '"3.5" is not a whole point of the scale 1-5'
+    assert got[(9, None)] == "no item of the index was answered"
+    assert len(rep.rejected_values) == 6
+    zh = {(i.row, i.column): i.message.render("zh") for i in rep.issues}
+    assert zh[(5, "a1")] == '"6" 超出量表范围 1-5'
+    assert rep.summary("en") == "8 rows read = 5 used + 3 rejected; 6 values rejected"
+
+
+def test_strict_stops_at_the_first_bad_value(tmp_path):
+    p = write(tmp_path, HEADER + "\n".join(ROWS) + "\n", "utf-8")
+    with pytest.raises(ManyiError) as exc:
+        read_responses(p, INST, strict=True)
+    assert str(exc.value) == 'resp.csv row 5, column a1: "6" is outside the scale 1-5'
+    assert exc.value.render("zh") == 'resp.csv 第 5 行，a1 列："6" 超出量表范围 1-5'
+
+
+def test_strict_passes_clean_files(tmp_path):
+    p = write(tmp_path, HEADER + "\n".join(ROWS[:3]) + "\n", "utf-8")
+    rs = read_responses(p, INST, strict=True)
+    assert len(rs) == 3 and not rs.report.issues
+
+
+def test_xlsx_with_numbers_and_labels(tmp_path):
+    df = pd.DataFrame({"response_id": [1001, 1002], "submitted_at": pd.to_datetime(["2026-01-01", "2026-03-01"]),
+                       "a1": [4, "很满意"], "a2": [1, 5], "b1": [7, "一般"], "nps": [10, 6], "branch": ["北京", "sh"]})
+    p = tmp_path / "r.xlsx"
+    df.to_excel(p, index=False)
+    rs = read_responses(p, INST)
+    assert list(rs.data["response_id"]) == ["1001", "1002"]
+    assert list(rs.data["a1"]) == [4, 5] and list(rs.data["a2"]) == [5, 1] and list(rs.data["b1"]) == [7, 4]
+    assert any("a1__expected" in w.render("en") for w in rs.report.warnings)
+
+
+def test_parquet_numeric_fast_path(tmp_path):
+    df = pd.DataFrame({"response_id": ["x", "y", "z"], "a1": [1.0, 5.0, 9.0], "a2": [2, 2, 2], "b1": [1, 7, np.nan]})
+    p = tmp_path / "r.parquet"
+    df.to_parquet(p)
+    rs = read_responses(p, INST)
+    assert list(rs.data["a1"][:2]) == [1, 5] and np.isnan(rs.data["a1"][2])
+    assert [i.column for i in rs.report.issues] == ["a1"]
+
+
+def test_bad_files_give_clear_errors(tmp_path):
+    with pytest.raises(ManyiError, match="nope.csv: file not found"):
+        read_responses(tmp_path / "nope.csv", INST)
+    with pytest.raises(ManyiError, match="unsupported file type .sav"):
+        read_responses(write(tmp_path, "x", "utf-8", "a.sav"), INST)
+    with pytest.raises(ManyiError, match="none of the instrument's item columns"):
+        read_responses(write(tmp_path, "response_id,foo\n1,2\n", "utf-8"), INST)
+    with pytest.raises(ManyiError, match="column a1 appears more than once"):
+        read_responses(write(tmp_path, "response_id,a1,a1\n1,2,3\n", "utf-8"), INST)
+    with pytest.raises(ManyiError, match="neither UTF-8 nor GBK"):
+        read_responses(write(tmp_path, "", "utf-8") if False else _binary(tmp_path), INST)
+
+
+def _binary(tmp_path):
+    p = tmp_path / "bin.csv"
+    p.write_bytes(bytes([0x81, 0x20, 0xFF, 0xFE, 0x80]) * 10)
+    return p
+
+
+def test_no_response_id_column_numbers_rows(tmp_path):
+    rs = read_responses(write(tmp_path, "a1,a2,b1\n4,4,4\n5,5,5\n", "utf-8"), INST)
+    assert list(rs.data["response_id"]) == ["2", "3"]
+    assert any("no response_id column" in w.render("en") for w in rs.report.warnings)
+
+
+def test_trailing_blank_lines_are_not_rows(tmp_path):
+    rs = read_responses(write(tmp_path, HEADER + ROWS[0] + "\n,,,,,,,,,\n\n", "utf-8"), INST)
+    assert rs.report.rows_read == 1 and rs.report.rows_used == 1
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(max_size=300))
+def test_fuzzed_bytes_give_errors_not_tracebacks(tmp_path, raw):
+    p = tmp_path / "fuzz.csv"
+    p.write_bytes(raw)
+    try:
+        rs = read_responses(p, INST)
+    except ManyiError as exc:
+        assert exc.render("en")
+    else:
+        assert rs.report.rows_read == rs.report.rows_used + rs.report.rows_rejected
+
+
+cell = st.one_of(st.sampled_from(["", "NA", "很满意", "Satisfied", "0", "3", "5", "7", "11", "-1", "2.5",
+                                  "x", "不适用", "2026-01-01"]), st.text(max_size=6))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.lists(cell, min_size=10, max_size=10), min_size=1, max_size=8))
+def test_fuzzed_cells_are_rejected_or_used_never_crash(tmp_path, rows):
+    import csv
+    import io
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(HEADER.strip().split(","))
+    w.writerows(rows)
+    p = tmp_path / "cells.csv"
+    p.write_text(buf.getvalue(), encoding="utf-8")
+    try:
+        rs = read_responses(p, INST)
+    except ManyiError as exc:
+        assert exc.render("zh")
+        return
+    rep = rs.report
+    assert rep.rows_read == rep.rows_used + rep.rows_rejected
+    for c in ("a1", "a2"):
+        v = rs.data[c].dropna()
+        assert ((v >= 1) & (v <= 5) & (v == v.round())).all()
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(min_size=1, max_size=200))
+def test_fuzzed_xlsx_gives_errors(tmp_path, raw):
+    p = tmp_path / "f.xlsx"
+    p.write_bytes(raw)
+    with pytest.raises(ManyiError):
+        read_responses(p, INST)

@@ -1,0 +1,262 @@
+"""Scores: hand-computed cases, published definitions, independent implementations, properties."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+from scipy import stats
+
+import manyi
+from manyi.core.instrument import parse_instrument
+from manyi.core.scoring import score_responses, weighted_means
+from manyi.core.stats import nps_estimate, t_interval, wilson_interval
+from manyi.io.responses import validate_frame
+
+
+def b2b_row(inst, rid, answers: dict[str, int], default: int) -> dict:
+    row = {"response_id": rid, "customer_type": "forwarder"}
+    row.update({i: answers.get(i, default) for i in inst.item_ids})
+    return row
+
+
+def test_shipping_line_report(b2b):
+    """DOMAIN.md §1: 4 valid questionnaires, one customer at 65, overall 77, rate 75 % < 85 %."""
+    dims = {d.id: [i.id for i in d.items] for d in b2b.dimensions}
+    rows = [
+        # A: booking items at 3 (-20 × 0.20), cargo at 5 (+20 × 0.20): 80
+        b2b_row(b2b, "A", {**{i: 3 for i in dims["booking"]}, **{i: 5 for i in dims["cargo"]}}, 4),
+        b2b_row(b2b, "B", {}, 4),  # all 4 of 5: 80
+        b2b_row(b2b, "C", {i: 5 for i in dims["billing"]}, 4),  # 80 + 20 × 0.15 = 83
+        b2b_row(b2b, "D", {i: 4 for i in dims["schedule"]}, 3),  # 60 + 20 × 0.25 = 65
+    ]
+    res = manyi.score(pd.DataFrame(rows), b2b)
+    assert list(res.respondents["csi"]) == pytest.approx([80, 80, 83, 65])
+    assert list(res.respondents["satisfied"]) == [True, True, True, False]
+    g = res.to_dict()["groups"][0]
+    assert g["keys"] == {} and g["n"] == 4
+    assert g["csi"] == pytest.approx(77)
+    assert g["satisfied_rate"] == pytest.approx(0.75)
+    assert g["target_rate"] == 0.85 and g["meets_target"] is False
+    assert g["small_sample"] is True
+    # t interval on 80, 80, 83, 65 (sd 8.0416) and Wilson on 3/4, by hand
+    sd = np.std([80, 80, 83, 65], ddof=1)
+    half = stats.t.ppf(0.975, 3) * sd / 2
+    assert g["csi_ci"] == pytest.approx([77 - half, 77 + half])
+    assert g["margin_of_error"] == pytest.approx(half)
+    assert g["satisfied_rate_ci"] == pytest.approx([0.30064, 0.95441], abs=1e-5)
+
+
+MINI = parse_instrument("""\
+manyi: 1
+id: mini
+version: "1"
+title: {zh: 小, en: Mini}
+scoring: {points: range, satisfied_at: 70, target_rate: 0.5, min_answered: 0.5}
+dimensions:
+  - id: d1
+    label: {zh: 一, en: One}
+    weight: 0.6
+    items:
+      - {id: x1, text: {zh: a, en: a}, scale: likert5, weight: 3, expectation: true}
+      - {id: x2, text: {zh: b, en: b}, scale: likert5, weight: 1, expectation: true}
+  - id: d2
+    label: {zh: 二, en: Two}
+    weight: 0.4
+    items:
+      - {id: y1, text: {zh: c, en: c}, scale: ten}
+questions:
+  - {id: nps, type: nps, text: {zh: n, en: n}}
+  - {id: csat, type: rating, scale: likert5, text: {zh: c, en: c}}
+  - {id: ces, type: rating, scale: likert7, text: {zh: e, en: e}}
+""")
+
+
+def test_weights_renormalise_over_answered_items_and_min_answered():
+    X = np.array([
+        [5, 1, 10],          # d1 = (3·100 + 1·0)/4 = 75; d2 = 100; csi = .6·75 + .4·100 = 85
+        [np.nan, 3, 1],      # x2 alone carries 1/4 < 0.5 → d1 missing; d2 = 0 carries 0.4 → csi missing
+        [4, np.nan, np.nan],  # d1 = 75 (x1 carries 3/4); d2 missing; csi = d1 alone (0.6 ≥ 0.5) = 75
+        [np.nan, 5, 4],      # d1 missing, d2 = 33.33 → csi missing
+        [2, 5, 4],           # d1 = (3·25 + 100)/4 = 43.75; csi = .6·43.75 + .4·33.33
+    ])
+    rs = score_responses(MINI, X)
+    assert rs.dimensions[0] == pytest.approx([75, 100])
+    assert np.isnan(rs.dimensions[1, 0]) and rs.dimensions[1, 1] == pytest.approx(0)
+    assert rs.dimensions[2, 0] == pytest.approx(75) and np.isnan(rs.dimensions[2, 1])
+    assert rs.csi[[0, 2, 4]] == pytest.approx([85, 75, 0.6 * 43.75 + 0.4 * 100 / 3])
+    assert np.isnan(rs.csi[[1, 3]]).all() and np.isnan(rs.satisfied[[1, 3]]).all()
+    assert list(rs.satisfied[[0, 2, 4]]) == [1, 1, 0]
+
+
+def test_ratio_points():
+    inst = parse_instrument(MINI.spec.model_dump_json().replace('"range"', '"ratio"'))
+    rs = score_responses(inst, np.array([[4.0, 4.0, 8.0]]))
+    assert rs.dimensions[0] == pytest.approx([80, 80])  # 4 of 5 → 80; 8 of 10 → 80
+    rs = score_responses(MINI, np.array([[4.0, 4.0, 8.0]]))
+    assert rs.dimensions[0] == pytest.approx([75, 700 / 9])  # (4-1)/4, (8-1)/9
+
+
+def frame(rows):
+    cols = ["response_id", "submitted_at", "branch", "x1", "x1__expected", "x2", "x2__expected", "y1", "nps",
+            "csat", "ces"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_groups_periods_nps_csat_ces_and_gaps():
+    rows = [
+        ["1", "2026-01-05", "a", 5, 4, 5, 5, 10, 10, 5, 7],
+        ["2", "2026-01-20", "a", 4, 5, 2, 4, 7, 9, 4, 6],
+        ["3", "2026-02-11", "a", 2, 5, 2, 5, 3, 6, 2, 2],
+        ["4", "2026-04-01", "b", 3, 3, 3, 3, 5, 8, 3, 4],
+        ["5", "2026-04-02", "b", 5, 4, 4, 4, 9, 0, 5, 5],
+    ]
+    df = frame(rows)
+    res = manyi.score(df, MINI, by=["branch"], period="quarter")
+    g = res.groups
+    assert list(zip(g["branch"], g["period"], strict=True)) == [("a", "2026Q1"), ("b", "2026Q2")]
+    a = res.to_dict()["groups"][0]
+    # per respondent by hand (range points): x: (v-1)/4·100, y: (v-1)/9·100
+    def csi(x1, x2, y1):
+        d1 = (3 * (x1 - 1) / 4 + (x2 - 1) / 4) / 4 * 100
+        return 0.6 * d1 + 0.4 * (y1 - 1) / 9 * 100
+    ca = [csi(5, 5, 10), csi(4, 2, 7), csi(2, 2, 3)]
+    assert list(res.respondents["csi"][:3]) == pytest.approx(ca)
+    assert a["csi"] == pytest.approx(np.mean(ca))
+    assert a["n"] == 3 and a["satisfied_n"] == sum(c >= 70 for c in ca)
+    # NPS: 10, 9 promoters, 6 detractor → (2-1)/3
+    assert a["nps"] == pytest.approx(100 / 3)
+    var = 2 / 3 + 1 / 3 - (1 / 3) ** 2
+    assert a["nps_se"] == pytest.approx(100 * np.sqrt(var / 3))
+    assert a["csat"] == pytest.approx(200 / 3)  # 5, 4 top-2 of 5, 2 not
+    assert a["ces"] == pytest.approx(5)
+    # top-2-box of x1 (5, 4, 2) = 2/3
+    assert a["top2box"]["x1"] == pytest.approx(2 / 3)
+    # gaps: x1 P = 100, 75, 25; E = 75, 100, 100 → P−E mean = (25 − 25 − 75)/3; ratio of means (raw/5)
+    items = a["gaps"]["items"]
+    assert items["x1"]["gap"] == pytest.approx(-25)
+    assert items["x1"]["ratio"] == pytest.approx((5 + 4 + 2) / (4 + 5 + 5))
+    assert items["x1"]["perception"] == pytest.approx(200 / 3)
+    # dimension d1 per respondent from both pairs with weights 3:1
+    dP = np.array([(3 * 100 + 100) / 4, (3 * 75 + 25) / 4, (3 * 25 + 25) / 4])
+    dE = np.array([(3 * 75 + 100) / 4, (3 * 100 + 75) / 4, (3 * 100 + 100) / 4])
+    assert a["gaps"]["dimensions"]["d1"]["gap"] == pytest.approx(np.mean(dP - dE))
+    # total over both groups
+    tot = res.to_dict()["total"]
+    assert tot["n"] == 5 and tot["keys"] == {"branch": None, "period": None}
+    assert tot["csi"] == pytest.approx(res.respondents["csi"].mean())
+
+
+def test_period_month_and_year_and_errors():
+    df = frame([["1", "2026-01-31 23:30", "a", 5, 5, 5, 5, 10, 10, 5, 7],
+                ["2", "2025-12-31 16:30+00:00", "a", 4, 4, 4, 4, 7, 9, 4, 6]])
+    res = manyi.score(df, MINI, period="month")
+    # 2025-12-31 16:30 UTC is 2026-01-01 00:30 in Shanghai
+    assert list(res.groups["period"]) == ["2026-01"]
+    assert list(manyi.score(df, MINI, period="year").groups["period"]) == ["2026"]
+    with pytest.raises(manyi.ManyiError, match="cannot group by region"):
+        manyi.score(df, MINI, by="region")
+    with pytest.raises(manyi.ManyiError, match="period must be month, quarter or year"):
+        manyi.score(df, MINI, period="week")
+    with pytest.raises(manyi.ManyiError, match="needs a submitted_at column"):
+        manyi.score(df.drop(columns="submitted_at"), MINI, period="month")
+
+
+def test_interval_functions_against_scipy():
+    for k, n in [(0, 10), (3, 4), (50, 100), (97, 100), (1, 1)]:
+        lo, hi = wilson_interval(k, n)
+        ref = stats.binomtest(k, n).proportion_ci(0.95, method="wilson")
+        assert (float(lo), float(hi)) == pytest.approx((ref.low, ref.high), abs=1e-12)
+    rng = np.random.default_rng(1)
+    x = rng.normal(70, 10, 25)
+    lo, hi, _ = t_interval(x.mean(), x.std(ddof=1), 25)
+    ref = stats.t.interval(0.95, 24, loc=x.mean(), scale=stats.sem(x))
+    assert (float(lo), float(hi)) == pytest.approx(ref)
+    # NPS standard error equals the standard error of the mean of +1/0/−1 codes (ddof = 0)
+    codes = rng.choice([-1, 0, 1], 200, p=[0.2, 0.3, 0.5])
+    nps, se, _, _ = nps_estimate((codes == 1).sum(), (codes == -1).sum(), 200)
+    assert float(nps) == pytest.approx(100 * codes.mean())
+    assert float(se) == pytest.approx(100 * codes.std(ddof=0) / np.sqrt(200))
+
+
+def test_small_sample_flag_and_json_shape(after_sales):
+    from manyi import datasets
+    df = datasets.after_sales(n=400, seed=3)
+    res = manyi.score(df, after_sales, by=["branch"])
+    d = res.to_dict()
+    assert set(d) >= {"instrument", "groups", "rejected"}
+    for g in d["groups"]:
+        assert set(g) >= {"keys", "n", "csi", "csi_ci", "satisfied_rate", "satisfied_rate_ci", "target_rate",
+                          "meets_target", "nps", "dimensions", "small_sample"}
+        assert g["small_sample"] == (g["n"] < 30)
+        assert set(g["dimensions"]) == set(after_sales.dimension_ids)
+    assert sum(g["n"] for g in d["groups"]) == d["total"]["n"]
+    assert all(set(r) >= {"row", "column", "reason"} for r in d["rejected"])
+
+
+def test_generated_dataset_is_reproducible(after_sales):
+    from manyi import datasets
+    a = datasets.after_sales(n=200, seed=5)
+    b = datasets.after_sales(n=200, seed=5)
+    pd.testing.assert_frame_equal(a, b)
+    assert not a.equals(datasets.after_sales(n=200, seed=6))
+
+
+def test_reverse_twice_is_identity(after_sales):
+    """Reversing on read then reversing the scale again gives the raw answers back."""
+    raw = pd.DataFrame({"response_id": ["1", "2", "3", "4", "5"], "time_wait_long": [1, 2, 3, 4, 5],
+                        "skill_diagnosis": [3] * 5})
+    rs = validate_frame(raw, after_sales)
+    sc = after_sales.item("time_wait_long").scale
+    back = sc.min + sc.max - rs.data["time_wait_long"].to_numpy()
+    assert list(back) == [1, 2, 3, 4, 5]
+    assert list(rs.data["time_wait_long"]) == [5, 4, 3, 2, 1]
+
+
+answers = hnp.arrays(float, st.tuples(st.integers(1, 30), st.just(3)),
+                     elements=st.one_of(st.just(np.nan), st.integers(1, 5).map(float)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(answers, st.lists(st.floats(0.01, 100), min_size=3, max_size=3), st.floats(0.05, 1.0))
+def test_scores_in_range_and_match_a_row_by_row_computation(X, w, min_answered):
+    X = X.copy()
+    X[:, 2] = np.where(np.isnan(X[:, 2]), np.nan, X[:, 2] * 2)  # third item on a 1-10 scale
+    w = np.array(w)
+    weights = np.array([w[0] / (w[0] + w[1]), w[1] / (w[0] + w[1]), 1.0])
+    member = np.array([[1.0, 0], [1, 0], [0, 1]])
+    pts = np.column_stack([(X[:, 0] - 1) / 4 * 100, (X[:, 1] - 1) / 4 * 100, (X[:, 2] - 1) / 9 * 100])
+    dims = weighted_means(pts, weights, member, min_answered)
+    finite = dims[~np.isnan(dims)]
+    assert ((finite >= -1e-9) & (finite <= 100 + 1e-9)).all()
+    for r in range(len(X)):  # independent row-by-row computation of dimension 1
+        ok = ~np.isnan(pts[r, :2])
+        cover = weights[:2][ok].sum()
+        if cover < min_answered - 1e-9:
+            assert np.isnan(dims[r, 0])
+        else:
+            assert dims[r, 0] == pytest.approx((pts[r, :2][ok] * weights[:2][ok]).sum() / cover)
+
+
+@settings(max_examples=60, deadline=None)
+@given(answers, st.floats(0.01, 1000), st.floats(0.01, 1000), st.floats(0.01, 1000))
+def test_item_weights_are_relative(X, w1, w2, factor):
+    """Multiplying all item weights of a dimension by one factor changes no score."""
+    X = X.copy()
+    X[:, 2] = np.where(np.isnan(X[:, 2]), np.nan, X[:, 2] * 2)
+
+    def inst(a, b):
+        text = MINI.spec.model_dump_json()
+        text = text.replace('"weight":3.0', '"weight":@A').replace('"weight":1.0', f'"weight":{b!r}', 1)
+        text = text.replace("@A", repr(a))
+        return parse_instrument(text)
+
+    base = score_responses(inst(w1, w2), X)
+    scaled = score_responses(inst(w1 * factor, w2 * factor), X)
+    np.testing.assert_allclose(scaled.dimensions, base.dimensions, rtol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(scaled.csi, base.csi, rtol=1e-9, equal_nan=True)
+    ok = ~np.isnan(base.csi)
+    assert ((base.csi[ok] >= -1e-9) & (base.csi[ok] <= 100 + 1e-9)).all()
