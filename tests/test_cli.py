@@ -129,3 +129,12 @@ def test_console_script_runs(tmp_path):
     res = subprocess.run([str(exe), "validate", str(example_path("servqual"))], capture_output=True, text=True,
                          env=env, check=False)
     assert res.returncode == 0 and "22 个题目" in res.stdout
+
+
+def test_readme_validate_example_is_true():
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    res = runner.invoke(app, ["validate", str(root / "docs" / "examples" / "broken.yaml")])
+    assert res.exit_code == 2
+    for line in res.stderr.strip().splitlines():
+        assert line in readme, line
