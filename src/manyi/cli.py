@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from manyi.core.scoring import ScoreResult
-from manyi.i18n import ManyiError, default_lang, t
+from manyi.i18n import ManyiError, Message, default_lang, t
 from manyi.io.instruments import load_instrument
 
 app = typer.Typer(
@@ -65,10 +65,10 @@ def _fmt(v: Any, spec: str = ".1f") -> str:
         return str(v)
 
 
-def _ci(lo: Any, hi: Any, scale: float = 1.0) -> str:
+def _ci(lo: Any, hi: Any, scale: float = 1.0, spec: str = ".1f") -> str:
     if lo is None or hi is None or lo != lo or hi != hi:
         return "–"
-    return f"{_fmt(scale * lo)}–{_fmt(scale * hi)}"
+    return f"{_fmt(scale * lo, spec)}–{_fmt(scale * hi, spec)}"
 
 
 def _key_label(result: ScoreResult, key: str, value: Any, lang: str) -> str:
@@ -290,6 +290,153 @@ def demo(
         ),
         highlight=False,
     )
+
+
+model_app = typer.Typer(
+    help="Customer-satisfaction index models (PLS path modelling). 满意度指数模型。",
+    no_args_is_help=True,
+)
+app.add_typer(model_app, name="model")
+
+
+def _pls_tables(res: Any, lang: str) -> list[Table]:
+    zh = lang == "zh"
+    lab = res.model.label
+    boot = res.bootstrap is not None
+    tp = Table(title="路径系数" if zh else "Path coefficients", title_justify="left")
+    heads = ["从" if zh else "From", "到" if zh else "To", "估计值" if zh else "Estimate"]
+    if boot:
+        heads += [
+            "标准误" if zh else "SE",
+            "t",
+            "p",
+            "95% 置信区间（百分位）" if zh else "95% CI (percentile)",
+            "95% BCa",
+        ]
+    heads += ["f²"]
+    for h in heads:
+        tp.add_column(h, justify="left" if h in heads[:2] else "right")
+    for _, r in res.paths.iterrows():
+        row = [lab(r["from"], lang), lab(r["to"], lang), f"{r['estimate']:.4f}"]
+        if boot:
+            row += [
+                f"{r['se']:.4f}",
+                f"{r['t']:.2f}",
+                f"{r['p']:.4f}",
+                _ci(r["ci_low"], r["ci_high"], spec=".3f"),
+                _ci(r["bca_low"], r["bca_high"], spec=".3f"),
+            ]
+        row += [_fmt(r["f2"], ".3f")]
+        tp.add_row(*row)
+    tc = Table(
+        title="构念：R²、信度、0-100 指数" if zh else "Constructs: R², reliability, 0-100 index",
+        title_justify="left",
+    )
+    for h in (
+        ["构念", "R²", "调整 R²", "α", "ρ_A", "ρ_C", "AVE", "指数"]
+        if zh
+        else ["Construct", "R²", "adj. R²", "α", "ρ_A", "ρ_C", "AVE", "Index"]
+    ):
+        tc.add_column(h, justify="left" if h in ("构念", "Construct") else "right")
+    r2 = res.r2.set_index("construct")
+    rel = res.reliability.set_index("construct")
+    for c in res.constructs:
+        tc.add_row(
+            lab(c, lang),
+            _fmt(r2["r2"].get(c), ".3f"),
+            _fmt(r2["r2_adj"].get(c), ".3f"),
+            *[_fmt(rel.loc[c, k], ".3f") for k in ("alpha", "rho_a", "rho_c", "ave")],
+            _fmt(res.index[c], ".1f"),
+        )
+    to = Table(title="外部权重与载荷" if zh else "Outer weights and loadings", title_justify="left")
+    for h in ["构念", "题目", "权重", "载荷"] if zh else ["Construct", "Item", "Weight", "Loading"]:
+        to.add_column(h, justify="left" if h in ("构念", "题目", "Construct", "Item") else "right")
+    for _, r in res.outer.iterrows():
+        to.add_row(
+            lab(r["construct"], lang), r["item"], f"{r['weight']:.4f}", f"{r['loading']:.4f}"
+        )
+    return [tp, tc, to]
+
+
+@model_app.command("fit")
+def model_fit(
+    data: Annotated[Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 数据文件")],
+    model: Annotated[
+        Path, typer.Option("--model", "-m", help="model YAML or instrument with model: / 模型文件")
+    ],
+    scheme: Annotated[str, typer.Option("--scheme", help="path | centroid | factorial")] = "",
+    bootstrap: Annotated[
+        int, typer.Option("--bootstrap", help="resamples (0: none) / 自助抽样次数")
+    ] = 5000,
+    seed: Annotated[int, typer.Option("--seed", help="random seed / 随机种子")] = 1,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
+    ] = None,
+    ipma: Annotated[
+        Path | None, typer.Option("--ipma", help="write the IPMA chart (HTML) / 输出 IPMA 图")
+    ] = None,
+    lang: LangOpt = "",
+) -> None:
+    """Fit an ACSI/ECSI model by PLS path modelling, with a bootstrap. 估计满意度指数模型。"""
+    import json
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from manyi.services.model import fit_model_file
+
+    lg = _lang(lang)
+    if fmt not in ("table", "json"):
+        _fail(ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": "table, json"})), lg)
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+            disable=bootstrap == 0,
+        ) as prog:
+            task = prog.add_task("自助抽样" if lg == "zh" else "bootstrap", total=max(bootstrap, 1))
+            res = fit_model_file(
+                model,
+                data,
+                scheme=scheme or None,
+                bootstrap=bootstrap,
+                seed=seed,
+                progress=lambda done, total: prog.update(task, completed=done, total=total),
+            )
+    except ManyiError as exc:
+        _fail(exc, lg)
+        return
+    for w in res.warnings:
+        err.print("! " + w.render(lg), markup=False, highlight=False)
+    if ipma is not None:
+        res.plot_ipma(lang=lg).write_html(ipma, include_plotlyjs=True)
+        err.print(t("cli.written", lg, path=ipma), highlight=False)
+    if fmt == "json":
+        text = json.dumps(res.to_dict(), ensure_ascii=False, indent=2)
+        if output is not None:
+            output.write_text(text + "\n", encoding="utf-8")
+            err.print(t("cli.written", lg, path=output), highlight=False)
+        else:
+            sys.stdout.write(text + "\n")
+        return
+    head = (
+        f"PLS 路径模型（{res.scheme} 加权），n = {res.n}，{res.iterations} 次迭代"
+        if lg == "zh"
+        else f"PLS path model ({res.scheme} weighting), n = {res.n}, {res.iterations} iterations"
+    )
+    if res.bootstrap:
+        head += (
+            f"；自助抽样 {res.bootstrap.resamples} 次，不可用 {res.bootstrap.inadmissible} 次"
+            if lg == "zh"
+            else f"; bootstrap {res.bootstrap.resamples} resamples, {res.bootstrap.inadmissible} inadmissible"
+        )
+    out.print(head, highlight=False)
+    for table in _pls_tables(res, lg):
+        out.print(table)
 
 
 def main() -> None:

@@ -182,6 +182,102 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{n} response(s) without submitted_at are left out of the periods",
         "zh": "{n} 份答卷没有 submitted_at，未计入任何期间",
     },
+    # --- PLS models ---------------------------------------------------------------------
+    "pls.spec_field": {"en": "{where}: {detail}", "zh": "{where}：{detail}"},
+    "pls.template_missing": {
+        "en": "template {template}: no dimension for the construct {construct} (name a dimension {names}, "
+        "or give the construct's items under constructs:)",
+        "zh": "模板 {template}：找不到构念 {construct} 对应的维度（维度可命名为 {names}，或在 constructs: 下给出其题目）",
+    },
+    "pls.no_items": {"en": "construct {construct} has no items", "zh": "构念 {construct} 没有题目"},
+    "pls.dimension_needs_instrument": {
+        "en": "construct {construct} refers to dimension {dimension}, which needs an instrument",
+        "zh": "构念 {construct} 引用了维度 {dimension}，需要提供问卷定义",
+    },
+    "pls.unknown_dimension": {
+        "en": "construct {construct}: the instrument has no dimension {dimension}",
+        "zh": "构念 {construct}：问卷中没有维度 {dimension}",
+    },
+    "pls.no_constructs": {"en": "the model has no constructs", "zh": "模型没有任何构念"},
+    "pls.undefined_construct": {
+        "en": "path {path}: construct {construct} is not defined (defined: {have})",
+        "zh": "路径 {path}：构念 {construct} 未定义（已定义：{have}）",
+    },
+    "pls.isolated": {
+        "en": "construct {construct} is on no path; connect it or remove it",
+        "zh": "构念 {construct} 不在任何路径上，请连接或删除它",
+    },
+    "pls.item_twice": {
+        "en": "item {item} belongs to both {a} and {b}",
+        "zh": "题目 {item} 同时属于 {a} 和 {b}",
+    },
+    "pls.cycle": {
+        "en": "the paths form a cycle among {constructs}; PLS path models must be recursive",
+        "zh": "路径在 {constructs} 之间形成循环；PLS 路径模型必须是递归的",
+    },
+    "pls.unknown_target": {
+        "en": "target {target} is not a construct of the model ({have})",
+        "zh": "目标构念 {target} 不在模型中（{have}）",
+    },
+    "pls.missing_items": {
+        "en": "the data has no column for the items {items}",
+        "zh": "数据中缺少这些题目列：{items}",
+    },
+    "pls.not_numeric": {
+        "en": "the items {items} hold values that are not numbers",
+        "zh": "题目 {items} 中有非数字的值",
+    },
+    "pls.casewise": {
+        "en": "case-wise deletion removed {n} response(s) with missing values",
+        "zh": "按个案删除了 {n} 份含缺失值的答卷",
+    },
+    "pls.mean_replaced": {
+        "en": "{n} missing value(s) replaced by the item means",
+        "zh": "{n} 个缺失值已用题目均值替代",
+    },
+    "pls.too_few": {
+        "en": "only {n} usable responses; a PLS model needs many more (10 per largest number of arrows "
+        "into a construct, as a rule of thumb)",
+        "zh": "只有 {n} 份可用答卷；PLS 模型需要更多（经验法则：指向同一构念的箭头最多数的 10 倍）",
+    },
+    "pls.constant": {
+        "en": "the items {items} have the same answer in every response (zero variance); remove them",
+        "zh": "题目 {items} 在所有答卷中取值相同（方差为零），请删除",
+    },
+    "pls.singular": {
+        "en": "the estimation met a singular matrix (perfectly collinear items or constructs)",
+        "zh": "估计时遇到奇异矩阵（题目或构念完全共线）",
+    },
+    "pls.no_convergence": {
+        "en": "the PLS algorithm did not converge in {iterations} iterations (tolerance {tol:g}); "
+        "raise max_iter or check the model",
+        "zh": "PLS 算法在 {iterations} 次迭代内未收敛（容差 {tol:g}）；请增大 max_iter 或检查模型",
+    },
+    "pls.bad_scheme": {
+        "en": 'unknown scheme "{scheme}" (use path, centroid or factorial)',
+        "zh": '未知的内部权重方案 "{scheme}"（可选 path、centroid、factorial）',
+    },
+    "pls.bad_sign_change": {
+        "en": 'unknown sign change "{value}" (use none or individual)',
+        "zh": '未知的符号调整 "{value}"（可选 none、individual）',
+    },
+    "pls.bad_indices": {
+        "en": "bootstrap indices must be a (resamples × {n}) matrix of rows 0..{n}-1",
+        "zh": "自助抽样索引必须是（重抽样数 × {n}）的矩阵，取值 0..{n}-1",
+    },
+    "pls.inadmissible": {
+        "en": "{n} of {of} bootstrap resamples were inadmissible (constant item, singular or not converged) "
+        "and were left out",
+        "zh": "{of} 次自助重抽样中有 {n} 次不可用（题目无变异、矩阵奇异或未收敛），已剔除",
+    },
+    "pls.no_scale": {
+        "en": "no scale for some items: the 0-100 index needs scale: {{min, max}} in the model or an instrument",
+        "zh": "部分题目没有量表：0-100 指数需要在模型中给出 scale: {{min, max}} 或提供问卷定义",
+    },
+    "pls.no_model": {
+        "en": "{file} has no model: section",
+        "zh": "{file} 中没有 model: 部分",
+    },
     # --- CLI ----------------------------------------------------------------------------
     "cli.error": {"en": "Error", "zh": "错误"},
     "cli.written": {"en": "written: {path}", "zh": "已写入：{path}"},

