@@ -278,6 +278,17 @@ def demo(
         return
     print_report(res.by_branch, lg, limit=10)
     show_result(res.by_branch, lg)
+    m = res.csi_model
+    out.print(
+        (
+            "客户满意度指数模型（ECSI，PLS 路径模型，n = {n}，自助抽样 {b} 次）"
+            if lg == "zh"
+            else "Customer satisfaction index model (ECSI, PLS path model, n = {n}, {b} bootstrap resamples)"
+        ).format(n=m.n, b=m.bootstrap.resamples if m.bootstrap else 0),
+        highlight=False,
+    )
+    for table in _pls_tables(m, lg)[:2]:
+        out.print(table)
     out.print(t("cli.demo_files", lg, dir=res.directory), highlight=False)
     for f in res.files:
         out.print(f"  {f}", highlight=False)
@@ -290,6 +301,11 @@ def demo(
         ),
         highlight=False,
     )
+    model_file, model_data = (
+        res.directory / "instruments" / "ecsi.yaml",
+        res.directory / "ecsi-responses.csv",
+    )
+    out.print(t("cli.demo_next_model", lg, inst=model_file, data=model_data), highlight=False)
 
 
 model_app = typer.Typer(
@@ -424,7 +440,7 @@ def model_fit(
             sys.stdout.write(text + "\n")
         return
     head = (
-        f"PLS 路径模型（{res.scheme} 加权），n = {res.n}，{res.iterations} 次迭代"
+        f"PLS 路径模型（{ {'path': '路径', 'centroid': '重心', 'factorial': '因子'}[res.scheme] }加权方案），n = {res.n}，{res.iterations} 次迭代"
         if lg == "zh"
         else f"PLS path model ({res.scheme} weighting), n = {res.n}, {res.iterations} iterations"
     )

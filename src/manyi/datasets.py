@@ -9,6 +9,9 @@ invalid values (outside the scale, unknown labels, a duplicate id, a bad date) s
 validation report has something to show.
 
 :func:`servqual` simulates the 22-item SERVQUAL survey with expectation/perception pairs.
+
+:func:`ecsi` draws respondents from a known ECSI population model (``ECSI_PATHS``) for the
+``ecsi`` example instrument, so that a fitted CSI model can be compared with the truth.
 """
 
 from __future__ import annotations
@@ -194,4 +197,57 @@ def servqual(n: int = 400, seed: int = 11, instrument: Instrument | None = None)
             cols[f"{it.id}__expected"] = _ordinal(e_d, 1, 7, 6.1, 0.6, rng, noise=0.5)
             cols[it.id] = _ordinal(p_d, 1, 7, 6.0 + gap[d.id], 0.9, rng, noise=0.7)
     cols["nps"] = _ordinal(theta, 0, 10, 7.4, 1.8, rng, noise=1.2)
+    return pd.DataFrame(cols)
+
+
+#: Standardised path coefficients of the ECSI population model behind :func:`ecsi`.
+ECSI_PATHS = {
+    ("image", "expectation"): 0.5,
+    ("image", "satisfaction"): 0.2,
+    ("image", "loyalty"): 0.2,
+    ("expectation", "quality"): 0.55,
+    ("expectation", "value"): 0.1,
+    ("expectation", "satisfaction"): 0.1,
+    ("quality", "value"): 0.55,
+    ("quality", "satisfaction"): 0.45,
+    ("value", "satisfaction"): 0.2,
+    ("satisfaction", "complaints"): 0.5,
+    ("satisfaction", "loyalty"): 0.5,
+    ("complaints", "loyalty"): 0.1,
+}
+
+
+def ecsi(n: int = 1000, seed: int = 2026, instrument: Instrument | None = None) -> pd.DataFrame:
+    """Respondents of the ``ecsi`` instrument drawn from the ECSI population model.
+
+    Latent variables have unit variance and follow ``ECSI_PATHS`` (complaints is coded as
+    satisfaction with complaint handling, so its paths are positive); each item loads
+    0.75-0.9 on its construct; answers are on 1-10. Columns: ``response_id`` and the items.
+    """
+    inst = instrument or load_example("ecsi")
+    rng = np.random.default_rng(seed)
+    lv: dict[str, np.ndarray] = {}
+    for d in inst.dimension_ids:  # the dimensions are in causal order
+        preds = [(f, b) for (f, t), b in ECSI_PATHS.items() if t == d]
+        if not preds:
+            lv[d] = rng.normal(size=n)
+            continue
+        systematic = sum(b * lv[f] for f, b in preds)
+        noise = rng.normal(size=n) * np.sqrt(max(1 - float(np.var(systematic)), 0.05))
+        x = systematic + noise
+        lv[d] = (x - x.mean()) / x.std()
+    centre = {
+        "image": 7.4,
+        "expectation": 7.7,
+        "quality": 7.3,
+        "value": 6.1,
+        "satisfaction": 7.0,
+        "complaints": 6.3,
+        "loyalty": 6.7,
+    }
+    cols: dict[str, object] = {"response_id": [f"E{seed % 100:02d}-{i + 1:06d}" for i in range(n)]}
+    for k, it in enumerate(inst.items):
+        lam = 0.9 - 0.05 * (k % 4)
+        x = lam * lv[it.dimension] + np.sqrt(1 - lam**2) * rng.normal(size=n)
+        cols[it.id] = np.clip(np.rint(centre.get(it.dimension, 7.0) + 1.6 * x), 1, 10)
     return pd.DataFrame(cols)

@@ -294,6 +294,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Next: manyi score --instrument {inst} {data} --by branch --period quarter",
         "zh": "下一步：manyi score --instrument {inst} {data} --by branch --period quarter",
     },
+    "cli.demo_next_model": {
+        "en": "      manyi model fit --model {inst} {data} --ipma ipma.html",
+        "zh": "      manyi model fit --model {inst} {data} --ipma ipma.html",
+    },
     "cli.rejected_title": {"en": "Validation report", "zh": "数据校验报告"},
     "cli.more_rejected": {
         "en": "... and {n} more (see --format json)",

@@ -584,7 +584,15 @@ def parse_instrument(text: str, source: str = "<string>") -> Instrument:
     if located or spec is None:
         located.sort(key=lambda t: t[0])
         raise ManyiError(*(m for _, m in located))
-    return Instrument(spec, source)
+    inst = Instrument(spec, source)
+    if spec.model is not None:  # the CSI model section: constructs, dimensions, paths
+        from manyi.core.pls import PLSModel
+
+        try:
+            PLSModel.from_spec(spec.model, inst)
+        except ManyiError as exc:
+            raise ManyiError(*(where(("model",), lines, m) for m in exc.messages)) from None
+    return inst
 
 
 class _Located(Message):

@@ -105,6 +105,16 @@ TEMPLATES["ecsi"] = [
     ("Image", "Loyalty"),
 ] + TEMPLATES["acsi"]
 
+TEMPLATE_ORDER = [
+    "Image",
+    "Expectation",
+    "Quality",
+    "Value",
+    "Satisfaction",
+    "Complaints",
+    "Loyalty",
+]
+
 #: Names under which an instrument's dimension is taken for a template construct.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "Image": ("image", "corporate_image", "形象", "企业形象"),
@@ -150,8 +160,8 @@ def resolve_spec(spec: ModelSpec, instrument: Any = None) -> ModelSpec:
     if spec.template:
         if not paths:
             paths = list(TEMPLATES[spec.template])
-        names = {c for p in TEMPLATES[spec.template] for c in p}
-        for name in sorted(names):
+        names = [c for c in TEMPLATE_ORDER if any(c in p for p in TEMPLATES[spec.template])]
+        for name in names:
             if name in constructs:
                 continue
             dim = None
@@ -172,6 +182,11 @@ def resolve_spec(spec: ModelSpec, instrument: Any = None) -> ModelSpec:
                     names=", ".join(SYNONYMS[name][:3]),
                 )
             constructs[name] = ConstructSpec(dimension=dim)
+    if spec.template:
+        order = [c for c in TEMPLATE_ORDER if c in constructs] + [
+            c for c in constructs if c not in TEMPLATE_ORDER
+        ]
+        constructs = {c: constructs[c] for c in order}
     out = {}
     for name, c in constructs.items():
         if c.items is None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from manyi.core.instrument import Instrument, parse_instrument
 from manyi.i18n import ManyiError, Message
 
-EXAMPLES = ("servqual", "b2b-shipping", "after-sales")
+EXAMPLES = ("servqual", "b2b-shipping", "after-sales", "ecsi")
 
 
 def load_instrument(path: str | Path) -> Instrument:
@@ -24,7 +24,7 @@ def load_instrument(path: str | Path) -> Instrument:
 
 
 def example_path(name: str) -> Path:
-    """Path of a shipped example instrument (servqual, b2b-shipping, after-sales)."""
+    """Path of a shipped example instrument (servqual, b2b-shipping, after-sales, ecsi)."""
     return Path(str(resources.files("manyi") / "examples" / f"{name}.yaml"))
 
 

@@ -7,8 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from manyi import datasets
+from manyi.core.pls import PLSResult
 from manyi.core.scoring import ScoreResult
 from manyi.io.instruments import EXAMPLES, example_path, load_instrument
+from manyi.services.model import fit_model_file
 from manyi.services.scoring import score_file, write_respondents, write_xlsx
 
 
@@ -18,6 +20,7 @@ class DemoOutput:
     files: list[Path]
     by_branch: ScoreResult
     by_branch_quarter: ScoreResult
+    csi_model: PLSResult
 
 
 def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000) -> DemoOutput:
@@ -47,4 +50,12 @@ def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000)
     xlsx = out / "after-sales-scorecard.xlsx"
     write_xlsx(by_quarter, xlsx)
     files += [resp, xlsx]
-    return DemoOutput(out, files, by_branch, by_quarter)
+
+    # a customer-satisfaction index model (ECSI) on data drawn from a known population model
+    ecsi_data = out / "ecsi-responses.csv"
+    datasets.ecsi(n=1500, seed=seed).to_csv(ecsi_data, index=False, encoding="utf-8-sig")
+    files.append(ecsi_data)
+    csi_model = fit_model_file(
+        out / "instruments" / "ecsi.yaml", ecsi_data, bootstrap=5000, seed=seed
+    )
+    return DemoOutput(out, files, by_branch, by_quarter, csi_model)
