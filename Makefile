@@ -26,6 +26,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/score_1m.py
+	$(BIN)/python benchmarks/pls_bootstrap.py
 
 clean:
 	rm -rf $(VENV) manyi-demo build *.egg-info src/*.egg-info .pytest_cache

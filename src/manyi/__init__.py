@@ -2,6 +2,7 @@
 
 from manyi.api import load_instrument, read_responses, score
 from manyi.core.instrument import Instrument
+from manyi.core.pls import PLSModel, PLSResult
 from manyi.core.scoring import ScoreResult
 from manyi.i18n import ManyiError
 from manyi.io.responses import ResponseSet, ValidationReport
@@ -10,6 +11,8 @@ __version__ = "0.1.0"
 __all__ = [
     "Instrument",
     "ManyiError",
+    "PLSModel",
+    "PLSResult",
     "ResponseSet",
     "ScoreResult",
     "ValidationReport",

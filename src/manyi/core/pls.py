@@ -562,7 +562,7 @@ class PLSModel:
     def fit(
         self,
         data: pd.DataFrame,
-        bootstrap: int = 0,
+        bootstrap: int = 5000,
         seed: int | None = 1,
         scheme: str | None = None,
         indices: np.ndarray | None = None,
