@@ -299,3 +299,27 @@ def test_templates_map_onto_instrument_dimensions():
     assert len(PLSModel.template("acsi", inst2).spec.paths) == 9
     with pytest.raises(ManyiError, match="no dimension for the construct Image"):
         PLSModel.template("ecsi", inst2)
+
+
+def test_mode_b_constructs_equal_seminr(mobi):
+    """Quality and Value formative (mode B, regression weights), the rest mode A."""
+    s = seminr
+    formative = {"Quality", "Value"}
+    mm = s.constructs(*[
+        s.composite(c, s.multi_items(items[0][:-1], range(1, len(items) + 1)) if len(items) > 1
+                    else s.single_item(items[0]), weights=s.mode_B if c in formative else s.mode_A)
+        for c, items in CONSTRUCTS.items()])
+    sources: dict[str, list[str]] = {}
+    for f, t in PATHS:
+        sources.setdefault(f, []).append(t)
+    ref = s.estimate_pls(load_mobi(), mm, s.relationships(*[s.paths(from_=f, to=ts) for f, ts in sources.items()]))
+    spec = {c: ({"mode": "B", "items": i} if c in formative else i) for c, i in CONSTRUCTS.items()}
+    res = PLSModel(spec, PATHS).fit(mobi, bootstrap=0)
+    W, B = matrix(ref.outer_weights), matrix(ref.path_coef)
+    for _, r in res.outer.iterrows():
+        assert r["weight"] == pytest.approx(W.loc[r["item"], r["construct"]], abs=1e-9)
+    for _, r in res.paths.iterrows():
+        assert r["estimate"] == pytest.approx(B.loc[r["from"], r["to"]], abs=1e-9)
+    # mode B really differs from mode A here
+    a = PLSModel(CONSTRUCTS, PATHS).fit(mobi, bootstrap=0).outer.set_index("item")["weight"]
+    assert abs(a["PERQ2"] - res.outer.set_index("item")["weight"]["PERQ2"]) > 1e-3
