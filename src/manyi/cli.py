@@ -109,6 +109,9 @@ def scorecard_table(result: ScoreResult, lang: str) -> Table:
     ]
     for m in metrics:
         table.add_column(t(f"col.{m}", lang), justify="right")
+    changes = "csi_change" in result.groups
+    if changes:
+        table.add_column(t("col.change", lang), justify="right")
 
     def add(row: Any, label: str, bold: bool = False) -> None:
         meets = row["meets_target"]
@@ -121,6 +124,13 @@ def scorecard_table(result: ScoreResult, lang: str) -> Table:
             "–" if meets is None or meets != meets else ("[green]✓[/]" if meets else "[red]✗[/]"),
         ]
         cells += [_fmt(row[m]) for m in metrics]
+        if changes:
+            ch = row.get("csi_change")
+            if ch is None or ch != ch:
+                cells.append("–")
+            else:
+                star = "*" if row.get("change_significant") else ""
+                cells.append(("[green]▲" if ch > 0 else "[red]▼") + f" {ch:+.1f}{star}[/]")
         table.add_row(*cells, style="bold" if bold else None)
 
     for label, (_, row) in zip(_group_labels(result, lang), result.groups.iterrows(), strict=True):
@@ -230,6 +240,12 @@ def score(
     strict: Annotated[
         bool, typer.Option("--strict", help="stop at the first bad value / 遇错即停")
     ] = False,
+    compare: Annotated[
+        str,
+        typer.Option(
+            "--compare", help="previous: test changes against the previous period / 环比检验"
+        ),
+    ] = "",
     lang: LangOpt = "",
 ) -> None:
     """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
@@ -239,6 +255,14 @@ def score(
     try:
         keys = [b.strip() for b in by.split(",") if b.strip()]
         result = score_file(instrument, responses, by=keys, period=period or None, strict=strict)
+        if compare:
+            from manyi.services.scoring import compare_previous
+
+            compare_previous(result, compare)
+        if compare:
+            from manyi.services.scoring import compare_previous
+
+            compare_previous(result, compare)
         if fmt == "table":
             print_report(result, lg)
             show_result(result, lg)
@@ -453,6 +477,93 @@ def model_fit(
     out.print(head, highlight=False)
     for table in _pls_tables(res, lg):
         out.print(table)
+
+
+def _frame_table(name: str, df: Any, lang: str) -> Table:
+    table = Table(title=name, title_justify="left")
+    for c in df.columns:
+        table.add_column(str(c), justify="right" if df[c].dtype.kind in "if" else "left")
+    for _, row in df.iterrows():
+        cells = []
+        for c in df.columns:
+            v = row[c]
+            if isinstance(v, float):
+                cells.append("–" if v != v else (f"{v:.4f}" if abs(v) < 10 else f"{v:.2f}"))
+            elif isinstance(v, bool):
+                cells.append(t("word.yes", lang) if v else t("word.no", lang))
+            else:
+                cells.append("–" if v is None else str(v))
+        table.add_row(*cells)
+    return table
+
+
+@app.command()
+def analyze(
+    name: Annotated[str, typer.Argument(help="servqual | ipa | kano | compare | spc")],
+    responses: Annotated[
+        Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")
+    ],
+    instrument: Annotated[
+        Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
+    ],
+    by: Annotated[str, typer.Option("--by", help="segment columns / 分组列")] = "",
+    period: Annotated[
+        str, typer.Option("--period", help="compare/spc: month | quarter | year")
+    ] = "",
+    importance: Annotated[
+        str, typer.Option("--importance", help="ipa: stated | derived")
+    ] = "stated",
+    cross: Annotated[str, typer.Option("--cross", help="ipa: mean | midpoint")] = "mean",
+    adjust: Annotated[str, typer.Option("--adjust", help="compare: holm | bh | none")] = "holm",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="write the chart (HTML) / 输出图表")
+    ] = None,
+    lang: LangOpt = "",
+) -> None:
+    """Analyses that say what to fix: SERVQUAL gaps, IPA, Kano, comparisons, control charts. 分析。"""
+    import json
+
+    import pandas as pd
+
+    from manyi.services.analysis import CHARTS, Options, analyze_file
+
+    lg = _lang(lang)
+    if fmt not in ("table", "json", "csv"):
+        _fail(
+            ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": "table, json, csv"})), lg
+        )
+    opts = Options(
+        lang=lg, importance=importance, cross=cross, adjust=adjust, period=period or None
+    )
+    try:
+        keys = [b.strip() for b in by.split(",") if b.strip()]
+        res = analyze_file(name, instrument, responses, keys, opts)
+    except ManyiError as exc:
+        _fail(exc, lg)
+        return
+    if chart is not None and name in CHARTS:
+        CHARTS[name](res, lang=lg).write_html(chart, include_plotlyjs=True)
+        err.print(t("cli.written", lg, path=chart), highlight=False)
+    if fmt == "json":
+        text = json.dumps(res.to_dict(lg), ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "csv":
+        frames = [df.assign(table=k)[["table", *df.columns]] for k, df in res.tables.items()]
+        text = pd.concat(frames, ignore_index=True).to_csv(index=False)
+    else:
+        for k, df in res.tables.items():
+            out.print(_frame_table(k, df, lg))
+        for w in res.warnings:
+            err.print("! " + w.render(lg), markup=False, highlight=False)
+        return
+    if output is not None:
+        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        err.print(t("cli.written", lg, path=output), highlight=False)
+    else:
+        sys.stdout.write(text)
 
 
 def main() -> None:

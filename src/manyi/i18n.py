@@ -82,6 +82,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "text needs both zh and en (missing: {missing})",
         "zh": "文本须同时提供 zh 和 en（缺少：{missing}）",
     },
+    "inst.unknown_ref": {"en": 'unknown {kind} "{id}"', "zh": '未知的 {kind} "{id}"'},
     "inst.summary": {
         "en": "OK {file}: {id} v{version}, {n_dim} dimensions, {n_items} items "
         "({n_exp} with expectation, {n_imp} with importance), {n_q} other questions",
@@ -177,6 +178,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "score.bad_period": {
         "en": 'period must be month, quarter or year, not "{period}"',
         "zh": 'period 必须是 month、quarter 或 year，而不是 "{period}"',
+    },
+    "score.compare_needs_period": {
+        "en": "--compare previous needs --period (month, quarter or year)",
+        "zh": "--compare previous 需要同时指定 --period（month、quarter 或 year）",
     },
     "score.no_period_date": {
         "en": "{n} response(s) without submitted_at are left out of the periods",
@@ -278,6 +283,47 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{file} has no model: section",
         "zh": "{file} 中没有 model: 部分",
     },
+    # --- analyses -------------------------------------------------------------------------
+    "an.too_few": {
+        "en": "{method} needs at least {minimum} respondents with answers; there are {n}",
+        "zh": "{method} 至少需要 {minimum} 份有效答卷，现有 {n} 份",
+    },
+    "an.bad_option": {
+        "en": 'unknown {option} "{value}" (use one of: {choices})',
+        "zh": '未知的 {option} "{value}"（可选：{choices}）',
+    },
+    "an.unknown": {
+        "en": 'unknown analysis "{name}" (available: {choices})',
+        "zh": '未知的分析 "{name}"（可选：{choices}）',
+    },
+    "an.no_kano": {
+        "en": "the instrument declares no Kano pairs: add a kano: section with functional/dysfunctional questions",
+        "zh": "问卷没有定义 Kano 题对：请添加 kano: 部分并给出正向/反向问题",
+    },
+    "an.kano_questionable": {
+        "en": "{attribute}: {share:.0%} of the answer pairs are questionable (Q); check the wording",
+        "zh": "{attribute}：{share:.0%} 的答案组合为可疑结果（Q），请检查题目措辞",
+    },
+    "an.no_expectations": {
+        "en": "SERVQUAL needs expectation answers: no item has expectation: true with a column x__expected",
+        "zh": "SERVQUAL 需要期望值：没有题目设置 expectation: true 且含 x__expected 列",
+    },
+    "an.constant": {
+        "en": "{what} has the same value for every respondent; it cannot be analysed",
+        "zh": "{what} 对所有答卷取值相同，无法分析",
+    },
+    "an.no_importance": {
+        "en": "stated importance needs __importance answers; none of the items has them (use --importance derived)",
+        "zh": "陈述重要性需要 __importance 答案；没有题目含重要性（可改用 --importance derived）",
+    },
+    "an.no_periods": {
+        "en": "a control chart needs submitted_at dates in at least {minimum} periods; there are {n}",
+        "zh": "控制图需要至少 {minimum} 个期间的 submitted_at 日期，现有 {n} 个",
+    },
+    "an.groups": {
+        "en": "a comparison needs at least two groups in {column}; there is {n}",
+        "zh": "比较至少需要 {column} 中的两个组，现有 {n} 个",
+    },
     # --- CLI ----------------------------------------------------------------------------
     "cli.error": {"en": "Error", "zh": "错误"},
     "cli.written": {"en": "written: {path}", "zh": "已写入：{path}"},
@@ -315,6 +361,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "col.nps": {"en": "NPS", "zh": "净推荐值"},
     "col.csat": {"en": "CSAT %", "zh": "CSAT %"},
     "col.ces": {"en": "CES", "zh": "CES"},
+    "col.change": {
+        "en": "Δ index vs previous (* p < .05, Holm)",
+        "zh": "较上期指数变化（* p < .05，Holm 校正）",
+    },
     "col.all": {"en": "All", "zh": "全部"},
     "col.small": {"en": "n < 30: ±{moe:.1f}", "zh": "n < 30：±{moe:.1f}"},
     "word.yes": {"en": "yes", "zh": "是"},

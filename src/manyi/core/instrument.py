@@ -98,6 +98,21 @@ BUILTIN_SCALES: dict[str, Scale] = {
             10.0: Text(zh="极有可能", en="Extremely likely"),
         },
     ),
+    "kano5": Scale(
+        min=1,
+        max=5,
+        labels=_labels(
+            [
+                ("我很喜欢", "I like it"),
+                ("理所当然", "I expect it"),
+                ("无所谓", "I am neutral"),
+                ("能忍受", "I can live with it"),
+                ("我很不喜欢", "I dislike it"),
+            ],
+            1,
+        ),
+    ),
+    "points100": Scale(min=0, max=100),
     "ten": Scale(
         min=1,
         max=10,
@@ -141,16 +156,19 @@ class Choice(_Model):
 
 class Question(_Model):
     id: str
-    type: Literal["nps", "rating", "text", "choice"]
+    type: Literal["nps", "rating", "text", "choice", "points"]
     text: Text
     scale: str | None = None
     role: Literal["segment"] | None = None
     metric: Literal["nps", "csat", "ces"] | None = None
     choices: list[Choice | str] | None = None
+    dimension: str | None = None  # points: the dimension whose importance the points allocate
 
     @property
     def scale_name(self) -> str | None:
-        return "nps11" if self.type == "nps" and self.scale is None else self.scale
+        if self.scale is None and self.type in ("nps", "points"):
+            return "nps11" if self.type == "nps" else "points100"
+        return self.scale
 
     @property
     def effective_metric(self) -> str | None:
@@ -175,6 +193,15 @@ class Question(_Model):
         return out
 
 
+class KanoPair(_Model):
+    """A Kano attribute: the ids of its functional and dysfunctional questions (scale kano5)."""
+
+    id: str
+    label: Text
+    functional: str
+    dysfunctional: str
+
+
 class InstrumentSpec(_Model):
     """The YAML document as written (structure only)."""
 
@@ -187,6 +214,7 @@ class InstrumentSpec(_Model):
     scoring: Scoring = Field(default_factory=Scoring)
     dimensions: list[Dimension]
     questions: list[Question] = Field(default_factory=list)
+    kano: list[KanoPair] = Field(default_factory=list)
     model: dict[str, Any] | None = None  # CSI model section (PLS), read by manyi.core.pls
     meta: dict[str, Any] = Field(default_factory=dict)
 
@@ -507,6 +535,27 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
         check_scale(base + ("scale",), q.get("scale"))
         if q.get("type") == "choice" and not q.get("choices"):
             errs.append((base + ("choices",), Message("inst.choice_needs_choices")))
+        dims_ids = {_dict(d).get("id") for d in dims}
+        if q.get("dimension") is not None and q.get("dimension") not in dims_ids:
+            errs.append(
+                (
+                    base + ("dimension",),
+                    Message("inst.unknown_ref", {"kind": "dimension", "id": q.get("dimension")}),
+                )
+            )
+
+    question_ids = {_dict(q).get("id") for q in _list(data.get("questions"))}
+    for ki, k in enumerate(_list(data.get("kano"))):
+        k = _dict(k)
+        unique(("kano", ki, "id"), k.get("id"))
+        for side in ("functional", "dysfunctional"):
+            if isinstance(k.get(side), str) and k[side] not in question_ids:
+                errs.append(
+                    (
+                        ("kano", ki, side),
+                        Message("inst.unknown_ref", {"kind": "question", "id": k[side]}),
+                    )
+                )
 
     if _dict(data.get("scoring")).get("points") == "ratio":
         for name in sorted(used_scales):

@@ -485,6 +485,15 @@ class ScoreResult:
             "top2box": {i: num(row[f"t2b_{i}"]) for i in inst.item_ids},
             "small_sample": bool(row["small_sample"]),
         }
+        if "change_significant" in row and row.get("prev_period") is not None:
+            g["change"] = {
+                "previous_period": row["prev_period"],
+                "csi": num(row["csi_change"]),
+                "csi_p": num(row["csi_change_p"]),
+                "satisfied_rate": num(row["rate_change"]),
+                "satisfied_rate_p": num(row["rate_change_p"]),
+                "significant": bool(row["change_significant"]),
+            }
         return g
 
     def _gap_dict(self, mask: pd.Series) -> dict[str, Any]:

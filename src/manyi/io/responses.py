@@ -418,7 +418,7 @@ def validate_frame(
             if q.role == "segment" or q.effective_metric:
                 report.warnings.append(Message("resp.missing_column", {"column": q.id}))
             continue
-        if q.type in ("nps", "rating"):
+        if q.type in ("nps", "rating", "points"):
             assert q.scale_name is not None
             out[q.id] = convert_scale_column(
                 raw[q.id], inst.scales[q.scale_name], q.scale_name, q.id, rows, issues

@@ -99,3 +99,78 @@ def describe(result: ScoreResult) -> dict[str, Any]:
     return (
         {"read": rep.rows_read, "used": rep.rows_used, "rejected": rep.rows_rejected} if rep else {}
     )
+
+
+def compare_previous(
+    result: ScoreResult, mode: str = "previous", alpha: float = 0.05
+) -> ScoreResult:
+    """Mark significant changes of each group against its previous period (same other keys).
+
+    Adds to ``result.groups``: ``prev_period``, ``csi_change`` with Welch's t ``csi_change_p``,
+    ``rate_change`` with the two-proportion z ``rate_change_p``, and ``change_significant``
+    (either p below ``alpha`` after Holm's adjustment over all the comparisons).
+    """
+    import numpy as np
+    from scipy import stats
+
+    from manyi.core.analysis import holm
+    from manyi.core.compare import two_proportion_z
+
+    if mode != "previous":
+        raise ManyiError(
+            Message("an.bad_option", {"option": "--compare", "value": mode, "choices": "previous"})
+        )
+    if "period" not in result.keys:
+        raise ManyiError(Message("score.compare_needs_period"))
+    others = [k for k in result.keys if k != "period"]
+    resp = result.respondents
+    g = result.groups
+    cols = {
+        c: [np.nan] * len(g) for c in ("csi_change", "csi_change_p", "rate_change", "rate_change_p")
+    }
+    prev_col: list[object] = [None] * len(g)
+    key_of = [tuple(row[k] for k in others) for _, row in g.iterrows()]
+    for i, (_, row) in enumerate(g.iterrows()):
+        if row["period"] is None or row["period"] != row["period"]:
+            continue
+        earlier = [
+            j
+            for j in range(len(g))
+            if key_of[j] == key_of[i]
+            and g["period"].iloc[j] is not None
+            and g["period"].iloc[j] == g["period"].iloc[j]
+            and str(g["period"].iloc[j]) < str(row["period"])
+        ]
+        if not earlier:
+            continue
+        j = max(earlier, key=lambda k: str(g["period"].iloc[k]))
+
+        def members(idx: int):
+            m = np.ones(len(resp), dtype=bool)
+            for k in result.keys:
+                m &= (resp[k].astype(object) == g[k].iloc[idx]).to_numpy()
+            return m
+
+        a, b = members(j), members(i)
+        x, y = resp.loc[a, "csi"].dropna().to_numpy(), resp.loc[b, "csi"].dropna().to_numpy()
+        sa = resp.loc[a, "satisfied"].dropna().astype(float).to_numpy()
+        sb = resp.loc[b, "satisfied"].dropna().astype(float).to_numpy()
+        prev_col[i] = g["period"].iloc[j]
+        if len(x) >= 2 and len(y) >= 2:
+            cols["csi_change"][i] = float(y.mean() - x.mean())
+            cols["csi_change_p"][i] = float(stats.ttest_ind(y, x, equal_var=False).pvalue)
+        if len(sa) and len(sb):
+            cols["rate_change"][i] = float(sb.mean() - sa.mean())
+            cols["rate_change_p"][i] = two_proportion_z(sb.sum(), len(sb), sa.sum(), len(sa))[1]
+    g["prev_period"] = prev_col
+    for c, v in cols.items():
+        g[c] = v
+    pa = holm(
+        np.concatenate([g["csi_change_p"].to_numpy(float), g["rate_change_p"].to_numpy(float)])
+    )
+    n = len(g)
+    sig = (np.nan_to_num(pa[:n], nan=1.0) < alpha) | (np.nan_to_num(pa[n:], nan=1.0) < alpha)
+    g["change_significant"] = [
+        bool(s) if p is not None else None for s, p in zip(sig, prev_col, strict=True)
+    ]
+    return result

@@ -1,0 +1,146 @@
+"""Significance of differences between groups (segments or periods).
+
+Welch's t test and the Mann–Whitney U test for the index and each dimension, the
+two-proportion z test (pooled) for satisfaction rates, one-way ANOVA and Kruskal–Wallis across
+all groups, with Holm (1979) or Benjamini–Hochberg (1995) adjustment across the pairwise
+tests of each table.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from manyi.core.analysis import AnalysisResult, adjust
+
+
+def two_proportion_z(x1: float, n1: float, x2: float, n2: float) -> tuple[float, float]:
+    """Pooled two-proportion z test: z = (p₁ − p₂)/√(p̂(1 − p̂)(1/n₁ + 1/n₂)); two-sided p."""
+    if min(n1, n2) == 0:
+        return float("nan"), float("nan")
+    p = (x1 + x2) / (n1 + n2)
+    se = np.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return float("nan"), float("nan")
+    z = (x1 / n1 - x2 / n2) / se
+    return float(z), float(2 * stats.norm.sf(abs(z)))
+
+
+def compare(
+    groups: list[str],
+    measures: dict[str, list[np.ndarray]],
+    satisfied: list[np.ndarray],
+    pairs: str = "all",
+    method: str = "holm",
+    alpha: float = 0.05,
+) -> AnalysisResult:
+    """Compare ``groups`` on each measure (values per group) and on the satisfaction rate.
+
+    ``pairs``: ``all`` (every pair) or ``previous`` (each group against the one before it,
+    for periods).
+    """
+    idx = (
+        list(combinations(range(len(groups)), 2))
+        if pairs == "all"
+        else [(i - 1, i) for i in range(1, len(groups))]
+    )
+    rows = []
+    for name, vals in measures.items():
+        vals = [np.asarray(v, dtype=float)[~np.isnan(np.asarray(v, dtype=float))] for v in vals]
+        for a, b in idx:
+            x, y = vals[a], vals[b]
+            row = {
+                "measure": name,
+                "group_a": groups[a],
+                "group_b": groups[b],
+                "n_a": len(x),
+                "n_b": len(y),
+                "mean_a": x.mean() if len(x) else np.nan,
+                "mean_b": y.mean() if len(y) else np.nan,
+            }
+            row["diff"] = row["mean_b"] - row["mean_a"]
+            if len(x) >= 2 and len(y) >= 2 and (x.std() > 0 or y.std() > 0):
+                t = stats.ttest_ind(y, x, equal_var=False)
+                mw = stats.mannwhitneyu(y, x, alternative="two-sided")
+                row.update(
+                    welch_t=float(t.statistic),
+                    welch_df=float(t.df),
+                    welch_p=float(t.pvalue),
+                    mw_u=float(mw.statistic),
+                    mw_p=float(mw.pvalue),
+                )
+            else:
+                row.update(
+                    welch_t=np.nan, welch_df=np.nan, welch_p=np.nan, mw_u=np.nan, mw_p=np.nan
+                )
+            rows.append(row)
+    cols = [
+        "measure",
+        "group_a",
+        "group_b",
+        "n_a",
+        "n_b",
+        "mean_a",
+        "mean_b",
+        "diff",
+        "welch_t",
+        "welch_df",
+        "welch_p",
+        "mw_u",
+        "mw_p",
+    ]
+    means = pd.DataFrame(rows, columns=cols)
+    means["p_adj"] = adjust(means["welch_p"].to_numpy(), method)
+    means["significant"] = means["p_adj"] < alpha
+
+    rate_rows = []
+    for a, b in idx:
+        sa, sb = satisfied[a], satisfied[b]
+        sa, sb = sa[~np.isnan(sa)], sb[~np.isnan(sb)]
+        z, p = two_proportion_z(sb.sum(), len(sb), sa.sum(), len(sa))
+        rate_rows.append(
+            {
+                "group_a": groups[a],
+                "group_b": groups[b],
+                "n_a": len(sa),
+                "n_b": len(sb),
+                "rate_a": sa.mean() if len(sa) else np.nan,
+                "rate_b": sb.mean() if len(sb) else np.nan,
+                "z": z,
+                "p": p,
+            }
+        )
+    rates = pd.DataFrame(
+        rate_rows, columns=["group_a", "group_b", "n_a", "n_b", "rate_a", "rate_b", "z", "p"]
+    )
+    rates["diff"] = rates["rate_b"] - rates["rate_a"]
+    rates["p_adj"] = adjust(rates["p"].to_numpy(), method)
+    rates["significant"] = rates["p_adj"] < alpha
+
+    omni = []
+    if len(groups) > 2:
+        for name, vals in measures.items():
+            vals = [np.asarray(v, dtype=float)[~np.isnan(np.asarray(v, dtype=float))] for v in vals]
+            vals = [v for v in vals if len(v) >= 2]
+            if len(vals) < 3:
+                continue
+            f = stats.f_oneway(*vals)
+            h = stats.kruskal(*vals)
+            omni.append(
+                {
+                    "measure": name,
+                    "groups": len(vals),
+                    "anova_f": float(f.statistic),
+                    "anova_p": float(f.pvalue),
+                    "kruskal_h": float(h.statistic),
+                    "kruskal_p": float(h.pvalue),
+                }
+            )
+    tables = {"means": means, "rates": rates}
+    if omni:
+        tables["omnibus"] = pd.DataFrame(omni)
+    n = int(sum(len(s[~np.isnan(s)]) for s in satisfied))
+    return AnalysisResult("compare", n, tables)

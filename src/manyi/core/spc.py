@@ -1,0 +1,275 @@
+"""Control charts (SPC) for satisfaction over time: special causes, not noise.
+
+* p-chart of the dissatisfied share per period, limits per period for varying n:
+  p̄ ± 3·√(p̄(1 − p̄)/nᵢ), p̄ = Σdᵢ/Σnᵢ (Montgomery, *Introduction to Statistical Quality
+  Control*, 7th ed., §7.2).
+* X̄–S chart of the index by period with variable sample sizes: x̿ = Σnᵢx̄ᵢ/Σnᵢ,
+  s̄ = √(Σ(nᵢ − 1)sᵢ²/(Σnᵢ − m)); X̄ limits x̿ ± A₃(nᵢ)s̄, S limits B₃(nᵢ)s̄, B₄(nᵢ)s̄, with
+  c₄(n) = √(2/(n − 1))·Γ(n/2)/Γ((n − 1)/2), A₃ = 3/(c₄√n), B₃,₄ = 1 ∓ 3√(1 − c₄²)/c₄
+  (Montgomery §6.3).
+* I–MR chart when each period has one value: x̄ ± 3·MR̄/d₂, MR UCL = D₄·MR̄ (d₂ = 1.128,
+  D₄ = 3.267 for spans of 2).
+* Rules: Western Electric (1956) 1-4 and Nelson (1984) 5-8 on each point's distance from the
+  centre line in its own sigma units.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy.special import gammaln
+
+from manyi.core.analysis import AnalysisResult
+
+D2_SPAN2 = 1.128
+D4_SPAN2 = 3.267
+
+RULES = {
+    1: {"en": "1 point beyond 3 sigma", "zh": "1 个点超出 3 倍标准差"},
+    2: {
+        "en": "2 of 3 points beyond 2 sigma on one side",
+        "zh": "连续 3 点中有 2 点在同侧 2 倍标准差外",
+    },
+    3: {
+        "en": "4 of 5 points beyond 1 sigma on one side",
+        "zh": "连续 5 点中有 4 点在同侧 1 倍标准差外",
+    },
+    4: {"en": "8 points in a row on one side of the centre line", "zh": "连续 8 点在中心线同侧"},
+    5: {
+        "en": "6 points in a row steadily increasing or decreasing",
+        "zh": "连续 6 点持续上升或下降",
+    },
+    6: {"en": "14 points in a row alternating up and down", "zh": "连续 14 点交替上下"},
+    7: {
+        "en": "15 points in a row within 1 sigma (stratification)",
+        "zh": "连续 15 点在 1 倍标准差内（分层）",
+    },
+    8: {
+        "en": "8 points in a row beyond 1 sigma on both sides",
+        "zh": "连续 8 点在中心线两侧 1 倍标准差外",
+    },
+}
+
+
+def c4(n: np.ndarray | float) -> np.ndarray:
+    n = np.asarray(n, dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt(2.0 / (n - 1)) * np.exp(gammaln(n / 2) - gammaln((n - 1) / 2))
+
+
+def xbar_s_constants(n: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A₃, B₃, B₄ for subgroup size n."""
+    c = c4(n)
+    n = np.asarray(n, dtype=float)
+    a3 = 3 / (c * np.sqrt(n))
+    k = 3 * np.sqrt(1 - c**2) / c
+    return a3, np.maximum(0.0, 1 - k), 1 + k
+
+
+def p_chart(periods: list[str], dissatisfied: np.ndarray, n: np.ndarray) -> pd.DataFrame:
+    d, n = np.asarray(dissatisfied, dtype=float), np.asarray(n, dtype=float)
+    pbar = d.sum() / n.sum()
+    half = 3 * np.sqrt(pbar * (1 - pbar) / n)
+    return pd.DataFrame(
+        {
+            "period": periods,
+            "n": n.astype(int),
+            "dissatisfied": d.astype(int),
+            "p": d / n,
+            "cl": pbar,
+            "lcl": np.maximum(0.0, pbar - half),
+            "ucl": np.minimum(1.0, pbar + half),
+        }
+    )
+
+
+def xbar_s_chart(periods: list[str], groups: list[np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    n = np.array([len(g) for g in groups], dtype=float)
+    means = np.array([np.mean(g) for g in groups])
+    sds = np.array([np.std(g, ddof=1) if len(g) > 1 else np.nan for g in groups])
+    xbb = float((n * means).sum() / n.sum())
+    sbar = float(np.sqrt(np.nansum((n - 1) * sds**2) / (n.sum() - len(n))))
+    a3, b3, b4 = xbar_s_constants(n)
+    xbar = pd.DataFrame(
+        {
+            "period": periods,
+            "n": n.astype(int),
+            "mean": means,
+            "cl": xbb,
+            "lcl": xbb - a3 * sbar,
+            "ucl": xbb + a3 * sbar,
+        }
+    )
+    s = pd.DataFrame(
+        {
+            "period": periods,
+            "n": n.astype(int),
+            "sd": sds,
+            "cl": c4(n) * sbar,
+            "lcl": b3 * sbar,
+            "ucl": b4 * sbar,
+        }
+    )
+    return xbar, s
+
+
+def i_mr_chart(periods: list[str], values: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    x = np.asarray(values, dtype=float)
+    mr = np.abs(np.diff(x))
+    mrbar = float(mr.mean())
+    xbar = float(x.mean())
+    i = pd.DataFrame(
+        {
+            "period": periods,
+            "n": 1,
+            "mean": x,
+            "cl": xbar,
+            "lcl": xbar - 3 * mrbar / D2_SPAN2,
+            "ucl": xbar + 3 * mrbar / D2_SPAN2,
+        }
+    )
+    m = pd.DataFrame(
+        {
+            "period": periods,
+            "mr": np.concatenate([[np.nan], mr]),
+            "cl": mrbar,
+            "lcl": 0.0,
+            "ucl": D4_SPAN2 * mrbar,
+        }
+    )
+    return i, m
+
+
+def rule_signals(
+    values: np.ndarray, cl: np.ndarray, ucl: np.ndarray, rules=(1, 2, 3, 4, 5, 6, 7, 8)
+):
+    """(index, rule) pairs: the point at which each rule's pattern is complete."""
+    x = np.asarray(values, dtype=float)
+    cl = np.broadcast_to(np.asarray(cl, dtype=float), x.shape)
+    sigma = (np.broadcast_to(np.asarray(ucl, dtype=float), x.shape) - cl) / 3
+    with np.errstate(invalid="ignore", divide="ignore"):
+        z = (x - cl) / sigma
+    out = []
+    n = len(x)
+
+    def window(i: int, k: int) -> np.ndarray | None:
+        return z[i - k + 1 : i + 1] if i >= k - 1 else None
+
+    for i in range(n):
+        if np.isnan(z[i]):
+            continue
+        if 1 in rules and abs(z[i]) > 3:
+            out.append((i, 1))
+        for rule, k, m, lim in ((2, 3, 2, 2.0), (3, 5, 4, 1.0)):
+            w = window(i, k)
+            if rule in rules and w is not None and not np.isnan(w).any():
+                for sign in (1, -1):
+                    if sign * z[i] > lim and (sign * w > lim).sum() >= m:
+                        out.append((i, rule))
+        w = window(i, 8)
+        if 4 in rules and w is not None and (np.all(w > 0) or np.all(w < 0)):
+            out.append((i, 4))
+        w = window(i, 6)
+        if 5 in rules and w is not None:
+            dx = np.diff(x[i - 5 : i + 1])
+            if np.all(dx > 0) or np.all(dx < 0):
+                out.append((i, 5))
+        if 6 in rules and i >= 13:
+            dx = np.sign(np.diff(x[i - 13 : i + 1]))
+            if np.all(dx != 0) and np.all(dx[1:] * dx[:-1] < 0):
+                out.append((i, 6))
+        w = window(i, 15)
+        if 7 in rules and w is not None and np.all(np.abs(w) < 1):
+            out.append((i, 7))
+        w = window(i, 8)
+        if (
+            8 in rules
+            and w is not None
+            and np.all(np.abs(w) > 1)
+            and (w > 0).any()
+            and (w < 0).any()
+        ):
+            out.append((i, 8))
+    return out
+
+
+def spc(
+    periods: list[str],
+    index_by_period: list[np.ndarray],
+    dissatisfied: np.ndarray,
+    n_rated: np.ndarray,
+    lang: str = "en",
+    rules=(1, 2, 3, 4, 5, 6, 7, 8),
+) -> AnalysisResult:
+    """p-chart, X̄–S (or I–MR) chart and their rule signals over periods."""
+    tables: dict[str, pd.DataFrame] = {}
+    tables["p_chart"] = p = p_chart(periods, dissatisfied, n_rated)
+    if all(len(g) == 1 for g in index_by_period):
+        xbar, second = i_mr_chart(periods, np.array([g[0] for g in index_by_period]))
+        tables["i_chart"], tables["mr_chart"] = xbar, second
+        index_chart = "i_chart"
+    else:
+        xbar, second = xbar_s_chart(periods, index_by_period)
+        tables["xbar_chart"], tables["s_chart"] = xbar, second
+        index_chart = "xbar_chart"
+    signals = []
+    for chart, df, col in (("p_chart", p, "p"), (index_chart, xbar, "mean")):
+        for i, rule in rule_signals(
+            df[col].to_numpy(), df["cl"].to_numpy(), df["ucl"].to_numpy(), rules
+        ):
+            signals.append(
+                {
+                    "chart": chart,
+                    "period": df["period"].iloc[i],
+                    "rule": rule,
+                    "value": float(df[col].iloc[i]),
+                    "description": RULES[rule][lang],
+                }
+            )
+    tables["signals"] = pd.DataFrame(
+        signals, columns=["chart", "period", "rule", "value", "description"]
+    )
+    return AnalysisResult("spc", int(np.sum(n_rated)), tables)
+
+
+def chart(result: AnalysisResult, name: str = "p_chart", lang: str = "en"):
+    """A control chart (plotly): values, centre line, limits, signals marked."""
+    import plotly.graph_objects as go
+
+    t = result.tables[name]
+    col = {
+        "p_chart": "p",
+        "xbar_chart": "mean",
+        "i_chart": "mean",
+        "s_chart": "sd",
+        "mr_chart": "mr",
+    }[name]
+    fig = go.Figure()
+    fig.add_scatter(x=t["period"], y=t[col], mode="lines+markers", name=col)
+    for line, dash in (("cl", "solid"), ("lcl", "dash"), ("ucl", "dash")):
+        fig.add_scatter(
+            x=t["period"],
+            y=np.broadcast_to(t[line], len(t)),
+            mode="lines",
+            name=line.upper(),
+            line={"dash": dash, "shape": "hv"},
+        )
+    sig = result.tables["signals"]
+    sig = sig[sig["chart"] == name]
+    if len(sig):
+        fig.add_scatter(
+            x=sig["period"],
+            y=sig["value"],
+            mode="markers",
+            name="signal",
+            marker={"size": 12, "symbol": "circle-open", "color": "red"},
+        )
+    titles = {
+        "p_chart": ("不满意率 p 控制图", "p-chart of the dissatisfied share"),
+        "xbar_chart": ("满意度指数均值控制图", "X-bar chart of the index"),
+        "s_chart": ("满意度指数标准差控制图", "S chart of the index"),
+        "i_chart": ("单值控制图", "Individuals chart"),
+        "mr_chart": ("移动极差图", "Moving-range chart"),
+    }
+    fig.update_layout(title=titles[name][0 if lang == "zh" else 1])
+    return fig

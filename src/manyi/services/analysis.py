@@ -1,0 +1,273 @@
+"""Use case: run an analysis on a response file (``manyi analyze NAME``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from manyi.core import compare as compare_mod
+from manyi.core import ipa as ipa_mod
+from manyi.core import kano as kano_mod
+from manyi.core import servqual as servqual_mod
+from manyi.core import spc as spc_mod
+from manyi.core.analysis import AnalysisResult, combine, need
+from manyi.core.instrument import Instrument
+from manyi.core.scoring import period_codes, score_responses, to_points
+from manyi.i18n import ManyiError, Message
+from manyi.io.instruments import load_instrument
+from manyi.io.responses import ResponseSet, read_responses
+
+
+@dataclass
+class Options:
+    lang: str = "en"
+    importance: str = "stated"  # ipa: stated | derived
+    cross: str = "mean"  # ipa: mean | midpoint
+    adjust: str = "holm"  # compare: holm | bh | none
+    period: str | None = None  # compare/spc
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _values(data: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    return (
+        np.column_stack(
+            [
+                data[c].to_numpy(dtype=float, na_value=np.nan)
+                if c in data
+                else np.full(len(data), np.nan)
+                for c in cols
+            ]
+        )
+        if cols
+        else np.empty((len(data), 0))
+    )
+
+
+def run_servqual(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+    items = [i for i in inst.items if i.expectation and f"{i.id}__expected" in data]
+    if not items:
+        raise ManyiError(Message("an.no_expectations"))
+    P = pd.DataFrame(_values(data, [i.id for i in items]), columns=[i.id for i in items])
+    E = pd.DataFrame(
+        _values(data, [f"{i.id}__expected" for i in items]), columns=[i.id for i in items]
+    )
+    dims = list(dict.fromkeys(i.dimension for i in items))
+    w = dict(zip(inst.dimension_ids, inst.dimension_weights, strict=True))
+    total = sum(w[d] for d in dims)
+    weights = {d: w[d] / total for d in dims}
+    alloc_q = {
+        q.dimension: q.id for q in inst.questions if q.type == "points" and q.dimension in dims
+    }
+    allocation = None
+    if len(alloc_q) == len(dims) and all(qid in data for qid in alloc_q.values()):
+        allocation = pd.DataFrame(
+            {d: data[alloc_q[d]].to_numpy(dtype=float, na_value=np.nan) for d in dims}
+        )
+    return servqual_mod.servqual(P, E, {i.id: i.dimension for i in items}, weights, allocation)
+
+
+def run_ipa(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+    items = inst.items
+    X = _values(data, [i.id for i in items])
+    lo = np.array([i.scale.min for i in items])
+    hi = np.array([i.scale.max for i in items])
+    perf = np.nanmean(to_points(X, lo, hi, inst.scoring.points), axis=0)
+    n = int((~np.isnan(X)).any(axis=1).sum())
+    need(n, 3, "IPA")
+    if opts.importance == "stated":
+        keep = [
+            k
+            for k, i in enumerate(items)
+            if i.importance
+            and f"{i.id}__importance" in data
+            and data[f"{i.id}__importance"].notna().any()
+        ]
+        if not keep:
+            raise ManyiError(Message("an.no_importance"))
+        imp = np.nanmean(_values(data, [f"{items[k].id}__importance" for k in keep]), axis=0)
+        mids = [(items[k].importance_scale.min + items[k].importance_scale.max) / 2 for k in keep]
+        items_k = [items[k] for k in keep]
+        perf = perf[keep]
+        imp_mid = float(np.mean(mids))
+    elif opts.importance == "derived":
+        csi = score_responses(inst, X).csi
+        imp = []
+        for k in range(len(items)):
+            ok = ~np.isnan(X[:, k]) & ~np.isnan(csi)
+            x, y = X[ok, k], csi[ok]
+            imp.append(
+                np.corrcoef(x, y)[0, 1] if ok.sum() > 2 and x.std() > 0 and y.std() > 0 else np.nan
+            )
+        imp = np.array(imp)
+        items_k = items
+        imp_mid = float(np.nanmean(imp))
+    else:
+        raise ManyiError(
+            Message(
+                "an.bad_option",
+                {"option": "importance", "value": opts.importance, "choices": "stated, derived"},
+            )
+        )
+    if opts.cross == "mean":
+        cross = (float(np.nanmean(imp)), float(np.nanmean(perf)))
+    elif opts.cross == "midpoint":
+        cross = (imp_mid, 50.0)
+    else:
+        raise ManyiError(
+            Message(
+                "an.bad_option",
+                {"option": "cross", "value": opts.cross, "choices": "mean, midpoint"},
+            )
+        )
+    return ipa_mod.ipa(
+        [i.id for i in items_k],
+        perf,
+        imp,
+        cross,
+        opts.importance,
+        labels=[i.text.get(opts.lang) for i in items_k],
+        dimensions=[i.dimension for i in items_k],
+        n=n,
+        lang=opts.lang,
+    )
+
+
+def run_kano(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+    if not inst.spec.kano:
+        raise ManyiError(Message("an.no_kano"))
+    pairs = []
+    for k in inst.spec.kano:
+        f = (
+            data[k.functional].to_numpy(dtype=float, na_value=np.nan)
+            if k.functional in data
+            else np.full(len(data), np.nan)
+        )
+        d = (
+            data[k.dysfunctional].to_numpy(dtype=float, na_value=np.nan)
+            if k.dysfunctional in data
+            else np.full(len(data), np.nan)
+        )
+        pairs.append((k.id, f, d))
+    return kano_mod.kano(pairs, opts.lang)
+
+
+def _scores(inst: Instrument, data: pd.DataFrame):
+    return score_responses(inst, _values(data, inst.item_ids))
+
+
+def run_compare(
+    inst: Instrument, data: pd.DataFrame, opts: Options, by: list[str]
+) -> AnalysisResult:
+    rs = _scores(inst, data)
+    if opts.period:
+        codes, labels = period_codes(data["submitted_at"], opts.period)
+        key = pd.Series([labels[c] for c in codes])
+        column, pairs = "period", "previous"
+    elif by:
+        column, pairs = by[0], "all"
+        key = data[column].astype(object).reset_index(drop=True)
+    else:
+        raise ManyiError(Message("an.groups", {"column": "--by", "n": 1}))
+    groups = [g for g in pd.unique(key.dropna())]
+    if (
+        isinstance(data.get(column, pd.Series(dtype=object)).dtype, pd.CategoricalDtype)
+        and not opts.period
+    ):
+        groups = [c for c in data[column].cat.categories if c in set(groups)]
+    else:
+        groups = sorted(groups, key=str)
+    if len(groups) < 2:
+        raise ManyiError(Message("an.groups", {"column": column, "n": len(groups)}))
+    masks = [(key == g).to_numpy() for g in groups]
+    measures = {"csi": [rs.csi[m] for m in masks]}
+    for j, d in enumerate(inst.dimension_ids):
+        measures[d] = [rs.dimensions[m, j] for m in masks]
+    res = compare_mod.compare(
+        [str(g) for g in groups], measures, [rs.satisfied[m] for m in masks], pairs, opts.adjust
+    )
+    return res
+
+
+def run_spc(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+    if "submitted_at" not in data or data["submitted_at"].isna().all():
+        raise ManyiError(Message("an.no_periods", {"minimum": 3, "n": 0}))
+    rs = _scores(inst, data)
+    codes, labels = period_codes(data["submitted_at"], opts.period or "month")
+    periods, groups, dis, nr = [], [], [], []
+    for c, lab in enumerate(labels):
+        if lab is None:
+            continue
+        m = (codes == c) & ~np.isnan(rs.csi)
+        if not m.any():
+            continue
+        periods.append(lab)
+        groups.append(rs.csi[m])
+        dis.append(float((rs.satisfied[m] == 0).sum()))
+        nr.append(float(m.sum()))
+    if len(periods) < 3:
+        raise ManyiError(Message("an.no_periods", {"minimum": 3, "n": len(periods)}))
+    return spc_mod.spc(periods, groups, np.array(dis), np.array(nr), opts.lang)
+
+
+RUNNERS: dict[str, Callable[..., AnalysisResult]] = {
+    "servqual": run_servqual,
+    "ipa": run_ipa,
+    "kano": run_kano,
+    "compare": run_compare,
+    "spc": run_spc,
+}
+CHARTS = {
+    "servqual": servqual_mod.chart,
+    "ipa": ipa_mod.chart,
+    "kano": kano_mod.chart,
+    "spc": spc_mod.chart,
+}
+
+
+def analyze(
+    name: str, responses: ResponseSet, by: list[str] | None = None, opts: Options | None = None
+) -> AnalysisResult:
+    """Run analysis ``name`` on validated responses, per ``by`` group where it applies."""
+    opts = opts or Options()
+    if name not in RUNNERS:
+        raise ManyiError(Message("an.unknown", {"name": name, "choices": ", ".join(RUNNERS)}))
+    inst, data = responses.instrument, responses.data
+    by = list(by or [])
+    for col in by:
+        if col not in data:
+            raise ManyiError(
+                Message(
+                    "score.unknown_by",
+                    {"column": col, "have": ", ".join(map(str, data.columns[:12]))},
+                )
+            )
+    if name == "compare":
+        return run_compare(inst, data, opts, by)
+    if not by:
+        return RUNNERS[name](inst, data, opts)
+    parts = []
+    for keys, sub in data.groupby(by, observed=True, sort=True, dropna=False):
+        keys = keys if isinstance(keys, tuple) else (keys,)
+        parts.append(
+            (
+                dict(zip(by, [None if pd.isna(k) else str(k) for k in keys], strict=True)),
+                RUNNERS[name](inst, sub.reset_index(drop=True), opts),
+            )
+        )
+    return combine(parts)
+
+
+def analyze_file(
+    name: str,
+    instrument: str | Path,
+    responses: str | Path,
+    by: list[str] | None = None,
+    opts: Options | None = None,
+) -> AnalysisResult:
+    inst = load_instrument(instrument)
+    return analyze(name, read_responses(responses, inst), by, opts)
