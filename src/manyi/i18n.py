@@ -296,6 +296,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": 'unknown analysis "{name}" (available: {choices})',
         "zh": '未知的分析 "{name}"（可选：{choices}）',
     },
+    "an.group_skipped": {
+        "en": "group {group} left out: {reason}",
+        "zh": "分组 {group} 未分析：{reason}",
+    },
     "an.no_kano": {
         "en": "the instrument declares no Kano pairs: add a kano: section with functional/dysfunctional questions",
         "zh": "问卷没有定义 Kano 题对：请添加 kano: 部分并给出正向/反向问题",

@@ -485,7 +485,7 @@ class ScoreResult:
             "top2box": {i: num(row[f"t2b_{i}"]) for i in inst.item_ids},
             "small_sample": bool(row["small_sample"]),
         }
-        if "change_significant" in row and row.get("prev_period") is not None:
+        if "change_significant" in row and not pd.isna(row.get("prev_period")):
             g["change"] = {
                 "previous_period": row["prev_period"],
                 "csi": num(row["csi_change"]),

@@ -251,15 +251,23 @@ def analyze(
     if not by:
         return RUNNERS[name](inst, data, opts)
     parts = []
+    skipped: list[Message] = []
     for keys, sub in data.groupby(by, observed=True, sort=True, dropna=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
-        parts.append(
-            (
-                dict(zip(by, [None if pd.isna(k) else str(k) for k in keys], strict=True)),
-                RUNNERS[name](inst, sub.reset_index(drop=True), opts),
-            )
-        )
-    return combine(parts)
+        key_d = dict(zip(by, [None if pd.isna(k) else str(k) for k in keys], strict=True))
+        try:
+            parts.append((key_d, RUNNERS[name](inst, sub.reset_index(drop=True), opts)))
+        except ManyiError as exc:  # one small group must not stop the others
+            label = ", ".join(f"{k}={v}" for k, v in key_d.items())
+            skipped += [
+                Message("an.group_skipped", {"group": label, "reason": m.render(opts.lang)})
+                for m in exc.messages
+            ]
+    if not parts:
+        raise ManyiError(*skipped)
+    res = combine(parts)
+    res.warnings = skipped + res.warnings
+    return res
 
 
 def analyze_file(

@@ -162,7 +162,7 @@ def compare_previous(
         if len(sa) and len(sb):
             cols["rate_change"][i] = float(sb.mean() - sa.mean())
             cols["rate_change_p"][i] = two_proportion_z(sb.sum(), len(sb), sa.sum(), len(sa))[1]
-    g["prev_period"] = prev_col
+    g["prev_period"] = pd.Series(prev_col, index=g.index, dtype=object)
     for c, v in cols.items():
         g[c] = v
     pa = holm(
