@@ -499,7 +499,9 @@ def _frame_table(name: str, df: Any, lang: str) -> Table:
 
 @app.command()
 def analyze(
-    name: Annotated[str, typer.Argument(help="servqual | ipa | kano | compare | spc")],
+    name: Annotated[
+        str, typer.Argument(help="reliability | drivers | servqual | ipa | kano | compare | spc")
+    ],
     responses: Annotated[
         Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")
     ],
@@ -515,6 +517,12 @@ def analyze(
     ] = "stated",
     cross: Annotated[str, typer.Option("--cross", help="ipa: mean | midpoint")] = "mean",
     adjust: Annotated[str, typer.Option("--adjust", help="compare: holm | bh | none")] = "holm",
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="drivers: nps | csi | dimension | item")
+    ] = "",
+    driver_level: Annotated[
+        str, typer.Option("--drivers", help="drivers: dimensions | items")
+    ] = "dimensions",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
@@ -537,7 +545,13 @@ def analyze(
             ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": "table, json, csv"})), lg
         )
     opts = Options(
-        lang=lg, importance=importance, cross=cross, adjust=adjust, period=period or None
+        lang=lg,
+        importance=importance,
+        cross=cross,
+        adjust=adjust,
+        period=period or None,
+        outcome=outcome,
+        drivers=driver_level,
     )
     try:
         keys = [b.strip() for b in by.split(",") if b.strip()]

@@ -296,6 +296,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": 'unknown analysis "{name}" (available: {choices})',
         "zh": '未知的分析 "{name}"（可选：{choices}）',
     },
+    "an.singular": {
+        "en": "the items are perfectly collinear (a singular correlation matrix); drop duplicated items",
+        "zh": "题目完全共线（相关矩阵奇异），请删除重复的题目",
+    },
+    "an.shapley_skipped": {
+        "en": "Shapley/dominance decomposition left out: {k} drivers (at most {max})",
+        "zh": "未做 Shapley/优势分析：驱动因素 {k} 个（最多 {max} 个）",
+    },
+    "an.collinear": {
+        "en": "collinearity: VIF above 5 for {drivers}; read their betas with care and prefer relative weights",
+        "zh": "共线性：{drivers} 的 VIF 大于 5；其回归系数需谨慎解读，建议参考相对权重",
+    },
+    "an.unknown_outcome": {
+        "en": 'unknown outcome "{outcome}" (use csi, a dimension, an item or a rating question)',
+        "zh": '未知的结果变量 "{outcome}"（可用 csi、维度、题目或评分题）',
+    },
+    "an.outcome_from_drivers": {
+        "en": "the index is computed from the dimensions, so R² is near 1 and the weights echo the instrument's; "
+        "use an outcome measured apart (--outcome nps or csat)",
+        "zh": "满意度指数由各维度计算而来，R² 接近 1，权重只反映问卷设定；请使用独立测量的结果变量（--outcome nps 或 csat）",
+    },
     "an.group_skipped": {
         "en": "group {group} left out: {reason}",
         "zh": "分组 {group} 未分析：{reason}",

@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 
 from manyi.core import compare as compare_mod
+from manyi.core import drivers as drivers_mod
 from manyi.core import ipa as ipa_mod
 from manyi.core import kano as kano_mod
+from manyi.core import reliability as reliability_mod
 from manyi.core import servqual as servqual_mod
 from manyi.core import spc as spc_mod
 from manyi.core.analysis import AnalysisResult, combine, need
@@ -30,6 +32,10 @@ class Options:
     cross: str = "mean"  # ipa: mean | midpoint
     adjust: str = "holm"  # compare: holm | bh | none
     period: str | None = None  # compare/spc
+    outcome: str = ""  # drivers: nps (default when asked), csat, csi, a dimension, an item
+    drivers: str = "dimensions"  # drivers: dimensions | items
+    bootstrap: int = 1000
+    seed: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -214,7 +220,54 @@ def run_spc(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
     return spc_mod.spc(periods, groups, np.array(dis), np.array(nr), opts.lang)
 
 
+def run_reliability(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+    dims = {d.id: [i.id for i in d.items if i.id in data] for d in inst.dimensions}
+    frame = pd.DataFrame(_values(data, inst.item_ids), columns=inst.item_ids)
+    return reliability_mod.reliability(frame, {d: its for d, its in dims.items() if its})
+
+
+def run_drivers(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+    rs = _scores(inst, data)
+    outcome = opts.outcome
+    if not outcome:  # an outcome measured apart from the drivers: NPS, else CSAT, else the index
+        for metric in ("nps", "csat"):
+            q = inst.metric_question(metric)
+            if q is not None and q.id in data and data[q.id].notna().any():
+                outcome = q.id
+                break
+        else:
+            outcome = "csi"
+    opts = Options(**{**opts.__dict__, "outcome": outcome})
+    if opts.outcome == "csi":
+        y = rs.csi
+    elif opts.outcome in inst.dimension_ids:
+        y = rs.dimensions[:, inst.dimension_ids.index(opts.outcome)]
+    elif opts.outcome in data and pd.api.types.is_numeric_dtype(data[opts.outcome]):
+        y = data[opts.outcome].to_numpy(dtype=float, na_value=np.nan)
+    else:
+        raise ManyiError(Message("an.unknown_outcome", {"outcome": opts.outcome}))
+    if opts.drivers == "dimensions":
+        names = [d for d in inst.dimension_ids if d != opts.outcome]
+        X = pd.DataFrame({d: rs.dimensions[:, inst.dimension_ids.index(d)] for d in names})
+    elif opts.drivers == "items":
+        names = [i for i in inst.item_ids if i != opts.outcome]
+        X = pd.DataFrame(_values(data, names), columns=names)
+    else:
+        raise ManyiError(
+            Message(
+                "an.bad_option",
+                {"option": "drivers", "value": opts.drivers, "choices": "dimensions, items"},
+            )
+        )
+    res = drivers_mod.drivers(X, y, opts.outcome, opts.bootstrap, opts.seed)
+    if opts.outcome == "csi" and opts.drivers == "dimensions":
+        res.warnings.append(Message("an.outcome_from_drivers"))
+    return res
+
+
 RUNNERS: dict[str, Callable[..., AnalysisResult]] = {
+    "reliability": run_reliability,
+    "drivers": run_drivers,
     "servqual": run_servqual,
     "ipa": run_ipa,
     "kano": run_kano,

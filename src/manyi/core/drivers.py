@@ -1,0 +1,132 @@
+"""Key drivers of an outcome (the overall index, NPS or any item).
+
+* OLS on standardised variables: β, standard errors, t and p (with an intercept);
+  VIF = diag(R_xx⁻¹) — warn about collinearity when a VIF exceeds 5.
+* Johnson's (2000) relative weights: with R_xx = QΛQᵀ and Λ* = QΛ^½Qᵀ, β* = Λ*⁻¹r_xy,
+  ε_j = Σ_k Λ*_jk²·β*_k²; Σε = R². Percentile intervals from a bootstrap (seeded).
+* Shapley decomposition of R² (Lipovetsky & Conklin 2001), equal to general dominance
+  (Budescu 1993; Azen & Budescu 2003), for at most 15 drivers.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+from math import factorial
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from manyi.core.analysis import AnalysisResult, need
+from manyi.i18n import ManyiError, Message
+
+MAX_SHAPLEY = 15
+
+
+def _r2(R: np.ndarray, r: np.ndarray, S: tuple[int, ...]) -> float:
+    if not S:
+        return 0.0
+    idx = list(S)
+    return float(r[idx] @ np.linalg.solve(R[np.ix_(idx, idx)], r[idx]))
+
+
+def shapley_r2(R: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """Each driver's Shapley share of R² (sums to the full R²)."""
+    k = len(r)
+    cache = {S: _r2(R, r, S) for m in range(k + 1) for S in combinations(range(k), m)}
+    phi = np.zeros(k)
+    for j in range(k):
+        others = [i for i in range(k) if i != j]
+        for m in range(k):
+            w = factorial(m) * factorial(k - m - 1) / factorial(k)
+            for S in combinations(others, m):
+                phi[j] += w * (cache[tuple(sorted(S + (j,)))] - cache[S])
+    return phi
+
+
+def relative_weights(R: np.ndarray, r: np.ndarray) -> np.ndarray:
+    vals, vecs = np.linalg.eigh(R)
+    lam = vecs @ np.diag(np.sqrt(np.maximum(vals, 0))) @ vecs.T
+    beta = np.linalg.solve(lam, r)
+    return (lam**2) @ (beta**2)
+
+
+def drivers(
+    X: pd.DataFrame, y: np.ndarray, outcome: str, bootstrap: int = 1000, seed: int = 1
+) -> AnalysisResult:
+    """Standardised OLS, VIF, relative weights (bootstrap CI) and Shapley shares."""
+    names = list(X.columns)
+    M = np.column_stack([X.to_numpy(float), np.asarray(y, float)])
+    M = M[~np.isnan(M).any(axis=1)]
+    n, k = len(M), len(names)
+    need(n, k + 10, "Key-driver analysis")
+    sd = M.std(axis=0, ddof=1)
+    const = [([*names, outcome])[j] for j in np.flatnonzero(~(sd > 0))]
+    if const:
+        raise ManyiError(Message("an.constant", {"what": ", ".join(const)}))
+    Z = (M - M.mean(axis=0)) / sd
+    C = np.corrcoef(M, rowvar=False)
+    Rxx, rxy = C[:k, :k], C[:k, k]
+    try:
+        beta = np.linalg.solve(Rxx, rxy)
+        vif = np.diag(np.linalg.inv(Rxx))
+    except np.linalg.LinAlgError:
+        raise ManyiError(Message("an.singular")) from None
+    r2 = float(beta @ rxy)
+    D = np.column_stack([np.ones(n), Z[:, :k]])
+    resid = Z[:, k] - D[:, 1:] @ beta
+    sigma2 = resid @ resid / (n - k - 1)
+    se = np.sqrt(np.diag(sigma2 * np.linalg.inv(D.T @ D)))[1:]
+    t = beta / se
+    p = 2 * stats.t.sf(np.abs(t), n - k - 1)
+    rw = relative_weights(Rxx, rxy)
+    rng = np.random.default_rng(seed)
+    boots = []
+    for _ in range(bootstrap):
+        idx = rng.integers(0, n, n)
+        Cb = np.corrcoef(M[idx], rowvar=False)
+        if np.isfinite(Cb).all():
+            boots.append(relative_weights(Cb[:k, :k], Cb[:k, k]))
+    boots = np.array(boots) if boots else np.full((0, k), np.nan)
+    lo, hi = (
+        np.quantile(boots, [0.025, 0.975], axis=0) if len(boots) > 1 else (np.full(k, np.nan),) * 2
+    )
+    table = pd.DataFrame(
+        {
+            "driver": names,
+            "beta": beta,
+            "se": se,
+            "t": t,
+            "p": p,
+            "vif": vif,
+            "relative_weight": rw,
+            "rw_ci_low": lo,
+            "rw_ci_high": hi,
+            "rescaled_rw": rw / r2,
+        }
+    )
+    warnings = []
+    if k <= MAX_SHAPLEY:
+        sh = shapley_r2(Rxx, rxy)
+        table["shapley"] = sh
+        table["shapley_share"] = sh / r2
+    else:
+        warnings.append(Message("an.shapley_skipped", {"k": k, "max": MAX_SHAPLEY}))
+    high = [nm for nm, v in zip(names, vif, strict=True) if v > 5]
+    if high:
+        warnings.append(Message("an.collinear", {"drivers": ", ".join(high)}))
+    table = table.sort_values("relative_weight", ascending=False).reset_index(drop=True)
+    table.insert(1, "rank", np.arange(1, k + 1))
+    model = pd.DataFrame(
+        [
+            {
+                "outcome": outcome,
+                "n": n,
+                "k": k,
+                "r2": r2,
+                "r2_adj": 1 - (1 - r2) * (n - 1) / (n - k - 1),
+                "bootstrap": len(boots),
+            }
+        ]
+    )
+    return AnalysisResult("drivers", n, {"drivers": table, "model": model}, warnings)

