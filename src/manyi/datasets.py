@@ -265,8 +265,16 @@ MOBI_ECSI_CONSTRUCTS = {
     "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
 }
 MOBI_ECSI_PATHS = [
-    ("Image", "Expectation"), ("Image", "Satisfaction"), ("Image", "Loyalty"),
-    ("Expectation", "Quality"), ("Expectation", "Value"), ("Expectation", "Satisfaction"),
-    ("Quality", "Value"), ("Quality", "Satisfaction"), ("Value", "Satisfaction"),
-    ("Satisfaction", "Complaints"), ("Satisfaction", "Loyalty"), ("Complaints", "Loyalty"),
+    ("Image", "Expectation"),
+    ("Image", "Satisfaction"),
+    ("Image", "Loyalty"),
+    ("Expectation", "Quality"),
+    ("Expectation", "Value"),
+    ("Expectation", "Satisfaction"),
+    ("Quality", "Value"),
+    ("Quality", "Satisfaction"),
+    ("Value", "Satisfaction"),
+    ("Satisfaction", "Complaints"),
+    ("Satisfaction", "Loyalty"),
+    ("Complaints", "Loyalty"),
 ]
