@@ -76,7 +76,7 @@ def test_reliability_on_responses_and_constant_items():
     inst = load_example("after-sales")
     rs = validate_frame(datasets.after_sales(n=600, seed=4), inst)
     res = analyze("reliability", rs)
-    assert set(res.tables) == {"dimensions", "items", "adequacy", "kmo_items"}
+    assert set(res.tables) >= {"dimensions", "items", "adequacy", "kmo_items", "efa_eigenvalues", "loadings_varimax"}
     assert (res.tables["dimensions"]["alpha"] > 0.6).all()
     df = pd.DataFrame({"a": [1, 2, 3, 4, 5.0], "b": [2, 2, 2, 2, 2.0], "c": [1, 3, 2, 5, 4.0], "d": [2, 1, 4, 3, 5.0]})
     with pytest.raises(ManyiError, match="b has the same value for every respondent"):
@@ -145,3 +145,53 @@ def test_drivers_default_outcome_is_nps():
     res = analyze("drivers", rs, opts=Options(outcome="csi"))
     assert res.tables["model"]["r2"].iloc[0] > 0.99
     assert any("computed from the dimensions" in w.render("en") for w in res.warnings)
+
+
+def _match(ref: np.ndarray, mine: np.ndarray) -> float:
+    """Largest difference after the best column order and signs."""
+    best = np.inf
+    for perm in permutations(range(ref.shape[1])):
+        M = ref[:, list(perm)]
+        M = M * np.sign((M * mine).sum(axis=0))
+        best = min(best, float(np.abs(M - mine).max()))
+    return best
+
+
+def test_efa_loadings_equal_factor_analyzer(mobi):
+    from factor_analyzer import FactorAnalyzer
+
+    from manyi.core.reliability import efa
+
+    items = [f"PERQ{i}" for i in range(1, 8)] + ["CUSA1", "CUSA2", "CUSA3", "CUSL1", "CUSL3", "IMAG1", "IMAG2",
+                                                  "IMAG4"]
+    tables, _ = efa(mobi, {i: i[:4] for i in items}, factors=3)
+    names = ["F1", "F2", "F3"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for rot in ("varimax", "promax"):
+            fa = FactorAnalyzer(n_factors=3, method="minres", rotation=rot).fit(mobi[items])
+            assert _match(fa.loadings_, tables[f"loadings_{rot}"][names].to_numpy()) < 1e-3
+        fa = FactorAnalyzer(n_factors=3, method="minres", rotation="promax").fit(mobi[items])
+    phi = tables["promax_correlations"][names].to_numpy()
+    assert np.sort(np.abs(phi[np.triu_indices(3, 1)])) == pytest.approx(
+        np.sort(np.abs(fa.phi_[np.triu_indices(3, 1)])), abs=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fa = FactorAnalyzer(n_factors=3, method="minres", rotation="varimax").fit(mobi[items])
+    assert tables["loadings_varimax"]["communality"].to_numpy() == pytest.approx(fa.get_communalities(), abs=1e-3)
+
+
+def test_parallel_analysis_finds_the_simulated_factors():
+    from manyi.core.reliability import reliability
+
+    rng = np.random.default_rng(5)
+    f1, f2 = rng.normal(size=500), rng.normal(size=500)
+    cols = {f"a{i}": 0.8 * f1 + 0.6 * rng.normal(size=500) for i in range(4)}
+    cols.update({f"b{i}": 0.8 * f2 + 0.6 * rng.normal(size=500) for i in range(4)})
+    res = reliability(pd.DataFrame(cols), {"A": [f"a{i}" for i in range(4)], "B": [f"b{i}" for i in range(4)]})
+    eig = res.tables["efa_eigenvalues"]
+    assert int(eig["retained"].sum()) == 2
+    L = res.tables["loadings_varimax"].set_index("item")
+    # each block loads on its own factor
+    assert (L.loc[[f"a{i}" for i in range(4)], "F1"].abs() > 0.6).all() != (
+        L.loc[[f"a{i}" for i in range(4)], "F2"].abs() > 0.6).all()

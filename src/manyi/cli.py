@@ -523,6 +523,9 @@ def analyze(
     driver_level: Annotated[
         str, typer.Option("--drivers", help="drivers: dimensions | items")
     ] = "dimensions",
+    factors: Annotated[
+        int, typer.Option("--factors", help="reliability: factors (0: parallel analysis)")
+    ] = 0,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
@@ -551,6 +554,7 @@ def analyze(
         adjust=adjust,
         period=period or None,
         outcome=outcome,
+        factors=factors or None,
         drivers=driver_level,
     )
     try:

@@ -317,6 +317,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "use an outcome measured apart (--outcome nps or csat)",
         "zh": "满意度指数由各维度计算而来，R² 接近 1，权重只反映问卷设定；请使用独立测量的结果变量（--outcome nps 或 csat）",
     },
+    "an.heywood": {
+        "en": "a communality reached 1 in the factor analysis (Heywood case); fewer factors may fit better",
+        "zh": "因子分析中有共同度达到 1（Heywood 情形），可考虑减少因子数",
+    },
     "an.group_skipped": {
         "en": "group {group} left out: {reason}",
         "zh": "分组 {group} 未分析：{reason}",

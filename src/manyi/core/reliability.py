@@ -9,6 +9,9 @@
 * Kaiser–Meyer–Olkin measure (Kaiser 1970) overall and per item, from the anti-image
   (partial) correlations; Bartlett's (1950) test of sphericity:
   χ² = −(n − 1 − (2p + 5)/6)·ln|R|, df = p(p − 1)/2.
+* Exploratory factor analysis: the number of factors by Horn's (1965) parallel analysis,
+  minimum-residual extraction, varimax (Kaiser 1958) and promax (Hendrickson & White 1964)
+  rotations, with psych::fa's conventions.
 """
 
 from __future__ import annotations
@@ -79,8 +82,11 @@ def bartlett(R: np.ndarray, n: int) -> tuple[float, int, float]:
     return float(chi2), df, float(stats.chi2.sf(chi2, df))
 
 
-def reliability(data: pd.DataFrame, dimensions: dict[str, list[str]]) -> AnalysisResult:
-    """Per dimension α (with interval), ω, α-if-deleted, item–total r; KMO and Bartlett."""
+def reliability(
+    data: pd.DataFrame, dimensions: dict[str, list[str]], factors: int | None = None, seed: int = 1
+) -> AnalysisResult:
+    """Per dimension α (with interval), ω, α-if-deleted, item–total r; KMO and Bartlett;
+    exploratory factor analysis of all items (parallel analysis, varimax, promax)."""
     dims, items_rows, warnings = [], [], []
     for d, items in dimensions.items():
         X = data[items].dropna().to_numpy(float)
@@ -146,4 +152,148 @@ def reliability(data: pd.DataFrame, dimensions: dict[str, list[str]]) -> Analysi
         ),
         "kmo_items": pd.DataFrame({"item": all_items, "msa": k_items}),
     }
+    if len(all_items) >= 3:
+        efa_tables, efa_warnings = efa(
+            data, {i: d for d, its in dimensions.items() for i in its}, factors, seed
+        )
+        tables.update(efa_tables)
+        warnings += efa_warnings
     return AnalysisResult("reliability", len(data), tables, warnings)
+
+
+# --------------------------------------------------------------------------------------
+# Exploratory factor analysis
+# --------------------------------------------------------------------------------------
+def minres(
+    R: np.ndarray, m: int, tol: float = 1e-8, max_iter: int = 2000
+) -> tuple[np.ndarray, bool]:
+    """m-factor minimum-residual (ULS) loadings by iterated principal axes from the squared
+    multiple correlations (Harman 1976); returns the loadings and whether a Heywood case
+    (a communality ≥ 1) was met and clipped."""
+    h2 = 1 - 1 / np.diag(np.linalg.inv(R))
+    heywood = False
+    for _ in range(max_iter):
+        Rr = R.copy()
+        np.fill_diagonal(Rr, h2)
+        vals, vecs = np.linalg.eigh(Rr)
+        vals, vecs = vals[::-1][:m], vecs[:, ::-1][:, :m]
+        L = vecs * np.sqrt(np.maximum(vals, 0))
+        new = (L**2).sum(axis=1)
+        if (new >= 0.995).any():
+            heywood = True
+            new = np.minimum(new, 0.995)
+        if np.max(np.abs(new - h2)) < tol:
+            break
+        h2 = new
+    return L, heywood
+
+
+def varimax(
+    L: np.ndarray, tol: float = 1e-6, max_iter: int = 1000
+) -> tuple[np.ndarray, np.ndarray]:
+    """Varimax rotation (Kaiser 1958) with Kaiser row normalisation; (loadings, rotation)."""
+    h = np.sqrt((L**2).sum(axis=1))
+    A = L / h[:, None]
+    p, k = A.shape
+    T = np.eye(k)
+    d = 0.0
+    for _ in range(max_iter):
+        Z = A @ T
+        u, s, vt = np.linalg.svd(A.T @ (Z**3 - Z * (Z**2).sum(axis=0) / p))
+        T = u @ vt
+        d_old, d = d, s.sum()
+        if d_old and d < d_old * (1 + tol):
+            break
+    return (A @ T) * h[:, None], T
+
+
+def promax(L: np.ndarray, power: int = 4) -> tuple[np.ndarray, np.ndarray]:
+    """Promax (Hendrickson & White 1964), Kaiser-normalised as psych::fa does; (pattern, Φ)."""
+    h = np.sqrt((L**2).sum(axis=1))
+    V, _ = varimax(L / h[:, None])
+    target = V * np.abs(V) ** (power - 1)
+    U = np.linalg.lstsq(V, target, rcond=None)[0]
+    U = U @ np.diag(np.sqrt(np.diag(np.linalg.inv(U.T @ U))))
+    Uinv = np.linalg.inv(U)
+    return (V @ U) * h[:, None], Uinv @ Uinv.T
+
+
+def parallel_analysis(
+    n: int,
+    p: int,
+    eigenvalues: np.ndarray,
+    resamples: int = 100,
+    seed: int = 1,
+    quantile: float = 0.95,
+) -> tuple[np.ndarray, int]:
+    """Horn's (1965) parallel analysis: eigenvalues of random normal data of the same size;
+    factors retained while the observed eigenvalue exceeds the random ones' 95th percentile."""
+    rng = np.random.default_rng(seed)
+    sims = np.empty((resamples, p))
+    for b in range(resamples):
+        sims[b] = np.linalg.eigvalsh(np.corrcoef(rng.standard_normal((n, p)), rowvar=False))[::-1]
+    thr = np.quantile(sims, quantile, axis=0)
+    above = eigenvalues > thr
+    k = int(np.argmin(above)) if not above.all() else p
+    return thr, k
+
+
+def _orient(L: np.ndarray) -> np.ndarray:
+    """Factors ordered by explained variance, each with a positive sum of loadings."""
+    order = np.argsort(-(L**2).sum(axis=0))
+    L = L[:, order]
+    return L * np.where(L.sum(axis=0) < 0, -1.0, 1.0)
+
+
+def efa(
+    data: pd.DataFrame, item_dimension: dict[str, str], factors: int | None = None, seed: int = 1
+) -> tuple[dict[str, pd.DataFrame], list[Message]]:
+    """Exploratory factor analysis: parallel analysis, minres extraction, varimax and promax."""
+    items = list(item_dimension)
+    X = data[items].dropna().to_numpy(float)
+    n, p = X.shape
+    R = np.corrcoef(X, rowvar=False)
+    ev = np.linalg.eigvalsh(R)[::-1]
+    thr, k = parallel_analysis(n, p, ev, seed=seed)
+    m = factors or max(k, 1)
+    warnings: list[Message] = []
+    L, heywood = minres(R, m)
+    if heywood:
+        warnings.append(Message("an.heywood"))
+    names = [f"F{j + 1}" for j in range(m)]
+    vari = _orient(varimax(L)[0]) if m > 1 else _orient(L)
+    tables = {
+        "efa_eigenvalues": pd.DataFrame(
+            {
+                "component": np.arange(1, p + 1),
+                "eigenvalue": ev,
+                "random_p95": thr,
+                "retained": np.arange(p) < k,
+            }
+        ),
+        "loadings_varimax": pd.DataFrame(
+            {
+                "item": items,
+                "dimension": [item_dimension[i] for i in items],
+                **{nm: vari[:, j] for j, nm in enumerate(names)},
+                "communality": (L**2).sum(axis=1),
+            }
+        ),
+    }
+    if m > 1:
+        pattern, phi = promax(L)
+        order = np.argsort(-(pattern**2).sum(axis=0))
+        sign = np.where(pattern[:, order].sum(axis=0) < 0, -1.0, 1.0)
+        pattern = pattern[:, order] * sign
+        phi = phi[np.ix_(order, order)] * np.outer(sign, sign)
+        tables["loadings_promax"] = pd.DataFrame(
+            {
+                "item": items,
+                "dimension": [item_dimension[i] for i in items],
+                **{nm: pattern[:, j] for j, nm in enumerate(names)},
+            }
+        )
+        tables["promax_correlations"] = pd.DataFrame(
+            {"factor": names, **{nm: phi[:, j] for j, nm in enumerate(names)}}
+        )
+    return tables, warnings

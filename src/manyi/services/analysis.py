@@ -35,6 +35,7 @@ class Options:
     outcome: str = ""  # drivers: nps (default when asked), csat, csi, a dimension, an item
     drivers: str = "dimensions"  # drivers: dimensions | items
     bootstrap: int = 1000
+    factors: int | None = None  # reliability: number of factors (default: parallel analysis)
     seed: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -223,7 +224,9 @@ def run_spc(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
 def run_reliability(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
     dims = {d.id: [i.id for i in d.items if i.id in data] for d in inst.dimensions}
     frame = pd.DataFrame(_values(data, inst.item_ids), columns=inst.item_ids)
-    return reliability_mod.reliability(frame, {d: its for d, its in dims.items() if its})
+    return reliability_mod.reliability(
+        frame, {d: its for d, its in dims.items() if its}, opts.factors, opts.seed
+    )
 
 
 def run_drivers(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
