@@ -17,6 +17,7 @@ def score(
     instrument: Instrument | None = None,
     by: list[str] | str | None = None,
     period: str | None = None,
+    weights: str | None = None,
 ) -> ScoreResult:
     """Score responses: per respondent and per group (``by`` segment columns, ``period``).
 
@@ -33,7 +34,7 @@ def score(
             )
         responses = validate_frame(responses, instrument)
     inst = instrument or responses.instrument
-    result = score_frame(inst, responses.data, by=by, period=period)
+    result = score_frame(inst, responses.data, by=by, period=period, weights=weights)
     result.report = responses.report
     result.rejected = [i.to_dict() for i in responses.report.issues]
     result.warnings = list(responses.report.warnings) + result.warnings

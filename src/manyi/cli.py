@@ -240,6 +240,9 @@ def score(
     strict: Annotated[
         bool, typer.Option("--strict", help="stop at the first bad value / 遇错即停")
     ] = False,
+    weights: Annotated[
+        str, typer.Option("--weights", help="column of respondent weights / 权重列")
+    ] = "",
     compare: Annotated[
         str,
         typer.Option(
@@ -254,7 +257,14 @@ def score(
     lg = _lang(lang)
     try:
         keys = [b.strip() for b in by.split(",") if b.strip()]
-        result = score_file(instrument, responses, by=keys, period=period or None, strict=strict)
+        result = score_file(
+            instrument,
+            responses,
+            by=keys,
+            period=period or None,
+            strict=strict,
+            weights=weights or None,
+        )
         if compare:
             from manyi.services.scoring import compare_previous
 
@@ -664,6 +674,79 @@ def sample(
         else:
             picked.to_csv(output, index=False, encoding="utf-8-sig")
         err.print(t("cli.written", lg, path=output), highlight=False)
+
+
+@app.command()
+def weight(
+    responses: Annotated[Path, typer.Argument(help="responses / 答卷文件")],
+    instrument: Annotated[
+        Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
+    ],
+    margins: Annotated[
+        Path, typer.Option("--margins", help="CSV/XLSX: variable, category, share / 总体边际")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="responses with a weight column / 输出文件")
+    ],
+    method: Annotated[str, typer.Option("--method", help="rake | poststratify")] = "rake",
+    lang: LangOpt = "",
+) -> None:
+    """Weight responses to population margins (raking or post-stratification). 加权。"""
+    import numpy as np
+
+    from manyi.core.weighting import poststratify, rake, read_margins, weighting_report
+    from manyi.io.responses import read_table
+
+    lg = _lang(lang)
+    try:
+        inst = load_instrument(instrument)
+        raw = read_table(responses)
+        from manyi.io.responses import validate_frame
+
+        checked = validate_frame(raw, inst, source=responses.name)
+        data = checked.data
+        marg = read_margins(read_table(margins))
+        if method == "rake":
+            w, sweeps = rake(data, marg)
+        elif method == "poststratify":
+            import pandas as pd
+
+            var = list(marg)
+            if len(var) != 1:
+                raise ManyiError(
+                    Message(
+                        "an.bad_option",
+                        {
+                            "option": "--method poststratify",
+                            "value": ", ".join(var),
+                            "choices": "one variable (use rake for several)",
+                        },
+                    )
+                )
+            pop = pd.DataFrame({var[0]: list(marg[var[0]]), "share": list(marg[var[0]].values())})
+            w, sweeps = poststratify(data, var, pop), 1
+        else:
+            raise ManyiError(
+                Message(
+                    "an.bad_option",
+                    {"option": "--method", "value": method, "choices": "rake, poststratify"},
+                )
+            )
+    except ManyiError as exc:
+        _fail(exc, lg)
+        return
+    rep_ = weighting_report(data, w, marg, method, sweeps)
+    for k, df in rep_.tables.items():
+        out.print(_frame_table(k, df, lg))
+    raw = raw.copy()
+    col = np.full(len(raw), np.nan)
+    col[checked.rows - 2] = w  # rows rejected by the validation get no weight
+    raw["weight"] = col
+    if output.suffix.lower() == ".xlsx":
+        raw.to_excel(output, index=False)
+    else:
+        raw.to_csv(output, index=False, encoding="utf-8-sig")
+    err.print(t("cli.written", lg, path=output), highlight=False)
 
 
 def main() -> None:

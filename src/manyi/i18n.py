@@ -149,6 +149,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": '"{value}" is not a date/time (use e.g. 2026-03-31 or 2026-03-31 14:05)',
         "zh": '"{value}" 不是日期时间（例如 2026-03-31 或 2026-03-31 14:05）',
     },
+    "resp.weight_positive": {"en": "a weight must be above 0", "zh": "权重必须大于 0"},
     "resp.no_id": {"en": "the response id is empty", "zh": "答卷编号为空"},
     "resp.duplicate_id": {
         "en": 'response id "{id}" already appeared in row {first}; this row was not used',
@@ -182,6 +183,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "score.compare_needs_period": {
         "en": "--compare previous needs --period (month, quarter or year)",
         "zh": "--compare previous 需要同时指定 --period（month、quarter 或 year）",
+    },
+    "score.unknown_weights": {
+        "en": "there is no weight column {column} in the responses (manyi weight writes one named weight)",
+        "zh": "答卷中没有权重列 {column}（manyi weight 会写出名为 weight 的列）",
+    },
+    "score.bad_weights": {
+        "en": "{n} response(s) have no positive weight in column {column}; they count in n but not in the weighted figures",
+        "zh": "{n} 份答卷在 {column} 列中没有正的权重，计入样本量但不参与加权统计",
     },
     "score.no_period_date": {
         "en": "{n} response(s) without submitted_at are left out of the periods",
@@ -352,6 +361,35 @@ MESSAGES: dict[str, dict[str, str]] = {
     "an.groups": {
         "en": "a comparison needs at least two groups in {column}; there is {n}",
         "zh": "比较至少需要 {column} 中的两个组，现有 {n} 个",
+    },
+    # --- weighting -------------------------------------------------------------------------
+    "wt.unknown_variable": {
+        "en": "the responses have no column {variable} for the weighting margins",
+        "zh": "答卷中没有加权所需的 {variable} 列",
+    },
+    "wt.bad_margin": {
+        "en": "the margin of {variable} has no positive shares",
+        "zh": "{variable} 的总体边际没有正的比例",
+    },
+    "wt.empty_cell": {
+        "en": "no respondent has {variable} = {category}, which the population has; merge categories",
+        "zh": "样本中没有 {variable} = {category} 的答卷，而总体中有；请合并类别",
+    },
+    "wt.no_target": {
+        "en": "{variable}: the sample has categories without a population share: {categories}",
+        "zh": "{variable}：样本中这些类别没有总体比例：{categories}",
+    },
+    "wt.missing_value": {
+        "en": "{n} response(s) have no {variable}; they cannot be weighted (fill or drop them first)",
+        "zh": "{n} 份答卷缺少 {variable}，无法加权（请先补全或删除）",
+    },
+    "wt.no_convergence": {
+        "en": "raking did not converge in {sweeps} sweeps; the margins may contradict each other",
+        "zh": "迭代加权在 {sweeps} 轮内未收敛，各边际可能相互矛盾",
+    },
+    "wt.margins_columns": {
+        "en": "the margins file needs columns variable, category and share (or count)",
+        "zh": "边际文件需要 variable、category 和 share（或 count）列",
     },
     # --- CLI ----------------------------------------------------------------------------
     "cli.error": {"en": "Error", "zh": "错误"},

@@ -29,6 +29,7 @@ def _score_part(
     min_answered,
     satisfied_at,
     codes,
+    weights,
     lo,
     hi,
     dims,
@@ -39,8 +40,10 @@ def _score_part(
 ):
     """Score rows lo..hi, adding group sums into this part's accumulators.
 
-    acc_g[:, 0..5]: responses, csi n, csi mean (Welford 1962), csi M2, satisfied;
-    acc_gm[:, :, 0..1]: dimension n, sum; acc_gk[:, :, 0..1]: item answered, top box.
+    acc_g[:, 0..6]: responses, csi n, csi weighted mean (West 1979, Welford 1962 with
+    weights), csi weighted M2, satisfied (weighted), Σw, Σw² of the rated responses;
+    acc_gm[:, :, 0..1]: dimension Σw, weighted sum; acc_gk[:, :, 0..1]: item answered, top box
+    (weighted). Unweighted scoring passes weights of 1.
     """
     k = a.shape[0]
     m = dim_w.shape[0]
@@ -60,10 +63,12 @@ def _score_part(
                     g = codes[r]
                     num[r - start, d] += w * (x * aj + bj)
                     cov[r - start, d] += w
-                    acc_gk[g, j, 0] += 1.0
-                    acc_gk[g, j, 1] += 1.0 if x >= tj else 0.0
+                    wr = weights[r]
+                    acc_gk[g, j, 0] += wr
+                    acc_gk[g, j, 1] += wr if x >= tj else 0.0
         for r in range(start, stop):
             g = codes[r]
+            wr = weights[r]
             acc_g[g, 0] += 1.0
             cnum = 0.0
             ccov = 0.0
@@ -71,8 +76,8 @@ def _score_part(
                 if cov[r - start, d] >= min_answered - EPS:
                     v = num[r - start, d] / cov[r - start, d]
                     dims[r, d] = v
-                    acc_gm[g, d, 0] += 1.0
-                    acc_gm[g, d, 1] += v
+                    acc_gm[g, d, 0] += wr
+                    acc_gm[g, d, 1] += wr * v
                     cnum += dim_w[d] * v
                     ccov += dim_w[d]
                 else:
@@ -81,27 +86,33 @@ def _score_part(
                 c = cnum / ccov
                 csi[r] = c
                 acc_g[g, 1] += 1.0
-                delta = c - acc_g[g, 2]
-                acc_g[g, 2] += delta / acc_g[g, 1]
-                acc_g[g, 3] += delta * (c - acc_g[g, 2])
-                acc_g[g, 4] += 1.0 if c >= satisfied_at - EPS else 0.0
+                if wr > 0:
+                    acc_g[g, 5] += wr
+                    acc_g[g, 6] += wr * wr
+                    delta = c - acc_g[g, 2]
+                    acc_g[g, 2] += delta * wr / acc_g[g, 5]
+                    acc_g[g, 3] += wr * delta * (c - acc_g[g, 2])
+                    acc_g[g, 4] += wr if c >= satisfied_at - EPS else 0.0
             else:
                 csi[r] = np.nan
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
-def score_and_sum(cols, a, b, top, item_dim, item_w, dim_w, min_answered, satisfied_at, codes, G):
+def score_and_sum(
+    cols, a, b, top, item_dim, item_w, dim_w, min_answered, satisfied_at, codes, weights, G
+):
     """Per-response dimension scores and index, and per-group sums (see ``_score_part``).
 
-    Returns dims (n×m), csi (n), and the group sums: responses, csi n, csi sum, csi M2,
-    satisfied, dimension n (G×m), dimension sum, item answered (G×k), item top box.
+    Returns dims (n×m), csi (n), and the group sums: responses, csi n (count), csi Σw,
+    csi Σw², csi weighted sum, csi weighted M2, satisfied (weighted), dimension Σw (G×m),
+    dimension weighted sum, item answered (weighted, G×k), item top box (weighted).
     """
     n = codes.shape[0]
     k = a.shape[0]
     m = dim_w.shape[0]
     dims = np.empty((n, m))
     csi = np.empty(n)
-    acc_g = np.zeros((PARTS, G, 5))
+    acc_g = np.zeros((PARTS, G, 7))
     acc_gm = np.zeros((PARTS, G, m, 2))
     acc_gk = np.zeros((PARTS, G, k, 2))
     size = (n + PARTS - 1) // PARTS
@@ -120,6 +131,7 @@ def score_and_sum(cols, a, b, top, item_dim, item_w, dim_w, min_answered, satisf
                 min_answered,
                 satisfied_at,
                 codes,
+                weights,
                 lo,
                 hi,
                 dims,
@@ -128,9 +140,11 @@ def score_and_sum(cols, a, b, top, item_dim, item_w, dim_w, min_answered, satisf
                 acc_gm[p],
                 acc_gk[p],
             )
-    # combine the parts in order; index variance by Chan, Golub & LeVeque (1979)
+    # combine the parts in order; weighted variance by Chan, Golub & LeVeque (1979)
     n_resp = np.zeros(G)
     csi_n = np.zeros(G)
+    csi_w = np.zeros(G)
+    csi_w2 = np.zeros(G)
     csi_sum = np.zeros(G)
     csi_m2 = np.zeros(G)
     sat = np.zeros(G)
@@ -138,21 +152,37 @@ def score_and_sum(cols, a, b, top, item_dim, item_w, dim_w, min_answered, satisf
         mean = 0.0
         for p in range(PARTS):
             n_resp[g] += acc_g[p, g, 0]
+            csi_n[g] += acc_g[p, g, 1]
             sat[g] += acc_g[p, g, 4]
-            nb = acc_g[p, g, 1]
-            if nb > 0:
-                na = csi_n[g]
+            csi_w2[g] += acc_g[p, g, 6]
+            wb = acc_g[p, g, 5]
+            if wb > 0:
+                wa = csi_w[g]
                 delta = acc_g[p, g, 2] - mean
-                tot = na + nb
-                mean += delta * nb / tot
-                csi_m2[g] += acc_g[p, g, 3] + delta * delta * na * nb / tot
-                csi_n[g] = tot
-        csi_sum[g] = mean * csi_n[g]
+                tot = wa + wb
+                mean += delta * wb / tot
+                csi_m2[g] += acc_g[p, g, 3] + delta * delta * wa * wb / tot
+                csi_w[g] = tot
+        csi_sum[g] = mean * csi_w[g]
     dim_n = acc_gm[:, :, :, 0].sum(axis=0)
     dim_sum = acc_gm[:, :, :, 1].sum(axis=0)
     item_n = acc_gk[:, :, :, 0].sum(axis=0)
     item_top = acc_gk[:, :, :, 1].sum(axis=0)
-    return dims, csi, n_resp, csi_n, csi_sum, csi_m2, sat, dim_n, dim_sum, item_n, item_top
+    return (
+        dims,
+        csi,
+        n_resp,
+        csi_n,
+        csi_w,
+        csi_w2,
+        csi_sum,
+        csi_m2,
+        sat,
+        dim_n,
+        dim_sum,
+        item_n,
+        item_top,
+    )
 
 
 def as_list(columns: list[np.ndarray]) -> List:

@@ -102,8 +102,16 @@ class _Plan:
         self.item_dim = np.array([dim_index[i.dimension] for i in items], dtype=np.int64)
         self.item_w = np.array([i.weight for i in items])
 
-    def run(self, columns: list[np.ndarray], codes: np.ndarray, G: int) -> tuple:
+    def run(
+        self,
+        columns: list[np.ndarray],
+        codes: np.ndarray,
+        G: int,
+        weights: np.ndarray | None = None,
+    ) -> tuple:
         """Per-response scores and per-group sums in one compiled pass."""
+        if weights is None:
+            weights = np.ones(len(codes))
         return score_and_sum(
             as_list(columns),
             self.a,
@@ -115,6 +123,7 @@ class _Plan:
             float(self.min_answered),
             float(self.satisfied_at),
             np.ascontiguousarray(codes, dtype=np.int64),
+            np.ascontiguousarray(weights, dtype=np.float64),
             int(G),
         )
 
@@ -234,28 +243,33 @@ class _Sums:
     """Per-group sums from which every statistic follows (G rows; the total is their sum)."""
 
     n_responses: np.ndarray
-    csi_n: np.ndarray
-    csi_sum: np.ndarray
-    csi_m2: np.ndarray  # sum of squared deviations from the group mean
-    sat: np.ndarray
-    dim_n: np.ndarray  # G × m
+    csi_n: np.ndarray  # responses with an index (count)
+    csi_w: np.ndarray  # their Σw (= csi_n without weights)
+    csi_w2: np.ndarray  # their Σw², for the effective n (Kish 1965)
+    csi_sum: np.ndarray  # Σw·csi
+    csi_m2: np.ndarray  # Σw·(csi − weighted mean)²
+    sat: np.ndarray  # Σw over satisfied responses
+    dim_n: np.ndarray  # G × m, Σw
     dim_sum: np.ndarray
-    item_n: np.ndarray  # G × k answered
-    item_top: np.ndarray  # G × k answers in the top box
-    metric_dist: dict[str, np.ndarray] = field(default_factory=dict)
-    gap_items: dict[str, np.ndarray] = field(default_factory=dict)  # G × 5 per item
+    item_n: np.ndarray  # G × k answered (Σw)
+    item_top: np.ndarray  # G × k answers in the top box (Σw)
+    metric_dist: dict[str, np.ndarray] = field(default_factory=dict)  # weighted answer counts
+    metric_n: dict[str, np.ndarray] = field(default_factory=dict)  # G × 2: count, Σw² of answers
+    gap_items: dict[str, np.ndarray] = field(default_factory=dict)  # G × 6 per item
     gap_dims: dict[str, np.ndarray] = field(default_factory=dict)
 
     def total(self) -> _Sums:
-        n = self.csi_n.sum()
+        W = self.csi_w.sum()
         with np.errstate(invalid="ignore", divide="ignore"):
-            mean_g = self.csi_sum / self.csi_n
-            mean = self.csi_sum.sum() / n if n else np.nan
-            m2 = self.csi_m2.sum() + np.nansum(self.csi_n * (mean_g - mean) ** 2)
+            mean_g = self.csi_sum / self.csi_w
+            mean = self.csi_sum.sum() / W if W else np.nan
+            m2 = self.csi_m2.sum() + np.nansum(self.csi_w * (mean_g - mean) ** 2)
         s = lambda a: a.sum(axis=0, keepdims=True)  # noqa: E731
         return _Sums(
             s(self.n_responses),
             s(self.csi_n),
+            s(self.csi_w),
+            s(self.csi_w2),
             s(self.csi_sum),
             np.array([m2]),
             s(self.sat),
@@ -264,17 +278,22 @@ class _Sums:
             s(self.item_n),
             s(self.item_top),
             {k: s(v) for k, v in self.metric_dist.items()},
+            {k: s(v) for k, v in self.metric_n.items()},
             {k: s(v) for k, v in self.gap_items.items()},
             {k: s(v) for k, v in self.gap_dims.items()},
         )
 
 
-def _dist(codes: np.ndarray, G: int, x: np.ndarray, lo: float, levels: int) -> np.ndarray:
-    """G × (levels+1) counts of whole answers lo..lo+levels-1, last column missing."""
+def _dist(
+    codes: np.ndarray, G: int, x: np.ndarray, lo: float, levels: int, w: np.ndarray | None = None
+) -> np.ndarray:
+    """G × (levels+1) (weighted) counts of whole answers lo..lo+levels-1, last column missing."""
     miss = np.isnan(x)
     idx = np.where(miss, levels, x - lo).astype(np.int64)
-    return np.bincount(codes * (levels + 1) + idx, minlength=G * (levels + 1)).reshape(
-        G, levels + 1
+    return (
+        np.bincount(codes * (levels + 1) + idx, weights=w, minlength=G * (levels + 1))
+        .reshape(G, levels + 1)
+        .astype(float)
     )
 
 
@@ -286,13 +305,29 @@ def _group_sums(
     G: int,
     metrics: dict[str, np.ndarray],
     expected: dict[str, np.ndarray],
+    weights: np.ndarray | None = None,
 ) -> tuple[_Sums, ResponseScores]:
-    dims, csi, n_resp, csi_n, csi_sum, csi_m2, sat_n, dim_n, dim_sum, item_n, item_top = plan.run(
-        columns, codes, G
-    )
+    out = plan.run(columns, codes, G, weights)
+    (
+        dims,
+        csi,
+        n_resp,
+        csi_n,
+        csi_w,
+        csi_w2,
+        csi_sum,
+        csi_m2,
+        sat_n,
+        dim_n,
+        dim_sum,
+        item_n,
+        item_top,
+    ) = out
     sums = _Sums(
         n_responses=n_resp,
         csi_n=csi_n,
+        csi_w=csi_w,
+        csi_w2=csi_w2,
         csi_sum=csi_sum,
         csi_m2=csi_m2,
         sat=sat_n,
@@ -306,9 +341,14 @@ def _group_sums(
         q = inst.metric_question(name)
         assert q is not None and q.scale_name is not None
         sc = inst.scales[q.scale_name]
-        sums.metric_dist[name] = _dist(codes, G, x, sc.min, sc.points)
+        sums.metric_dist[name] = _dist(codes, G, x, sc.min, sc.points, weights)
+        ans = ~np.isnan(x)
+        w2 = ans * (1.0 if weights is None else weights**2)
+        sums.metric_n[name] = np.column_stack(
+            [np.bincount(codes, ans, minlength=G), np.bincount(codes, w2, minlength=G)]
+        )
     if expected:
-        _gap_sums(inst, plan, columns, expected, codes, G, sums)
+        _gap_sums(inst, plan, columns, expected, codes, G, sums, weights)
     return sums, ResponseScores(dims, csi, sat)
 
 
@@ -320,8 +360,10 @@ def _gap_sums(
     codes: np.ndarray,
     G: int,
     sums: _Sums,
+    weights: np.ndarray | None = None,
 ) -> None:
     """Sums for P − E and P/E: per item and per dimension (over the paired items)."""
+    wts = np.ones(len(codes)) if weights is None else weights
     idx = [k for k, it in enumerate(inst.items) if it.id in expected]
     items = [inst.items[k] for k in idx]
     P = np.column_stack([columns[k] for k in idx])
@@ -334,10 +376,11 @@ def _gap_sums(
 
     def add(target: dict[str, np.ndarray], key: str, cols: tuple[np.ndarray, ...]) -> None:
         ok = ~np.isnan(cols[0])
-        out = np.empty((G, 5))
+        out = np.empty((G, 6))
         out[:, 0] = np.bincount(codes, ok, minlength=G)
+        out[:, 1] = np.bincount(codes, ok * wts, minlength=G)
         for c, x in enumerate(cols):
-            out[:, c + 1] = np.bincount(codes, np.where(ok, x, 0.0), minlength=G)
+            out[:, c + 2] = np.bincount(codes, np.where(ok, wts * x, 0.0), minlength=G)
         target[key] = out
 
     for j, it in enumerate(items):
@@ -358,21 +401,25 @@ def _stats(inst: Instrument, s: _Sums) -> pd.DataFrame:
     G = len(s.n_responses)
     with np.errstate(invalid="ignore", divide="ignore"):
         n = s.csi_n
-        mean = s.csi_sum / n
-        sd = np.where(n >= 2, np.sqrt(s.csi_m2 / (n - 1)), np.nan)
-        lo, hi, half = t_interval(mean, sd, n)
-        rate = np.where(n > 0, s.sat / n, np.nan)
-        rlo, rhi = wilson_interval(s.sat, n)
+        W = s.csi_w
+        n_eff = np.where(s.csi_w2 > 0, W**2 / s.csi_w2, 0.0)  # Kish (1965); n without weights
+        mean = s.csi_sum / W
+        sd = np.where(n_eff > 1, np.sqrt(s.csi_m2 / W * n_eff / (n_eff - 1)), np.nan)
+        lo, hi, half = t_interval(mean, sd, n_eff)
+        rate = np.where(W > 0, s.sat / W, np.nan)
+        rlo, rhi = wilson_interval(rate * n_eff, n_eff)
         target = inst.scoring.target_rate
         cols: dict[str, Any] = dict(
             n_responses=s.n_responses,
             n=n,
+            n_eff=n_eff,
+            deff=n / n_eff,
             csi=mean,
             csi_sd=sd,
             csi_ci_low=lo,
             csi_ci_high=hi,
             csi_moe=half,
-            satisfied_n=s.sat,
+            satisfied_n=np.where(W > 0, rate * n, 0.0),
             satisfied_rate=rate,
             satisfied_rate_ci_low=rlo,
             satisfied_rate_ci_high=rhi,
@@ -386,10 +433,14 @@ def _stats(inst: Instrument, s: _Sums) -> pd.DataFrame:
         for j, it in enumerate(inst.items):
             cols[f"t2b_{it.id}"] = t2b[:, j]
         if "nps" in s.metric_dist:
-            d = s.metric_dist["nps"]  # answers 0..10, then missing
-            nn = d[:, :11].sum(axis=1)
-            nps, se, nlo, nhi = nps_estimate(d[:, 9:11].sum(axis=1), d[:, :7].sum(axis=1), nn)
-            cols.update(nps=nps, nps_n=nn, nps_se=se, nps_ci_low=nlo, nps_ci_high=nhi)
+            d = s.metric_dist["nps"]  # weighted answers 0..10, then missing
+            wn = d[:, :11].sum(axis=1)
+            cnt, w2 = s.metric_n["nps"][:, 0], s.metric_n["nps"][:, 1]
+            ne = np.where(w2 > 0, wn**2 / w2, 0.0)
+            nps, se, nlo, nhi = nps_estimate(
+                d[:, 9:11].sum(axis=1) / wn * ne, d[:, :7].sum(axis=1) / wn * ne, ne
+            )
+            cols.update(nps=nps, nps_n=cnt, nps_se=se, nps_ci_low=nlo, nps_ci_high=nhi)
         else:
             cols.update(nps=np.full(G, np.nan), nps_n=np.zeros(G))
         if "csat" in s.metric_dist:
@@ -398,14 +449,16 @@ def _stats(inst: Instrument, s: _Sums) -> pd.DataFrame:
             d = s.metric_dist["csat"]
             first_top = int(round(_top_box_threshold(sc) - sc.min))
             cn = d[:, :-1].sum(axis=1)
-            cols.update(csat=100 * d[:, first_top:-1].sum(axis=1) / cn, csat_n=cn)
+            cols.update(
+                csat=100 * d[:, first_top:-1].sum(axis=1) / cn, csat_n=s.metric_n["csat"][:, 0]
+            )
         if "ces" in s.metric_dist:
             q = inst.metric_question("ces")
             sc = inst.scales[q.scale_name]  # type: ignore[union-attr,index]
             d = s.metric_dist["ces"]
             vals = sc.min + np.arange(d.shape[1] - 1)
             cn = d[:, :-1].sum(axis=1)
-            cols.update(ces=(d[:, :-1] * vals).sum(axis=1) / cn, ces_n=cn)
+            cols.update(ces=(d[:, :-1] * vals).sum(axis=1) / cn, ces_n=s.metric_n["ces"][:, 0])
     cols["small_sample"] = n < SMALL_SAMPLE
     df = pd.DataFrame(cols)
     for c in ("n_responses", "n", "satisfied_n", "nps_n", "csat_n", "ces_n"):
@@ -420,8 +473,8 @@ def _gap_frame(inst: Instrument, s: _Sums, group_ids: np.ndarray) -> list[dict[s
         for key, arr in table.items():
             dim = inst.item(key).dimension if level == "item" else key
             with np.errstate(invalid="ignore", divide="ignore"):
-                p, e = arr[:, 1] / arr[:, 0], arr[:, 2] / arr[:, 0]
-                ratio = arr[:, 3] / arr[:, 4]
+                p, e = arr[:, 2] / arr[:, 1], arr[:, 3] / arr[:, 1]
+                ratio = arr[:, 4] / arr[:, 5]
             for g_i, g in enumerate(group_ids):
                 rows.append(
                     dict(
@@ -463,6 +516,8 @@ class ScoreResult:
             "keys": {k: (None if pd.isna(row[k]) else str(row[k])) for k in self.keys},
             "n": int(row["n"]),
             "n_responses": int(row["n_responses"]),
+            "n_eff": num(row["n_eff"]),
+            "deff": num(row["deff"]),
             "csi": num(row["csi"]),
             "csi_sd": num(row["csi_sd"]),
             "csi_ci": [num(row["csi_ci_low"]), num(row["csi_ci_high"])],
@@ -535,11 +590,14 @@ def score_frame(
     data: pd.DataFrame,
     by: list[str] | None = None,
     period: str | None = None,
+    weights: str | None = None,
 ) -> ScoreResult:
     """Score a clean response frame (as ``validate_frame`` returns it).
 
     ``by`` names segment columns; ``period`` (month, quarter, year) groups by
-    ``submitted_at``. A missing key value forms its own group (key None).
+    ``submitted_at``. A missing key value forms its own group (key None). ``weights`` names a
+    column of respondent weights (e.g. from ``manyi weight``): means, rates, shares and NPS are
+    weighted, intervals use Kish's effective n, and ``n_eff``/``deff`` are reported.
     """
     by = list(by or [])
     warnings: list[Message] = []
@@ -584,7 +642,19 @@ def score_frame(
         if i.expectation and f"{i.id}__expected" in data
     }
     plan = _Plan(inst)
-    sums, rs = _group_sums(inst, plan, columns, codes, G, metrics, expected)
+    w = None
+    warnings_w: list[Message] = []
+    if weights:
+        if weights not in data.columns:
+            raise ManyiError(Message("score.unknown_weights", {"column": weights}))
+        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad = ~(w > 0) | ~np.isfinite(w)
+        if bad.any():
+            warnings_w.append(
+                Message("score.bad_weights", {"n": int(bad.sum()), "column": weights})
+            )
+            w = np.where(bad, 0.0, w)
+    sums, rs = _group_sums(inst, plan, columns, codes, G, metrics, expected, w)
     total_sums = sums.total()
 
     key_values = pd.DataFrame(key_tuples, columns=keys) if keys else pd.DataFrame(index=range(1))
@@ -620,4 +690,4 @@ def score_frame(
     resp["satisfied"] = pd.arrays.BooleanArray(rs.satisfied == 1.0, np.isnan(rs.satisfied))
     for j, d in enumerate(inst.dimension_ids):
         resp[d] = rs.dimensions[:, j]
-    return ScoreResult(inst, keys, groups, total, resp, gaps, warnings=warnings)
+    return ScoreResult(inst, keys, groups, total, resp, gaps, warnings=warnings + warnings_w)

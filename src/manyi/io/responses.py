@@ -216,6 +216,7 @@ def convert_scale_column(
     column: str,
     rows: np.ndarray,
     issues: list[Issue],
+    whole: bool = True,
 ) -> np.ndarray:
     """Answers on ``scale`` (codes or labels) → float array, bad values NaN and reported."""
     lo, hi = scale.min, scale.max
@@ -247,7 +248,7 @@ def convert_scale_column(
     finite = ~np.isnan(x)
     outside = finite & ((x < lo - 1e-9) | (x > hi + 1e-9))
     with np.errstate(invalid="ignore"):
-        notwhole = finite & ~outside & (np.abs((x - lo) - np.round(x - lo)) > 1e-9)
+        notwhole = finite & ~outside & (np.abs((x - lo) - np.round(x - lo)) > 1e-9) & whole
     for mask, key in ((outside, "resp.outside_scale"), (notwhole, "resp.not_whole")):
         for i in np.flatnonzero(mask):
             shown = raw_text.iat[i] if raw_text is not None else f"{x[i]:g}"
@@ -384,6 +385,15 @@ def validate_frame(
     if "customer_id" in raw.columns:
         out["customer_id"] = _as_text(raw["customer_id"])
         known.add("customer_id")
+    if "weight" in raw.columns:  # respondent weights (``manyi weight``): positive numbers
+        out["weight"] = convert_scale_column(
+            raw["weight"], Scale(min=0, max=1e12), "weight", "weight", rows, issues, whole=False
+        )
+        zero = out["weight"] == 0
+        for i in np.flatnonzero(zero):
+            issues.append(Issue(int(rows[i]), "weight", "0", Message("resp.weight_positive")))
+        out["weight"][zero] = np.nan
+        known.add("weight")
 
     # items and their expectation / importance columns
     present_items = 0

@@ -23,11 +23,12 @@ def score_file(
     by: list[str] | None = None,
     period: str | None = None,
     strict: bool = False,
+    weights: str | None = None,
 ) -> ScoreResult:
     """Load the instrument, read and validate the responses, score them."""
     inst = load_instrument(instrument)
     rs = read_responses(responses, inst, strict=strict)
-    return score(rs, by=by, period=period)
+    return score(rs, by=by, period=period, weights=weights)
 
 
 def to_json(result: ScoreResult, lang: str | None = None) -> str:
