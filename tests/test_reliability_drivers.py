@@ -164,7 +164,8 @@ def test_efa_loadings_equal_factor_analyzer(mobi):
 
     items = [f"PERQ{i}" for i in range(1, 8)] + ["CUSA1", "CUSA2", "CUSA3", "CUSL1", "CUSL3", "IMAG1", "IMAG2",
                                                   "IMAG4"]
-    tables, _ = efa(mobi, {i: i[:4] for i in items}, factors=3)
+    tables, _ = efa(np.corrcoef(mobi[items].to_numpy(float), rowvar=False), len(mobi), {i: i[:4] for i in items},
+                    factors=3)
     names = ["F1", "F2", "F3"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

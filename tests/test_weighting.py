@@ -103,3 +103,56 @@ def test_weight_cli_then_weighted_score(tmp_path):
     assert g["deff"] > 1 and g["n_eff"] < g["n"]
     res = runner.invoke(app, ["score", "-i", str(example_path("after-sales")), str(out), "--weights", "w8"])
     assert res.exit_code == 2 and "there is no weight column w8" in res.stderr
+
+
+@pytest.mark.parametrize("name", ["servqual", "compare", "spc", "reliability", "drivers", "ipa"])
+def test_equal_weights_reproduce_every_unweighted_analysis(name):
+    from manyi.services.analysis import Options, analyze
+
+    inst = load_example("servqual" if name == "servqual" else "after-sales")
+    df = datasets.servqual(n=300, seed=2) if name == "servqual" else datasets.after_sales(n=900, seed=2, clean=True)
+    df["weight"] = 2.5
+    rs = validate_frame(df, inst)
+    by = ["tier"] if name == "compare" else None
+    plain = analyze(name, rs, by, Options(period="quarter" if name == "spc" else None))
+    weighted = analyze(name, rs, by, Options(period="quarter" if name == "spc" else None, weights="weight"))
+    for table, frame in plain.tables.items():
+        other = weighted.tables[table]
+        for col in frame.columns:
+            if col in ("n", "n_eff", "bartlett_chi2", "bartlett_p") or frame[col].dtype.kind not in "f":
+                continue
+            np.testing.assert_allclose(other[col].to_numpy(float), frame[col].to_numpy(float), rtol=1e-7,
+                                       atol=1e-9, err_msg=f"{name}.{table}.{col}")
+
+
+def test_weighted_analyses_use_the_weights():
+    import statsmodels.api as sm
+
+    from manyi.services.analysis import Options, analyze
+
+    inst = load_example("servqual")
+    df = datasets.servqual(n=300, seed=2)
+    w = np.random.default_rng(4).uniform(0.2, 3, len(df))
+    df["weight"] = w
+    rs = validate_frame(df, inst)
+    res = analyze("servqual", rs, opts=Options(weights="weight"))
+    gap = (df["sq05"] - df["sq05__expected"]).to_numpy(float)
+    assert res.tables["items"].set_index("item").loc["sq05", "gap"] == pytest.approx(np.average(gap, weights=w))
+    inst2 = load_example("after-sales")
+    df2 = datasets.after_sales(n=900, seed=2, clean=True)
+    w2 = np.random.default_rng(5).uniform(0.2, 3, len(df2))
+    df2["weight"] = w2
+    rs2 = validate_frame(df2, inst2)
+    d = analyze("drivers", rs2, opts=Options(weights="weight", bootstrap=20)).tables["drivers"].set_index("driver")
+    sc = manyi.score(rs2).respondents
+    X = sc[inst2.dimension_ids].to_numpy()
+    y = rs2.data["nps"].to_numpy(float)
+    ok = ~np.isnan(X).any(axis=1) & ~np.isnan(y)
+    Xo, yo, wo = X[ok], y[ok], w2[ok]
+
+    def z(v):
+        m = np.average(v, axis=0, weights=wo)
+        return (v - m) / np.sqrt(np.average((v - m) ** 2, axis=0, weights=wo))
+
+    wls = sm.WLS(z(yo), sm.add_constant(z(Xo)), weights=wo).fit()
+    assert d.loc[inst2.dimension_ids, "beta"].to_numpy() == pytest.approx(wls.params[1:], abs=1e-9)

@@ -536,6 +536,9 @@ def analyze(
     factors: Annotated[
         int, typer.Option("--factors", help="reliability: factors (0: parallel analysis)")
     ] = 0,
+    weights: Annotated[
+        str, typer.Option("--weights", help="column of respondent weights / 权重列")
+    ] = "",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
@@ -565,6 +568,7 @@ def analyze(
         period=period or None,
         outcome=outcome,
         factors=factors or None,
+        weights=weights or None,
         drivers=driver_level,
     )
     try:

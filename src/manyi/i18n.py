@@ -330,6 +330,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "a communality reached 1 in the factor analysis (Heywood case); fewer factors may fit better",
         "zh": "因子分析中有共同度达到 1（Heywood 情形），可考虑减少因子数",
     },
+    "an.unweighted_tests": {
+        "en": "weights apply to the means, Welch's test and the rate test; Mann–Whitney, ANOVA and Kruskal–Wallis are unweighted",
+        "zh": "权重用于均值、Welch 检验和比例检验；Mann–Whitney、方差分析和 Kruskal–Wallis 检验未加权",
+    },
     "an.group_skipped": {
         "en": "group {group} left out: {reason}",
         "zh": "分组 {group} 未分析：{reason}",

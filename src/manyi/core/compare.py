@@ -15,6 +15,8 @@ import pandas as pd
 from scipy import stats
 
 from manyi.core.analysis import AnalysisResult, adjust
+from manyi.core.wstats import n_eff, welch
+from manyi.i18n import Message
 
 
 def two_proportion_z(x1: float, n1: float, x2: float, n2: float) -> tuple[float, float]:
@@ -36,20 +38,31 @@ def compare(
     pairs: str = "all",
     method: str = "holm",
     alpha: float = 0.05,
+    weights: list[np.ndarray] | None = None,
 ) -> AnalysisResult:
     """Compare ``groups`` on each measure (values per group) and on the satisfaction rate.
 
     ``pairs``: ``all`` (every pair) or ``previous`` (each group against the one before it,
-    for periods).
+    for periods). ``weights`` (per group, aligned with the values): weighted means, Welch's
+    test and the rate test on Kish's effective sizes; Mann–Whitney, ANOVA and Kruskal–Wallis
+    stay unweighted (said in a warning).
     """
+    warnings: list[Message] = []
+    if weights is not None:
+        warnings.append(Message("an.unweighted_tests"))
     idx = (
         list(combinations(range(len(groups)), 2))
         if pairs == "all"
         else [(i - 1, i) for i in range(1, len(groups))]
     )
     rows = []
-    for name, vals in measures.items():
-        vals = [np.asarray(v, dtype=float)[~np.isnan(np.asarray(v, dtype=float))] for v in vals]
+    for name, raw in measures.items():
+        oks = [~np.isnan(np.asarray(v, dtype=float)) for v in raw]
+        vals = [np.asarray(v, dtype=float)[ok] for v, ok in zip(raw, oks, strict=True)]
+        ws = [
+            None if weights is None else np.asarray(weights[i], float)[ok]
+            for i, ok in enumerate(oks)
+        ]
         for a, b in idx:
             x, y = vals[a], vals[b]
             row = {
@@ -58,17 +71,21 @@ def compare(
                 "group_b": groups[b],
                 "n_a": len(x),
                 "n_b": len(y),
-                "mean_a": x.mean() if len(x) else np.nan,
-                "mean_b": y.mean() if len(y) else np.nan,
+                "mean_a": np.average(x, weights=ws[a]) if len(x) else np.nan,
+                "mean_b": np.average(y, weights=ws[b]) if len(y) else np.nan,
             }
             row["diff"] = row["mean_b"] - row["mean_a"]
             if len(x) >= 2 and len(y) >= 2 and (x.std() > 0 or y.std() > 0):
-                t = stats.ttest_ind(y, x, equal_var=False)
+                if weights is None:
+                    t = stats.ttest_ind(y, x, equal_var=False)
+                    tt, tdf, tp = float(t.statistic), float(t.df), float(t.pvalue)
+                else:
+                    tt, tdf, tp = welch(x, ws[a], y, ws[b])
                 mw = stats.mannwhitneyu(y, x, alternative="two-sided")
                 row.update(
-                    welch_t=float(t.statistic),
-                    welch_df=float(t.df),
-                    welch_p=float(t.pvalue),
+                    welch_t=tt,
+                    welch_df=tdf,
+                    welch_p=tp,
                     mw_u=float(mw.statistic),
                     mw_p=float(mw.pvalue),
                 )
@@ -98,17 +115,22 @@ def compare(
 
     rate_rows = []
     for a, b in idx:
-        sa, sb = satisfied[a], satisfied[b]
-        sa, sb = sa[~np.isnan(sa)], sb[~np.isnan(sb)]
-        z, p = two_proportion_z(sb.sum(), len(sb), sa.sum(), len(sa))
+        oa, ob = ~np.isnan(satisfied[a]), ~np.isnan(satisfied[b])
+        sa, sb = satisfied[a][oa], satisfied[b][ob]
+        wa = np.ones(len(sa)) if weights is None else np.asarray(weights[a], float)[oa]
+        wb = np.ones(len(sb)) if weights is None else np.asarray(weights[b], float)[ob]
+        ra = np.average(sa, weights=wa) if len(sa) else np.nan
+        rb = np.average(sb, weights=wb) if len(sb) else np.nan
+        na, nb = (n_eff(wa), n_eff(wb)) if len(sa) and len(sb) else (0.0, 0.0)
+        z, p = two_proportion_z(rb * nb, nb, ra * na, na)
         rate_rows.append(
             {
                 "group_a": groups[a],
                 "group_b": groups[b],
                 "n_a": len(sa),
                 "n_b": len(sb),
-                "rate_a": sa.mean() if len(sa) else np.nan,
-                "rate_b": sb.mean() if len(sb) else np.nan,
+                "rate_a": ra,
+                "rate_b": rb,
                 "z": z,
                 "p": p,
             }
@@ -143,4 +165,4 @@ def compare(
     if omni:
         tables["omnibus"] = pd.DataFrame(omni)
     n = int(sum(len(s[~np.isnan(s)]) for s in satisfied))
-    return AnalysisResult("compare", n, tables)
+    return AnalysisResult("compare", n, tables, warnings)

@@ -18,6 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from manyi.core.analysis import AnalysisResult, need
+from manyi.core.wstats import corr, n_eff
 from manyi.i18n import ManyiError, Message
 
 MAX_SHAPLEY = 15
@@ -52,20 +53,32 @@ def relative_weights(R: np.ndarray, r: np.ndarray) -> np.ndarray:
 
 
 def drivers(
-    X: pd.DataFrame, y: np.ndarray, outcome: str, bootstrap: int = 1000, seed: int = 1
+    X: pd.DataFrame,
+    y: np.ndarray,
+    outcome: str,
+    bootstrap: int = 1000,
+    seed: int = 1,
+    w: np.ndarray | None = None,
 ) -> AnalysisResult:
-    """Standardised OLS, VIF, relative weights (bootstrap CI) and Shapley shares."""
+    """Standardised OLS, VIF, relative weights (bootstrap CI) and Shapley shares.
+
+    ``w``: respondent weights (weighted correlations; standard errors on Kish's effective n).
+    """
     names = list(X.columns)
     M = np.column_stack([X.to_numpy(float), np.asarray(y, float)])
-    M = M[~np.isnan(M).any(axis=1)]
+    keep = ~np.isnan(M).any(axis=1)
+    if w is not None:
+        keep &= np.asarray(w, float) > 0
+        w = np.asarray(w, float)[keep]
+    M = M[keep]
     n, k = len(M), len(names)
     need(n, k + 10, "Key-driver analysis")
+    ne = float(n) if w is None else n_eff(w)
     sd = M.std(axis=0, ddof=1)
     const = [([*names, outcome])[j] for j in np.flatnonzero(~(sd > 0))]
     if const:
         raise ManyiError(Message("an.constant", {"what": ", ".join(const)}))
-    Z = (M - M.mean(axis=0)) / sd
-    C = np.corrcoef(M, rowvar=False)
+    C = corr(M, w)
     Rxx, rxy = C[:k, :k], C[:k, k]
     try:
         beta = np.linalg.solve(Rxx, rxy)
@@ -73,18 +86,16 @@ def drivers(
     except np.linalg.LinAlgError:
         raise ManyiError(Message("an.singular")) from None
     r2 = float(beta @ rxy)
-    D = np.column_stack([np.ones(n), Z[:, :k]])
-    resid = Z[:, k] - D[:, 1:] @ beta
-    sigma2 = resid @ resid / (n - k - 1)
-    se = np.sqrt(np.diag(sigma2 * np.linalg.inv(D.T @ D)))[1:]
+    # OLS on z-scores with an intercept: se(β_j)² = (1 − R²)/(n − k − 1)·(R_xx⁻¹)_jj
+    se = np.sqrt((1 - r2) / (ne - k - 1) * vif)
     t = beta / se
-    p = 2 * stats.t.sf(np.abs(t), n - k - 1)
+    p = 2 * stats.t.sf(np.abs(t), ne - k - 1)
     rw = relative_weights(Rxx, rxy)
     rng = np.random.default_rng(seed)
     boots = []
     for _ in range(bootstrap):
         idx = rng.integers(0, n, n)
-        Cb = np.corrcoef(M[idx], rowvar=False)
+        Cb = corr(M[idx], None if w is None else w[idx])
         if np.isfinite(Cb).all():
             boots.append(relative_weights(Cb[:k, :k], Cb[:k, k]))
     boots = np.array(boots) if boots else np.full((0, k), np.nan)
@@ -122,9 +133,10 @@ def drivers(
             {
                 "outcome": outcome,
                 "n": n,
+                "n_eff": ne,
                 "k": k,
                 "r2": r2,
-                "r2_adj": 1 - (1 - r2) * (n - 1) / (n - k - 1),
+                "r2_adj": 1 - (1 - r2) * (ne - 1) / (ne - k - 1),
                 "bootstrap": len(boots),
             }
         ]

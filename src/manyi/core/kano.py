@@ -54,8 +54,15 @@ def fong_threshold(m1: int, m2: int, n: int) -> float:
     return float(1.65 * np.sqrt((m1 + m2) * (2 * n - m1 - m2) / (2 * n))) if n else float("nan")
 
 
-def kano(pairs: list[tuple[str, np.ndarray, np.ndarray]], lang: str = "en") -> AnalysisResult:
-    """Classify each attribute from its (functional, dysfunctional) answers."""
+def kano(
+    pairs: list[tuple[str, np.ndarray, np.ndarray]],
+    lang: str = "en",
+    weights: np.ndarray | None = None,
+) -> AnalysisResult:
+    """Classify each attribute from its (functional, dysfunctional) answers.
+
+    With ``weights`` the category counts are weighted (scaled so they add up to the number of
+    answer pairs)."""
     rows = []
     n_max = 0
     for attr, f, d in pairs:
@@ -63,7 +70,12 @@ def kano(pairs: list[tuple[str, np.ndarray, np.ndarray]], lang: str = "en") -> A
         valid = cats != ""
         n = int(valid.sum())
         n_max = max(n_max, n)
-        counts = {c: int((cats == c).sum()) for c in CATEGORIES}
+        if weights is None:
+            counts = {c: int((cats == c).sum()) for c in CATEGORIES}
+        else:
+            wv = np.where(valid, weights, 0.0)
+            scale = n / wv.sum() if wv.sum() > 0 else 0.0
+            counts = {c: float(wv[cats == c].sum() * scale) for c in CATEGORIES}
         ranked = sorted(CATEGORIES, key=lambda c: (-counts[c], TIE_ORDER.index(c)))
         first, second = ranked[0], ranked[1]
         base = counts["A"] + counts["O"] + counts["M"] + counts["I"]

@@ -21,12 +21,15 @@ import pandas as pd
 from scipy import stats
 
 from manyi.core.analysis import AnalysisResult, need
+from manyi.core.wstats import corr as wcorr
+from manyi.core.wstats import cov as wcov
+from manyi.core.wstats import n_eff
 from manyi.i18n import ManyiError, Message
 
 
-def cronbach_alpha(X: np.ndarray) -> float:
+def cronbach_alpha(X: np.ndarray, w: np.ndarray | None = None) -> float:
     k = X.shape[1]
-    C = np.cov(X, rowvar=False, ddof=1)
+    C = wcov(X, w)
     return float(k / (k - 1) * (1 - np.trace(C) / C.sum()))
 
 
@@ -57,9 +60,8 @@ def one_factor(
     return lam, 1 - lam**2
 
 
-def omega(X: np.ndarray) -> float:
-    R = np.corrcoef(X, rowvar=False)
-    lam, psi = one_factor(R)
+def omega(X: np.ndarray, w: np.ndarray | None = None) -> float:
+    lam, psi = one_factor(wcorr(X, w))
     return float(lam.sum() ** 2 / (lam.sum() ** 2 + psi.sum()))
 
 
@@ -83,14 +85,23 @@ def bartlett(R: np.ndarray, n: int) -> tuple[float, int, float]:
 
 
 def reliability(
-    data: pd.DataFrame, dimensions: dict[str, list[str]], factors: int | None = None, seed: int = 1
+    data: pd.DataFrame,
+    dimensions: dict[str, list[str]],
+    factors: int | None = None,
+    seed: int = 1,
+    weights: np.ndarray | None = None,
 ) -> AnalysisResult:
     """Per dimension α (with interval), ω, α-if-deleted, item–total r; KMO and Bartlett;
-    exploratory factor analysis of all items (parallel analysis, varimax, promax)."""
+    exploratory factor analysis of all items (parallel analysis, varimax, promax).
+    With ``weights`` the covariances and correlations are weighted and n is Kish's n_eff."""
     dims, items_rows, warnings = [], [], []
+    wall = np.ones(len(data)) if weights is None else np.asarray(weights, float)
     for d, items in dimensions.items():
-        X = data[items].dropna().to_numpy(float)
+        ok = data[items].notna().all(axis=1).to_numpy() & (wall > 0)
+        X = data[items].to_numpy(float)[ok]
+        w = None if weights is None else wall[ok]
         n, k = X.shape
+        ne = float(n) if w is None else n_eff(w)
         row = {
             "dimension": d,
             "n": n,
@@ -101,16 +112,20 @@ def reliability(
             "omega": np.nan,
         }
         const = [
-            i for i, s in zip(items, X.std(axis=0) if n else np.zeros(k), strict=True) if not s > 0
+            i
+            for i, s_ in zip(items, X.std(axis=0) if n else np.zeros(k), strict=True)
+            if not s_ > 0
         ]
         if k < 2 or n < 3 or const:
             if const:
                 warnings.append(Message("an.constant", {"what": ", ".join(const)}))
             dims.append(row)
             continue
-        a = cronbach_alpha(X)
-        lo, hi = feldt_interval(a, n, k)
-        row.update(alpha=a, alpha_ci_low=lo, alpha_ci_high=hi, omega=omega(X) if k >= 3 else np.nan)
+        a = cronbach_alpha(X, w)
+        lo, hi = feldt_interval(a, int(round(ne)), k)
+        row.update(
+            alpha=a, alpha_ci_low=lo, alpha_ci_high=hi, omega=omega(X, w) if k >= 3 else np.nan
+        )
         dims.append(row)
         total = X.sum(axis=1)
         for j, it in enumerate(items):
@@ -119,12 +134,16 @@ def reliability(
                 {
                     "dimension": d,
                     "item": it,
-                    "alpha_if_deleted": cronbach_alpha(rest) if k > 2 else np.nan,
-                    "item_total_r": float(np.corrcoef(X[:, j], total - X[:, j])[0, 1]),
+                    "alpha_if_deleted": cronbach_alpha(rest, w) if k > 2 else np.nan,
+                    "item_total_r": float(
+                        wcorr(np.column_stack([X[:, j], total - X[:, j]]), w)[0, 1]
+                    ),
                 }
             )
     all_items = [i for its in dimensions.values() for i in its]
-    X = data[all_items].dropna().to_numpy(float)
+    ok = data[all_items].notna().all(axis=1).to_numpy() & (wall > 0)
+    X = data[all_items].to_numpy(float)[ok]
+    w = None if weights is None else wall[ok]
     need(len(X), len(all_items) + 1, "KMO/Bartlett")
     if (X.std(axis=0) == 0).any():
         raise ManyiError(
@@ -132,29 +151,39 @@ def reliability(
                 "an.constant",
                 {
                     "what": ", ".join(
-                        i for i, s in zip(all_items, X.std(axis=0), strict=True) if s == 0
+                        i for i, s_ in zip(all_items, X.std(axis=0), strict=True) if s_ == 0
                     )
                 },
             )
         )
-    R = np.corrcoef(X, rowvar=False)
+    R = wcorr(X, w)
     if abs(np.linalg.det(R)) < 1e-300:
         raise ManyiError(Message("an.singular"))
+    ne = float(len(X)) if w is None else n_eff(w)
     k_all, k_items = kmo(R)
-    chi2, df, p = bartlett(R, len(X))
+    chi2, df, p = bartlett(R, ne)
     tables = {
         "dimensions": pd.DataFrame(dims),
         "items": pd.DataFrame(
             items_rows, columns=["dimension", "item", "alpha_if_deleted", "item_total_r"]
         ),
         "adequacy": pd.DataFrame(
-            [{"n": len(X), "kmo": k_all, "bartlett_chi2": chi2, "bartlett_df": df, "bartlett_p": p}]
+            [
+                {
+                    "n": len(X),
+                    "n_eff": ne,
+                    "kmo": k_all,
+                    "bartlett_chi2": chi2,
+                    "bartlett_df": df,
+                    "bartlett_p": p,
+                }
+            ]
         ),
         "kmo_items": pd.DataFrame({"item": all_items, "msa": k_items}),
     }
     if len(all_items) >= 3:
         efa_tables, efa_warnings = efa(
-            data, {i: d for d, its in dimensions.items() for i in its}, factors, seed
+            R, int(round(ne)), {i: d for d, its in dimensions.items() for i in its}, factors, seed
         )
         tables.update(efa_tables)
         warnings += efa_warnings
@@ -246,13 +275,12 @@ def _orient(L: np.ndarray) -> np.ndarray:
 
 
 def efa(
-    data: pd.DataFrame, item_dimension: dict[str, str], factors: int | None = None, seed: int = 1
+    R: np.ndarray, n: int, item_dimension: dict[str, str], factors: int | None = None, seed: int = 1
 ) -> tuple[dict[str, pd.DataFrame], list[Message]]:
-    """Exploratory factor analysis: parallel analysis, minres extraction, varimax and promax."""
+    """Exploratory factor analysis of a correlation matrix R from n responses: parallel analysis,
+    minres extraction, varimax and promax."""
     items = list(item_dimension)
-    X = data[items].dropna().to_numpy(float)
-    n, p = X.shape
-    R = np.corrcoef(X, rowvar=False)
+    p = len(items)
     ev = np.linalg.eigvalsh(R)[::-1]
     thr, k = parallel_analysis(n, p, ev, seed=seed)
     m = factors or max(k, 1)

@@ -12,36 +12,29 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from manyi.core.analysis import AnalysisResult, need
+from manyi.core.wstats import mean_test
 
 
-def paired(gaps: np.ndarray) -> dict[str, float]:
-    """Mean of paired differences with its t interval, t and two-sided p."""
-    g = gaps[~np.isnan(gaps)]
-    n = len(g)
-    if n < 2:
-        return {
-            "n": n,
-            "gap": float(g.mean()) if n else np.nan,
-            "ci_low": np.nan,
-            "ci_high": np.nan,
-            "t": np.nan,
-            "p": np.nan,
-        }
-    m, se = g.mean(), g.std(ddof=1) / np.sqrt(n)
-    tc = stats.t.ppf(0.975, n - 1)
-    t = m / se if se > 0 else np.nan
-    p = 2 * stats.t.sf(abs(t), n - 1) if se > 0 else np.nan
+def paired(gaps: np.ndarray, w: np.ndarray | None = None) -> dict[str, float]:
+    """Mean of paired differences with its t interval, t and two-sided p (weighted: n_eff)."""
+    r = mean_test(gaps, w)
     return {
-        "n": n,
-        "gap": float(m),
-        "ci_low": float(m - tc * se),
-        "ci_high": float(m + tc * se),
-        "t": float(t),
-        "p": float(p),
+        "n": r["n"],
+        "gap": r["mean"],
+        "ci_low": r["ci_low"],
+        "ci_high": r["ci_high"],
+        "t": r["t"],
+        "p": r["p"],
     }
+
+
+def _wmean(x: pd.Series, w: np.ndarray | None) -> float:
+    ok = x.notna().to_numpy()
+    if not ok.any():
+        return float("nan")
+    return float(np.average(x.to_numpy(float)[ok], weights=None if w is None else w[ok]))
 
 
 def servqual(
@@ -50,16 +43,18 @@ def servqual(
     item_dimension: dict[str, str],
     dimension_weights: dict[str, float],
     allocation: pd.DataFrame | None = None,
+    w: np.ndarray | None = None,
 ) -> AnalysisResult:
-    """Gaps per item, per dimension and overall. P and E: respondents × items (raw answers)."""
+    """Gaps per item, per dimension and overall. P and E: respondents × items (raw answers);
+    ``w``: respondent weights (optional)."""
     items = list(P.columns)
     both = P.notna() & E.notna()
     need(int(both.any(axis=1).sum()), 2, "SERVQUAL")
     G = (P - E).where(both)
     rows = []
     for it in items:
-        r = paired(G[it].to_numpy(float))
-        pe = P[it][both[it]].mean(), E[it][both[it]].mean()
+        r = paired(G[it].to_numpy(float), w)
+        pe = _wmean(P[it].where(both[it]), w), _wmean(E[it].where(both[it]), w)
         rows.append(
             {
                 "item": it,
@@ -87,29 +82,25 @@ def servqual(
         ],
     )
     dims = list(dict.fromkeys(item_dimension[i] for i in items))
-    dgap = pd.DataFrame(
-        {d: G[[i for i in items if item_dimension[i] == d]].mean(axis=1) for d in dims}
-    )
-    dP = pd.DataFrame(
-        {d: P[[i for i in items if item_dimension[i] == d]].where(both).mean(axis=1) for d in dims}
-    )
-    dE = pd.DataFrame(
-        {d: E[[i for i in items if item_dimension[i] == d]].where(both).mean(axis=1) for d in dims}
-    )
-    dperf = pd.DataFrame(
-        {d: P[[i for i in items if item_dimension[i] == d]].mean(axis=1) for d in dims}
-    )
+
+    def per_dim(frame: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame(
+            {d: frame[[i for i in items if item_dimension[i] == d]].mean(axis=1) for d in dims}
+        )
+
+    dgap, dP, dE, dperf = per_dim(G), per_dim(P.where(both)), per_dim(E.where(both)), per_dim(P)
     drows = []
     for d in dims:
-        r = paired(dgap[d].to_numpy(float))
+        r = paired(dgap[d].to_numpy(float), w)
+        mp, me = _wmean(dP[d], w), _wmean(dE[d], w)
         drows.append(
             {
                 "dimension": d,
                 **r,
-                "perception": dP[d].mean(),
-                "expectation": dE[d].mean(),
-                "servperf": dperf[d].mean(),
-                "ratio": dP[d].mean() / dE[d].mean(),
+                "perception": mp,
+                "expectation": me,
+                "servperf": _wmean(dperf[d], w),
+                "ratio": mp / me,
                 "weight": dimension_weights.get(d, np.nan),
             }
         )
@@ -130,30 +121,29 @@ def servqual(
             "weight",
         ],
     )
-    overall = []
-    unweighted = dgap.mean(axis=1)
-    overall.append({"measure": "servqual_unweighted", **paired(unweighted.to_numpy(float))})
+    overall = [{"measure": "servqual_unweighted", **paired(dgap.mean(axis=1).to_numpy(float), w)}]
     if allocation is not None:
         pts = allocation[dims].astype(float)
-        w = pts.div(pts.sum(axis=1), axis=0)
+        dw = pts.div(pts.sum(axis=1), axis=0)
         source = "allocation"
     else:
-        w = pd.DataFrame(
+        dw = pd.DataFrame(
             {d: np.full(len(dgap), dimension_weights[d]) for d in dims}, index=dgap.index
         )
         source = "instrument"
-    ok = dgap.notna().all(axis=1) & w.notna().all(axis=1)
-    weighted = (dgap * w).sum(axis=1).where(ok)
-    overall.append({"measure": f"servqual_weighted_{source}", **paired(weighted.to_numpy(float))})
-    perf = dperf.mean(axis=1).to_numpy(float)
-    perf = perf[~np.isnan(perf)]
+    ok = dgap.notna().all(axis=1) & dw.notna().all(axis=1)
+    weighted = (dgap * dw).sum(axis=1).where(ok)
+    overall.append(
+        {"measure": f"servqual_weighted_{source}", **paired(weighted.to_numpy(float), w)}
+    )
+    perf = mean_test(dperf.mean(axis=1).to_numpy(float), w)
     overall.append(
         {
             "measure": "servperf",
-            "n": len(perf),
-            "gap": float(perf.mean()),
-            "ci_low": np.nan,
-            "ci_high": np.nan,
+            "n": perf["n"],
+            "gap": perf["mean"],
+            "ci_low": perf["ci_low"],
+            "ci_high": perf["ci_high"],
             "t": np.nan,
             "p": np.nan,
         }

@@ -20,6 +20,7 @@ import pandas as pd
 from scipy.special import gammaln
 
 from manyi.core.analysis import AnalysisResult
+from manyi.core.wstats import mean_test
 
 D2_SPAN2 = 1.128
 D4_SPAN2 = 3.267
@@ -73,8 +74,8 @@ def p_chart(periods: list[str], dissatisfied: np.ndarray, n: np.ndarray) -> pd.D
     return pd.DataFrame(
         {
             "period": periods,
-            "n": n.astype(int),
-            "dissatisfied": d.astype(int),
+            "n": n if np.any(n != np.round(n)) else n.astype(int),
+            "dissatisfied": d if np.any(d != np.round(d)) else d.astype(int),
             "p": d / n,
             "cl": pbar,
             "lcl": np.maximum(0.0, pbar - half),
@@ -83,17 +84,26 @@ def p_chart(periods: list[str], dissatisfied: np.ndarray, n: np.ndarray) -> pd.D
     )
 
 
-def xbar_s_chart(periods: list[str], groups: list[np.ndarray]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    n = np.array([len(g) for g in groups], dtype=float)
-    means = np.array([np.mean(g) for g in groups])
-    sds = np.array([np.std(g, ddof=1) if len(g) > 1 else np.nan for g in groups])
+def xbar_s_chart(
+    periods: list[str], groups: list[np.ndarray], weights: list[np.ndarray] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """X̄–S limits; with ``weights`` each period's mean and SD are weighted and n is its n_eff."""
+    if weights is None:
+        n = np.array([len(g) for g in groups], dtype=float)
+        means = np.array([np.mean(g) for g in groups])
+        sds = np.array([np.std(g, ddof=1) if len(g) > 1 else np.nan for g in groups])
+    else:
+        tests = [mean_test(g, w) for g, w in zip(groups, weights, strict=True)]
+        n = np.array([r["n_eff"] for r in tests])
+        means = np.array([r["mean"] for r in tests])
+        sds = np.array([r["sd"] for r in tests])
     xbb = float((n * means).sum() / n.sum())
     sbar = float(np.sqrt(np.nansum((n - 1) * sds**2) / (n.sum() - len(n))))
     a3, b3, b4 = xbar_s_constants(n)
     xbar = pd.DataFrame(
         {
             "period": periods,
-            "n": n.astype(int),
+            "n": n if weights is not None else n.astype(int),
             "mean": means,
             "cl": xbb,
             "lcl": xbb - a3 * sbar,
@@ -103,7 +113,7 @@ def xbar_s_chart(periods: list[str], groups: list[np.ndarray]) -> tuple[pd.DataF
     s = pd.DataFrame(
         {
             "period": periods,
-            "n": n.astype(int),
+            "n": n if weights is not None else n.astype(int),
             "sd": sds,
             "cl": c4(n) * sbar,
             "lcl": b3 * sbar,
@@ -200,8 +210,12 @@ def spc(
     n_rated: np.ndarray,
     lang: str = "en",
     rules=(1, 2, 3, 4, 5, 6, 7, 8),
+    weights: list[np.ndarray] | None = None,
 ) -> AnalysisResult:
-    """p-chart, X̄–S (or I–MR) chart and their rule signals over periods."""
+    """p-chart, X̄–S (or I–MR) chart and their rule signals over periods.
+
+    With ``weights`` (per period, aligned with ``index_by_period``) pass the weighted
+    dissatisfied share × n_eff as ``dissatisfied`` and n_eff as ``n_rated``."""
     tables: dict[str, pd.DataFrame] = {}
     tables["p_chart"] = p = p_chart(periods, dissatisfied, n_rated)
     if all(len(g) == 1 for g in index_by_period):
@@ -209,7 +223,7 @@ def spc(
         tables["i_chart"], tables["mr_chart"] = xbar, second
         index_chart = "i_chart"
     else:
-        xbar, second = xbar_s_chart(periods, index_by_period)
+        xbar, second = xbar_s_chart(periods, index_by_period, weights)
         tables["xbar_chart"], tables["s_chart"] = xbar, second
         index_chart = "xbar_chart"
     signals = []

@@ -20,6 +20,8 @@ from manyi.core import spc as spc_mod
 from manyi.core.analysis import AnalysisResult, combine, need
 from manyi.core.instrument import Instrument
 from manyi.core.scoring import period_codes, score_responses, to_points
+from manyi.core.wstats import corr as wcorr
+from manyi.core.wstats import n_eff
 from manyi.i18n import ManyiError, Message
 from manyi.io.instruments import load_instrument
 from manyi.io.responses import ResponseSet, read_responses
@@ -36,6 +38,7 @@ class Options:
     drivers: str = "dimensions"  # drivers: dimensions | items
     bootstrap: int = 1000
     factors: int | None = None  # reliability: number of factors (default: parallel analysis)
+    weights: str | None = None  # column of respondent weights (from ``manyi weight``)
     seed: int = 1
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -53,6 +56,26 @@ def _values(data: pd.DataFrame, cols: list[str]) -> np.ndarray:
         if cols
         else np.empty((len(data), 0))
     )
+
+
+def _weights(data: pd.DataFrame, opts: Options) -> np.ndarray | None:
+    """Respondent weights from ``opts.weights`` (missing or non-positive → 0, left out)."""
+    if not opts.weights:
+        return None
+    if opts.weights not in data:
+        raise ManyiError(Message("score.unknown_weights", {"column": opts.weights}))
+    w = pd.to_numeric(data[opts.weights], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.isfinite(w) & (w > 0), w, 0.0)
+
+
+def _wmeans(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
+    """Column means ignoring NaN, weighted when w is given."""
+    if w is None:
+        return np.nanmean(X, axis=0)
+    ok = ~np.isnan(X)
+    ww = ok * w[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(ok, X, 0.0).T @ w / ww.sum(axis=0)
 
 
 def run_servqual(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
@@ -75,7 +98,9 @@ def run_servqual(inst: Instrument, data: pd.DataFrame, opts: Options) -> Analysi
         allocation = pd.DataFrame(
             {d: data[alloc_q[d]].to_numpy(dtype=float, na_value=np.nan) for d in dims}
         )
-    return servqual_mod.servqual(P, E, {i.id: i.dimension for i in items}, weights, allocation)
+    return servqual_mod.servqual(
+        P, E, {i.id: i.dimension for i in items}, weights, allocation, _weights(data, opts)
+    )
 
 
 def run_ipa(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
@@ -83,7 +108,8 @@ def run_ipa(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
     X = _values(data, [i.id for i in items])
     lo = np.array([i.scale.min for i in items])
     hi = np.array([i.scale.max for i in items])
-    perf = np.nanmean(to_points(X, lo, hi, inst.scoring.points), axis=0)
+    w = _weights(data, opts)
+    perf = _wmeans(to_points(X, lo, hi, inst.scoring.points), w)
     n = int((~np.isnan(X)).any(axis=1).sum())
     need(n, 3, "IPA")
     if opts.importance == "stated":
@@ -96,7 +122,7 @@ def run_ipa(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
         ]
         if not keep:
             raise ManyiError(Message("an.no_importance"))
-        imp = np.nanmean(_values(data, [f"{items[k].id}__importance" for k in keep]), axis=0)
+        imp = _wmeans(_values(data, [f"{items[k].id}__importance" for k in keep]), w)
         mids = [(items[k].importance_scale.min + items[k].importance_scale.max) / 2 for k in keep]
         items_k = [items[k] for k in keep]
         perf = perf[keep]
@@ -105,10 +131,13 @@ def run_ipa(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
         csi = score_responses(inst, X).csi
         imp = []
         for k in range(len(items)):
-            ok = ~np.isnan(X[:, k]) & ~np.isnan(csi)
+            ok = ~np.isnan(X[:, k]) & ~np.isnan(csi) & (True if w is None else w > 0)
             x, y = X[ok, k], csi[ok]
+            good = ok.sum() > 2 and x.std() > 0 and y.std() > 0
             imp.append(
-                np.corrcoef(x, y)[0, 1] if ok.sum() > 2 and x.std() > 0 and y.std() > 0 else np.nan
+                wcorr(np.column_stack([x, y]), None if w is None else w[ok])[0, 1]
+                if good
+                else np.nan
             )
         imp = np.array(imp)
         items_k = items
@@ -160,7 +189,7 @@ def run_kano(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisRes
             else np.full(len(data), np.nan)
         )
         pairs.append((k.id, f, d))
-    return kano_mod.kano(pairs, opts.lang)
+    return kano_mod.kano(pairs, opts.lang, _weights(data, opts))
 
 
 def _scores(inst: Instrument, data: pd.DataFrame):
@@ -194,10 +223,15 @@ def run_compare(
     measures = {"csi": [rs.csi[m] for m in masks]}
     for j, d in enumerate(inst.dimension_ids):
         measures[d] = [rs.dimensions[m, j] for m in masks]
-    res = compare_mod.compare(
-        [str(g) for g in groups], measures, [rs.satisfied[m] for m in masks], pairs, opts.adjust
+    w = _weights(data, opts)
+    return compare_mod.compare(
+        [str(g) for g in groups],
+        measures,
+        [rs.satisfied[m] for m in masks],
+        pairs,
+        opts.adjust,
+        weights=None if w is None else [w[m] for m in masks],
     )
-    return res
 
 
 def run_spc(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
@@ -205,27 +239,46 @@ def run_spc(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
         raise ManyiError(Message("an.no_periods", {"minimum": 3, "n": 0}))
     rs = _scores(inst, data)
     codes, labels = period_codes(data["submitted_at"], opts.period or "month")
-    periods, groups, dis, nr = [], [], [], []
+    w = _weights(data, opts)
+    periods, groups, wts, dis, nr = [], [], [], [], []
     for c, lab in enumerate(labels):
         if lab is None:
             continue
-        m = (codes == c) & ~np.isnan(rs.csi)
+        m = (codes == c) & ~np.isnan(rs.csi) & (True if w is None else w > 0)
         if not m.any():
             continue
         periods.append(lab)
         groups.append(rs.csi[m])
-        dis.append(float((rs.satisfied[m] == 0).sum()))
-        nr.append(float(m.sum()))
+        unhappy = (rs.satisfied[m] == 0).astype(float)
+        if w is None:
+            dis.append(float(unhappy.sum()))
+            nr.append(float(m.sum()))
+        else:
+            wts.append(w[m])
+            ne = n_eff(w[m])
+            dis.append(float(np.average(unhappy, weights=w[m]) * ne))
+            nr.append(ne)
     if len(periods) < 3:
         raise ManyiError(Message("an.no_periods", {"minimum": 3, "n": len(periods)}))
-    return spc_mod.spc(periods, groups, np.array(dis), np.array(nr), opts.lang)
+    return spc_mod.spc(
+        periods,
+        groups,
+        np.array(dis),
+        np.array(nr),
+        opts.lang,
+        weights=wts if w is not None else None,
+    )
 
 
 def run_reliability(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
     dims = {d.id: [i.id for i in d.items if i.id in data] for d in inst.dimensions}
     frame = pd.DataFrame(_values(data, inst.item_ids), columns=inst.item_ids)
     return reliability_mod.reliability(
-        frame, {d: its for d, its in dims.items() if its}, opts.factors, opts.seed
+        frame,
+        {d: its for d, its in dims.items() if its},
+        opts.factors,
+        opts.seed,
+        _weights(data, opts),
     )
 
 
@@ -262,7 +315,7 @@ def run_drivers(inst: Instrument, data: pd.DataFrame, opts: Options) -> Analysis
                 {"option": "drivers", "value": opts.drivers, "choices": "dimensions, items"},
             )
         )
-    res = drivers_mod.drivers(X, y, opts.outcome, opts.bootstrap, opts.seed)
+    res = drivers_mod.drivers(X, y, opts.outcome, opts.bootstrap, opts.seed, _weights(data, opts))
     if opts.outcome == "csi" and opts.drivers == "dimensions":
         res.warnings.append(Message("an.outcome_from_drivers"))
     return res
