@@ -490,9 +490,13 @@ def model_fit(
 
 
 def _frame_table(name: str, df: Any, lang: str) -> Table:
-    table = Table(title=name, title_justify="left")
+    from manyi.i18n import column
+
+    table = Table(title=column(name, lang), title_justify="left")
     for c in df.columns:
-        table.add_column(str(c), justify="right" if df[c].dtype.kind in "if" else "left")
+        table.add_column(
+            column(str(c), lang), justify="right" if df[c].dtype.kind in "if" else "left"
+        )
     for _, row in df.iterrows():
         cells = []
         for c in df.columns:
