@@ -17,6 +17,17 @@ import pandas as pd
 
 from manyi.i18n import ManyiError, Message
 
+#: Fonts for charts: the first one installed renders the Chinese labels.
+CHART_FONT = (
+    "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, SimHei, sans-serif"
+)
+
+
+def style(fig: Any) -> Any:
+    """The house style of every chart: a font family that renders Chinese, a white background."""
+    fig.update_layout(font={"family": CHART_FONT}, template="plotly_white")
+    return fig
+
 
 @dataclass
 class AnalysisResult:

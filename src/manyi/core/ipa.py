@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from manyi.core.analysis import AnalysisResult
+from manyi.core.analysis import AnalysisResult, style
 
 QUADRANTS = {
     "concentrate": {"en": "Concentrate here", "zh": "重点改进区"},
@@ -86,10 +86,28 @@ def chart(result: AnalysisResult, lang: str = "en"):
     )
     fig.add_vline(x=c["performance_cross"], line_dash="dot")
     fig.add_hline(y=c["importance_cross"], line_dash="dot")
+    corners = (
+        ("concentrate", "left", "top"),
+        ("keep_up", "right", "top"),
+        ("low_priority", "left", "bottom"),
+        ("overkill", "right", "bottom"),
+    )
+    for quad, xa, ya in corners:
+        fig.add_annotation(
+            x=0.01 if xa == "left" else 0.99,
+            y=0.99 if ya == "top" else 0.01,
+            xref="paper",
+            yref="paper",
+            xanchor=xa,
+            yanchor=ya,
+            showarrow=False,
+            font={"size": 13, "color": "#888"},
+            text=QUADRANTS[quad][lang],
+        )
     zh = lang == "zh"
     fig.update_layout(
         title="重要性—绩效分析" if zh else "Importance–performance analysis",
         xaxis_title="绩效（0-100）" if zh else "Performance (0-100)",
         yaxis_title="重要性" if zh else "Importance",
     )
-    return fig
+    return style(fig)

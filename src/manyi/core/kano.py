@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from manyi.core.analysis import AnalysisResult
+from manyi.core.analysis import AnalysisResult, style
 from manyi.i18n import Message
 
 CATEGORIES = ("A", "O", "M", "I", "R", "Q")
@@ -143,4 +143,4 @@ def chart(result: AnalysisResult, lang: str = "en"):
         xaxis_range=[0, 1],
         yaxis_range=[0, 1],
     )
-    return fig
+    return style(fig)

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy import stats
 
 from manyi.core import pls_engine as eng
+from manyi.core.analysis import style
 from manyi.i18n import ManyiError, Message
 
 # --------------------------------------------------------------------------------------
@@ -310,9 +311,8 @@ class PLSResult:
             title=title,
             xaxis_title={"en": "Importance (total effect)", "zh": "重要性（总效应）"}[lang],
             yaxis_title={"en": "Performance (0-100)", "zh": "绩效（0-100）"}[lang],
-            font={"family": "Noto Sans CJK SC, Microsoft YaHei, sans-serif"},
         )
-        return fig
+        return style(fig)
 
     def summary(self, lang: str = "en") -> str:
         """A readable text summary: paths, R², reliability, index."""

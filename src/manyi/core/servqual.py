@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from manyi.core.analysis import AnalysisResult, need
+from manyi.core.analysis import AnalysisResult, need, style
 from manyi.core.wstats import mean_test
 
 
@@ -179,4 +179,4 @@ def chart(result: AnalysisResult, labels: dict[str, str] | None = None, lang: st
         barmode="group",
         title="SERVQUAL：期望与感知" if zh else "SERVQUAL: expectation vs perception",
     )
-    return fig
+    return style(fig)

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from manyi.core.analysis import AnalysisResult
+from manyi.core.analysis import AnalysisResult, style
 from manyi.core.wstats import mean_test
+from manyi.i18n import column
 
 D2_SPAN2 = 1.128
 D4_SPAN2 = 3.267
@@ -259,13 +260,20 @@ def chart(result: AnalysisResult, name: str = "p_chart", lang: str = "en"):
         "mr_chart": "mr",
     }[name]
     fig = go.Figure()
-    fig.add_scatter(x=t["period"], y=t[col], mode="lines+markers", name=col)
+    fig.add_scatter(
+        x=t["period"],
+        y=t[col],
+        mode="lines+markers",
+        name=("不满意率" if lang == "zh" else "Dissatisfied share")
+        if col == "p"
+        else column(col, lang),
+    )
     for line, dash in (("cl", "solid"), ("lcl", "dash"), ("ucl", "dash")):
         fig.add_scatter(
             x=t["period"],
             y=np.broadcast_to(t[line], len(t)),
             mode="lines",
-            name=line.upper(),
+            name=column(line, lang),
             line={"dash": dash, "shape": "hv"},
         )
     sig = result.tables["signals"]
@@ -275,7 +283,7 @@ def chart(result: AnalysisResult, name: str = "p_chart", lang: str = "en"):
             x=sig["period"],
             y=sig["value"],
             mode="markers",
-            name="signal",
+            name="异常信号" if lang == "zh" else "signal",
             marker={"size": 12, "symbol": "circle-open", "color": "red"},
         )
     titles = {
@@ -286,4 +294,4 @@ def chart(result: AnalysisResult, name: str = "p_chart", lang: str = "en"):
         "mr_chart": ("移动极差图", "Moving-range chart"),
     }
     fig.update_layout(title=titles[name][0 if lang == "zh" else 1])
-    return fig
+    return style(fig)
