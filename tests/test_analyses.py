@@ -304,3 +304,30 @@ def test_analyze_cli_json_shape_and_errors(tmp_path):
     assert res.exit_code == 2 and 'unknown analysis "drivers2"' in res.stderr
     res = runner.invoke(app, ["analyze", "compare", "-i", str(example_path("servqual")), str(data)])
     assert res.exit_code == 2 and "at least two groups" in res.stderr
+
+
+@pytest.mark.parametrize("name", ["servqual", "ipa", "spc", "drivers", "reliability", "compare"])
+def test_every_chart_draws_its_table_in_chinese(name):
+    from manyi.services.analysis import CHARTS
+
+    inst = load_example("servqual" if name == "servqual" else "after-sales")
+    df = datasets.servqual(n=200, seed=1) if name == "servqual" else datasets.after_sales(n=600, seed=1)
+    res = analyze(name, validate_frame(df, inst), ["tier"] if name == "compare" else None,
+                  Options(bootstrap=50))
+    fig = CHARTS[name](res, lang="zh")
+    assert fig.data and any("\u4e00" <= ch <= "\u9fff" for ch in fig.layout.title.text)
+    assert "Noto Sans CJK SC" in fig.layout.font.family
+    if name == "drivers":
+        t = res.tables["drivers"]
+        assert list(fig.data[0].x) == pytest.approx(list(t["relative_weight"]))
+
+
+def test_ipa_relative_weight_importance_sums_to_r2():
+    from manyi.core.drivers import relative_weights
+
+    inst = load_example("after-sales")
+    rs = validate_frame(datasets.after_sales(n=800, seed=6, clean=True), inst)
+    res = analyze("ipa", rs, opts=Options(importance="relative"))
+    imp = res.tables["items"]["importance"]
+    assert (imp > 0).all() and imp.sum() == pytest.approx(1.0, abs=0.02)  # the index is built from the items
+    assert relative_weights(np.eye(2), np.array([0.6, 0.0])) == pytest.approx([0.36, 0.0])

@@ -697,6 +697,7 @@ def weight(
         Path, typer.Option("--output", "-o", help="responses with a weight column / 输出文件")
     ],
     method: Annotated[str, typer.Option("--method", help="rake | poststratify")] = "rake",
+    chart: Annotated[Path | None, typer.Option("--chart", help="write the margins chart (HTML)")] = None,
     lang: LangOpt = "",
 ) -> None:
     """Weight responses to population margins (raking or post-stratification). 加权。"""
@@ -744,6 +745,10 @@ def weight(
         _fail(exc, lg)
         return
     rep_ = weighting_report(data, w, marg, method, sweeps)
+    if chart is not None:
+        from manyi.core.weighting import chart as margins_chart
+
+        margins_chart(rep_, lg).write_html(chart, include_plotlyjs=True)
     for k, df in rep_.tables.items():
         out.print(_frame_table(k, df, lg))
     raw = raw.copy()

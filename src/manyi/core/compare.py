@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from manyi.core.analysis import AnalysisResult, adjust
+from manyi.core.analysis import AnalysisResult, adjust, style
 from manyi.core.wstats import n_eff, welch
 from manyi.i18n import Message
 
@@ -166,3 +166,24 @@ def compare(
         tables["omnibus"] = pd.DataFrame(omni)
     n = int(sum(len(s[~np.isnan(s)]) for s in satisfied))
     return AnalysisResult("compare", n, tables, warnings)
+
+
+def chart(result: AnalysisResult, lang: str = "en", measure: str = "csi"):
+    """Differences between groups for one measure; significant ones (after adjustment) in colour."""
+    import plotly.graph_objects as go
+
+    t = result.tables["means"]
+    t = t[t["measure"] == measure]
+    zh = lang == "zh"
+    label = [f"{a} → {b}" for a, b in zip(t["group_a"], t["group_b"], strict=True)]
+    colour = ["#d62728" if s else "#9e9e9e" for s in t["significant"]]
+    fig = go.Figure(go.Bar(x=t["diff"], y=label, orientation="h", marker_color=colour))
+    fig.update_layout(
+        title=(
+            f"组间差异：{measure}（红色：校正后显著）"
+            if zh
+            else f"Differences in {measure} (red: significant after adjustment)"
+        ),
+        xaxis_title="差值 B−A" if zh else "Difference B − A",
+    )
+    return style(fig)

@@ -142,11 +142,23 @@ def run_ipa(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
         imp = np.array(imp)
         items_k = items
         imp_mid = float(np.nanmean(imp))
+    elif opts.importance == "relative":  # Johnson's relative weights of the items on the index
+        csi = score_responses(inst, X).csi
+        ok = ~np.isnan(X).any(axis=1) & ~np.isnan(csi) & (True if w is None else w > 0)
+        need(int(ok.sum()), len(items) + 10, "IPA (relative weights)")
+        C = wcorr(np.column_stack([X[ok], csi[ok]]), None if w is None else w[ok])
+        imp = drivers_mod.relative_weights(C[:-1, :-1], C[:-1, -1])
+        items_k = items
+        imp_mid = float(np.mean(imp))
     else:
         raise ManyiError(
             Message(
                 "an.bad_option",
-                {"option": "importance", "value": opts.importance, "choices": "stated, derived"},
+                {
+                    "option": "importance",
+                    "value": opts.importance,
+                    "choices": "stated, derived, relative",
+                },
             )
         )
     if opts.cross == "mean":
@@ -335,6 +347,9 @@ CHARTS = {
     "ipa": ipa_mod.chart,
     "kano": kano_mod.chart,
     "spc": spc_mod.chart,
+    "drivers": drivers_mod.chart,
+    "reliability": reliability_mod.chart,
+    "compare": compare_mod.chart,
 }
 
 
