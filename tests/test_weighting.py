@@ -156,3 +156,20 @@ def test_weighted_analyses_use_the_weights():
 
     wls = sm.WLS(z(yo), sm.add_constant(z(Xo)), weights=wo).fit()
     assert d.loc[inst2.dimension_ids, "beta"].to_numpy() == pytest.approx(wls.params[1:], abs=1e-9)
+
+
+def test_weight_cli_accepts_choice_labels_and_leaves_out_missing_segments(tmp_path):
+    data = tmp_path / "r.csv"
+    datasets.after_sales(n=800, seed=7).to_csv(data, index=False)  # one response has branch 西安 (rejected)
+    margins = tmp_path / "m.csv"
+    margins.write_text("variable,category,share\nbranch,北京,20\nbranch,上海,30\nbranch,广州,20\nbranch,成都,15\n"
+                       "branch,武汉,15\n", encoding="utf-8")
+    out = tmp_path / "w.csv"
+    res = CliRunner().invoke(app, ["weight", str(data), "-i", str(example_path("after-sales")), "--margins",
+                                   str(margins), "-o", str(out), "--chart", str(tmp_path / "m.html")])
+    assert res.exit_code == 0, res.output
+    assert "1 response(s) lack a value of a margin variable" in res.stderr
+    w = pd.read_csv(out, encoding="utf-8-sig")
+    ok = w["weight"].notna()
+    assert w.loc[ok & (w["branch"] == "上海"), "weight"].sum() / w.loc[ok, "weight"].sum() == pytest.approx(0.3)
+    assert (tmp_path / "m.html").exists()

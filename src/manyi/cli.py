@@ -697,7 +697,9 @@ def weight(
         Path, typer.Option("--output", "-o", help="responses with a weight column / 输出文件")
     ],
     method: Annotated[str, typer.Option("--method", help="rake | poststratify")] = "rake",
-    chart: Annotated[Path | None, typer.Option("--chart", help="write the margins chart (HTML)")] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="write the margins chart (HTML)")
+    ] = None,
     lang: LangOpt = "",
 ) -> None:
     """Weight responses to population margins (raking or post-stratification). 加权。"""
@@ -715,6 +717,21 @@ def weight(
         checked = validate_frame(raw, inst, source=responses.name)
         data = checked.data
         marg = read_margins(read_table(margins))
+        for var in list(marg):  # categories may be written as choice labels (北京) or codes
+            try:
+                codes = inst.question(var).choice_codes()
+            except KeyError:
+                continue
+            marg[var] = {codes.get(str(c).strip().lower(), c): v for c, v in marg[var].items()}
+        usable = (
+            data[list(marg)].notna().all(axis=1).to_numpy()
+            if all(v in data for v in marg)
+            else None
+        )
+        if usable is not None and not usable.all():
+            err.print("! " + t("wt.left_out", lg, n=int((~usable).sum())), highlight=False)
+            checked.rows = checked.rows[usable]
+            data = data[usable].reset_index(drop=True)
         if method == "rake":
             w, sweeps = rake(data, marg)
         elif method == "poststratify":

@@ -387,6 +387,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{n} response(s) have no {variable}; they cannot be weighted (fill or drop them first)",
         "zh": "{n} 份答卷缺少 {variable}，无法加权（请先补全或删除）",
     },
+    "wt.left_out": {
+        "en": "{n} response(s) lack a value of a margin variable and get no weight",
+        "zh": "{n} 份答卷缺少边际变量的取值，未赋予权重",
+    },
     "wt.no_convergence": {
         "en": "raking did not converge in {sweeps} sweeps; the margins may contradict each other",
         "zh": "迭代加权在 {sweeps} 轮内未收敛，各边际可能相互矛盾",
