@@ -138,3 +138,13 @@ def test_readme_validate_example_is_true():
     assert res.exit_code == 2
     for line in res.stderr.strip().splitlines():
         assert line in readme, line
+
+
+def test_public_names_resolve_lazily():
+    import manyi
+
+    assert set(manyi.__all__) == set(manyi._EXPORTS)
+    for name in manyi.__all__:
+        assert getattr(manyi, name) is not None
+    with pytest.raises(AttributeError):
+        manyi.nothing_here  # noqa: B018

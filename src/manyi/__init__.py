@@ -1,13 +1,27 @@
-"""manyi (满意): customer-satisfaction management — measure, analyse, act, retain, report."""
+"""manyi (满意): customer-satisfaction management — measure, analyse, act, retain, report.
 
-from manyi.api import load_instrument, read_responses, score
-from manyi.core.instrument import Instrument
-from manyi.core.pls import PLSModel, PLSResult
-from manyi.core.scoring import ScoreResult
-from manyi.i18n import ManyiError
-from manyi.io.responses import ResponseSet, ValidationReport
+The public names are loaded on first use (PEP 562), so that ``manyi --help`` starts quickly.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+_EXPORTS = {
+    "load_instrument": "manyi.api",
+    "read_responses": "manyi.api",
+    "score": "manyi.api",
+    "Instrument": "manyi.core.instrument",
+    "PLSModel": "manyi.core.pls",
+    "PLSResult": "manyi.core.pls",
+    "ScoreResult": "manyi.core.scoring",
+    "ManyiError": "manyi.i18n",
+    "ResponseSet": "manyi.io.responses",
+    "ValidationReport": "manyi.io.responses",
+}
 __all__ = [
     "Instrument",
     "ManyiError",
@@ -20,3 +34,21 @@ __all__ = [
     "read_responses",
     "score",
 ]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from manyi.api import load_instrument, read_responses, score
+    from manyi.core.instrument import Instrument
+    from manyi.core.pls import PLSModel, PLSResult
+    from manyi.core.scoring import ScoreResult
+    from manyi.i18n import ManyiError
+    from manyi.io.responses import ResponseSet, ValidationReport
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    if name == "datasets":
+        return importlib.import_module("manyi.datasets")
+    raise AttributeError(f"module 'manyi' has no attribute {name!r}")

@@ -5,15 +5,13 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from manyi.core.scoring import ScoreResult
 from manyi.i18n import ManyiError, Message, default_lang, t
-from manyi.io.instruments import load_instrument
 
 app = typer.Typer(
     help="manyi (满意): customer-satisfaction management. 客户满意度管理。",
@@ -24,6 +22,9 @@ app = typer.Typer(
 # a pipe or a file gets a wide table rather than Rich's 80-column default
 out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
+
+if TYPE_CHECKING:
+    from manyi.core.scoring import ScoreResult
 
 F = TypeVar("F", bound=Callable[..., Any])
 LangOpt = Annotated[str, typer.Option("--lang", help="zh | en (default: $MANYI_LANG or en)")]
@@ -45,6 +46,8 @@ def validate(
     lang: LangOpt = "",
 ) -> None:
     """Check an instrument (survey definition) file. 校验问卷定义文件。"""
+    from manyi.io.instruments import load_instrument
+
     lg = _lang(lang)
     try:
         inst = load_instrument(file)
@@ -706,6 +709,7 @@ def weight(
     import numpy as np
 
     from manyi.core.weighting import poststratify, rake, read_margins, weighting_report
+    from manyi.io.instruments import load_instrument
     from manyi.io.responses import read_table
 
     lg = _lang(lang)
