@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.instrument import Instrument
+from manyi.core.pls import TEMPLATES
 from manyi.io.instruments import load_example
 
 BRANCHES = {
@@ -264,17 +265,4 @@ MOBI_ECSI_CONSTRUCTS = {
     "Complaints": ["CUSCO"],
     "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
 }
-MOBI_ECSI_PATHS = [
-    ("Image", "Expectation"),
-    ("Image", "Satisfaction"),
-    ("Image", "Loyalty"),
-    ("Expectation", "Quality"),
-    ("Expectation", "Value"),
-    ("Expectation", "Satisfaction"),
-    ("Quality", "Value"),
-    ("Quality", "Satisfaction"),
-    ("Value", "Satisfaction"),
-    ("Satisfaction", "Complaints"),
-    ("Satisfaction", "Loyalty"),
-    ("Complaints", "Loyalty"),
-]
+MOBI_ECSI_PATHS = list(TEMPLATES["ecsi"])  # the ECSI template of manyi.core.pls
