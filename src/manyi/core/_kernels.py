@@ -231,7 +231,10 @@ def _solve_small(A, y):
 def _pls_one(R, con, bptr, bitems, mode_b, P, eptr, endo, preds, scheme, max_iter, tol, w):
     """PLS iterations for one correlation matrix; ``w`` (p) holds the result.
 
-    Returns (passes, converged, ok). scheme: 0 path, 1 centroid, 2 factorial.
+    Returns (passes, converged, ok). Inner weighting scheme: 0 path (correlations with the
+    successors, regression coefficients on the antecedents; Lohmöller 1989, the SmartPLS and
+    seminr default), 1 centroid (signs of the correlations of adjacent constructs; Wold 1982),
+    2 factorial (the correlations of adjacent constructs; Lohmöller 1989).
     """
     p = R.shape[0]
     m = P.shape[0]

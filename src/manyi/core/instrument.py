@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, Literal
@@ -654,13 +653,3 @@ class _Located(Message):
 
     def render(self, lang: str | None = None) -> str:
         return self.prefix + self.inner.render(lang)
-
-
-def iter_item_columns(inst: Instrument) -> Iterator[tuple[str, ItemView, str]]:
-    """(column, item, kind) for every item column; kind is value, expected or importance."""
-    for it in inst.items:
-        yield it.id, it, "value"
-        if it.expectation:
-            yield f"{it.id}__expected", it, "expected"
-        if it.importance:
-            yield f"{it.id}__importance", it, "importance"

@@ -48,24 +48,6 @@ def _diag(a: np.ndarray) -> np.ndarray:
     return np.diagonal(a, axis1=-2, axis2=-1)
 
 
-def inner_weights(CY: np.ndarray, lay: Layout, scheme: str) -> np.ndarray:
-    """Inner weights E (B × m × m) from standardised score correlations CY.
-
-    centroid: sign of the correlation of adjacent constructs (Wold 1982); factorial: the
-    correlation (Lohmöller 1989); path: the correlation with successors, and the multiple
-    regression coefficients on the antecedents (Lohmöller 1989; SmartPLS, seminr).
-    """
-    adj = lay.P + lay.P.T
-    if scheme == "centroid":
-        return np.sign(CY) * adj
-    if scheme == "factorial":
-        return CY * adj
-    E = CY * lay.P.T  # [i, j] = cor where j → i (i a successor of j)
-    for j, S in zip(lay.endogenous, lay.preds, strict=True):
-        E[:, S, j] = np.linalg.solve(CY[:, S[:, None], S[None, :]], CY[:, S, j][..., None])[..., 0]
-    return E
-
-
 @dataclass
 class Fit:
     """Outer weights and convergence of a stack of PLS estimations."""

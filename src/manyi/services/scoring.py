@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
@@ -92,14 +91,6 @@ def export(
         Path(output).write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
         return None
     return text
-
-
-def describe(result: ScoreResult) -> dict[str, Any]:
-    """Counts for a one-line summary."""
-    rep = result.report
-    return (
-        {"read": rep.rows_read, "used": rep.rows_used, "rejected": rep.rows_rejected} if rep else {}
-    )
 
 
 def compare_previous(
