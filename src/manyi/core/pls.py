@@ -217,6 +217,8 @@ class Bootstrap:
     weights: np.ndarray  # B × p × m
     loadings: np.ndarray
     r2: np.ndarray  # B × m
+    item_mean_z: np.ndarray  # B × p: each resample's item means, in full-sample z units
+    item_var_z: np.ndarray  # B × p: and variances
 
 
 @dataclass
@@ -244,6 +246,7 @@ class PLSResult:
     bootstrap: Bootstrap | None = None
     warnings: list[Message] = field(default_factory=list)
     construct_corr: pd.DataFrame | None = None
+    index_table: pd.DataFrame | None = None  # construct, index (+ index_se, index_ci_low/high)
 
     def to_frame(self) -> pd.DataFrame:
         """The path table."""
@@ -374,6 +377,18 @@ class PLSResult:
             ],
             "htmt": {c: {k: num(v) for k, v in row.items()} for c, row in self.htmt.iterrows()},
             "index": {c: num(v) for c, v in self.index.items()},
+            "index_ci": None
+            if self.bootstrap is None or self.index_table is None
+            else {
+                r["construct"]: [num(r.get("index_ci_low")), num(r.get("index_ci_high"))]
+                for r in self.index_table.to_dict("records")
+            },
+            "r2_ci": None
+            if self.bootstrap is None
+            else {
+                r["construct"]: [num(r.get("r2_ci_low")), num(r.get("r2_ci_high"))]
+                for r in self.r2.to_dict("records")
+            },
             "iterations": int(self.iterations),
             "n": int(self.n),
             "scheme": self.scheme,
@@ -631,7 +646,8 @@ class PLSModel:
         rng = np.random.default_rng(seed)
         if batch is None:  # keep the counts block near 64 MB
             batch = int(max(16, min(1000, 8_000_000 // max(n, 1))))
-        keep_paths, keep_total, keep_w, keep_l, keep_r2 = [], [], [], [], []
+        keep_paths, keep_total, keep_w, keep_l, keep_r2, keep_m, keep_v = [], [], [], [], [], [], []
+        Z2 = Z**2
         done = 0
         bad = 0
         while done < B:
@@ -656,6 +672,10 @@ class PLSModel:
             keep_w.append(f.W[good])
             keep_l.append(e.loadings[good])
             keep_r2.append(e.r2[good])
+            N = counts.sum(axis=1)[:, None]
+            M = counts @ Z / N
+            keep_m.append(M[good])
+            keep_v.append(((counts @ Z2 - N * M**2) / (N - 1))[good])
             done += k
             if progress:
                 progress(done, B)
@@ -684,6 +704,8 @@ class PLSModel:
             weights,
             loadings,
             r2,
+            np.concatenate(keep_m),
+            np.concatenate(keep_v),
         )
 
     def _jackknife(self, Z: np.ndarray, lay: eng.Layout, scheme: str) -> dict[str, np.ndarray]:
@@ -775,14 +797,16 @@ class PLSModel:
         r2_rows = []
         for j in lay.endogenous:
             k = int(Pm[:, j].sum())
-            r2_rows.append(
-                {
-                    "construct": names[j],
-                    "r2": float(r2[j]),
-                    "r2_adj": float(1 - (1 - r2[j]) * (n - 1) / (n - k - 1)),
-                }
-            )
-        r2_df = pd.DataFrame(r2_rows, columns=["construct", "r2", "r2_adj"])
+            row = {
+                "construct": names[j],
+                "r2": float(r2[j]),
+                "r2_adj": float(1 - (1 - r2[j]) * (n - 1) / (n - k - 1)),
+            }
+            if boot is not None:
+                inf = inference(r2[j], boot.r2[:, j], None)
+                row.update({f"r2_{s_}": inf.get(s_) for s_ in ("se", "ci_low", "ci_high")})
+            r2_rows.append(row)
+        r2_df = pd.DataFrame(r2_rows)
 
         eff_rows = []
         for i, f in enumerate(names):
@@ -827,12 +851,25 @@ class PLSModel:
         pts_sd = pts.std(axis=0, ddof=1)
         rescaled = np.zeros(len(items))
         index = {}
+        index_rows = []
+        if boot is not None:  # each resample's item means and SDs on 0-100, from its counts
+            sd_x = X.std(axis=0, ddof=1)
+            b_mean = (X.mean(axis=0) + sd_x * boot.item_mean_z - lo) / (hi - lo) * 100
+            b_sd = sd_x * np.sqrt(boot.item_var_z) / (hi - lo) * 100
         for j, c in enumerate(names):
             blk = lay.blocks[j]
             u = W[blk, j] / pts_sd[blk]
             u = u / u.sum()
             rescaled[blk] = u
             index[c] = float(u @ pts_mean[blk])
+            row = {"construct": c, "index": index[c]}
+            if boot is not None:
+                ub = boot.weights[:, blk, j] / b_sd[:, blk]
+                ub = ub / ub.sum(axis=1, keepdims=True)
+                draws = (ub * b_mean[:, blk]).sum(axis=1)
+                inf = inference(index[c], draws, None)
+                row.update({f"index_{s_}": inf.get(s_) for s_ in ("se", "ci_low", "ci_high")})
+            index_rows.append(row)
         if np.isnan(lo).any():
             warnings.append(Message("pls.no_scale"))
         return PLSResult(
@@ -857,6 +894,7 @@ class PLSModel:
             bootstrap=boot,
             warnings=warnings,
             construct_corr=CYdf,
+            index_table=pd.DataFrame(index_rows),
         )
 
 
