@@ -98,8 +98,39 @@ def test_p_chart_textbook_example():
     assert t["cl"].iloc[0] == pytest.approx(0.2313, abs=5e-5)
     assert t["ucl"].iloc[0] == pytest.approx(0.4102, abs=5e-5)
     assert t["lcl"].iloc[0] == pytest.approx(0.0524, abs=5e-5)
-    sig = spc_mod.rule_signals(t["p"].to_numpy(), t["cl"].to_numpy(), t["ucl"].to_numpy(), rules=(1,))
+    sig = spc_mod.rule_signals(t["p"].to_numpy(), t["cl"].to_numpy(), t["sigma"].to_numpy(), rules=(1,))
     assert [i + 1 for i, _ in sig] == [15, 23]
+
+
+def test_p_chart_rules_use_the_model_sigma_when_the_upper_limit_is_clipped():
+    """Two responses a month, p̄ = 0.6: UCL = 0.6 + 3·0.346 is clipped to 1. A month with p = 0
+    lies 1.73 σ below the centre, inside the limits; σ taken from the clipped limit (0.133) made
+    it 4.5 σ and a rule-1 signal."""
+    d = np.array([2, 2, 1, 1, 2, 0, 1, 1, 1, 1])
+    n = np.full(10, 2)
+    t = spc_mod.p_chart([str(i) for i in range(10)], d, n)
+    pbar = d.sum() / n.sum()
+    assert pbar == pytest.approx(0.6) and (t["ucl"] == 1.0).all()
+    z = (d / n - pbar) / np.sqrt(pbar * (1 - pbar) / n)  # the textbook z, computed here
+    np.testing.assert_allclose((t["p"] - t["cl"]) / t["sigma"], z)
+    assert spc_mod.rule_signals(t["p"], t["cl"], t["sigma"], rules=(1,)) == []
+    # rule 7 on small samples: 15 months within 1 σ of p̄ = 0.6 (n = 5, σ = 0.219) signal;
+    # σ from the limit clipped at 1 would have been 0.133, and |p − p̄| = 0.2 is 1.5 of those
+    d = np.array([2, 4] * 7 + [3])
+    t = spc_mod.p_chart([str(i) for i in range(15)], d, np.full(15, 5))
+    assert t["cl"].iloc[0] == pytest.approx(0.6) and (t["ucl"] == 1).all()
+    assert (14, 7) in spc_mod.rule_signals(t["p"], t["cl"], t["sigma"], rules=(7,))
+
+
+def test_s_chart_centre_line_is_the_centre_of_its_limits():
+    """Montgomery §6.3: with s̄, the S chart is CL = s̄, LCL = B3·s̄, UCL = B4·s̄ (symmetric about s̄)."""
+    rng = np.random.default_rng(11)
+    groups = [rng.normal(70, 10, 10) for _ in range(12)]
+    _, s = spc_mod.xbar_s_chart([str(i) for i in range(12)], groups)
+    sbar = np.sqrt(np.mean([g.var(ddof=1) for g in groups]))
+    assert s["cl"].iloc[0] == pytest.approx(sbar)
+    assert (s["lcl"].iloc[0] + s["ucl"].iloc[0]) / 2 == pytest.approx(sbar)
+    assert s["lcl"].iloc[0] == pytest.approx(0.284 * sbar, abs=5e-4 * sbar)
 
 
 def test_control_chart_constants_match_the_tables():
@@ -128,7 +159,7 @@ def test_xbar_s_with_equal_n_and_i_mr():
 
 
 def test_western_electric_and_nelson_rules():
-    cl, ucl = np.zeros(20), np.full(20, 3.0)  # sigma 1
+    cl, ucl = np.zeros(20), np.full(20, 1.0)  # sigma 1
     x = np.array([0.5] * 8 + [0] * 12)
     assert (7, 4) in spc_mod.rule_signals(x, cl, ucl)
     x = np.array([0, 2.5, 0, 2.5] + [0] * 16)
@@ -142,7 +173,7 @@ def test_western_electric_and_nelson_rules():
     assert (13, 6) in got and (14, 7) in got
     x = np.array([1.5 * (-1) ** k for k in range(8)] + [0] * 12)
     assert (7, 8) in spc_mod.rule_signals(x, cl, ucl)
-    assert spc_mod.rule_signals(np.zeros(5), np.zeros(5), np.full(5, 3.0)) == []
+    assert spc_mod.rule_signals(np.zeros(5), np.zeros(5), np.full(5, 1.0)) == []
 
 
 def test_spc_on_responses_finds_the_special_cause():
@@ -154,6 +185,10 @@ def test_spc_on_responses_finds_the_special_cause():
     sig = res.tables["signals"]
     assert {"branch", "chart", "period", "rule", "value", "description"} <= set(sig.columns)
     assert any("group branch=None left out" in w.render("en") for w in res.warnings)
+    # the generator's special cause: Wuhan's parts shortage in month 8 (2026-08), on both charts
+    w_sig = sig[(sig["branch"] == "wuhan") & (sig["period"] == "2026-08") & (sig["rule"] == 1)]
+    assert set(w_sig["chart"]) == {"p_chart", "xbar_chart"}
+    assert w_sig.set_index("chart").loc["p_chart", "value"] > wuhan["ucl"].iloc[8]
     with pytest.raises(ManyiError, match="at least 3 periods"):
         analyze("spc", rs, opts=Options(period="year"))
 

@@ -332,3 +332,43 @@ def test_bootstrapped_index_and_r2_are_those_of_the_resamples(mobi):
     lo, hi = d["index_ci"]["Satisfaction"]
     assert lo < d["index"]["Satisfaction"] < hi
     assert d["r2_ci"]["Loyalty"][0] < d["r2"]["Loyalty"] < d["r2_ci"]["Loyalty"][1]
+
+
+def _comp(name, items, mode):
+    return seminr.composite(name, seminr.multi_items(items[0][:-1], range(1, len(items) + 1)), weights=mode)
+
+
+def test_f2_when_the_reduced_model_leaves_a_construct_on_no_path(mobi):
+    """A→C, B→C, C→D, B→D with B and C formative: dropping A→C leaves A on no path; the
+    reduced model must drop A (seminr's f² 0.0744), not stop after one pass (0.0712 before)."""
+    s = seminr
+    mm = s.constructs(_comp("A", CONSTRUCTS["Image"], s.mode_A), _comp("B", CONSTRUCTS["Quality"], s.mode_B),
+                      _comp("C", CONSTRUCTS["Satisfaction"], s.mode_B), _comp("D", CONSTRUCTS["Loyalty"], s.mode_A))
+    sm = s.relationships(s.paths(from_="A", to=["C"]), s.paths(from_="B", to=["C", "D"]), s.paths(from_="C", to=["D"]))
+    ref = s.estimate_pls(load_mobi(), mm, sm)
+    F = matrix(s.model_fsquares(ref))
+    spec = {"A": CONSTRUCTS["Image"], "B": {"mode": "B", "items": CONSTRUCTS["Quality"]},
+            "C": {"mode": "B", "items": CONSTRUCTS["Satisfaction"]}, "D": CONSTRUCTS["Loyalty"]}
+    res = PLSModel(spec, [("A", "C"), ("B", "C"), ("C", "D"), ("B", "D")]).fit(mobi, bootstrap=0)
+    for _, r in res.paths.iterrows():
+        assert r["f2"] == pytest.approx(F.loc[r["from"], r["to"]], abs=1e-9)
+    assert res.paths.set_index(["from", "to"]).loc[("A", "C"), "f2"] == pytest.approx(0.0744, abs=1e-4)
+    # ρ_A of the formative blocks is 1, as seminr reports; the reflective ones keep Dijkstra–Henseler
+    rel = matrix(s.reliability_table(ref))
+    mine = res.reliability.set_index("construct")
+    for c in "ABCD":
+        assert mine.loc[c, "rho_a"] == pytest.approx(rel.loc[c, "rhoA"], abs=1e-9)
+    assert mine.loc["B", "rho_a"] == 1.0 and mine.loc["A", "rho_a"] < 1.0
+
+
+def test_a_reduced_fit_that_does_not_converge_is_a_warning_not_a_number(mobi):
+    from manyi.core import pls as pls_mod
+
+    model = PLSModel(CONSTRUCTS, PATHS)
+    res = model.fit(mobi, bootstrap=0)
+    lay = model.layout()
+    R = np.corrcoef(mobi[model.items].to_numpy(float), rowvar=False)
+    i, j = model.constructs.index("Image"), model.constructs.index("Satisfaction")
+    f2, ok = pls_mod._f2(R, lay, "path", i, j, 0.68, max_iter=1, tol=1e-7)
+    assert not ok and np.isnan(f2)
+    assert not any("f²" in str(w) for w in res.warnings)

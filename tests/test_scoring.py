@@ -260,3 +260,64 @@ def test_item_weights_are_relative(X, w1, w2, factor):
     np.testing.assert_allclose(scaled.csi, base.csi, rtol=1e-9, equal_nan=True)
     ok = ~np.isnan(base.csi)
     assert ((base.csi[ok] >= -1e-9) & (base.csi[ok] <= 100 + 1e-9)).all()
+
+
+TIES = parse_instrument("""\
+manyi: 1
+id: ties
+version: "1"
+title: {zh: 并列, en: Ties}
+dimensions:
+  - id: a
+    label: {zh: 甲, en: A}
+    weight: 0.3
+    items:
+      - {id: a1, text: {zh: a1, en: a1}, scale: likert5, weight: 0.1}
+      - {id: a2, text: {zh: a2, en: a2}, scale: likert5, weight: 0.2}
+      - {id: a3, text: {zh: a3, en: a3}, scale: likert5, weight: 0.7}
+  - id: b
+    label: {zh: 乙, en: B}
+    weight: 0.7
+    items:
+      - {id: b1, text: {zh: b1, en: b1}, scale: likert7, weight: 0.35}
+      - {id: b2, text: {zh: b2, en: b2}, scale: likert7, weight: 0.65}
+""")
+
+
+def _exact_index(row) -> float:
+    """The index in exact rational arithmetic (weights as decimals), then one rounding."""
+    from fractions import Fraction as F
+
+    a = [F(1, 10), F(2, 10), F(7, 10)]
+    b = [F(35, 100), F(65, 100)]
+    da = sum(w * F(int(x) - 1, 4) * 100 for w, x in zip(a, row[:3], strict=True))
+    db = sum(w * F(int(x) - 1, 6) * 100 for w, x in zip(b, row[3:], strict=True))
+    return float(F(3, 10) * da + F(7, 10) * db)
+
+
+def test_mathematically_equal_indices_are_equal_floats_and_rank_tests_see_true_ties():
+    """Issue: 6.249999999999998 and 6.25 split ties in Mann–Whitney and Kruskal–Wallis."""
+    from itertools import product
+
+    from manyi.core.compare import compare
+
+    patterns = np.array(list(product(range(1, 6), range(1, 6), range(1, 6), range(1, 8), range(1, 8))), float)
+    exact = np.array([_exact_index(r) for r in patterns])
+    got = score_responses(TIES, patterns).csi
+    # a plain floating-point evaluation does split some true ties: the case is real
+    naive = (0.3 * ((patterns[:, :3] - 1) / 4 * 100) @ np.array([0.1, 0.2, 0.7])
+             + 0.7 * ((patterns[:, 3:] - 1) / 6 * 100) @ np.array([0.35, 0.65]))
+    assert len(np.unique(naive)) > len(np.unique(exact))
+    # manyi's per-response index has exactly the ties of exact arithmetic
+    assert len(np.unique(got)) == len(np.unique(exact))
+    np.testing.assert_allclose(got, exact, atol=1e-9)
+    rng = np.random.default_rng(5)
+    ga, gb, gc = (rng.integers(0, len(patterns), 400) for _ in range(3))
+    res = compare(["a", "b", "c"], {"csi": [got[ga], got[gb], got[gc]]},
+                  [np.ones(400)] * 3, pairs="all")
+    m = res.tables["means"].set_index(["group_a", "group_b"])
+    ref = stats.mannwhitneyu(exact[gb], exact[ga], alternative="two-sided")
+    assert m.loc[("a", "b"), "mw_u"] == ref.statistic
+    assert m.loc[("a", "b"), "mw_p"] == pytest.approx(ref.pvalue, rel=1e-12)
+    h = stats.kruskal(exact[ga], exact[gb], exact[gc])
+    assert res.tables["omnibus"]["kruskal_h"].iloc[0] == pytest.approx(h.statistic, rel=1e-12)

@@ -262,6 +262,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the estimation met a singular matrix (perfectly collinear items or constructs)",
         "zh": "估计时遇到奇异矩阵（题目或构念完全共线）",
     },
+    "pls.f2_no_convergence": {
+        "en": "f² of the path {path}: the model without this path did not converge; f² is not reported",
+        "zh": "路径 {path} 的 f²：去掉该路径后的模型未收敛，不报告 f²",
+    },
     "pls.no_convergence": {
         "en": "the PLS algorithm did not converge in {iterations} iterations (tolerance {tol:g}); "
         "raise max_iter or check the model",

@@ -13,6 +13,10 @@ from numba import njit, prange
 from numba.typed import List
 
 EPS = 1e-9
+#: Per-response scores are rounded to 1e-9 points (``rint(x·ROUND)/ROUND``), so that answers
+#: whose weighted means are mathematically equal get equal floats (6.249999999999998 and 6.25
+#: are one value): rank tests and ties then see true ties, and no reported figure moves.
+ROUND = 1e9
 PARTS = 8  # row parts scored in parallel (fixed, so sums are added in the same order anywhere)
 BLOCK = 2048  # rows per block inside a part: the block's accumulators stay in cache
 
@@ -74,7 +78,7 @@ def _score_part(
             ccov = 0.0
             for d in range(m):
                 if cov[r - start, d] >= min_answered - EPS:
-                    v = num[r - start, d] / cov[r - start, d]
+                    v = np.rint(num[r - start, d] / cov[r - start, d] * ROUND) / ROUND
                     dims[r, d] = v
                     acc_gm[g, d, 0] += wr
                     acc_gm[g, d, 1] += wr * v
@@ -83,7 +87,7 @@ def _score_part(
                 else:
                     dims[r, d] = np.nan
             if ccov >= min_answered - EPS:
-                c = cnum / ccov
+                c = np.rint(cnum / ccov * ROUND) / ROUND
                 csi[r] = c
                 acc_g[g, 1] += 1.0
                 if wr > 0:

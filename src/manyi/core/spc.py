@@ -4,13 +4,13 @@
   p̄ ± 3·√(p̄(1 − p̄)/nᵢ), p̄ = Σdᵢ/Σnᵢ (Montgomery, *Introduction to Statistical Quality
   Control*, 7th ed., §7.2).
 * X̄–S chart of the index by period with variable sample sizes: x̿ = Σnᵢx̄ᵢ/Σnᵢ,
-  s̄ = √(Σ(nᵢ − 1)sᵢ²/(Σnᵢ − m)); X̄ limits x̿ ± A₃(nᵢ)s̄, S limits B₃(nᵢ)s̄, B₄(nᵢ)s̄, with
+  s̄ = √(Σ(nᵢ − 1)sᵢ²/(Σnᵢ − m)); X̄ limits x̿ ± A₃(nᵢ)s̄, S chart centre s̄ with limits B₃(nᵢ)s̄, B₄(nᵢ)s̄, with
   c₄(n) = √(2/(n − 1))·Γ(n/2)/Γ((n − 1)/2), A₃ = 3/(c₄√n), B₃,₄ = 1 ∓ 3√(1 − c₄²)/c₄
   (Montgomery §6.3).
 * I–MR chart when each period has one value: x̄ ± 3·MR̄/d₂, MR UCL = D₄·MR̄ (d₂ = 1.128,
   D₄ = 3.267 for spans of 2).
 * Rules: Western Electric (1956) 1-4 and Nelson (1984) 5-8 on each point's distance from the
-  centre line in its own sigma units.
+  centre line in its own sigma units, σ from the chart's model (never from clipped limits).
 """
 
 from __future__ import annotations
@@ -71,7 +71,8 @@ def xbar_s_constants(n: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.
 def p_chart(periods: list[str], dissatisfied: np.ndarray, n: np.ndarray) -> pd.DataFrame:
     d, n = np.asarray(dissatisfied, dtype=float), np.asarray(n, dtype=float)
     pbar = d.sum() / n.sum()
-    half = 3 * np.sqrt(pbar * (1 - pbar) / n)
+    sigma = np.sqrt(pbar * (1 - pbar) / n)
+    half = 3 * sigma
     return pd.DataFrame(
         {
             "period": periods,
@@ -81,6 +82,7 @@ def p_chart(periods: list[str], dissatisfied: np.ndarray, n: np.ndarray) -> pd.D
             "cl": pbar,
             "lcl": np.maximum(0.0, pbar - half),
             "ucl": np.minimum(1.0, pbar + half),
+            "sigma": sigma,  # the model's σ of p, before the limits are clipped to [0, 1]
         }
     )
 
@@ -109,6 +111,7 @@ def xbar_s_chart(
             "cl": xbb,
             "lcl": xbb - a3 * sbar,
             "ucl": xbb + a3 * sbar,
+            "sigma": a3 * sbar / 3,
         }
     )
     s = pd.DataFrame(
@@ -116,9 +119,10 @@ def xbar_s_chart(
             "period": periods,
             "n": n if weights is not None else n.astype(int),
             "sd": sds,
-            "cl": c4(n) * sbar,
+            "cl": sbar,  # B3·s̄ and B4·s̄ are centred on s̄ (Montgomery §6.3)
             "lcl": b3 * sbar,
             "ucl": b4 * sbar,
+            "sigma": sbar * np.sqrt(1 - c4(n) ** 2) / c4(n),
         }
     )
     return xbar, s
@@ -137,6 +141,7 @@ def i_mr_chart(periods: list[str], values: np.ndarray) -> tuple[pd.DataFrame, pd
             "cl": xbar,
             "lcl": xbar - 3 * mrbar / D2_SPAN2,
             "ucl": xbar + 3 * mrbar / D2_SPAN2,
+            "sigma": mrbar / D2_SPAN2,
         }
     )
     m = pd.DataFrame(
@@ -152,12 +157,17 @@ def i_mr_chart(periods: list[str], values: np.ndarray) -> tuple[pd.DataFrame, pd
 
 
 def rule_signals(
-    values: np.ndarray, cl: np.ndarray, ucl: np.ndarray, rules=(1, 2, 3, 4, 5, 6, 7, 8)
+    values: np.ndarray, cl: np.ndarray, sigma: np.ndarray, rules=(1, 2, 3, 4, 5, 6, 7, 8)
 ):
-    """(index, rule) pairs: the point at which each rule's pattern is complete."""
+    """(index, rule) pairs: the point at which each rule's pattern is complete.
+
+    ``sigma`` is each point's standard deviation under the chart's model (the ``sigma``
+    column of the chart tables), never derived from limits, which may be clipped (a p-chart's
+    limits stay within [0, 1]).
+    """
     x = np.asarray(values, dtype=float)
     cl = np.broadcast_to(np.asarray(cl, dtype=float), x.shape)
-    sigma = (np.broadcast_to(np.asarray(ucl, dtype=float), x.shape) - cl) / 3
+    sigma = np.broadcast_to(np.asarray(sigma, dtype=float), x.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         z = (x - cl) / sigma
     out = []
@@ -230,7 +240,7 @@ def spc(
     signals = []
     for chart, df, col in (("p_chart", p, "p"), (index_chart, xbar, "mean")):
         for i, rule in rule_signals(
-            df[col].to_numpy(), df["cl"].to_numpy(), df["ucl"].to_numpy(), rules
+            df[col].to_numpy(), df["cl"].to_numpy(), df["sigma"].to_numpy(), rules
         ):
             signals.append(
                 {
