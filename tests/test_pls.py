@@ -372,3 +372,63 @@ def test_a_reduced_fit_that_does_not_converge_is_a_warning_not_a_number(mobi):
     f2, ok = pls_mod._f2(R, lay, "path", i, j, 0.68, max_iter=1, tol=1e-7)
     assert not ok and np.isnan(f2)
     assert not any("f²" in str(w) for w in res.warnings)
+
+
+def _with_holes(mobi):
+    df = mobi.copy()
+    rng = np.random.default_rng(3)
+    for c in ["PERQ2", "CUSA1", "IMAG3", "CUSL2"]:
+        df.loc[rng.choice(250, 15, replace=False), c] = np.nan
+    return df
+
+
+def test_bootstrap_with_missing_values_imputes_inside_each_resample_as_seminr(mobi):
+    """With mean replacement, each resample is imputed with its own means (seminr's way):
+    the same indices give seminr's standard errors of paths and HTMT; ``once`` does not."""
+    df = _with_holes(mobi)
+    s = seminr
+    _, mm, sm = seminr_model(mobi)
+    ref = s.estimate_pls(df, mm, sm)
+    idx = np.random.default_rng(42).integers(0, 250, size=(60, 250))
+    boot = s.bootstrap_model(ref, nboot=60, indices=idx)
+    D, H = matrix(boot.paths_descriptives), matrix(boot.htmt_descriptives)
+    res = PLSModel(CONSTRUCTS, PATHS).fit(df, indices=idx)
+    for _, r in res.paths.iterrows():
+        assert r["se"] == pytest.approx(D.loc[r["from"], f"{r['to']} Boot SD"], abs=1e-9)
+    for _, r in res.htmt_table.iterrows():
+        assert r["se"] == pytest.approx(H.loc[r["construct_a"], f"{r['construct_b']} Boot SD"], abs=1e-9)
+    once = PLSModel(CONSTRUCTS, PATHS).fit(df, indices=idx, bootstrap_missing="once")
+    assert (once.paths["se"] - res.paths["se"]).abs().max() > 1e-5
+    # a resample's estimates equal a fit on its rows, imputed with its own means
+    one = np.random.default_rng(8).integers(0, 250, size=(1, 250))
+    res1 = PLSModel(CONSTRUCTS, PATHS).fit(df, indices=np.vstack([one, one]))
+    direct = PLSModel(CONSTRUCTS, PATHS).fit(df.iloc[one[0]].reset_index(drop=True), bootstrap=0)
+    np.testing.assert_allclose(res1.paths["ci_low"], direct.paths["estimate"], atol=1e-9)
+
+
+def test_htmt_signed_and_absolute_with_bootstrap_intervals(mobi):
+    df = mobi.copy()
+    df["CUSCO"] = 11 - df["CUSCO"]  # complaints coded the other way round: negative correlations
+    res = PLSModel(CONSTRUCTS, PATHS).fit(df, bootstrap=300, seed=2)
+    items = res.model.items
+    R = np.corrcoef(df[items].to_numpy(float), rowvar=False)
+    blk = {c: [items.index(i) for i in CONSTRUCTS[c]] for c in CONSTRUCTS}
+
+    def direct(a, b, f):
+        def mono(c):
+            S = f(R[np.ix_(blk[c], blk[c])])
+            k = len(blk[c])
+            return 1.0 if k == 1 else (S.sum() - np.trace(S)) / (k * (k - 1))
+        return f(R[np.ix_(blk[a], blk[b])]).mean() / np.sqrt(mono(a) * mono(b))
+
+    t = res.htmt_table.set_index(["construct_a", "construct_b"])
+    row = t.loc[("Satisfaction", "Complaints")]
+    assert row["htmt"] == pytest.approx(direct("Satisfaction", "Complaints", np.abs), abs=1e-12)
+    assert row["htmt_signed"] == pytest.approx(direct("Satisfaction", "Complaints", lambda x: x), abs=1e-12)
+    assert row["htmt_signed"] < 0 < row["htmt"]
+    assert res.htmt.loc["Satisfaction", "Complaints"] == pytest.approx(row["htmt"])
+    assert (t["ci_low"] <= t["htmt"]).all() and (t["htmt"] <= t["ci_high"]).all()
+    assert (t["upper"] <= t["ci_high"] + 1e-12).all()
+    assert (t["below_090"] == (t["upper"] < 0.90)).all() and (t["below_085"] <= t["below_090"]).all()
+    d = res.to_dict()["htmt_pairs"]
+    assert len(d) == 21 and {"htmt", "htmt_signed", "upper", "below_085", "below_090"} <= set(d[0])

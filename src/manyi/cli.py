@@ -413,7 +413,39 @@ def _pls_tables(res: Any, lang: str) -> list[Table]:
         to.add_row(
             lab(r["construct"], lang), r["item"], f"{r['weight']:.4f}", f"{r['loading']:.4f}"
         )
-    return [tp, tc, to]
+    th = Table(
+        title="判别效度：HTMT（绝对相关；带符号）"
+        if zh
+        else "Discriminant validity: HTMT (absolute correlations; signed)",
+        title_justify="left",
+    )
+    heads = ["构念 A" if zh else "Construct A", "构念 B" if zh else "Construct B", "HTMT"]
+    heads += ["带符号" if zh else "signed"]
+    if boot:
+        heads += [
+            "95% 置信区间" if zh else "95% CI",
+            "95% 上界" if zh else "95% upper",
+            "< 0.85",
+            "< 0.90",
+        ]
+    for h in heads:
+        th.add_column(h, justify="left" if h in heads[:2] else "right")
+    for _, r in res.htmt_table.iterrows():
+        row = [
+            lab(r["construct_a"], lang),
+            lab(r["construct_b"], lang),
+            _fmt(r["htmt"], ".3f"),
+            _fmt(r["htmt_signed"], ".3f"),
+        ]
+        if boot:
+            row += [
+                _ci(r["ci_low"], r["ci_high"], spec=".3f"),
+                _fmt(r["upper"], ".3f"),
+                "✓" if r["below_085"] else "✗",
+                "✓" if r["below_090"] else "✗",
+            ]
+        th.add_row(*row)
+    return [tp, tc, to, th]
 
 
 @model_app.command("fit")

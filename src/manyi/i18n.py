@@ -262,6 +262,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the estimation met a singular matrix (perfectly collinear items or constructs)",
         "zh": "估计时遇到奇异矩阵（题目或构念完全共线）",
     },
+    "pls.bad_bootstrap_missing": {
+        "en": 'unknown bootstrap_missing "{value}" (use resample or once)',
+        "zh": '未知的 bootstrap_missing "{value}"（可用 resample 或 once）',
+    },
     "pls.f2_no_convergence": {
         "en": "f² of the path {path}: the model without this path did not converge; f² is not reported",
         "zh": "路径 {path} 的 f²：去掉该路径后的模型未收敛，不报告 f²",

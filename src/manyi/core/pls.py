@@ -219,6 +219,7 @@ class Bootstrap:
     r2: np.ndarray  # B × m
     item_mean_z: np.ndarray  # B × p: each resample's item means, in full-sample z units
     item_var_z: np.ndarray  # B × p: and variances
+    htmt: np.ndarray | None = None  # B × m × m (absolute correlations, upper triangle)
 
 
 @dataclass
@@ -237,7 +238,9 @@ class PLSResult:
     r2: pd.DataFrame  # construct, r2, r2_adj
     effects: pd.DataFrame  # from, to, direct, indirect, total (+ total se/ci)
     reliability: pd.DataFrame  # construct, alpha, rho_a, rho_c, ave
-    htmt: pd.DataFrame  # construct × construct
+    htmt: pd.DataFrame  # construct × construct, absolute correlations (seminr, SmartPLS)
+    htmt_signed: pd.DataFrame  # the same with signed correlations (Henseler et al. 2015)
+    htmt_table: pd.DataFrame  # pairs: htmt, htmt_signed (+ se, ci, one-sided upper, verdicts)
     fornell_larcker: pd.DataFrame
     scores: pd.DataFrame  # n × constructs, standardised
     index: pd.Series  # 0-100 per construct (NaN without a scale)
@@ -376,6 +379,19 @@ class PLSResult:
                 for r in self.reliability.to_dict("records")
             ],
             "htmt": {c: {k: num(v) for k, v in row.items()} for c, row in self.htmt.iterrows()},
+            "htmt_pairs": [
+                {
+                    k: (
+                        v
+                        if k.startswith("construct")
+                        else bool(v)
+                        if k.startswith("below")
+                        else num(v)
+                    )
+                    for k, v in r.items()
+                }
+                for r in self.htmt_table.to_dict("records")
+            ],
             "index": {c: num(v) for c, v in self.index.items()},
             "index_ci": None
             if self.bootstrap is None or self.index_table is None
@@ -535,7 +551,7 @@ class PLSModel:
         return eng.Layout(mask, blocks, mode_b, P, endo, [np.flatnonzero(P[:, j]) for j in endo])
 
     # -- data ---------------------------------------------------------------------------
-    def _prepare(self, data: pd.DataFrame) -> tuple[np.ndarray, list[Message]]:
+    def _prepare(self, data: pd.DataFrame) -> tuple[np.ndarray, list[Message], np.ndarray]:
         missing_cols = [i for i in self.items if i not in data.columns]
         if missing_cols:
             raise _err("pls.missing_items", items=", ".join(missing_cols[:8]))
@@ -559,7 +575,8 @@ class PLSModel:
             if (~keep).any():
                 warnings.append(Message("pls.casewise", {"n": int((~keep).sum())}))
             X = X[keep]
-        elif nmiss:
+        missing = np.isnan(X)
+        if nmiss and self.spec.missing != "casewise":
             means = np.nanmean(X, axis=0)
             rows, cols = np.nonzero(np.isnan(X))
             X[rows, cols] = means[cols]
@@ -571,7 +588,7 @@ class PLSModel:
         const = [self.items[k] for k in np.flatnonzero(~(sd > 0))]
         if const:
             raise _err("pls.constant", items=", ".join(const))
-        return X, warnings
+        return X, warnings, missing
 
     # -- fitting ------------------------------------------------------------------------
     def fit(
@@ -585,6 +602,7 @@ class PLSModel:
         level: float = 0.95,
         progress: Callable[[int, int], None] | None = None,
         batch: int | None = None,
+        bootstrap_missing: str = "resample",
     ) -> PLSResult:
         """Estimate the model on ``data`` (one column per item) and optionally bootstrap it.
 
@@ -599,7 +617,11 @@ class PLSModel:
             raise _err("pls.bad_scheme", scheme=scheme)
         if sign_change not in ("none", "individual"):
             raise _err("pls.bad_sign_change", value=sign_change)
-        X, warnings = self._prepare(data)
+        if bootstrap_missing not in ("resample", "once"):
+            raise _err("pls.bad_bootstrap_missing", value=bootstrap_missing)
+        X, warnings, miss = self._prepare(data)
+        if bootstrap_missing == "once":
+            miss = np.zeros_like(miss)
         n = len(X)
         lay = self.layout()
         mean, sd = X.mean(axis=0), X.std(axis=0, ddof=1)
@@ -615,7 +637,7 @@ class PLSModel:
         boot = None
         if bootstrap or indices is not None:
             boot = self._bootstrap(
-                Z, lay, scheme, bootstrap, seed, indices, sign_change, est, W, progress, batch
+                Z, miss, lay, scheme, bootstrap, seed, indices, sign_change, est, W, progress, batch
             )
             if boot.inadmissible:
                 warnings.append(
@@ -625,11 +647,11 @@ class PLSModel:
                     )
                 )
         return self._result(
-            X, Z, R[0], W, est, int(fit.passes[0]), scheme, boot, level, warnings, lay
+            X, Z, miss, R[0], W, est, int(fit.passes[0]), scheme, boot, level, warnings, lay
         )
 
     def _bootstrap(
-        self, Z, lay, scheme, B, seed, indices, sign_change, est, W, progress, batch
+        self, Z, miss, lay, scheme, B, seed, indices, sign_change, est, W, progress, batch
     ) -> Bootstrap:
         n = len(Z)
         if indices is not None:
@@ -642,12 +664,13 @@ class PLSModel:
             ):
                 raise _err("pls.bad_indices", n=n)
             B = len(indices)
-        Q = eng.cross_products(Z)
+        mom = eng.Moments(Z, miss)
+        p = Z.shape[1]
         rng = np.random.default_rng(seed)
         if batch is None:  # keep the counts block near 64 MB
             batch = int(max(16, min(1000, 8_000_000 // max(n, 1))))
         keep_paths, keep_total, keep_w, keep_l, keep_r2, keep_m, keep_v = [], [], [], [], [], [], []
-        Z2 = Z**2
+        keep_h = []
         done = 0
         bad = 0
         while done < B:
@@ -660,7 +683,8 @@ class PLSModel:
             )
             flat = (np.arange(k)[:, None] * n + idx).ravel()
             counts = np.bincount(flat, minlength=k * n).reshape(k, n).astype(float)
-            Rb = eng.correlations_from_counts(counts, Z, Q)
+            N, sums, cross = mom.of(lambda M, c=counts: c @ M)
+            Rb = eng.correlations_from_sums(N, sums, cross)
             finite = np.isfinite(Rb).all(axis=(1, 2))
             Rb[~finite] = np.eye(Z.shape[1])  # placeholder, dropped below
             f = eng.estimate(Rb, lay, scheme, self.spec.max_iter, self.spec.tol)
@@ -672,10 +696,11 @@ class PLSModel:
             keep_w.append(f.W[good])
             keep_l.append(e.loadings[good])
             keep_r2.append(e.r2[good])
-            N = counts.sum(axis=1)[:, None]
-            M = counts @ Z / N
+            keep_h.append(eng.htmt_stack(Rb[good], lay.blocks))
+            M = sums / N[:, None]
+            diag = cross.reshape(k, p, p)[:, np.arange(p), np.arange(p)]
             keep_m.append(M[good])
-            keep_v.append(((counts @ Z2 - N * M**2) / (N - 1))[good])
+            keep_v.append(((diag - N[:, None] * M**2) / (N[:, None] - 1))[good])
             done += k
             if progress:
                 progress(done, B)
@@ -706,9 +731,12 @@ class PLSModel:
             r2,
             np.concatenate(keep_m),
             np.concatenate(keep_v),
+            np.concatenate(keep_h),
         )
 
-    def _jackknife(self, Z: np.ndarray, lay: eng.Layout, scheme: str) -> dict[str, np.ndarray]:
+    def _jackknife(
+        self, Z: np.ndarray, miss: np.ndarray, lay: eng.Layout, scheme: str
+    ) -> dict[str, np.ndarray]:
         """Leave-one-out (n ≤ 2000) or leave-one-group-out (1000 groups) estimates, for BCa.
 
         Each deletion's cross-products are the full sample's minus the deleted rows', so the
@@ -717,19 +745,27 @@ class PLSModel:
         from scipy import sparse
 
         n = len(Z)
-        Q = eng.cross_products(Z)
+        mom = eng.Moments(Z, miss)
         if n <= 2000:
-            gN, gsum, gcross = np.ones(n), Z, Q
+
+            def prod(M: np.ndarray) -> np.ndarray:  # leave one row out
+                return M.sum(axis=0) - M
+
         else:
             groups = np.arange(n) % 1000
             ind = sparse.csr_matrix((np.ones(n), (groups, np.arange(n))), shape=(1000, n))
-            gN, gsum, gcross = np.asarray(ind.sum(axis=1)).ravel(), ind @ Z, ind @ Q
-        Rj = eng.correlations_from_sums(n - gN, Z.sum(axis=0) - gsum, Q.sum(axis=0) - gcross)
+
+            def prod(M: np.ndarray) -> np.ndarray:  # leave one group of rows out
+                return M.sum(axis=0) - np.asarray(ind @ M)
+
+        Rj = eng.correlations_from_sums(*mom.of(prod))
         f = eng.estimate(Rj, lay, scheme, self.spec.max_iter, self.spec.tol)
         e = eng.estimates(Rj, f.W, lay)
         return {"paths": e.paths, "total": e.total}
 
-    def _result(self, X, Z, R, W, est, iterations, scheme, boot, level, warnings, lay) -> PLSResult:
+    def _result(
+        self, X, Z, miss, R, W, est, iterations, scheme, boot, level, warnings, lay
+    ) -> PLSResult:
         names, items = self.constructs, self.items
         n = len(X)
         Pm = lay.P
@@ -739,7 +775,7 @@ class PLSModel:
         total_m = est.total[0]
         r2 = est.r2[0]
         alpha_q = (1 - level) / 2
-        jack = self._jackknife(Z, lay, scheme) if boot is not None else None
+        jack = self._jackknife(Z, miss, lay, scheme) if boot is not None else None
 
         def inference(
             estimate: float, draws: np.ndarray, jk: np.ndarray | None
@@ -837,7 +873,34 @@ class PLSModel:
         fl = CYdf.copy()
         for c in names:
             fl.loc[c, c] = np.sqrt(ave[c])
-        htmt = _htmt(R, lay, names)
+        htmt = pd.DataFrame(eng.htmt_stack(R[None], lay.blocks)[0], index=names, columns=names)
+        htmt_signed = pd.DataFrame(
+            eng.htmt_stack(R[None], lay.blocks, signed=True)[0], index=names, columns=names
+        )
+        htmt_rows = []
+        for i, a in enumerate(names):
+            for j in range(i + 1, len(names)):
+                row = {
+                    "construct_a": a,
+                    "construct_b": names[j],
+                    "htmt": float(htmt.iloc[i, j]),
+                    "htmt_signed": float(htmt_signed.iloc[i, j]),
+                }
+                if boot is not None and boot.htmt is not None:
+                    d = boot.htmt[:, i, j]
+                    d = d[np.isfinite(d)]
+                    lo_, hi_ = np.quantile(d, [alpha_q, 1 - alpha_q])
+                    upper = float(np.quantile(d, level))  # one-sided upper bound
+                    row.update(
+                        se=float(np.std(d, ddof=1)),
+                        ci_low=float(lo_),
+                        ci_high=float(hi_),
+                        upper=upper,
+                        below_085=upper < 0.85,
+                        below_090=upper < 0.90,
+                    )
+                htmt_rows.append(row)
+        htmt_table = pd.DataFrame(htmt_rows)
         scores = pd.DataFrame(Z @ W, columns=names)
 
         # 0-100 index (ACSI): unstandardised weights w/s renormalised, applied to 0-100 item means
@@ -890,6 +953,8 @@ class PLSModel:
             effects=effects,
             reliability=reliability,
             htmt=htmt,
+            htmt_signed=htmt_signed,
+            htmt_table=htmt_table,
             fornell_larcker=fl,
             scores=scores,
             index=pd.Series(index, name="index"),
@@ -974,25 +1039,6 @@ def _reliability(R, W, loadings, lay, names) -> pd.DataFrame:
         rho_a = float((w @ w) ** 2 * (w @ off_s @ w) / (w @ off_w @ w))
         rows.append({"construct": c, "alpha": alpha, "rho_a": rho_a, "rho_c": rc, "ave": ave})
     return pd.DataFrame(rows, columns=["construct", "alpha", "rho_a", "rho_c", "ave"])
-
-
-def _htmt(R, lay, names) -> pd.DataFrame:
-    """Heterotrait–monotrait ratio (Henseler, Ringle & Sarstedt 2015), absolute correlations."""
-    m = len(names)
-    mono = []
-    for blk in lay.blocks:
-        k = len(blk)
-        if k == 1:
-            mono.append(1.0)
-            continue
-        S = np.abs(R[np.ix_(blk, blk)])
-        mono.append(float((S.sum() - np.trace(S)) / (k * (k - 1))))
-    out = np.full((m, m), np.nan)
-    for i in range(m):
-        for j in range(i + 1, m):
-            het = float(np.abs(R[np.ix_(lay.blocks[i], lay.blocks[j])]).mean())
-            out[i, j] = het / np.sqrt(mono[i] * mono[j])
-    return pd.DataFrame(out, index=names, columns=names)
 
 
 def _bca(estimate: float, draws: np.ndarray, jack: np.ndarray, level: float) -> tuple[float, float]:

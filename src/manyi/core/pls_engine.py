@@ -165,3 +165,74 @@ def correlations_from_sums(N: np.ndarray, sums: np.ndarray, cross: np.ndarray) -
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(_diag(cov))
         return cov / (sd[:, :, None] * sd[:, None, :])
+
+
+class Moments:
+    """Case counts, column sums and cross-products of resamples, from linear maps of the data.
+
+    A resample (or a jackknife deletion) is a linear map ``prod`` of the rows: ``counts @ M``
+    for bootstrap counts, ``M.sum(0) − groups @ M`` for deletions. Without missing values the
+    moments are ``prod`` of the rows, their products and ones. With missing values, each
+    resample replaces them by *its own* means of the observed values (as seminr imputes inside
+    each resample); the imputed cross-products still follow from ``prod`` of four fixed
+    matrices: with A the data (0 where missing), O the observed mask, M = 1 − O and m the
+    resample's means of the observed values,
+    Σ x̃ⱼx̃ₖ = Σ AⱼAₖ + mₖ Σ AⱼMₖ + mⱼ Σ MⱼAₖ + mⱼmₖ Σ MⱼMₖ.
+    """
+
+    def __init__(self, Z: np.ndarray, missing: np.ndarray | None = None):
+        n, p = Z.shape
+        self.p = p
+        self.ones = np.ones((n, 1))
+        if missing is None or not missing.any():
+            self.missing = False
+            self.Z, self.Q = Z, cross_products(Z)
+        else:
+            self.missing = True
+            A = np.where(missing, 0.0, Z)
+            Mi = missing.astype(float)
+            self.A, self.O = A, 1.0 - Mi
+            self.Q1 = cross_products(A)
+            self.Q2 = (A[:, :, None] * Mi[:, None, :]).reshape(n, p * p)
+            self.Q3 = cross_products(Mi)
+
+    def of(self, prod) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(N (B), column sums (B × p), cross-products (B × p²)) of the resamples ``prod``."""
+        N = prod(self.ones)[:, 0]
+        if not self.missing:
+            return N, prod(self.Z), prod(self.Q)
+        B, p = len(N), self.p
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = prod(self.A) / prod(self.O)
+        S2 = prod(self.Q2).reshape(B, p, p)
+        cross = (
+            prod(self.Q1).reshape(B, p, p)
+            + S2 * m[:, None, :]
+            + np.swapaxes(S2, 1, 2) * m[:, :, None]
+            + prod(self.Q3).reshape(B, p, p) * m[:, :, None] * m[:, None, :]
+        )
+        return N, N[:, None] * m, cross.reshape(B, p * p)
+
+
+def htmt_stack(R: np.ndarray, blocks: list[np.ndarray], signed: bool = False) -> np.ndarray:
+    """Heterotrait–monotrait ratios (Henseler, Ringle & Sarstedt 2015) of a stack of
+    correlation matrices (B × p × p) → B × m × m (upper triangle; NaN elsewhere).
+
+    ``signed=False`` averages absolute correlations (seminr, SmartPLS); ``signed=True`` the
+    correlations as they are (the paper's definition). A single-item block's monotrait mean is 1.
+    """
+    C = R if signed else np.abs(R)
+    B, m = C.shape[0], len(blocks)
+    mono = np.ones((B, m))
+    for j, blk in enumerate(blocks):
+        k = len(blk)
+        if k > 1:
+            S = C[:, blk[:, None], blk[None, :]]
+            mono[:, j] = (S.sum(axis=(1, 2)) - np.trace(S, axis1=1, axis2=2)) / (k * (k - 1))
+    out = np.full((B, m, m), np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for i in range(m):
+            for j in range(i + 1, m):
+                het = C[:, blocks[i][:, None], blocks[j][None, :]].mean(axis=(1, 2))
+                out[:, i, j] = het / np.sqrt(mono[:, i] * mono[:, j])
+    return out
