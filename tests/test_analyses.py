@@ -366,3 +366,60 @@ def test_ipa_relative_weight_importance_sums_to_r2():
     imp = res.tables["items"]["importance"]
     assert (imp > 0).all() and imp.sum() == pytest.approx(1.0, abs=0.02)  # the index is built from the items
     assert relative_weights(np.eye(2), np.array([0.6, 0.0])) == pytest.approx([0.36, 0.0])
+
+
+def _nps_by_hand(x, w):
+    """NPS and its SE from the ±1/0 coding, weighted, on Kish's n_eff (written out here)."""
+    code = np.where(x >= 9, 1.0, np.where(x <= 6, -1.0, 0.0))
+    m = np.average(code, weights=w)
+    pp, pdt = np.average(code == 1, weights=w), np.average(code == -1, weights=w)
+    ne = w.sum() ** 2 / (w**2).sum()
+    return 100 * m, 100 * np.sqrt((pp + pdt - m**2) / ne)
+
+
+def test_compare_previous_is_weighted_and_tests_nps_changes():
+    """Weighted responses: the change is the change of the weighted index (not of the plain
+    means), its test Welch's on Kish's n_eff; NPS changes get a z test."""
+    from manyi import score
+    from manyi.core.wstats import welch
+    from manyi.services.scoring import compare_previous
+
+    inst = load_example("after-sales")
+    df = datasets.after_sales(n=2000, seed=13)
+    rng = np.random.default_rng(1)
+    df["w"] = np.where(df["tier"] == "vip", 3.0, 0.6) * rng.uniform(0.8, 1.2, len(df))
+    rs = validate_frame(df, inst)
+    res = compare_previous(score(rs, period="quarter", weights="w"))
+    g = res.groups
+    i = 2
+    assert g["prev_period"].iloc[i] == g["period"].iloc[i - 1]
+    assert g["csi_change"].iloc[i] == pytest.approx(g["csi"].iloc[i] - g["csi"].iloc[i - 1])
+    r, w = res.respondents, rs.data["w"].to_numpy(float)
+    sel = [(r["period"] == g["period"].iloc[k]).to_numpy() & r["csi"].notna().to_numpy() for k in (i - 1, i)]
+    plain = r.loc[sel[1], "csi"].mean() - r.loc[sel[0], "csi"].mean()
+    assert abs(g["csi_change"].iloc[i] - plain) > 0.05  # weights matter on this set
+    _, _, p = welch(r.loc[sel[0], "csi"].to_numpy(), w[sel[0]], r.loc[sel[1], "csi"].to_numpy(), w[sel[1]])
+    assert g["csi_change_p"].iloc[i] == pytest.approx(p, rel=1e-9)
+    x = rs.data["nps"].to_numpy(float)
+    per = [(r["period"] == g["period"].iloc[k]).to_numpy() & ~np.isnan(x) for k in (i - 1, i)]
+    (na, sa), (nb, sb) = (_nps_by_hand(x[m], w[m]) for m in per)
+    z = (nb - na) / np.hypot(sa, sb)
+    assert g["nps_change"].iloc[i] == pytest.approx(nb - na, abs=1e-9)
+    assert g["nps_change_p"].iloc[i] == pytest.approx(2 * stats.norm.sf(abs(z)), rel=1e-9)
+    assert res.to_dict()["groups"][i]["change"]["nps_p"] == pytest.approx(g["nps_change_p"].iloc[i])
+
+
+def test_analyze_compare_has_an_nps_table():
+    inst = load_example("after-sales")
+    rs = validate_frame(datasets.after_sales(n=1500, seed=3), inst)
+    res = analyze("compare", rs, ["tier"])
+    t = res.tables["nps"].iloc[0]
+    x = rs.data["nps"].to_numpy(float)
+    tiers = rs.data["tier"].astype(object).to_numpy()
+    (na, sa), (nb, sb) = (
+        _nps_by_hand(x[(tiers == g) & ~np.isnan(x)], np.ones(((tiers == g) & ~np.isnan(x)).sum()))
+        for g in (t["group_a"], t["group_b"])
+    )
+    assert t["diff"] == pytest.approx(nb - na) and t["se"] == pytest.approx(np.hypot(sa, sb))
+    assert t["p"] == pytest.approx(2 * stats.norm.sf(abs((nb - na) / np.hypot(sa, sb))))
+    assert t["ci_low"] < t["diff"] < t["ci_high"]

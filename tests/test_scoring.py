@@ -321,3 +321,74 @@ def test_mathematically_equal_indices_are_equal_floats_and_rank_tests_see_true_t
     assert m.loc[("a", "b"), "mw_p"] == pytest.approx(ref.pvalue, rel=1e-12)
     h = stats.kruskal(exact[ga], exact[gb], exact[gc])
     assert res.tables["omnibus"]["kruskal_h"].iloc[0] == pytest.approx(h.statistic, rel=1e-12)
+
+
+def test_every_figure_has_its_n_and_interval_against_scipy_and_statsmodels(after_sales):
+    """Dimension indices (t), top-2-box (Wilson), CSAT (Wilson), CES (t), gaps (paired t) and
+    P/E (delta method), each against an independent computation on the respondents."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    from manyi import datasets
+
+    df = validate_frame(datasets.after_sales(n=600, seed=21, clean=True), after_sales).data
+    res = manyi.score(df, after_sales, by=["tier"])
+    d = res.to_dict()
+    g0, row = d["groups"][0], res.groups.iloc[0]
+    members = (res.respondents["tier"] == row["tier"]).to_numpy()
+    raw = df[members]  # validated: codes, reverse-coded items already reversed
+    for dim in after_sales.dimension_ids:
+        x = res.respondents.loc[members, dim].dropna().to_numpy()
+        lo, hi = stats.t.interval(0.95, len(x) - 1, loc=x.mean(), scale=stats.sem(x))
+        assert g0["dimensions_n"][dim] == len(x)
+        assert g0["dimensions_ci"][dim] == pytest.approx([lo, hi], abs=1e-9)
+    for it in after_sales.items[:4]:
+        x = raw[it.id].dropna()
+        top = int((x >= 4).sum())
+        assert g0["top2box_n"][it.id] == len(x)
+        assert g0["top2box_ci"][it.id] == pytest.approx(proportion_confint(top, len(x), method="wilson"), abs=1e-12)
+    cs = pd.to_numeric(raw["csat"]).dropna()
+    lo, hi = proportion_confint(int((cs >= 4).sum()), len(cs), method="wilson")
+    assert g0["csat_n"] == len(cs) and g0["csat_ci"] == pytest.approx([100 * lo, 100 * hi], abs=1e-9)
+    ce = pd.to_numeric(raw["ces"]).dropna()
+    assert g0["ces_n"] == len(ce)
+    assert g0["ces_ci"] == pytest.approx(stats.t.interval(0.95, len(ce) - 1, loc=ce.mean(), scale=stats.sem(ce)))
+    # gaps of one item, paired: P and E on 0-100 points, P/E of the raw answers over the max
+    it = next(i for i in after_sales.items if i.expectation)
+    P = pd.to_numeric(raw[it.id]).to_numpy(float)
+    E = pd.to_numeric(raw[f"{it.id}__expected"]).to_numpy(float)
+    ok = ~np.isnan(P) & ~np.isnan(E)
+    P, E = P[ok], E[ok]
+    assert after_sales.scoring.points == "ratio"  # 4 of 5 → 80
+    tt = stats.ttest_rel(P / 5 * 100, E / 5 * 100)
+    gi = g0["gaps"]["items"][it.id]
+    assert gi["n"] == len(P)
+    assert gi["gap_ci"] == pytest.approx(list(tt.confidence_interval(0.95)), abs=1e-9)
+    p, e = P / 5, E / 5
+    r = p.mean() / e.mean()
+    var = (p.var(ddof=1) - 2 * r * np.cov(p, e)[0, 1] + r * r * e.var(ddof=1)) / len(p) / e.mean() ** 2
+    half = stats.t.ppf(0.975, len(p) - 1) * np.sqrt(var)
+    assert gi["ratio_ci"] == pytest.approx([r - half, r + half], abs=1e-9)
+    cols = set(res.groups.columns)
+    assert {f"dim_{after_sales.dimension_ids[0]}_ci_low", "csat_ci_high", "ces_ci_low", "ces_n"} <= cols
+    assert {"gap_ci_low", "gap_ci_high", "ratio_ci_low", "ratio_ci_high"} <= set(res.gaps.columns)
+
+
+def test_weighted_deff_counts_only_weighted_responses_and_names_the_weighted_count(after_sales):
+    from manyi import datasets
+
+    df = datasets.after_sales(n=400, seed=4, clean=True)
+    rng = np.random.default_rng(2)
+    w = rng.uniform(0.5, 2.0, len(df))
+    w[:40] = 0.0  # forty responses without weight
+    df["w"] = w
+    res = manyi.score(df, after_sales, weights="w")
+    t = res.to_dict()["total"]
+    rated = res.respondents["csi"].notna().to_numpy()
+    keep = rated & (w > 0)
+    ne = w[keep].sum() ** 2 / (w[keep] ** 2).sum()
+    assert t["n"] == keep.sum() and t["n_eff"] == pytest.approx(ne)
+    assert t["deff"] == pytest.approx(keep.sum() / ne)  # Kish: n of the weighted responses
+    sat = res.respondents["satisfied"].to_numpy(dtype=float, na_value=np.nan)
+    assert t["satisfied_n"] == int(np.nansum(sat[keep]))
+    assert t["satisfied_weighted"] == pytest.approx(float((w[keep] * sat[keep]).sum()))
+    assert t["satisfied_rate"] == pytest.approx(t["satisfied_weighted"] / w[keep].sum())

@@ -71,6 +71,8 @@ def _fmt(v: Any, spec: str = ".1f") -> str:
 def _ci(lo: Any, hi: Any, scale: float = 1.0, spec: str = ".1f") -> str:
     if lo is None or hi is None or lo != lo or hi != hi:
         return "–"
+    if lo < 0 or hi < 0:  # "-8.2–-6.5" reads badly
+        return f"[{_fmt(scale * lo, spec)}, {_fmt(scale * hi, spec)}]"
     return f"{_fmt(scale * lo, spec)}–{_fmt(scale * hi, spec)}"
 
 
@@ -126,7 +128,9 @@ def scorecard_table(result: ScoreResult, lang: str) -> Table:
             f"({_ci(row['satisfied_rate_ci_low'], row['satisfied_rate_ci_high'], 100)})",
             "–" if meets is None or meets != meets else ("[green]✓[/]" if meets else "[red]✗[/]"),
         ]
-        cells += [_fmt(row[m]) for m in metrics]
+        for m in metrics:
+            lo, hi = row.get(f"{m}_ci_low"), row.get(f"{m}_ci_high")
+            cells.append(f"{_fmt(row[m])} ({_ci(lo, hi)})" if lo is not None else _fmt(row[m]))
         if changes:
             ch = row.get("csi_change")
             if ch is None or ch != ch:
@@ -157,14 +161,20 @@ def dimensions_table(result: ScoreResult, lang: str) -> Table:
     table.add_column(t("col.group", lang))
     for d in inst.dimensions:
         table.add_column(d.label.get(lang), justify="right")
+
+    def cells(row: Any) -> list[str]:
+        return [
+            f"{_fmt(row[f'dim_{d.id}'])} "
+            f"({_ci(row[f'dim_{d.id}_ci_low'], row[f'dim_{d.id}_ci_high'])})"
+            for d in inst.dimensions
+        ]
+
     for label, (_, row) in zip(_group_labels(result, lang), result.groups.iterrows(), strict=True):
-        table.add_row(label, *[_fmt(row[f"dim_{d.id}"]) for d in inst.dimensions])
+        table.add_row(label, *cells(row))
     if result.keys:
         table.add_section()
-        row = result.total.iloc[0]
-        table.add_row(
-            t("col.all", lang), *[_fmt(row[f"dim_{d.id}"]) for d in inst.dimensions], style="bold"
-        )
+        table.add_row(t("col.all", lang), *cells(result.total.iloc[0]), style="bold")
+    table.caption = t("cli.ci_caption", lang)
     return table
 
 
@@ -181,7 +191,9 @@ def gaps_table(result: ScoreResult, lang: str) -> Table | None:
         ("col.perception", "right"),
         ("col.expectation", "right"),
         ("col.gap", "right"),
+        ("col.gap_ci", "right"),
         ("col.ratio", "right"),
+        ("col.ratio_ci", "right"),
     ):
         table.add_column(t(key, lang), justify=just)  # type: ignore[arg-type]
     for _, r in gaps.iterrows():
@@ -196,7 +208,9 @@ def gaps_table(result: ScoreResult, lang: str) -> Table | None:
             _fmt(r["perception"]),
             _fmt(r["expectation"]),
             f"[red]{gap}[/]" if r["gap"] < 0 else gap,
+            _ci(r["gap_ci_low"], r["gap_ci_high"]),
             _fmt(r["ratio"], ".3f"),
+            _ci(r["ratio_ci_low"], r["ratio_ci_high"], spec=".3f"),
             style="bold" if r["level"] == "dimension" else None,
         )
     return table
@@ -268,10 +282,6 @@ def score(
             strict=strict,
             weights=weights or None,
         )
-        if compare:
-            from manyi.services.scoring import compare_previous
-
-            compare_previous(result, compare)
         if compare:
             from manyi.services.scoring import compare_previous
 

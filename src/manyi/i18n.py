@@ -462,6 +462,9 @@ MESSAGES: dict[str, dict[str, str]] = {
     "col.expectation": {"en": "Expectation", "zh": "期望"},
     "col.gap": {"en": "Gap P−E", "zh": "差距 感知−期望"},
     "col.ratio": {"en": "P/E", "zh": "感知÷期望"},
+    "col.gap_ci": {"en": "Gap 95% CI", "zh": "差距 95% 置信区间"},
+    "col.ratio_ci": {"en": "P/E 95% CI", "zh": "感知÷期望 95% 置信区间"},
+    "cli.ci_caption": {"en": "index (95% confidence interval)", "zh": "指数（95% 置信区间）"},
     "title.scorecard": {"en": "Satisfaction scorecard: {title}", "zh": "满意度记分卡：{title}"},
 }
 

@@ -15,6 +15,7 @@ import pandas as pd
 from scipy import stats
 
 from manyi.core.analysis import AnalysisResult, adjust, style
+from manyi.core.stats import nps_difference, nps_estimate
 from manyi.core.wstats import n_eff, welch
 from manyi.i18n import Message
 
@@ -39,8 +40,13 @@ def compare(
     method: str = "holm",
     alpha: float = 0.05,
     weights: list[np.ndarray] | None = None,
+    nps: list[np.ndarray] | None = None,
 ) -> AnalysisResult:
     """Compare ``groups`` on each measure (values per group) and on the satisfaction rate.
+
+    ``nps`` (per group, the 0-10 answers, NaN where unanswered) adds a table ``nps`` with the
+    difference of the NPS values and its z test (Var = SE_a² + SE_b², each SE from the ±1
+    coding on Kish's effective n).
 
     ``pairs``: ``all`` (every pair) or ``previous`` (each group against the one before it,
     for periods). ``weights`` (per group, aligned with the values): weighted means, Welch's
@@ -142,6 +148,10 @@ def compare(
     rates["p_adj"] = adjust(rates["p"].to_numpy(), method)
     rates["significant"] = rates["p_adj"] < alpha
 
+    tables = {"means": means, "rates": rates}
+    if nps is not None:
+        tables["nps"] = _nps_table(groups, idx, nps, weights, method, alpha)
+
     omni = []
     if len(groups) > 2:
         for name, vals in measures.items():
@@ -161,11 +171,50 @@ def compare(
                     "kruskal_p": float(h.pvalue),
                 }
             )
-    tables = {"means": means, "rates": rates}
     if omni:
         tables["omnibus"] = pd.DataFrame(omni)
     n = int(sum(len(s[~np.isnan(s)]) for s in satisfied))
     return AnalysisResult("compare", n, tables, warnings)
+
+
+def _nps_table(groups, idx, nps, weights, method, alpha) -> pd.DataFrame:
+    """Pairwise NPS differences with their z tests, adjusted like the other tables."""
+    est = []
+    for i, x in enumerate(nps):
+        x = np.asarray(x, dtype=float)
+        ok = ~np.isnan(x)
+        w = np.ones(ok.sum()) if weights is None else np.asarray(weights[i], float)[ok]
+        x = x[ok]
+        ne = n_eff(w) if len(x) else 0.0
+        W = w.sum()
+        pp = float(w[x >= 9].sum() / W) if W > 0 else np.nan
+        pdt = float(w[x <= 6].sum() / W) if W > 0 else np.nan
+        score, se, _, _ = nps_estimate(pp * ne, pdt * ne, ne)
+        est.append((len(x), float(score), float(se)))
+    rows = []
+    for a, b in idx:
+        d, se, z, p, lo, hi = nps_difference(est[a][1], est[a][2], est[b][1], est[b][2])
+        rows.append(
+            {
+                "group_a": groups[a],
+                "group_b": groups[b],
+                "n_a": est[a][0],
+                "n_b": est[b][0],
+                "nps_a": est[a][1],
+                "nps_b": est[b][1],
+                "diff": float(d),
+                "se": float(se),
+                "ci_low": float(lo),
+                "ci_high": float(hi),
+                "z": float(z),
+                "p": float(p),
+            }
+        )
+    cols = ["group_a", "group_b", "n_a", "n_b", "nps_a", "nps_b", "diff", "se", "ci_low", "ci_high"]
+    t = pd.DataFrame(rows, columns=cols + ["z", "p"])
+    t["p_adj"] = adjust(t["p"].to_numpy(), method)
+    t["significant"] = t["p_adj"] < alpha
+    return t
 
 
 def chart(result: AnalysisResult, lang: str = "en", measure: str = "csi"):

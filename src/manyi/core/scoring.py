@@ -253,6 +253,7 @@ class _Sums:
     dim_sum: np.ndarray
     item_n: np.ndarray  # G × k answered (Σw)
     item_top: np.ndarray  # G × k answers in the top box (Σw)
+    extra: dict[str, np.ndarray] = field(default_factory=dict)  # additive per-group sums (below)
     metric_dist: dict[str, np.ndarray] = field(default_factory=dict)  # weighted answer counts
     metric_n: dict[str, np.ndarray] = field(default_factory=dict)  # G × 2: count, Σw² of answers
     gap_items: dict[str, np.ndarray] = field(default_factory=dict)  # G × 6 per item
@@ -277,6 +278,7 @@ class _Sums:
             s(self.dim_sum),
             s(self.item_n),
             s(self.item_top),
+            {k: s(v) for k, v in self.extra.items()},
             {k: s(v) for k, v in self.metric_dist.items()},
             {k: s(v) for k, v in self.metric_n.items()},
             {k: s(v) for k, v in self.gap_items.items()},
@@ -337,6 +339,7 @@ def _group_sums(
         item_top=item_top,
     )
     sat = _satisfied(csi, plan.satisfied_at)
+    sums.extra = _extra_sums(dims, csi, sat, columns, codes, G, weights)
     for name, x in metrics.items():
         q = inst.metric_question(name)
         assert q is not None and q.scale_name is not None
@@ -350,6 +353,49 @@ def _group_sums(
     if expected:
         _gap_sums(inst, plan, columns, expected, codes, G, sums, weights)
     return sums, ResponseScores(dims, csi, sat)
+
+
+def _extra_sums(
+    dims: np.ndarray,
+    csi: np.ndarray,
+    sat: np.ndarray,
+    columns: list[np.ndarray],
+    codes: np.ndarray,
+    G: int,
+    weights: np.ndarray | None,
+) -> dict[str, np.ndarray]:
+    """Additive per-group sums beside the kernel's: counts of the responses that carry a
+    positive weight (Kish's deff counts only those), the satisfied count, and the dimension
+    and item sums that their intervals need (Σw·x², Σw², answered counts)."""
+    w = np.ones(len(codes)) if weights is None else weights
+    pos = w > 0
+    rated = ~np.isnan(csi) & pos
+    out = {
+        "csi_count": np.bincount(codes, rated, minlength=G).astype(float),
+        "sat_count": np.bincount(codes, rated & (sat == 1.0), minlength=G).astype(float),
+    }
+    m = dims.shape[1]
+    for key in ("dim_count", "dim_sq", "dim_w2"):
+        out[key] = np.zeros((G, m))
+    for j in range(m):
+        d = dims[:, j]
+        ok = ~np.isnan(d) & pos
+        dz = np.where(ok, d, 0.0)
+        out["dim_count"][:, j] = np.bincount(codes, ok, minlength=G)
+        out["dim_sq"][:, j] = np.bincount(codes, w * dz * dz, minlength=G)
+        out["dim_w2"][:, j] = np.bincount(codes, ok * w * w, minlength=G)
+    k = len(columns)
+    out["item_count"] = np.zeros((G, k))
+    out["item_w2"] = np.zeros((G, k))
+    for j, col in enumerate(columns):
+        ok = ~np.isnan(col) & pos
+        out["item_count"][:, j] = np.bincount(codes, ok, minlength=G)
+        out["item_w2"][:, j] = (
+            out["item_count"][:, j]
+            if weights is None
+            else np.bincount(codes, ok * w * w, minlength=G)
+        )
+    return out
 
 
 def _gap_sums(
@@ -375,12 +421,21 @@ def _gap_sums(
     views = (P * a + b, E * a + b, P / hi, E / hi)  # points P, E; ratio views P, E
 
     def add(target: dict[str, np.ndarray], key: str, cols: tuple[np.ndarray, ...]) -> None:
-        ok = ~np.isnan(cols[0])
-        out = np.empty((G, 6))
+        """G × 11: n, Σw, Σw·P, Σw·E (points), Σw·P, Σw·E (x/max), Σw², Σw·(P − E)²,
+        Σw·P², Σw·E², Σw·P·E (x/max): the paired sums of the gap's and the ratio's intervals."""
+        ok = ~np.isnan(cols[0]) & (wts > 0)
+        out = np.empty((G, 11))
         out[:, 0] = np.bincount(codes, ok, minlength=G)
         out[:, 1] = np.bincount(codes, ok * wts, minlength=G)
         for c, x in enumerate(cols):
             out[:, c + 2] = np.bincount(codes, np.where(ok, wts * x, 0.0), minlength=G)
+        gp = np.where(ok, cols[0] - cols[1], 0.0)
+        pr, er = np.where(ok, cols[2], 0.0), np.where(ok, cols[3], 0.0)
+        out[:, 6] = np.bincount(codes, ok * wts * wts, minlength=G)
+        out[:, 7] = np.bincount(codes, wts * gp * gp, minlength=G)
+        out[:, 8] = np.bincount(codes, wts * pr * pr, minlength=G)
+        out[:, 9] = np.bincount(codes, wts * er * er, minlength=G)
+        out[:, 10] = np.bincount(codes, wts * pr * er, minlength=G)
         target[key] = out
 
     for j, it in enumerate(items):
@@ -396,11 +451,34 @@ def _gap_sums(
         add(sums.gap_dims, d, tuple(pd_[:, j] for pd_ in per_dim))
 
 
-def _stats(inst: Instrument, s: _Sums) -> pd.DataFrame:
-    """Statistics from sums: one row per group."""
-    G = len(s.n_responses)
+def _mean_ci(
+    total_w: np.ndarray, sum_wx: np.ndarray, sum_wx2: np.ndarray, sum_w2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Weighted mean, SD, t interval from additive sums (Kish's n_eff; unweighted when w = 1).
+
+    Returns (mean, sd, low, high, n_eff)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        n = s.csi_n
+        ne = np.where(sum_w2 > 0, total_w**2 / sum_w2, 0.0)
+        mean = sum_wx / total_w
+        m2 = np.maximum(sum_wx2 - total_w * mean**2, 0.0)
+        sd = np.where(ne > 1, np.sqrt(m2 / total_w * ne / (ne - 1)), np.nan)
+        lo, hi, _ = t_interval(mean, sd, ne)
+    return mean, sd, lo, hi, ne
+
+
+def _stats(inst: Instrument, s: _Sums) -> pd.DataFrame:
+    """Statistics from sums: one row per group.
+
+    Every figure comes with its n and a 95 % interval: the index and dimension indices (t on
+    Kish's n_eff, clipped to 0-100), rates and top-2-box shares (Wilson on n_eff), NPS (its
+    ±1 coding), CSAT (Wilson) and CES (t, clipped to its scale). With weights, ``n`` counts the
+    responses that carry a positive weight, ``deff = n/n_eff`` (Kish 1965), ``satisfied_n`` is
+    the count of satisfied responses and ``satisfied_weighted`` their weight.
+    """
+    G = len(s.n_responses)
+    x = s.extra
+    with np.errstate(invalid="ignore", divide="ignore"):
+        n = x["csi_count"]
         W = s.csi_w
         n_eff = np.where(s.csi_w2 > 0, W**2 / s.csi_w2, 0.0)  # Kish (1965); n without weights
         mean = s.csi_sum / W
@@ -413,25 +491,34 @@ def _stats(inst: Instrument, s: _Sums) -> pd.DataFrame:
             n_responses=s.n_responses,
             n=n,
             n_eff=n_eff,
-            deff=n / n_eff,
+            deff=np.where(n_eff > 0, n / n_eff, np.nan),
             csi=mean,
             csi_sd=sd,
-            csi_ci_low=lo,
-            csi_ci_high=hi,
+            csi_ci_low=np.clip(lo, 0, 100),
+            csi_ci_high=np.clip(hi, 0, 100),
             csi_moe=half,
-            satisfied_n=np.where(W > 0, rate * n, 0.0),
+            satisfied_n=x["sat_count"],
+            satisfied_weighted=np.where(W > 0, s.sat, 0.0),
             satisfied_rate=rate,
             satisfied_rate_ci_low=rlo,
             satisfied_rate_ci_high=rhi,
             target_rate=np.full(G, target),
             meets_target=pd.arrays.BooleanArray(rate >= target - 1e-12, n == 0),
         )
-        dmean = s.dim_sum / s.dim_n
+        dmean, _, dlo, dhi, _ = _mean_ci(s.dim_n, s.dim_sum, x["dim_sq"], x["dim_w2"])
         for j, d in enumerate(inst.dimension_ids):
             cols[f"dim_{d}"] = dmean[:, j]
+            cols[f"dim_{d}_n"] = x["dim_count"][:, j]
+            cols[f"dim_{d}_ci_low"] = np.clip(dlo[:, j], 0, 100)
+            cols[f"dim_{d}_ci_high"] = np.clip(dhi[:, j], 0, 100)
         t2b = s.item_top / s.item_n
+        ne_item = np.where(x["item_w2"] > 0, s.item_n**2 / x["item_w2"], 0.0)
+        tlo, thi = wilson_interval(t2b * ne_item, ne_item)
         for j, it in enumerate(inst.items):
             cols[f"t2b_{it.id}"] = t2b[:, j]
+            cols[f"t2b_{it.id}_n"] = x["item_count"][:, j]
+            cols[f"t2b_{it.id}_ci_low"] = tlo[:, j]
+            cols[f"t2b_{it.id}_ci_high"] = thi[:, j]
         if "nps" in s.metric_dist:
             d = s.metric_dist["nps"]  # weighted answers 0..10, then missing
             wn = d[:, :11].sum(axis=1)
@@ -449,32 +536,64 @@ def _stats(inst: Instrument, s: _Sums) -> pd.DataFrame:
             d = s.metric_dist["csat"]
             first_top = int(round(_top_box_threshold(sc) - sc.min))
             cn = d[:, :-1].sum(axis=1)
+            w2 = s.metric_n["csat"][:, 1]
+            ne = np.where(w2 > 0, cn**2 / w2, 0.0)
+            share = d[:, first_top:-1].sum(axis=1) / cn
+            clo, chi = wilson_interval(share * ne, ne)
             cols.update(
-                csat=100 * d[:, first_top:-1].sum(axis=1) / cn, csat_n=s.metric_n["csat"][:, 0]
+                csat=100 * share,
+                csat_n=s.metric_n["csat"][:, 0],
+                csat_ci_low=100 * clo,
+                csat_ci_high=100 * chi,
             )
         if "ces" in s.metric_dist:
             q = inst.metric_question("ces")
             sc = inst.scales[q.scale_name]  # type: ignore[union-attr,index]
             d = s.metric_dist["ces"]
             vals = sc.min + np.arange(d.shape[1] - 1)
-            cn = d[:, :-1].sum(axis=1)
-            cols.update(ces=(d[:, :-1] * vals).sum(axis=1) / cn, ces_n=s.metric_n["ces"][:, 0])
+            cmean, csd, clo, chi, _ = _mean_ci(
+                d[:, :-1].sum(axis=1),
+                (d[:, :-1] * vals).sum(axis=1),
+                (d[:, :-1] * vals**2).sum(axis=1),
+                s.metric_n["ces"][:, 1],
+            )
+            cols.update(
+                ces=cmean,
+                ces_n=s.metric_n["ces"][:, 0],
+                ces_sd=csd,
+                ces_ci_low=np.clip(clo, sc.min, sc.max),
+                ces_ci_high=np.clip(chi, sc.min, sc.max),
+            )
     cols["small_sample"] = n < SMALL_SAMPLE
     df = pd.DataFrame(cols)
-    for c in ("n_responses", "n", "satisfied_n", "nps_n", "csat_n", "ces_n"):
+    counts = ["n_responses", "n", "satisfied_n", "nps_n", "csat_n", "ces_n"]
+    counts += [c for c in df.columns if c.endswith("_n") and c.startswith(("dim_", "t2b_"))]
+    for c in counts:
         if c in df:
             df[c] = df[c].round().astype(int)
     return df
 
 
 def _gap_frame(inst: Instrument, s: _Sums, group_ids: np.ndarray) -> list[dict[str, Any]]:
+    """Per item and dimension: P, E, the gap P − E with a paired t interval (the SD of the
+    respondents' differences, Kish's n_eff), and P/E with a delta-method interval:
+    Var(P̄/Ē) ≈ (Var P − 2R·Cov(P, E) + R²·Var E)/(n_eff·Ē²) (Cochran 1977, §6.4)."""
     rows = []
     for level, table in (("item", s.gap_items), ("dimension", s.gap_dims)):
         for key, arr in table.items():
             dim = inst.item(key).dimension if level == "item" else key
             with np.errstate(invalid="ignore", divide="ignore"):
-                p, e = arr[:, 2] / arr[:, 1], arr[:, 3] / arr[:, 1]
-                ratio = arr[:, 4] / arr[:, 5]
+                W, w2 = arr[:, 1], arr[:, 6]
+                p, e = arr[:, 2] / W, arr[:, 3] / W
+                _, _, glo, ghi, ne = _mean_ci(W, arr[:, 2] - arr[:, 3], arr[:, 7], w2)
+                mp, me = arr[:, 4] / W, arr[:, 5] / W
+                ratio = mp / me
+                k = np.where(ne > 1, ne / (ne - 1), np.nan)
+                vp = (arr[:, 8] / W - mp**2) * k
+                ve = (arr[:, 9] / W - me**2) * k
+                cv = (arr[:, 10] / W - mp * me) * k
+                se_r = np.sqrt(np.maximum(vp - 2 * ratio * cv + ratio**2 * ve, 0) / ne) / me
+                rlo, rhi, _ = t_interval(ratio, se_r * np.sqrt(ne), ne)
             for g_i, g in enumerate(group_ids):
                 rows.append(
                     dict(
@@ -486,7 +605,11 @@ def _gap_frame(inst: Instrument, s: _Sums, group_ids: np.ndarray) -> list[dict[s
                         perception=p[g_i],
                         expectation=e[g_i],
                         gap=p[g_i] - e[g_i],
+                        gap_ci_low=max(glo[g_i], -100.0),
+                        gap_ci_high=min(ghi[g_i], 100.0),
                         ratio=ratio[g_i],
+                        ratio_ci_low=max(rlo[g_i], 0.0),
+                        ratio_ci_high=rhi[g_i],
                     )
                 )
     return rows
@@ -523,6 +646,7 @@ class ScoreResult:
             "csi_ci": [num(row["csi_ci_low"]), num(row["csi_ci_high"])],
             "margin_of_error": num(row["csi_moe"]),
             "satisfied_n": int(row["satisfied_n"]),
+            "satisfied_weighted": num(row["satisfied_weighted"]),
             "satisfied_rate": num(row["satisfied_rate"]),
             "satisfied_rate_ci": [
                 num(row["satisfied_rate_ci_low"]),
@@ -535,9 +659,23 @@ class ScoreResult:
             "nps_se": num(row.get("nps_se")),
             "nps_ci": [num(row.get("nps_ci_low")), num(row.get("nps_ci_high"))],
             "csat": num(row.get("csat")),
+            "csat_n": int(row["csat_n"]) if "csat_n" in row else 0,
+            "csat_ci": [num(row.get("csat_ci_low")), num(row.get("csat_ci_high"))],
             "ces": num(row.get("ces")),
+            "ces_n": int(row["ces_n"]) if "ces_n" in row else 0,
+            "ces_ci": [num(row.get("ces_ci_low")), num(row.get("ces_ci_high"))],
             "dimensions": {d: num(row[f"dim_{d}"]) for d in inst.dimension_ids},
+            "dimensions_n": {d: int(row[f"dim_{d}_n"]) for d in inst.dimension_ids},
+            "dimensions_ci": {
+                d: [num(row[f"dim_{d}_ci_low"]), num(row[f"dim_{d}_ci_high"])]
+                for d in inst.dimension_ids
+            },
             "top2box": {i: num(row[f"t2b_{i}"]) for i in inst.item_ids},
+            "top2box_n": {i: int(row[f"t2b_{i}_n"]) for i in inst.item_ids},
+            "top2box_ci": {
+                i: [num(row[f"t2b_{i}_ci_low"]), num(row[f"t2b_{i}_ci_high"])]
+                for i in inst.item_ids
+            },
             "small_sample": bool(row["small_sample"]),
         }
         if "change_significant" in row and not pd.isna(row.get("prev_period")):
@@ -547,6 +685,8 @@ class ScoreResult:
                 "csi_p": num(row["csi_change_p"]),
                 "satisfied_rate": num(row["rate_change"]),
                 "satisfied_rate_p": num(row["rate_change_p"]),
+                "nps": num(row.get("nps_change")),
+                "nps_p": num(row.get("nps_change_p")),
                 "significant": bool(row["change_significant"]),
             }
         return g
@@ -555,12 +695,27 @@ class ScoreResult:
         out: dict[str, Any] = {"items": {}, "dimensions": {}}
         for _, r in self.gaps[mask].iterrows():
             level = "items" if r["level"] == "item" else "dimensions"
+            f = {
+                k: None if pd.isna(r[k]) else float(r[k])
+                for k in (
+                    "perception",
+                    "expectation",
+                    "gap",
+                    "gap_ci_low",
+                    "gap_ci_high",
+                    "ratio",
+                    "ratio_ci_low",
+                    "ratio_ci_high",
+                )
+            }
             out[level][r["id"]] = {
                 "n": int(r["n"]),
-                "perception": None if pd.isna(r["perception"]) else float(r["perception"]),
-                "expectation": None if pd.isna(r["expectation"]) else float(r["expectation"]),
-                "gap": None if pd.isna(r["gap"]) else float(r["gap"]),
-                "ratio": None if pd.isna(r["ratio"]) else float(r["ratio"]),
+                "perception": f["perception"],
+                "expectation": f["expectation"],
+                "gap": f["gap"],
+                "gap_ci": [f["gap_ci_low"], f["gap_ci_high"]],
+                "ratio": f["ratio"],
+                "ratio_ci": [f["ratio_ci_low"], f["ratio_ci_high"]],
             }
         return out
 
@@ -673,7 +828,11 @@ def score_frame(
             "perception",
             "expectation",
             "gap",
+            "gap_ci_low",
+            "gap_ci_high",
             "ratio",
+            "ratio_ci_low",
+            "ratio_ci_high",
         ],
     )
 

@@ -59,3 +59,20 @@ def nps_estimate(promoters, detractors, n, level: float = 0.95):
     nps = np.where(n > 0, nps, np.nan)
     se = np.where(n > 0, se, np.nan)
     return nps, se, np.clip(nps - z * se, -100, 100), np.clip(nps + z * se, -100, 100)
+
+
+def nps_difference(nps_a, se_a, nps_b, se_b, level: float = 0.95):
+    """Difference of two NPS values from independent samples, NPS_b − NPS_a, with its z test.
+
+    Each NPS is a mean of ±1/0 codes ×100, so Var(NPS_b − NPS_a) = SE_a² + SE_b²
+    (Reichheld 2003 for the score; the variance as in :func:`nps_estimate`).
+    Returns (diff, se, z, p, low, high); NaN where either SE is missing or both are 0.
+    """
+    a, sa, b, sb = (np.asarray(x, dtype=float) for x in (nps_a, se_a, nps_b, se_b))
+    zc = float(stats.norm.ppf(0.5 + level / 2))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        diff = b - a
+        se = np.sqrt(sa**2 + sb**2)
+        z = np.where(se > 0, diff / se, np.nan)
+        p = 2 * stats.norm.sf(np.abs(z))
+    return diff, se, z, p, diff - zc * se, diff + zc * se

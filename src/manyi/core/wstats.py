@@ -81,10 +81,20 @@ def welch(
 ) -> tuple[float, float, float]:
     """Welch's t test of mean(y) − mean(x) (weighted: effective n per group); (t, df, p)."""
     a, b = mean_test(x, wx), mean_test(y, wy)
-    va, vb = a["sd"] ** 2 / a["n_eff"], b["sd"] ** 2 / b["n_eff"]
+    return welch_from_stats(a["mean"], a["sd"], a["n_eff"], b["mean"], b["sd"], b["n_eff"])
+
+
+def welch_from_stats(
+    mean_a: float, sd_a: float, n_a: float, mean_b: float, sd_b: float, n_b: float
+) -> tuple[float, float, float]:
+    """Welch (1947) t test of mean_b − mean_a from summaries (n may be an effective n);
+    Welch–Satterthwaite degrees of freedom. Returns (t, df, p); NaN when undefined."""
+    if not (n_a > 1 and n_b > 1):
+        return np.nan, np.nan, np.nan
+    va, vb = sd_a**2 / n_a, sd_b**2 / n_b
     se = np.sqrt(va + vb)
     if not se > 0:
         return np.nan, np.nan, np.nan
-    t = (b["mean"] - a["mean"]) / se
-    df = (va + vb) ** 2 / (va**2 / (a["n_eff"] - 1) + vb**2 / (b["n_eff"] - 1))
+    t = (mean_b - mean_a) / se
+    df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
     return float(t), float(df), float(2 * stats.t.sf(abs(t), df))

@@ -236,6 +236,11 @@ def run_compare(
     for j, d in enumerate(inst.dimension_ids):
         measures[d] = [rs.dimensions[m, j] for m in masks]
     w = _weights(data, opts)
+    q = inst.metric_question("nps")
+    nps = None
+    if q is not None and q.id in data and data[q.id].notna().any():
+        x = data[q.id].to_numpy(dtype=float, na_value=np.nan)
+        nps = [x[m] for m in masks]
     return compare_mod.compare(
         [str(g) for g in groups],
         measures,
@@ -243,6 +248,7 @@ def run_compare(
         pairs,
         opts.adjust,
         weights=None if w is None else [w[m] for m in masks],
+        nps=nps,
     )
 
 

@@ -98,15 +98,19 @@ def compare_previous(
 ) -> ScoreResult:
     """Mark significant changes of each group against its previous period (same other keys).
 
-    Adds to ``result.groups``: ``prev_period``, ``csi_change`` with Welch's t ``csi_change_p``,
-    ``rate_change`` with the two-proportion z ``rate_change_p``, and ``change_significant``
-    (either p below ``alpha`` after Holm's adjustment over all the comparisons).
+    Adds to ``result.groups``: ``prev_period``; ``csi_change`` with Welch's t ``csi_change_p``;
+    ``rate_change`` with the two-proportion z ``rate_change_p``; ``nps_change`` with its z test
+    ``nps_change_p`` (Var = SE_a² + SE_b²); and ``change_significant`` (any p below ``alpha``
+    after Holm's adjustment over all the comparisons). The tests work from the groups' own
+    statistics, so with ``weights`` they use the weighted means, rates and NPS and Kish's
+    effective n, as the scorecard does.
     """
     import numpy as np
-    from scipy import stats
 
     from manyi.core.analysis import holm
     from manyi.core.compare import two_proportion_z
+    from manyi.core.stats import nps_difference
+    from manyi.core.wstats import welch_from_stats
 
     if mode != "previous":
         raise ManyiError(
@@ -115,53 +119,46 @@ def compare_previous(
     if "period" not in result.keys:
         raise ManyiError(Message("score.compare_needs_period"))
     others = [k for k in result.keys if k != "period"]
-    resp = result.respondents
     g = result.groups
-    cols = {
-        c: [np.nan] * len(g) for c in ("csi_change", "csi_change_p", "rate_change", "rate_change_p")
-    }
+    names = ("csi_change", "csi_change_p", "rate_change", "rate_change_p")
+    cols = {c: [np.nan] * len(g) for c in names + ("nps_change", "nps_change_p")}
     prev_col: list[object] = [None] * len(g)
-    key_of = [tuple(row[k] for k in others) for _, row in g.iterrows()]
-    for i, (_, row) in enumerate(g.iterrows()):
-        if row["period"] is None or row["period"] != row["period"]:
+    latest: dict[tuple, int] = {}  # other keys → the last group seen (groups are sorted by period)
+    order = sorted(
+        (i for i in range(len(g)) if isinstance(g["period"].iloc[i], str)),
+        key=lambda i: str(g["period"].iloc[i]),
+    )
+    for i in order:
+        key = tuple(g[k].iloc[i] for k in others)
+        j = latest.get(key)
+        latest[key] = i
+        if j is None:
             continue
-        earlier = [
-            j
-            for j in range(len(g))
-            if key_of[j] == key_of[i]
-            and g["period"].iloc[j] is not None
-            and g["period"].iloc[j] == g["period"].iloc[j]
-            and str(g["period"].iloc[j]) < str(row["period"])
-        ]
-        if not earlier:
-            continue
-        j = max(earlier, key=lambda k: str(g["period"].iloc[k]))
-
-        def members(idx: int):
-            m = np.ones(len(resp), dtype=bool)
-            for k in result.keys:
-                m &= (resp[k].astype(object) == g[k].iloc[idx]).to_numpy()
-            return m
-
-        a, b = members(j), members(i)
-        x, y = resp.loc[a, "csi"].dropna().to_numpy(), resp.loc[b, "csi"].dropna().to_numpy()
-        sa = resp.loc[a, "satisfied"].dropna().astype(float).to_numpy()
-        sb = resp.loc[b, "satisfied"].dropna().astype(float).to_numpy()
-        prev_col[i] = g["period"].iloc[j]
-        if len(x) >= 2 and len(y) >= 2:
-            cols["csi_change"][i] = float(y.mean() - x.mean())
-            cols["csi_change_p"][i] = float(stats.ttest_ind(y, x, equal_var=False).pvalue)
-        if len(sa) and len(sb):
-            cols["rate_change"][i] = float(sb.mean() - sa.mean())
-            cols["rate_change_p"][i] = two_proportion_z(sb.sum(), len(sb), sa.sum(), len(sa))[1]
+        a, b = g.iloc[j], g.iloc[i]
+        prev_col[i] = a["period"]
+        if a["n_eff"] >= 2 and b["n_eff"] >= 2:
+            cols["csi_change"][i] = float(b["csi"] - a["csi"])
+            cols["csi_change_p"][i] = welch_from_stats(
+                a["csi"], a["csi_sd"], a["n_eff"], b["csi"], b["csi_sd"], b["n_eff"]
+            )[2]
+        if a["n_eff"] > 0 and b["n_eff"] > 0:
+            ra, rb = a["satisfied_rate"], b["satisfied_rate"]
+            cols["rate_change"][i] = float(rb - ra)
+            cols["rate_change_p"][i] = two_proportion_z(
+                rb * b["n_eff"], b["n_eff"], ra * a["n_eff"], a["n_eff"]
+            )[1]
+        if "nps_se" in g and a["nps_n"] > 0 and b["nps_n"] > 0:
+            d, _, _, p, _, _ = nps_difference(a["nps"], a["nps_se"], b["nps"], b["nps_se"])
+            cols["nps_change"][i], cols["nps_change_p"][i] = float(d), float(p)
     g["prev_period"] = pd.Series(prev_col, index=g.index, dtype=object)
     for c, v in cols.items():
         g[c] = v
-    pa = holm(
-        np.concatenate([g["csi_change_p"].to_numpy(float), g["rate_change_p"].to_numpy(float)])
-    )
+    ps = [g[c].to_numpy(float) for c in ("csi_change_p", "rate_change_p", "nps_change_p")]
+    pa = holm(np.concatenate(ps))
     n = len(g)
-    sig = (np.nan_to_num(pa[:n], nan=1.0) < alpha) | (np.nan_to_num(pa[n:], nan=1.0) < alpha)
+    sig = np.zeros(n, dtype=bool)
+    for k in range(3):
+        sig |= np.nan_to_num(pa[k * n : (k + 1) * n], nan=1.0) < alpha
     g["change_significant"] = [
         bool(s) if p is not None else None for s, p in zip(sig, prev_col, strict=True)
     ]
