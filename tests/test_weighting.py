@@ -173,3 +173,69 @@ def test_weight_cli_accepts_choice_labels_and_leaves_out_missing_segments(tmp_pa
     ok = w["weight"].notna()
     assert w.loc[ok & (w["branch"] == "上海"), "weight"].sum() / w.loc[ok, "weight"].sum() == pytest.approx(0.3)
     assert (tmp_path / "m.html").exists()
+
+
+def _skewed(n=400, seed=3):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
+        "region": rng.choice(["n", "s", "w"], n, p=[0.7, 0.2, 0.1]),
+        "age": rng.choice(["y", "o"], n, p=[0.8, 0.2]),
+    })
+
+
+def test_trimming_caps_the_weights_and_re_rakes_to_the_margins():
+    from manyi.core.weighting import kish, rake, trim_and_rake, weighting_report
+
+    df = _skewed()
+    marg = {"region": {"n": 0.4, "s": 0.35, "w": 0.25}, "age": {"y": 0.6, "o": 0.4}}
+    w0, _ = rake(df, marg)
+    assert w0.max() > 4  # raking alone gives large weights here
+    w, tr = trim_and_rake(df, marg, w0, cap=4.0)
+    assert w.mean() == pytest.approx(1.0) and w.max() <= 4.0 + 1e-6
+    assert tr.trimmed > 0 and tr.margin_error < 1e-5
+    for var, targets in marg.items():  # the margins still hold
+        for cat, share in targets.items():
+            assert w[df[var] == cat].sum() / w.sum() == pytest.approx(share, abs=1e-5)
+    assert kish(w)[0] < kish(w0)[0] == pytest.approx(tr.deff_before)
+    rep = weighting_report(df, w, marg, "rake", 5, tr).tables["summary"].iloc[0]
+    assert rep["deff_before_trim"] == pytest.approx(kish(w0)[0]) and rep["deff"] == pytest.approx(kish(w)[0])
+    # bounds that cannot hold with the margins: weights within bounds, the miss is reported
+    w2, tr2 = trim_and_rake(df, marg, w0, cap=1.5)
+    assert w2.max() <= 1.5 + 1e-9 and tr2.margin_error > 0.01
+    rep2 = weighting_report(df, w2, marg, "rake", 5, tr2)
+    assert any("too tight" in m.render("en") for m in rep2.warnings)
+    with pytest.raises(ManyiError, match="must be above 1"):
+        trim_and_rake(df, marg, w0, cap=0.5)
+
+
+def test_weight_cli_trims_and_reports_deff_before_and_after(tmp_path):
+    from manyi import datasets
+
+    df = datasets.after_sales(n=600, seed=5, clean=True)
+    data = tmp_path / "r.csv"
+    df.to_csv(data, index=False)
+    margins = tmp_path / "m.csv"
+    pd.DataFrame({"variable": ["tier", "tier"], "category": ["vip", "regular"], "share": ["70%", "30%"]}).to_csv(
+        margins, index=False)
+    out = tmp_path / "w.csv"
+    res = CliRunner().invoke(app, ["weight", str(data), "-i", str(example_path("after-sales")), "--margins",
+                                   str(margins), "-o", str(out), "--cap", "3"])
+    assert res.exit_code == 0, res.output
+    w = pd.read_csv(out, encoding="utf-8-sig")["weight"].dropna().to_numpy()
+    assert w.max() == pytest.approx(3)  # vip (about 20 % of the sample, 70 % of the population) capped
+    from manyi.core.weighting import kish
+    vip = (df.loc[pd.read_csv(out, encoding="utf-8-sig")["weight"].notna(), "tier"] == "vip").to_numpy()
+    untrimmed = np.where(vip, 0.7 / vip.mean(), 0.3 / (1 - vip.mean()))
+    assert f"Design effect before trimming │ {kish(untrimmed)[0]:.4f}" in res.stdout
+    assert f"Design effect                 │ {kish(w)[0]:.4f}" in res.stdout
+    assert "bounds are too tight for the margins" in res.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("variable,category,share\ntier,vip,abc\ntier,regular,30%\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["weight", str(data), "-i", str(example_path("after-sales")), "--margins",
+                                   str(bad), "-o", str(out)])
+    assert res.exit_code == 2 and 'bad.csv row 2: "abc" is not a share' in res.stderr
+    uneven = tmp_path / "u.csv"
+    uneven.write_text("variable,category,share\ntier,vip,0.5\ntier,regular,0.45\n", encoding="utf-8")
+    res = CliRunner().invoke(app, ["weight", str(data), "-i", str(example_path("after-sales")), "--margins",
+                                   str(uneven), "-o", str(out)])
+    assert res.exit_code == 0 and "sum to 0.95, not 1" in res.stderr

@@ -543,22 +543,27 @@ def _frame_table(name: str, df: Any, lang: str) -> Table:
     from manyi.i18n import column
 
     table = Table(title=column(name, lang), title_justify="left")
+    if len(df) == 1 and len(df.columns) > 6:  # one wide row reads better as a list
+        table.add_column("")
+        table.add_column("", justify="right")
+        for c in df.columns:
+            table.add_row(column(str(c), lang), _cell(df[c].iloc[0], lang))
+        return table
     for c in df.columns:
         table.add_column(
             column(str(c), lang), justify="right" if df[c].dtype.kind in "if" else "left"
         )
     for _, row in df.iterrows():
-        cells = []
-        for c in df.columns:
-            v = row[c]
-            if isinstance(v, float):
-                cells.append("–" if v != v else (f"{v:.4f}" if abs(v) < 10 else f"{v:.2f}"))
-            elif isinstance(v, bool):
-                cells.append(t("word.yes", lang) if v else t("word.no", lang))
-            else:
-                cells.append("–" if v is None else str(v))
-        table.add_row(*cells)
+        table.add_row(*[_cell(row[c], lang) for c in df.columns])
     return table
+
+
+def _cell(v: Any, lang: str) -> str:
+    if isinstance(v, bool):
+        return t("word.yes", lang) if v else t("word.no", lang)
+    if isinstance(v, float):
+        return "–" if v != v else (f"{v:.4f}" if abs(v) < 10 else f"{v:.2f}")
+    return "–" if v is None else str(v)
 
 
 @app.command()
@@ -665,13 +670,16 @@ def sample(
     sd: Annotated[
         float, typer.Option("--sd", help="expected SD for a mean (--moe in its units)")
     ] = 0.0,
+    deff: Annotated[
+        float, typer.Option("--deff", help="design effect: multiplies the size (default 1)")
+    ] = 1.0,
     method: Annotated[str, typer.Option("--method", help="srs | systematic | stratified")] = "srs",
     strata: Annotated[str, typer.Option("--strata", help="stratum column / 分层列")] = "",
     allocation: Annotated[
         str, typer.Option("--allocation", help="proportional | equal | neyman")
     ] = "proportional",
     sd_column: Annotated[
-        str, typer.Option("--sd-column", help="neyman: numeric column for stratum SDs")
+        str, typer.Option("--sd-column", help="numeric column for the stratum SDs (neyman, --moe)")
     ] = "",
     seed: Annotated[int, typer.Option("--seed", help="random seed / 随机种子")] = 1,
     output: Annotated[
@@ -680,37 +688,34 @@ def sample(
     lang: LangOpt = "",
 ) -> None:
     """Sample size and a seeded sample from a customer list. 抽样。"""
-    from manyi.core.sampling import draw, size_for_mean, size_for_rate
-    from manyi.io.responses import read_table
+    from manyi.services.sampling import plan_sample
 
     lg = _lang(lang)
     try:
-        frame = read_table(customers)
-        N = len(frame)
-        if not n:
-            if not moe:
-                raise ManyiError(
-                    Message(
-                        "an.bad_option",
-                        {"option": "--n/--moe", "value": "", "choices": "--n N or --moe E"},
-                    )
-                )
-            n = (
-                size_for_mean(moe, sd, population=N)
-                if sd
-                else size_for_rate(moe, rate, population=N)
-            )
-        picked = draw(frame, n, method, strata or None, allocation, sd_column or None, seed)
+        plan = plan_sample(
+            customers,
+            n,
+            moe,
+            rate,
+            sd,
+            method,
+            strata or None,
+            allocation,
+            sd_column or None,
+            deff,
+            seed,
+        )
     except ManyiError as exc:
         _fail(exc, lg)
         return
+    picked = plan.sample
     head = (
-        f"总体 {N}，样本 {len(picked)}（{method}，种子 {seed}）"
+        f"总体 {plan.population}，样本 {len(picked)}（{method}，种子 {seed}）"
         if lg == "zh"
-        else f"population {N}, sample {len(picked)} ({method}, seed {seed})"
+        else f"population {plan.population}, sample {len(picked)} ({method}, seed {seed})"
     )
     out.print(head, highlight=False)
-    if "stratum" in picked:
+    if "stratum" in picked and plan.sizes is not None:
         table = Table(
             title="各层分配" if lg == "zh" else "Allocation by stratum", title_justify="left"
         )
@@ -720,10 +725,9 @@ def sample(
             else ["Stratum", "N", "n", "Design weight"]
         ):
             table.add_column(h, justify="left" if h in ("层", "Stratum") else "right")
-        sizes = frame[strata].value_counts(dropna=False)
         for k, g in picked.groupby("stratum", sort=True, dropna=False):
             table.add_row(
-                str(k), str(int(sizes[k])), str(len(g)), f"{g['design_weight'].iloc[0]:.2f}"
+                str(k), str(int(plan.sizes[k])), str(len(g)), f"{g['design_weight'].iloc[0]:.2f}"
             )
         out.print(table)
     if output is not None:
@@ -747,86 +751,40 @@ def weight(
         Path, typer.Option("--output", "-o", help="responses with a weight column / 输出文件")
     ],
     method: Annotated[str, typer.Option("--method", help="rake | poststratify")] = "rake",
+    cap: Annotated[
+        float, typer.Option("--cap", help="trim weights above cap × mean, re-rake (e.g. 5)")
+    ] = 0.0,
+    floor: Annotated[
+        float, typer.Option("--floor", help="raise weights below floor × mean, re-rake (e.g. 0.2)")
+    ] = 0.0,
     chart: Annotated[
         Path | None, typer.Option("--chart", help="write the margins chart (HTML)")
     ] = None,
     lang: LangOpt = "",
 ) -> None:
     """Weight responses to population margins (raking or post-stratification). 加权。"""
-    import numpy as np
-
-    from manyi.core.weighting import poststratify, rake, read_margins, weighting_report
-    from manyi.io.instruments import load_instrument
-    from manyi.io.responses import read_table
+    from manyi.services.weighting import weight_file
 
     lg = _lang(lang)
     try:
-        inst = load_instrument(instrument)
-        raw = read_table(responses)
-        from manyi.io.responses import validate_frame
-
-        checked = validate_frame(raw, inst, source=responses.name)
-        data = checked.data
-        marg = read_margins(read_table(margins))
-        for var in list(marg):  # categories may be written as choice labels (北京) or codes
-            try:
-                codes = inst.question(var).choice_codes()
-            except KeyError:
-                continue
-            marg[var] = {codes.get(str(c).strip().lower(), c): v for c, v in marg[var].items()}
-        usable = (
-            data[list(marg)].notna().all(axis=1).to_numpy()
-            if all(v in data for v in marg)
-            else None
+        res = weight_file(
+            responses, instrument, margins, method, cap=cap or None, floor=floor or None
         )
-        if usable is not None and not usable.all():
-            err.print("! " + t("wt.left_out", lg, n=int((~usable).sum())), highlight=False)
-            checked.rows = checked.rows[usable]
-            data = data[usable].reset_index(drop=True)
-        if method == "rake":
-            w, sweeps = rake(data, marg)
-        elif method == "poststratify":
-            import pandas as pd
-
-            var = list(marg)
-            if len(var) != 1:
-                raise ManyiError(
-                    Message(
-                        "an.bad_option",
-                        {
-                            "option": "--method poststratify",
-                            "value": ", ".join(var),
-                            "choices": "one variable (use rake for several)",
-                        },
-                    )
-                )
-            pop = pd.DataFrame({var[0]: list(marg[var[0]]), "share": list(marg[var[0]].values())})
-            w, sweeps = poststratify(data, var, pop), 1
-        else:
-            raise ManyiError(
-                Message(
-                    "an.bad_option",
-                    {"option": "--method", "value": method, "choices": "rake, poststratify"},
-                )
-            )
     except ManyiError as exc:
         _fail(exc, lg)
         return
-    rep_ = weighting_report(data, w, marg, method, sweeps)
+    for w in res.warnings:
+        err.print("! " + w.render(lg), markup=False, highlight=False)
     if chart is not None:
         from manyi.core.weighting import chart as margins_chart
 
-        margins_chart(rep_, lg).write_html(chart, include_plotlyjs=True)
-    for k, df in rep_.tables.items():
+        margins_chart(res.report, lg).write_html(chart, include_plotlyjs=True)
+    for k, df in res.report.tables.items():
         out.print(_frame_table(k, df, lg))
-    raw = raw.copy()
-    col = np.full(len(raw), np.nan)
-    col[checked.rows - 2] = w  # rows rejected by the validation get no weight
-    raw["weight"] = col
     if output.suffix.lower() == ".xlsx":
-        raw.to_excel(output, index=False)
+        res.table.to_excel(output, index=False)
     else:
-        raw.to_csv(output, index=False, encoding="utf-8-sig")
+        res.table.to_csv(output, index=False, encoding="utf-8-sig")
     err.print(t("cli.written", lg, path=output), highlight=False)
 
 

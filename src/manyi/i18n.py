@@ -266,6 +266,74 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": 'unknown bootstrap_missing "{value}" (use resample or once)',
         "zh": '未知的 bootstrap_missing "{value}"（可用 resample 或 once）',
     },
+    "sample.bad_moe": {
+        "en": "--moe {value:g}: for a rate the margin of error is a fraction between 0 and 1 (0.05 for ±5 points)",
+        "zh": "--moe {value:g}：比例的允许误差是 0 到 1 之间的小数（±5 个百分点写 0.05）",
+    },
+    "sample.bad_moe_mean": {
+        "en": "--moe {value:g}: the margin of error must be above 0 (in the units of --sd)",
+        "zh": "--moe {value:g}：允许误差必须大于 0（与 --sd 同单位）",
+    },
+    "sample.bad_rate": {
+        "en": "--rate {value:g}: the expected rate is a fraction between 0 and 1 (e.g. 0.8)",
+        "zh": "--rate {value:g}：预期比例是 0 到 1 之间的小数（例如 0.8）",
+    },
+    "sample.bad_sd": {
+        "en": "--sd {value:g}: the expected standard deviation must be above 0",
+        "zh": "--sd {value:g}：预期标准差必须大于 0",
+    },
+    "sample.bad_deff": {
+        "en": "--deff {value:g}: the design effect is 1 or more (1 for a simple random sample)",
+        "zh": "--deff {value:g}：设计效应应不小于 1（简单随机抽样为 1）",
+    },
+    "sample.bad_n": {
+        "en": "--n {value}: the sample size must be a positive whole number",
+        "zh": "--n {value}：样本量必须是正整数",
+    },
+    "sample.empty": {
+        "en": "{file} lists no customers (only a header): nothing to sample",
+        "zh": "{file} 中没有客户（只有表头），无法抽样",
+    },
+    "sample.unknown_column": {
+        "en": 'there is no column "{column}" in the list (columns: {have})',
+        "zh": '名单中没有列 "{column}"（现有列：{have}）',
+    },
+    "sample.sd_not_numeric": {
+        "en": 'the column {column} for Neyman allocation must hold numbers; {n} value(s) do not, e.g. "{example}"',
+        "zh": 'Neyman 分配所用的列 {column} 必须是数值；有 {n} 个值不是，例如 "{example}"',
+    },
+    "wt.bad_cap": {
+        "en": "--cap {value:g}: the cap is a multiple of the mean weight and must be above 1 (e.g. 5)",
+        "zh": "--cap {value:g}：上限是平均权重的倍数，必须大于 1（例如 5）",
+    },
+    "wt.bad_floor": {
+        "en": "--floor {value:g}: the floor is a multiple of the mean weight, from 0 to below 1 (e.g. 0.2)",
+        "zh": "--floor {value:g}：下限是平均权重的倍数，取值 0 到 1 之间（不含 1，例如 0.2）",
+    },
+    "wt.bad_share": {
+        "en": '{file} row {row}: "{value}" is not a share, percentage or count (write 0.3, 30% or 300)',
+        "zh": '{file} 第 {row} 行："{value}" 不是比例、百分比或数量（请写 0.3、30% 或 300）',
+    },
+    "wt.duplicate_category": {
+        "en": "{file} row {row}: {variable} = {category} is given twice",
+        "zh": "{file} 第 {row} 行：{variable} = {category} 重复出现",
+    },
+    "wt.no_margins": {
+        "en": "{file} holds no margins (one row per variable and category with its share)",
+        "zh": "{file} 中没有边际数据（每行一个变量、类别及其比例）",
+    },
+    "wt.renormalised": {
+        "en": "the shares of {variable} sum to {total:g}, not 1: they were rescaled to sum to 1",
+        "zh": "{variable} 的比例之和为 {total:g}，不是 1：已按比例缩放为 1",
+    },
+    "wt.count_totals": {
+        "en": "the population counts give different totals ({totals}): each variable is used as shares of its own total",
+        "zh": "各变量的总体数量合计不一致（{totals}）：每个变量按其自身合计换算为比例",
+    },
+    "wt.trim_margins": {
+        "en": "the weight bounds are too tight for the margins: the worst margin is {error:.2f} points off its target",
+        "zh": "权重上下限过紧，无法同时满足边际：最大的边际偏差为 {error:.2f} 个百分点",
+    },
     "pls.f2_no_convergence": {
         "en": "f² of the path {path}: the model without this path did not converge; f² is not reported",
         "zh": "路径 {path} 的 f²：去掉该路径后的模型未收敛，不报告 f²",
@@ -643,6 +711,12 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "min_weight": ("最小权重", "Min weight"),
     "max_weight": ("最大权重", "Max weight"),
     "sweeps": ("迭代轮数", "Sweeps"),
+    "deff_before_trim": ("截尾前设计效应", "Design effect before trimming"),
+    "trim_cap": ("权重上限（×均值）", "Cap (× mean)"),
+    "trim_floor": ("权重下限（×均值）", "Floor (× mean)"),
+    "trimmed": ("截尾权重数", "Weights trimmed"),
+    "trim_cycles": ("截尾-再加权轮数", "Trim-and-rake cycles"),
+    "margin_error": ("最大边际偏差", "Largest margin error"),
     "branch": ("网点", "Branch"),
     "tier": ("客户等级", "Tier"),
     "service_type": ("服务类型", "Service type"),

@@ -24,32 +24,100 @@ def _fpc(n0: float, population: int | None) -> int:
 
 
 def size_for_rate(
-    moe: float, rate: float = 0.5, level: float = 0.95, population: int | None = None
+    moe: float,
+    rate: float = 0.5,
+    level: float = 0.95,
+    population: int | None = None,
+    deff: float = 1.0,
 ) -> int:
-    """Sample size so that a rate's interval half-width is ``moe``."""
-    if not 0 < moe < 1 or not 0 < rate < 1:
+    """Sample size so that a rate's interval half-width is ``moe``; n₀ is multiplied by the
+    design effect ``deff`` before the finite-population correction."""
+    if not 0 < moe < 1:
+        raise ManyiError(Message("sample.bad_moe", {"value": moe}))
+    if not 0 < rate < 1:
+        raise ManyiError(Message("sample.bad_rate", {"value": rate}))
+    _check_deff(deff)
+    z = stats.norm.ppf(0.5 + level / 2)
+    return _fpc(deff * z * z * rate * (1 - rate) / moe**2, population)
+
+
+def size_for_mean(
+    moe: float,
+    sd: float,
+    level: float = 0.95,
+    population: int | None = None,
+    deff: float = 1.0,
+) -> int:
+    """Sample size so that a mean's interval half-width is ``moe`` (σ from a pilot or past
+    wave); n₀ is multiplied by the design effect ``deff`` before the finite-population correction."""
+    if not moe > 0:
+        raise ManyiError(Message("sample.bad_moe_mean", {"value": moe}))
+    if not sd > 0:
+        raise ManyiError(Message("sample.bad_sd", {"value": sd}))
+    _check_deff(deff)
+    z = stats.norm.ppf(0.5 + level / 2)
+    return _fpc(deff * (z * sd / moe) ** 2, population)
+
+
+def _check_deff(deff: float) -> None:
+    if not (np.isfinite(deff) and deff >= 1):
+        raise ManyiError(Message("sample.bad_deff", {"value": deff}))
+
+
+def size_stratified(
+    moe: float,
+    sizes: np.ndarray,
+    sds: np.ndarray,
+    allocation: str = "proportional",
+    level: float = 0.95,
+    deff: float = 1.0,
+) -> int:
+    """Total sample size of a stratified sample so that the estimate's half-width is ``moe``.
+
+    Cochran (1977) eq. 5.25: with V = (moe/z)², stratum weights W_h = N_h/N, SDs S_h and the
+    allocation's shares w_h = n_h/n, n = (Σ W_h² S_h²/w_h)/(V + Σ W_h S_h²/N). Proportional
+    (w_h = W_h) gives n = Σ W_h S_h²/(V + Σ W_h S_h²/N); Neyman (w_h ∝ W_h S_h) gives
+    n = (Σ W_h S_h)²/(V + Σ W_h S_h²/N) (eq. 5.26). ``deff`` multiplies the result (a
+    design effect from clustering or weighting, Kish 1965). For a rate, S_h = √(p_h(1 − p_h)).
+    """
+    sizes = np.asarray(sizes, dtype=float)
+    sds = np.asarray(sds, dtype=float)
+    if not moe > 0 or not (np.isfinite(sds).all() and (sds >= 0).all()) or not deff >= 1:
         raise ManyiError(
             Message(
                 "an.bad_option",
                 {
-                    "option": "moe/rate",
-                    "value": f"{moe}/{rate}",
-                    "choices": "0 < moe < 1, 0 < rate < 1",
+                    "option": "moe/sd/deff",
+                    "value": f"{moe:g}",
+                    "choices": "moe > 0, SD ≥ 0, deff ≥ 1",
+                },
+            )
+        )
+    N = sizes.sum()
+    W = sizes / N
+    if allocation == "proportional":
+        share = W
+    elif allocation == "equal":
+        share = np.full(len(W), 1 / len(W))
+    elif allocation == "neyman":
+        share = W * sds / (W * sds).sum() if (W * sds).sum() > 0 else W
+    else:
+        raise ManyiError(
+            Message(
+                "an.bad_option",
+                {
+                    "option": "allocation",
+                    "value": allocation,
+                    "choices": "proportional, equal, neyman",
                 },
             )
         )
     z = stats.norm.ppf(0.5 + level / 2)
-    return _fpc(z * z * rate * (1 - rate) / moe**2, population)
-
-
-def size_for_mean(moe: float, sd: float, level: float = 0.95, population: int | None = None) -> int:
-    """Sample size so that a mean's interval half-width is ``moe`` (σ from a pilot or past wave)."""
-    if not moe > 0 or not sd > 0:
-        raise ManyiError(
-            Message("an.bad_option", {"option": "moe/sd", "value": f"{moe}/{sd}", "choices": "> 0"})
-        )
-    z = stats.norm.ppf(0.5 + level / 2)
-    return _fpc((z * sd / moe) ** 2, population)
+    V = (moe / z) ** 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        num = np.where(share > 0, W**2 * sds**2 / share, 0.0).sum()
+    n = num / (V + (W * sds**2).sum() / N)
+    return int(min(math.ceil(n * deff - 1e-9), N))
 
 
 def allocate(
@@ -102,6 +170,31 @@ def allocate(
     return out
 
 
+def stratum_sds(frame: pd.DataFrame, strata: str, column: str) -> np.ndarray:
+    """Each stratum's SD (ddof 1) of a numeric column, strata in sorted order. A column that is
+    missing or not numeric is an error; a stratum with fewer than two values has SD 0."""
+    if column not in frame:
+        raise ManyiError(
+            Message(
+                "sample.unknown_column",
+                {"column": column, "have": ", ".join(map(str, frame.columns[:10]))},
+            )
+        )
+    raw = frame[column]
+    x = pd.to_numeric(raw, errors="coerce")
+    text = raw.astype("string").str.strip()
+    bad = x.isna() & text.notna() & (text != "")
+    if bad.any():
+        example = str(raw[bad].iloc[0])[:40]
+        raise ManyiError(
+            Message(
+                "sample.sd_not_numeric", {"column": column, "n": int(bad.sum()), "example": example}
+            )
+        )
+    sds = x.groupby(frame[strata], sort=True, dropna=False).std(ddof=1)
+    return np.nan_to_num(sds.to_numpy(dtype=float))
+
+
 def draw(
     frame: pd.DataFrame,
     n: int,
@@ -145,15 +238,7 @@ def draw(
     groups = frame.groupby(strata, sort=True, dropna=False)
     keys = list(groups.groups)
     sizes = np.array([len(groups.get_group(k)) for k in keys])
-    sds = None
-    if allocation == "neyman" and sd_column:
-        sds = np.array(
-            [
-                pd.to_numeric(groups.get_group(k)[sd_column], errors="coerce").std(ddof=1)
-                for k in keys
-            ]
-        )
-        sds = np.nan_to_num(sds)
+    sds = stratum_sds(frame, strata, sd_column) if allocation == "neyman" and sd_column else None
     n_h = allocate(sizes, n, allocation, sds)
     parts = []
     for k, size, m in zip(keys, sizes, n_h, strict=True):
