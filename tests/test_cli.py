@@ -100,6 +100,12 @@ def test_score_table_and_xlsx(demo_dir, tmp_path):
     x = tmp_path / "s.xlsx"
     res = runner.invoke(app, ["score", "-i", str(inst), str(data), "--format", "xlsx", "-o", str(x)])
     assert res.exit_code == 0 and x.exists()
+    book = pd.read_excel(x, sheet_name=None)
+    g, gaps = book["groups"], book["gaps"]
+    assert {"csat_ci_low", "csat_ci_high", "ces_ci_low", "ces_n", "dim_skill_ci_low", "dim_skill_n",
+            "t2b_skill_diagnosis_ci_high", "satisfied_weighted"} <= set(g.columns)
+    assert (g["dim_skill_ci_low"] < g["dim_skill"]).all() and (g["dim_skill"] < g["dim_skill_ci_high"]).all()
+    assert {"gap_ci_low", "gap_ci_high", "ratio_ci_low", "ratio_ci_high"} <= set(gaps.columns)
     res = runner.invoke(app, ["score", "-i", str(inst), str(data), "--format", "xlsx"])
     assert res.exit_code == 2 and "--format xlsx needs --output" in res.stderr
 
