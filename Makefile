@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/manyi demo manyi-demo
+	$(BIN)/manyi demo manyi-demo --force
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

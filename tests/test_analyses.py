@@ -313,8 +313,9 @@ def test_ipa_derived_importance_is_the_correlation_with_the_index():
     assert t.loc["parts_price", "importance"] == pytest.approx(np.corrcoef(x[ok], csi[ok])[0, 1])
     assert res.tables["crosshairs"]["performance_cross"].iloc[0] == 50
     with pytest.raises(ManyiError, match="stated importance needs __importance answers"):
-        analyze("ipa", validate_frame(pd.DataFrame({"response_id": ["1", "2", "3"], "booking_ease": [4, 3, 5]}),
-                                      load_example("b2b-shipping")))
+        b2b = load_example("b2b-shipping")
+        analyze("ipa", validate_frame(pd.DataFrame({"response_id": ["1", "2", "3"],
+                                                    **{i: [4, 3, 5] for i in b2b.item_ids}}), b2b))
 
 
 # --- CLI ----------------------------------------------------------------------------------

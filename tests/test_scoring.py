@@ -207,8 +207,8 @@ def test_generated_dataset_is_reproducible(after_sales):
 
 def test_reverse_twice_is_identity(after_sales):
     """Reversing on read then reversing the scale again gives the raw answers back."""
-    raw = pd.DataFrame({"response_id": ["1", "2", "3", "4", "5"], "time_wait_long": [1, 2, 3, 4, 5],
-                        "skill_diagnosis": [3] * 5})
+    raw = pd.DataFrame({"response_id": ["1", "2", "3", "4", "5"],
+                        **{i: [3] * 5 for i in after_sales.item_ids}, "time_wait_long": [1, 2, 3, 4, 5]})
     rs = validate_frame(raw, after_sales)
     sc = after_sales.item("time_wait_long").scale
     back = sc.min + sc.max - rs.data["time_wait_long"].to_numpy()

@@ -16,6 +16,7 @@ from manyi.i18n import ManyiError, Message, default_lang, t
 app = typer.Typer(
     help="manyi (满意): customer-satisfaction management. 客户满意度管理。",
     no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
     add_completion=False,
     pretty_exceptions_enable=False,
 )
@@ -28,10 +29,56 @@ if TYPE_CHECKING:
 
 F = TypeVar("F", bound=Callable[..., Any])
 LangOpt = Annotated[str, typer.Option("--lang", help="zh | en (default: $MANYI_LANG or en)")]
+DateOpt = Annotated[
+    str,
+    typer.Option("--date-format", help="dates like 03/02/2026: dmy | mdy | ymd / 日期顺序"),
+]
+SheetOpt = Annotated[str, typer.Option("--sheet", help="XLSX: the sheet to read / 工作表")]
 
 
 def _lang(lang: str | None) -> str:
-    return lang if lang in ("zh", "en") else default_lang()
+    """The language asked for (zh, en; also zh-CN, en_US, ...), else $MANYI_LANG; an unknown
+    one is an error rather than a silent English."""
+    if not lang:
+        return default_lang()
+    code = lang.strip().lower().replace("_", "-").split("-")[0]
+    if code in ("zh", "en"):
+        return code
+    lg = default_lang()
+    err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+    err.print(t("cli.bad_lang", lg, lang=lang), markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+FORMAT_OF_SUFFIX = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
+
+
+def _format(fmt: str, output: Path | None, allowed: tuple[str, ...], lang: str) -> str:
+    """The output format: as given, or from the output file's extension when ``--format`` is
+    left at ``table`` (the table still goes to the screen). A format that contradicts the
+    extension (``-f csv -o t.xlsx``) is an error."""
+    if fmt not in allowed:
+        _fail(
+            ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": ", ".join(allowed)})), lang
+        )
+    if output is None:
+        return fmt
+    by_ext = FORMAT_OF_SUFFIX.get(output.suffix.lower())
+    if fmt != "table" and by_ext is not None and by_ext != fmt:
+        _fail(
+            ManyiError(
+                Message(
+                    "cli.format_mismatch", {"fmt": fmt, "file": output.name, "ext": output.suffix}
+                )
+            ),
+            lang,
+        )
+    if fmt == "table" and by_ext == "xlsx" and "xlsx" not in allowed:
+        _fail(
+            ManyiError(Message("cli.bad_format", {"fmt": "xlsx", "choices": ", ".join(allowed)})),
+            lang,
+        )
+    return fmt
 
 
 def _fail(exc: ManyiError, lang: str) -> None:
@@ -57,11 +104,13 @@ def validate(
             err.print(m.render(lg), markup=False, highlight=False)
         raise typer.Exit(2) from None
     out.print(inst.summary(str(file), lg), markup=False, highlight=False)
+    for note in inst.notes:
+        err.print("! " + note.render(lg), markup=False, highlight=False)
 
 
 def _fmt(v: Any, spec: str = ".1f") -> str:
     try:
-        if v is None or v != v:
+        if v is None or v is getattr(sys.modules.get("pandas"), "NA", None) or v != v:
             return "–"
         return format(float(v), spec)
     except (TypeError, ValueError):
@@ -69,7 +118,7 @@ def _fmt(v: Any, spec: str = ".1f") -> str:
 
 
 def _ci(lo: Any, hi: Any, scale: float = 1.0, spec: str = ".1f") -> str:
-    if lo is None or hi is None or lo != lo or hi != hi:
+    if _fmt(lo) == "–" or _fmt(hi) == "–":
         return "–"
     if lo < 0 or hi < 0:  # "-8.2–-6.5" reads badly
         return f"[{_fmt(scale * lo, spec)}, {_fmt(scale * hi, spec)}]"
@@ -100,6 +149,8 @@ def _group_labels(result: ScoreResult, lang: str) -> list[str]:
 
 def scorecard_table(result: ScoreResult, lang: str) -> Table:
     """The scorecard: one row per group, then the total; index and rate with 95 % intervals."""
+    import pandas as pd
+
     inst = result.instrument
     table = Table(
         title=t("title.scorecard", lang, title=inst.title.get(lang)), title_justify="left"
@@ -120,13 +171,14 @@ def scorecard_table(result: ScoreResult, lang: str) -> Table:
 
     def add(row: Any, label: str, bold: bool = False) -> None:
         meets = row["meets_target"]
+        meets = None if meets is None or pd.isna(meets) else bool(meets)
         cells = [
             label,
             f"{int(row['n'])}{'*' if bool(row['small_sample']) else ''}",
             f"{_fmt(row['csi'])} ({_ci(row['csi_ci_low'], row['csi_ci_high'])})",
             f"{_fmt(100 * row['satisfied_rate'])}% "
             f"({_ci(row['satisfied_rate_ci_low'], row['satisfied_rate_ci_high'], 100)})",
-            "–" if meets is None or meets != meets else ("[green]✓[/]" if meets else "[red]✗[/]"),
+            "–" if meets is None else ("[green]✓[/]" if meets else "[red]✗[/]"),
         ]
         for m in metrics:
             lo, hi = row.get(f"{m}_ci_low"), row.get(f"{m}_ci_high")
@@ -266,12 +318,15 @@ def score(
             "--compare", help="previous: test changes against the previous period / 环比检验"
         ),
     ] = "",
+    date_format: DateOpt = "",
+    sheet: SheetOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
     from manyi.services.scoring import export, score_file, write_respondents
 
     lg = _lang(lang)
+    fmt = _format(fmt, output, ("table", "csv", "json", "xlsx"), lg)
     try:
         keys = [b.strip() for b in by.split(",") if b.strip()]
         result = score_file(
@@ -281,6 +336,8 @@ def score(
             period=period or None,
             strict=strict,
             weights=weights or None,
+            date_format=date_format or None,
+            sheet=sheet or None,
         )
         if compare:
             from manyi.services.scoring import compare_previous
@@ -290,7 +347,8 @@ def score(
             print_report(result, lg)
             show_result(result, lg)
             if output is not None:
-                export(result, "csv", output, lg)
+                export(result, FORMAT_OF_SUFFIX.get(output.suffix.lower(), "csv"), output, lg)
+                err.print(t("cli.written", lg, path=output), highlight=False)
         else:
             text = export(result, fmt, output, lg)
             if text is not None:
@@ -312,12 +370,17 @@ def demo(
         "manyi-demo"
     ),
     seed: Annotated[int, typer.Option(help="random seed / 随机种子")] = 7,
+    force: Annotated[
+        bool, typer.Option("--force", help="overwrite an existing folder / 覆盖已有目录")
+    ] = False,
     lang: LangOpt = "",
 ) -> None:
     """Write example instruments and generated data, then score them. 演示。"""
     from manyi.services.demo import run_demo
 
     lg = _lang(lang)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())) and not force:
+        _fail(ManyiError(Message("cli.demo_exists", {"dir": str(directory)})), lg)
     try:
         res = run_demo(directory, seed=seed)
     except ManyiError as exc:
@@ -476,6 +539,8 @@ def model_fit(
     ipma: Annotated[
         Path | None, typer.Option("--ipma", help="write the IPMA chart (HTML) / 输出 IPMA 图")
     ] = None,
+    date_format: DateOpt = "",
+    sheet: SheetOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """Fit an ACSI/ECSI model by PLS path modelling, with a bootstrap. 估计满意度指数模型。"""
@@ -486,8 +551,9 @@ def model_fit(
     from manyi.services.model import fit_model_file
 
     lg = _lang(lang)
-    if fmt not in ("table", "json"):
-        _fail(ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": "table, json"})), lg)
+    fmt = _format(fmt, output, ("table", "json"), lg)
+    if fmt == "table" and output is not None:
+        fmt = "json"
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -506,6 +572,8 @@ def model_fit(
                 bootstrap=bootstrap,
                 seed=seed,
                 progress=lambda done, total: prog.update(task, completed=done, total=total),
+                date_format=date_format or None,
+                sheet=sheet or None,
             )
     except ManyiError as exc:
         _fail(exc, lg)
@@ -605,6 +673,8 @@ def analyze(
     chart: Annotated[
         Path | None, typer.Option("--chart", help="write the chart (HTML) / 输出图表")
     ] = None,
+    date_format: DateOpt = "",
+    sheet: SheetOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """Analyses that say what to fix: SERVQUAL gaps, IPA, Kano, comparisons, control charts. 分析。"""
@@ -615,10 +685,9 @@ def analyze(
     from manyi.services.analysis import CHARTS, Options, analyze_file
 
     lg = _lang(lang)
-    if fmt not in ("table", "json", "csv"):
-        _fail(
-            ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": "table, json, csv"})), lg
-        )
+    fmt = _format(fmt, output, ("table", "json", "csv"), lg)
+    if fmt == "table" and output is not None:
+        fmt = FORMAT_OF_SUFFIX.get(output.suffix.lower(), "csv")
     opts = Options(
         lang=lg,
         importance=importance,
@@ -632,15 +701,20 @@ def analyze(
     )
     try:
         keys = [b.strip() for b in by.split(",") if b.strip()]
-        res = analyze_file(name, instrument, responses, keys, opts)
+        res = analyze_file(
+            name, instrument, responses, keys, opts, date_format or None, sheet or None
+        )
     except ManyiError as exc:
         _fail(exc, lg)
         return
     if chart is not None and name in CHARTS:
         CHARTS[name](res, lang=lg).write_html(chart, include_plotlyjs=True)
         err.print(t("cli.written", lg, path=chart), highlight=False)
+    if fmt != "table":
+        for w in res.warnings:
+            err.print("! " + w.render(lg), markup=False, highlight=False)
     if fmt == "json":
-        text = json.dumps(res.to_dict(lg), ensure_ascii=False, indent=2) + "\n"
+        text = json.dumps(res.to_dict(lg), ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     elif fmt == "csv":
         frames = [df.assign(table=k)[["table", *df.columns]] for k, df in res.tables.items()]
         text = pd.concat(frames, ignore_index=True).to_csv(index=False)
@@ -760,6 +834,8 @@ def weight(
     chart: Annotated[
         Path | None, typer.Option("--chart", help="write the margins chart (HTML)")
     ] = None,
+    date_format: DateOpt = "",
+    sheet: SheetOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """Weight responses to population margins (raking or post-stratification). 加权。"""
@@ -768,7 +844,14 @@ def weight(
     lg = _lang(lang)
     try:
         res = weight_file(
-            responses, instrument, margins, method, cap=cap or None, floor=floor or None
+            responses,
+            instrument,
+            margins,
+            method,
+            cap=cap or None,
+            floor=floor or None,
+            date_format=date_format or None,
+            sheet=sheet or None,
         )
     except ManyiError as exc:
         _fail(exc, lg)
@@ -788,8 +871,74 @@ def weight(
     err.print(t("cli.written", lg, path=output), highlight=False)
 
 
-def main() -> None:
-    app()
+def _version(value: bool) -> None:
+    if value:
+        from manyi import __version__
+
+        out.print(f"manyi {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="show the version / 显示版本"
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show tracebacks of internal errors / 显示内部错误详情")
+    ] = False,
+) -> None:
+    """manyi (满意): customer-satisfaction management. 客户满意度管理。"""
+
+
+def _argv_lang(argv: list[str]) -> str:
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in ("zh", "en") else default_lang()
+        if a.startswith("--lang="):
+            v = a.split("=", 1)[1]
+            return v if v in ("zh", "en") else default_lang()
+    return default_lang()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line. A user's mistake exits 2 with its message (in each command); any
+    other exception is an internal error: a short message with a bug-report hint, exit 1
+    (``manyi --debug ...`` shows the traceback). numpy/pandas runtime warnings stay quiet:
+    what they would say is reported as a message where it matters."""
+    import warnings
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    warnings.simplefilter("ignore", RuntimeWarning)
+    warnings.filterwarnings("ignore", module="pandas")
+    warnings.filterwarnings("ignore", module="numpy")
+    try:
+        app(args=args, prog_name="manyi", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err.print(t("cli.interrupted", _argv_lang(args)), highlight=False)
+        sys.exit(130)
+    except ManyiError as exc:  # raised outside a command's own handler
+        lg = _argv_lang(args)
+        err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+        err.print(exc.render(lg), markup=False, highlight=False)
+        sys.exit(2)
+    except MemoryError:
+        err.print(t("cli.out_of_memory", _argv_lang(args)), highlight=False)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if debug:
+            raise
+        lg = _argv_lang(args)
+        detail = f"{type(exc).__name__}: {exc}"
+        err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+        err.print(t("cli.internal", lg, detail=detail), markup=False, highlight=False)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

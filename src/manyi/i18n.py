@@ -19,6 +19,65 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "YAML syntax error: {detail}",
         "zh": "YAML 语法错误：{detail}",
     },
+    "cli.bad_lang": {
+        "en": 'unknown language "{lang}": use --lang zh (简体中文) or --lang en (English)',
+        "zh": '未知语言 "{lang}"：请用 --lang zh（简体中文）或 --lang en（English）',
+    },
+    "cli.format_mismatch": {
+        "en": "--format {fmt} does not match the output file {file} ({ext}): change one of them",
+        "zh": "--format {fmt} 与输出文件 {file}（{ext}）不符：请修改其中之一",
+    },
+    "cli.demo_exists": {
+        "en": "{dir} already exists and is not empty: choose another folder, or add --force to overwrite it",
+        "zh": "{dir} 已存在且不为空：请换一个目录，或加 --force 覆盖",
+    },
+    "cli.interrupted": {"en": "interrupted", "zh": "已中断"},
+    "cli.out_of_memory": {
+        "en": "out of memory: the file is too large for this machine (try a smaller file or more memory)",
+        "zh": "内存不足：文件对本机过大（请换小一些的文件或增加内存）",
+    },
+    "cli.internal": {
+        "en": "internal error ({detail}). This is a bug in manyi, not your mistake: please report it "
+        "with the command and, if you can, the file; run again with --debug for the details",
+        "zh": "内部错误（{detail}）。这是 manyi 的缺陷，不是您的错误：请连同命令和（如可能）文件一起报告；"
+        "加 --debug 重新运行可看到详情",
+    },
+    "yaml.too_large": {
+        "en": "{file} is larger than {limit} kB: not a survey definition or model file",
+        "zh": "{file} 超过 {limit} kB，不像是问卷定义或模型文件",
+    },
+    "yaml.too_deep": {
+        "en": "{file}: the YAML is nested too deeply to read",
+        "zh": "{file}：YAML 嵌套层次过深，无法读取",
+    },
+    "yaml.too_many_nodes": {
+        "en": "{file}: the YAML expands to more than {limit} values (aliases of aliases?); refused",
+        "zh": "{file}：YAML 展开后超过 {limit} 个值（别名套别名？），拒绝读取",
+    },
+    "yaml.duplicate_key": {
+        "en": '{file} line {line}: the key "{key}" is given twice (also on line {first}); keep one',
+        "zh": '{file} 第 {line} 行：键 "{key}" 出现了两次（另见第 {first} 行），请只保留一个',
+    },
+    "inst.satisfied_at_share": {
+        "en": "satisfied_at {value:g} looks like a share, but the index runs from 0 to 100: write {hint:g}",
+        "zh": "satisfied_at {value:g} 像是比例，但满意度指数的范围是 0–100：请写 {hint:g}",
+    },
+    "inst.satisfied_at_range": {
+        "en": "satisfied_at {value:g} is outside the index's range 0-100",
+        "zh": "satisfied_at {value:g} 超出指数范围 0–100",
+    },
+    "inst.share_percent": {
+        "en": "{field} {value:g} looks like a percentage, but it is a share from 0 to 1: write {hint:g}",
+        "zh": "{field} {value:g} 像是百分数，但它是 0 到 1 之间的比例：请写 {hint:g}",
+    },
+    "inst.share_range": {
+        "en": "{field} {value:g} must be a share from 0 to 1",
+        "zh": "{field} {value:g} 必须是 0 到 1 之间的比例",
+    },
+    "inst.item_weights_renormalised": {
+        "en": "the item weights of dimension {dimension} sum to {total:g}: they are used relative to each other (rescaled to sum to 1)",
+        "zh": "维度 {dimension} 的题目权重之和为 {total:g}：按相对大小使用（已缩放为和为 1）",
+    },
     "inst.not_mapping": {
         "en": "the file must hold a mapping (key: value) at the top level",
         "zh": "文件顶层必须是键值映射（key: value）",
@@ -155,6 +214,44 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": 'response id "{id}" already appeared in row {first}; this row was not used',
         "zh": '答卷编号 "{id}" 已在第 {first} 行出现，本行未使用',
     },
+    "an.validation": {
+        "en": "{file}: {read} rows read = {used} used + {rejected} rejected; {values} values rejected (manyi score shows each)",
+        "zh": "{file}：读取 {read} 行 = 使用 {used} 行 + 拒绝 {rejected} 行；拒绝 {values} 个值（manyi score 会逐条列出）",
+    },
+    "resp.mixed_encoding": {
+        "en": "{file}: read as UTF-8, but {n} line(s) are in another encoding (lines {lines}); their characters that do not decode show as �",
+        "zh": "{file}：按 UTF-8 读取，但有 {n} 行使用了其他编码（第 {lines} 行）；无法解码的字符显示为 �",
+    },
+    "resp.sheet_read": {
+        "en": '{file}: read the sheet "{sheet}" (sheets: {sheets}); choose another with --sheet',
+        "zh": '{file}：读取了工作表 "{sheet}"（全部工作表：{sheets}）；可用 --sheet 指定其他工作表',
+    },
+    "resp.no_sheet": {
+        "en": '{file} has no sheet "{sheet}" (sheets: {sheets})',
+        "zh": '{file} 中没有工作表 "{sheet}"（现有：{sheets}）',
+    },
+    "resp.is_folder": {
+        "en": "{file} is a folder, not a file",
+        "zh": "{file} 是文件夹，不是文件",
+    },
+    "resp.date_orders": {
+        "en": '{column}: both day/month ("{a}") and month/day ("{b}") dates appear; fix the file or give --date-format dmy or mdy',
+        "zh": '{column}：同时出现“日/月”（"{a}"）和“月/日”（"{b}"）两种写法；请修正文件或用 --date-format dmy 或 mdy 指定',
+    },
+    "resp.date_ambiguous": {
+        "en": "{column}: dates such as {examples} can be day/month or month/day and no value decides; "
+        "give --date-format dmy or mdy (or date_format in the instrument)",
+        "zh": "{column}：{examples} 这样的日期既可能是“日/月”也可能是“月/日”，无法判断；"
+        "请用 --date-format dmy 或 mdy 指定（或在问卷定义中设置 date_format）",
+    },
+    "resp.bad_date_format": {
+        "en": '--date-format "{value}": use dmy (03/02/2026 = 3 February), mdy (= March 2) or ymd',
+        "zh": '--date-format "{value}"：请用 dmy（03/02/2026 = 2 月 3 日）、mdy（= 3 月 2 日）或 ymd',
+    },
+    "resp.too_few_answers": {
+        "en": "too few items answered to compute the index (they carry less than {share:.0%} of its weight, min_answered)",
+        "zh": "回答的题目太少，无法计算指数（所答题目权重不足 {share:.0%}，见 min_answered）",
+    },
     "resp.no_answers": {
         "en": "no item of the index was answered",
         "zh": "没有回答任何计入指数的题目",
@@ -189,8 +286,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "答卷中没有权重列 {column}（manyi weight 会写出名为 weight 的列）",
     },
     "score.bad_weights": {
-        "en": "{n} response(s) have no positive weight in column {column}; they count in n but not in the weighted figures",
-        "zh": "{n} 份答卷在 {column} 列中没有正的权重，计入样本量但不参与加权统计",
+        "en": "{n} response(s) have no positive weight in column {column} (responses {rows}); they are left out of every figure",
+        "zh": "{n} 份答卷在 {column} 列中没有正的权重（答卷 {rows}），不计入任何统计",
+    },
+    "score.weights_not_numeric": {
+        "en": 'the weight column {column} must hold numbers; {n} value(s) do not, e.g. "{value}" (responses {rows})',
+        "zh": '权重列 {column} 必须是数值；有 {n} 个值不是，例如 "{value}"（答卷 {rows}）',
+    },
+    "score.weights_negative": {
+        "en": "the weight column {column} has {n} negative or infinite weight(s) (responses {rows}); weights must be 0 or more",
+        "zh": "权重列 {column} 中有 {n} 个负数或无穷大的权重（答卷 {rows}）；权重必须不小于 0",
+    },
+    "score.weights_none": {
+        "en": "no response has a positive weight in column {column}: nothing to weight",
+        "zh": "{column} 列中没有任何答卷的权重为正，无法加权",
+    },
+    "score.no_rows": {
+        "en": "{file}: no responses to score ({summary})",
+        "zh": "{file}：没有可计分的答卷（{summary}）",
     },
     "score.no_period_date": {
         "en": "{n} response(s) without submitted_at are left out of the periods",
@@ -543,10 +656,17 @@ def default_lang() -> str:
     return lang if lang in LANGS else "en"
 
 
-def t(key: str, lang: str | None = None, **params: Any) -> str:
-    """Render message ``key`` in ``lang`` with ``params``."""
+def t(key: str, lang: str | None = None, /, **params: Any) -> str:
+    """Render message ``key`` in ``lang`` with ``params`` (text values cut to 200 characters,
+    so that a huge bad cell is never echoed whole)."""
     entry = MESSAGES[key]
-    return entry[lang or default_lang()].format(**params)
+    return entry[lang if lang in LANGS else default_lang()].format(
+        **{k: _cut(v) if isinstance(v, str) else v for k, v in params.items()}
+    )
+
+
+def _cut(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass

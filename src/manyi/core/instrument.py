@@ -124,9 +124,9 @@ class Scoring(_Model):
     """How answers become 0-100 points and who counts as satisfied (REFERENCES.md)."""
 
     points: Literal["range", "ratio"] = "range"
-    satisfied_at: float = Field(70.0, ge=0, le=100)
-    target_rate: float = Field(0.85, ge=0, le=1)
-    min_answered: float = Field(0.5, gt=0, le=1)
+    satisfied_at: float = 70.0  # on the 0-100 index; ranges checked in semantic_errors
+    target_rate: float = 0.85  # a share, 0-1
+    min_answered: float = 0.5  # a share of the weight, (0, 1]
 
 
 class Item(_Model):
@@ -215,6 +215,7 @@ class InstrumentSpec(_Model):
     questions: list[Question] = Field(default_factory=list)
     kano: list[KanoPair] = Field(default_factory=list)
     model: dict[str, Any] | None = None  # CSI model section (PLS), read by manyi.core.pls
+    date_format: Literal["dmy", "mdy", "ymd"] | None = None  # order of 03/02/2026-style dates
     meta: dict[str, Any] = Field(default_factory=dict)
 
     @field_validator("version", mode="before")
@@ -245,6 +246,7 @@ class Instrument:
     def __init__(self, spec: InstrumentSpec, source: str = "<string>"):
         self.spec = spec
         self.source = source
+        self.notes: list[Message] = []  # what was assumed (e.g. item weights renormalised)
 
     # -- plain attributes ---------------------------------------------------------------
     @property
@@ -437,6 +439,20 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
             errs.append((path, Message("inst.bad_slug", {"id": value})))
 
     slug(("id",), data.get("id"))
+    sc_ = _dict(data.get("scoring"))
+    at = _num(sc_.get("satisfied_at"))
+    if at is not None and not (1 < at <= 100 or at == 0):
+        key = "inst.satisfied_at_share" if 0 < at <= 1 else "inst.satisfied_at_range"
+        errs.append((("scoring", "satisfied_at"), Message(key, {"value": at, "hint": at * 100})))
+    for field_, low_open in (("target_rate", False), ("min_answered", True)):
+        v = _num(sc_.get(field_))
+        if v is None:
+            continue
+        if not ((0 < v if low_open else 0 <= v) and v <= 1):
+            key = "inst.share_percent" if 1 < v <= 100 else "inst.share_range"
+            errs.append(
+                (("scoring", field_), Message(key, {"field": field_, "value": v, "hint": v / 100}))
+            )
     for name, sc in user_scales.items():
         sc = _dict(sc)
         lo, hi = _num(sc.get("min")), _num(sc.get("max"))
@@ -570,6 +586,28 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
     return errs
 
 
+def weight_notes(data: dict[str, Any]) -> list[Message]:
+    """Notes (not errors) on item weights that are used after renormalising: items with given
+    weights whose sum is neither 1 nor their dimension's weight are used relative to each
+    other inside the dimension."""
+    notes = []
+    for d in _list(data.get("dimensions")):
+        d = _dict(d)
+        raw = [_num(_dict(i).get("weight")) for i in _list(d.get("items"))]
+        if not any(w is not None for w in raw):
+            continue
+        total = sum(1.0 if w is None else w for w in raw)
+        dw = _num(d.get("weight"))
+        if abs(total - 1) > 1e-6 and (dw is None or abs(total - dw) > 1e-6):
+            notes.append(
+                Message(
+                    "inst.item_weights_renormalised",
+                    {"dimension": d.get("id"), "total": round(total, 9)},
+                )
+            )
+    return notes
+
+
 def _pydantic_message(err: dict[str, Any]) -> Message:
     kind = err.get("type", "")
     if kind == "missing":
@@ -604,18 +642,10 @@ def parse_instrument(text: str, source: str = "<string>") -> Instrument:
         prefix = f"{name} line {line}, " if line else f"{name}, "
         return _Located(prefix + format_path(path) + ": ", msg)
 
-    try:
-        data = yaml.safe_load(text)
-        lines = _line_map(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        detail = getattr(exc, "problem", None) or str(exc)
-        if "'?'" in detail:
-            detail += ' (a text with "?" inside { } must be quoted: en: "How likely ...?")'
-        raise ManyiError(
-            _Located(f"{name}{line}: ", Message("inst.yaml_syntax", {"detail": detail}))
-        ) from None
+    from manyi.core import yamlsafe
+
+    data = yamlsafe.load(text, name)  # size, aliases, nesting and duplicate keys checked
+    lines = _line_map(text)
     if not isinstance(data, dict):
         raise ManyiError(_Located(f"{name}: ", Message("inst.not_mapping")))
 
@@ -633,6 +663,7 @@ def parse_instrument(text: str, source: str = "<string>") -> Instrument:
         located.sort(key=lambda t: t[0])
         raise ManyiError(*(m for _, m in located))
     inst = Instrument(spec, source)
+    inst.notes = weight_notes(data)
     if spec.model is not None:  # the CSI model section: constructs, dimensions, paths
         from manyi.core.pls import PLSModel
 

@@ -740,6 +740,60 @@ class ScoreResult:
         }
 
 
+def respondent_weights(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list[Message]]:
+    """A column of respondent weights as floats, checked: text that is not a number, negative
+    or infinite weights are errors naming rows; missing and zero weights leave the response
+    out of the weighted figures, with a warning naming rows."""
+    if column not in data.columns:
+        raise ManyiError(Message("score.unknown_weights", {"column": column}))
+    raw = data[column]
+    w = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if not pd.api.types.is_numeric_dtype(raw.dtype):
+        text = raw.astype("string").str.strip()
+        nonnum = np.isnan(w) & text.notna().to_numpy() & (text != "").fillna(False).to_numpy()
+        if nonnum.any():
+            i = int(np.flatnonzero(nonnum)[0])
+            raise ManyiError(
+                Message(
+                    "score.weights_not_numeric",
+                    {
+                        "column": column,
+                        "n": int(nonnum.sum()),
+                        "value": str(raw.iloc[i]),
+                        "rows": _rows(nonnum, data),
+                    },
+                )
+            )
+    bad = (w < 0) | np.isinf(w)
+    if bad.any():
+        raise ManyiError(
+            Message(
+                "score.weights_negative",
+                {"column": column, "n": int(bad.sum()), "rows": _rows(bad, data)},
+            )
+        )
+    none = ~(w > 0)
+    notes = []
+    if none.all():
+        raise ManyiError(Message("score.weights_none", {"column": column}))
+    if none.any():
+        notes.append(
+            Message(
+                "score.bad_weights",
+                {"n": int(none.sum()), "column": column, "rows": _rows(none, data)},
+            )
+        )
+    return np.where(none, 0.0, w), notes
+
+
+def _rows(mask: np.ndarray, data: pd.DataFrame, limit: int = 5) -> str:
+    """The first few responses of ``mask`` by id (or position), for a message."""
+    idx = np.flatnonzero(mask)
+    ids = data["response_id"] if "response_id" in data else pd.Series(np.arange(len(data)) + 1)
+    shown = ", ".join(str(ids.iloc[i]) for i in idx[:limit])
+    return shown + (" …" if len(idx) > limit else "")
+
+
 def score_frame(
     inst: Instrument,
     data: pd.DataFrame,
@@ -800,15 +854,7 @@ def score_frame(
     w = None
     warnings_w: list[Message] = []
     if weights:
-        if weights not in data.columns:
-            raise ManyiError(Message("score.unknown_weights", {"column": weights}))
-        w = pd.to_numeric(data[weights], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        bad = ~(w > 0) | ~np.isfinite(w)
-        if bad.any():
-            warnings_w.append(
-                Message("score.bad_weights", {"n": int(bad.sum()), "column": weights})
-            )
-            w = np.where(bad, 0.0, w)
+        w, warnings_w = respondent_weights(data, weights)
     sums, rs = _group_sums(inst, plan, columns, codes, G, metrics, expected, w)
     total_sums = sums.total()
 
@@ -849,4 +895,7 @@ def score_frame(
     resp["satisfied"] = pd.arrays.BooleanArray(rs.satisfied == 1.0, np.isnan(rs.satisfied))
     for j, d in enumerate(inst.dimension_ids):
         resp[d] = rs.dimensions[:, j]
-    return ScoreResult(inst, keys, groups, total, resp, gaps, warnings=warnings + warnings_w)
+    notes = list(getattr(inst, "notes", []))
+    return ScoreResult(
+        inst, keys, groups, total, resp, gaps, warnings=notes + warnings + warnings_w
+    )

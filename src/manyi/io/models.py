@@ -6,8 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from manyi.core import yamlsafe
 from manyi.core.instrument import Instrument, parse_instrument
 from manyi.core.pls import PLSModel
 from manyi.i18n import ManyiError, Message
@@ -19,16 +18,7 @@ def load_model(path: str | Path) -> tuple[PLSModel, Instrument | None]:
     if not p.exists():
         raise ManyiError(Message("resp.not_found", {"file": str(p)}))
     text = p.read_bytes().decode("utf-8-sig", errors="replace")
-    try:
-        data: Any = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark else ""
-        raise ManyiError(
-            Message(
-                "inst.field", {"detail": f"{p.name}{line}: YAML: {getattr(exc, 'problem', exc)}"}
-            )
-        ) from None
+    data: Any = yamlsafe.load(text, p.name)
     if not isinstance(data, dict) or not isinstance(data.get("model"), dict):
         raise ManyiError(Message("pls.no_model", {"file": p.name}))
     instrument = None

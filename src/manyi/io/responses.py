@@ -123,16 +123,39 @@ class ResponseSet:
 # --------------------------------------------------------------------------------------
 # Raw tables
 # --------------------------------------------------------------------------------------
-def decode_text(raw: bytes, name: str) -> str:
-    """UTF-8 (BOM or not) first, then GB18030 (a superset of GBK and GB2312)."""
+def decode_text(raw: bytes, name: str, notes: list[Message] | None = None) -> str:
+    """Text of a CSV file, its encoding decided for the whole file.
+
+    UTF-8 (with or without BOM) when every line decodes; GB18030 (a superset of GBK and
+    GB2312, Excel in China) when it decodes every line and most non-ASCII lines are not UTF-8;
+    a UTF-8 file with a few lines in another encoding keeps UTF-8, and those lines are named
+    in ``notes`` (their bad bytes become U+FFFD, which the validation then rejects cell by cell).
+    """
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         pass
-    try:
-        return raw.decode("gb18030")
-    except UnicodeDecodeError:
-        raise ManyiError(Message("resp.encoding", {"file": name})) from None
+    lines = raw.split(b"\n")
+    nonascii = [i for i, ln in enumerate(lines) if any(b > 127 for b in ln)]
+    bad_utf8 = []
+    for i in nonascii:
+        try:
+            lines[i].decode("utf-8")
+        except UnicodeDecodeError:
+            bad_utf8.append(i)
+    mostly_utf8 = len(bad_utf8) <= max(1, len(nonascii) // 10) and len(bad_utf8) < len(nonascii)
+    if not mostly_utf8:
+        try:
+            return raw.decode("gb18030")
+        except UnicodeDecodeError:
+            if len(bad_utf8) == len(nonascii):
+                raise ManyiError(Message("resp.encoding", {"file": name})) from None
+    if notes is not None:
+        shown = ", ".join(str(i + 1) for i in bad_utf8[:10])
+        notes.append(
+            Message("resp.mixed_encoding", {"file": name, "lines": shown, "n": len(bad_utf8)})
+        )
+    return raw.decode("utf-8-sig", errors="replace")
 
 
 def _check_header(columns: list[str], name: str) -> None:
@@ -143,16 +166,56 @@ def _check_header(columns: list[str], name: str) -> None:
         seen.add(c)
 
 
-def read_table(path: str | Path) -> pd.DataFrame:
-    """A response file as a DataFrame of raw cells (strings for CSV, native for XLSX/Parquet)."""
+def _pick_sheet(
+    p: Path, sheet: str | None, want: set[str] | None, notes: list[Message]
+) -> pd.DataFrame:
+    """The sheet to read: ``sheet`` if given; else the one whose header names the most of the
+    expected columns ``want`` (or, without them, the first sheet that looks like a table);
+    a note says which sheet was read when the workbook has several."""
+    book = pd.read_excel(p, dtype=object, engine="openpyxl", sheet_name=None)
+    names = list(book)
+    if sheet is not None:
+        if sheet not in book:
+            raise ManyiError(
+                Message(
+                    "resp.no_sheet", {"file": p.name, "sheet": sheet, "sheets": ", ".join(names)}
+                )
+            )
+        return book[sheet]
+    if len(names) == 1:
+        return book[names[0]]
+
+    def score(df: pd.DataFrame) -> tuple[int, int, int]:
+        cols = [str(c).strip() for c in df.columns]
+        named = sum(1 for c in cols if c and not c.startswith("Unnamed:"))
+        hits = len(want & set(cols)) if want else 0
+        return (hits, int("response_id" in cols), named if len(df) else 0)
+
+    best = max(names, key=lambda k: (score(book[k]), -names.index(k)))
+    notes.append(
+        Message("resp.sheet_read", {"file": p.name, "sheet": best, "sheets": ", ".join(names)})
+    )
+    return book[best]
+
+
+def read_table(
+    path: str | Path, sheet: str | None = None, want: set[str] | None = None
+) -> pd.DataFrame:
+    """A response file as a DataFrame of raw cells (strings for CSV, native for XLSX/Parquet).
+
+    ``sheet`` picks a workbook's sheet; ``want`` (expected column names) helps choose one.
+    Notes on what was assumed (encoding, sheet) are in ``df.attrs["warnings"]``."""
     p = Path(path)
     name = p.name
+    notes: list[Message] = []
     if not p.exists():
         raise ManyiError(Message("resp.not_found", {"file": str(path)}))
+    if p.is_dir():
+        raise ManyiError(Message("resp.is_folder", {"file": str(path)}))
     ext = p.suffix.lower()
     try:
         if ext in (".csv", ".txt", ".tsv"):
-            text = decode_text(p.read_bytes(), name)
+            text = decode_text(p.read_bytes(), name, notes)
             sep = "\t" if ext == ".tsv" else ","
             header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
             _check_header([h.strip() for h in header], name)
@@ -165,7 +228,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
                 on_bad_lines="error",
             )
         elif ext in (".xlsx", ".xlsm"):
-            df = pd.read_excel(p, dtype=object, engine="openpyxl")
+            df = _pick_sheet(p, sheet, want, notes)
             _check_header([str(c).strip() for c in df.columns], name)
         elif ext == ".parquet":
             df = pd.read_parquet(p)
@@ -186,6 +249,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         while end > 0 and blank[end - 1]:
             end -= 1
         df = df.iloc[:end]
+    df.attrs["warnings"] = notes
     return df
 
 
@@ -288,15 +352,66 @@ def convert_choice_column(
 
 
 _AWARE = r"(?:Z|[+-]\d{2}:?\d{2})$"
+_AMBIGUOUS = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b(.*)$"
+DATE_FORMATS = ("dmy", "mdy", "ymd")
+
+
+def _date_order(text: pd.Series, column: str, date_format: str | None) -> pd.Series:
+    """Rewrite dates written ``A/B/YYYY`` (also with ``.`` or ``-``) as ISO ``YYYY-MM-DD``.
+
+    The order is decided for the whole column, never row by row: ``date_format`` (``dmy``,
+    ``mdy``) if given; else a first part above 12 anywhere means day/month, a second part
+    above 12 means month/day; both at once, or neither while some dates differ by order
+    (03/02/2026), is an error that lists examples and asks for ``--date-format``.
+    """
+    parts = text.astype("string").str.extract(_AMBIGUOUS)
+    hit = parts[0].notna().to_numpy()
+    if not hit.any() or date_format == "ymd":
+        return text
+    a = parts[0].astype(float).to_numpy()
+    b = parts[1].astype(float).to_numpy()
+    order = date_format
+    if order is None:
+        day_first, month_first = hit & (a > 12), hit & (b > 12)
+        if day_first.any() and month_first.any():
+            ex = [
+                text.iat[int(np.flatnonzero(day_first)[0])],
+                text.iat[int(np.flatnonzero(month_first)[0])],
+            ]
+            raise ManyiError(
+                Message("resp.date_orders", {"column": column, "a": ex[0], "b": ex[1]})
+            )
+        if day_first.any():
+            order = "dmy"
+        elif month_first.any():
+            order = "mdy"
+        elif (hit & (a != b)).any():
+            ex = ", ".join(dict.fromkeys(text[hit & (a != b)].astype(str).head(3)))
+            raise ManyiError(Message("resp.date_ambiguous", {"column": column, "examples": ex}))
+        else:
+            order = "dmy"  # every such date reads the same both ways (03/03/2026)
+    year = parts[2].astype("string")
+    year = year.where(year.str.len() == 4, "20" + year)
+    day, month = (parts[0], parts[1]) if order == "dmy" else (parts[1], parts[0])
+    iso = year + "-" + month.str.zfill(2) + "-" + day.str.zfill(2) + parts[3].fillna("")
+    out = text.copy()
+    out[hit] = iso[hit].astype(object)
+    return out
 
 
 def convert_datetime_column(
-    col: pd.Series, column: str, rows: np.ndarray, issues: list[Issue], tz: str
+    col: pd.Series,
+    column: str,
+    rows: np.ndarray,
+    issues: list[Issue],
+    tz: str,
+    date_format: str | None = None,
 ) -> pd.Series:
     """Dates/times → tz-aware timestamps in ``tz``.
 
     Values with an offset (``+08:00``, ``Z``) are converted; values without one are taken as
-    local time in ``tz``. Both kinds may be mixed in one column.
+    local time in ``tz``. Both kinds may be mixed in one column. Day/month order of dates
+    like 03/02/2026 is decided per column (:func:`_date_order`).
     """
     if pd.api.types.is_datetime64_any_dtype(col.dtype):
         ts = col.reset_index(drop=True)
@@ -304,6 +419,8 @@ def convert_datetime_column(
             return ts.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
         return ts.dt.tz_convert(tz)
     text = _as_text(col).reset_index(drop=True)
+    shown = text
+    text = _date_order(text, column, date_format)
     out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[ns, {tz}]")
     present = text.notna()
     aware = present & text.astype("string").str.contains(_AWARE, regex=True).fillna(False).astype(
@@ -329,7 +446,10 @@ def convert_datetime_column(
     for i in np.flatnonzero(bad):
         issues.append(
             Issue(
-                int(rows[i]), column, text.iat[i], Message("resp.bad_date", {"value": text.iat[i]})
+                int(rows[i]),
+                column,
+                shown.iat[i],
+                Message("resp.bad_date", {"value": shown.iat[i]}),
             )
         )
     return out
@@ -344,8 +464,15 @@ def validate_frame(
     source: str = "<data>",
     strict: bool = False,
     tz: str = DEFAULT_TZ,
+    date_format: str | None = None,
 ) -> ResponseSet:
-    """Check and convert a raw table against ``inst``; see the module docstring."""
+    """Check and convert a raw table against ``inst``; see the module docstring.
+
+    ``date_format`` (``dmy``, ``mdy`` or ``ymd``; default: the instrument's ``date_format``)
+    says how to read dates like 03/02/2026."""
+    if date_format is not None and date_format not in DATE_FORMATS:
+        raise ManyiError(Message("resp.bad_date_format", {"value": date_format}))
+    date_format = date_format or inst.spec.date_format
     report = ValidationReport(source=source, rows_read=len(raw))
     n = len(raw)
     rows = np.arange(2, n + 2)
@@ -379,7 +506,7 @@ def validate_frame(
     known = {"response_id"}
     if "submitted_at" in raw.columns:
         out["submitted_at"] = convert_datetime_column(
-            raw["submitted_at"], "submitted_at", rows, issues, tz
+            raw["submitted_at"], "submitted_at", rows, issues, tz, date_format
         )
         known.add("submitted_at")
     if "customer_id" in raw.columns:
@@ -455,6 +582,14 @@ def validate_frame(
         answered |= ~np.isnan(np.asarray(out[it.id], dtype=float))
     for i in np.flatnonzero(~answered):
         row_reasons.setdefault(i, Message("resp.no_answers"))
+    if answered.any():  # answered, but too little of the index's weight to compute it
+        from manyi.core.scoring import score_responses
+
+        X = np.column_stack([np.asarray(out[it.id], dtype=float) for it in inst.items])
+        csi = score_responses(inst, X).csi
+        share = inst.scoring.min_answered
+        for i in np.flatnonzero(answered & np.isnan(csi)):
+            row_reasons.setdefault(i, Message("resp.too_few_answers", {"share": share}))
     if strict and row_reasons:
         r = min(row_reasons)
         raise ManyiError(_Rendered(Issue(int(rows[r]), None, None, row_reasons[r]), source))
@@ -488,8 +623,19 @@ class _Rendered(Message):
 
 
 def read_responses(
-    path: str | Path, instrument: Instrument, strict: bool = False, tz: str = DEFAULT_TZ
+    path: str | Path,
+    instrument: Instrument,
+    strict: bool = False,
+    tz: str = DEFAULT_TZ,
+    date_format: str | None = None,
+    sheet: str | None = None,
 ) -> ResponseSet:
-    """Read a CSV/XLSX/Parquet response file and validate it against ``instrument``."""
-    raw = read_table(path)
-    return validate_frame(raw, instrument, source=Path(path).name, strict=strict, tz=tz)
+    """Read a CSV/XLSX/Parquet response file (or bytes) and validate it against ``instrument``."""
+    want = set(instrument.item_ids) | {"response_id", "submitted_at"}
+    raw = read_table(path, sheet=sheet, want=want)
+    source = path.name if isinstance(path, Path) else Path(str(path)).name
+    rs = validate_frame(
+        raw, instrument, source=source, strict=strict, tz=tz, date_format=date_format
+    )
+    rs.report.warnings = list(raw.attrs.get("warnings", [])) + rs.report.warnings
+    return rs

@@ -62,10 +62,9 @@ def _weights(data: pd.DataFrame, opts: Options) -> np.ndarray | None:
     """Respondent weights from ``opts.weights`` (missing or non-positive → 0, left out)."""
     if not opts.weights:
         return None
-    if opts.weights not in data:
-        raise ManyiError(Message("score.unknown_weights", {"column": opts.weights}))
-    w = pd.to_numeric(data[opts.weights], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return np.where(np.isfinite(w) & (w > 0), w, 0.0)
+    from manyi.core.scoring import respondent_weights
+
+    return respondent_weights(data, opts.weights)[0]
 
 
 def _wmeans(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -406,6 +405,29 @@ def analyze_file(
     responses: str | Path,
     by: list[str] | None = None,
     opts: Options | None = None,
+    date_format: str | None = None,
+    sheet: str | None = None,
 ) -> AnalysisResult:
+    """Load, read and validate, analyse; the validation report's figures and notes come
+    first among the result's warnings (nothing is dropped silently)."""
     inst = load_instrument(instrument)
-    return analyze(name, read_responses(responses, inst), by, opts)
+    rs = read_responses(responses, inst, date_format=date_format, sheet=sheet)
+    res = analyze(name, rs, by, opts)
+    rep = rs.report
+    notes: list[Message] = list(rep.warnings)
+    if rep.issues:
+        notes.insert(
+            0,
+            Message(
+                "an.validation",
+                {
+                    "file": rep.source,
+                    "read": rep.rows_read,
+                    "used": rep.rows_used,
+                    "rejected": rep.rows_rejected,
+                    "values": len(rep.rejected_values),
+                },
+            ),
+        )
+    res.warnings = notes + res.warnings
+    return res

@@ -19,6 +19,8 @@ def fit_model_file(
     bootstrap: int = 5000,
     seed: int | None = 1,
     progress: Callable[[int, int], None] | None = None,
+    date_format: str | None = None,
+    sheet: str | None = None,
 ) -> PLSResult:
     """Load the model (and instrument, if the file is one), read the data, fit.
 
@@ -27,7 +29,9 @@ def fit_model_file(
     """
     pls, instrument = load_model(model)
     if instrument is not None:
-        frame: pd.DataFrame = read_responses(data, instrument).data
+        frame: pd.DataFrame = read_responses(
+            data, instrument, date_format=date_format, sheet=sheet
+        ).data
     else:
-        frame = read_table(data)
+        frame = read_table(data, sheet=sheet, want=set(pls.items))
     return pls.fit(frame, bootstrap=bootstrap, seed=seed, scheme=scheme, progress=progress)

@@ -23,10 +23,18 @@ def score_file(
     period: str | None = None,
     strict: bool = False,
     weights: str | None = None,
+    date_format: str | None = None,
+    sheet: str | None = None,
 ) -> ScoreResult:
     """Load the instrument, read and validate the responses, score them."""
     inst = load_instrument(instrument)
-    rs = read_responses(responses, inst, strict=strict)
+    rs = read_responses(responses, inst, strict=strict, date_format=date_format, sheet=sheet)
+    if len(rs) == 0:
+        summary = rs.report.summary()
+        first = rs.report.issues[:1]
+        if first:
+            summary += "; " + first[0].render(rs.report.source)
+        raise ManyiError(Message("score.no_rows", {"file": rs.report.source, "summary": summary}))
     return score(rs, by=by, period=period, weights=weights)
 
 

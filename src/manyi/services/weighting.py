@@ -41,6 +41,8 @@ def weight_file(
     method: str = "rake",
     cap: float | None = None,
     floor: float | None = None,
+    date_format: str | None = None,
+    sheet: str | None = None,
 ) -> Weighted:
     """Read and validate the responses, map margin categories written as choice labels to
     their codes, weight by raking (or post-stratification on one variable), then trim to
@@ -54,8 +56,8 @@ def weight_file(
             )
         )
     inst = load_instrument(instrument)
-    raw = read_table(responses)
-    checked = validate_frame(raw, inst, source=Path(responses).name)
+    raw = read_table(responses, sheet=sheet, want=set(inst.item_ids))
+    checked = validate_frame(raw, inst, source=Path(responses).name, date_format=date_format)
     data = checked.data
     marg = read_margins(read_table(margins), Path(margins).name)
     warnings: list[Message] = margin_notes(marg)
