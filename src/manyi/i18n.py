@@ -363,9 +363,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "{n} 个缺失值已用题目均值替代",
     },
     "pls.too_few": {
-        "en": "only {n} usable responses; a PLS model needs many more (10 per largest number of arrows "
-        "into a construct, as a rule of thumb)",
-        "zh": "只有 {n} 份可用答卷；PLS 模型需要更多（经验法则：指向同一构念的箭头最多数的 10 倍）",
+        "en": "{n} responses are too few to estimate this model: it needs at least {minimum} "
+        "(the largest regression in it has {k} predictor(s); the 10-times rule of Barclay et al. 1995 asks for {k}0)",
+        "zh": "{n} 份答卷太少，无法估计该模型：至少需要 {minimum} 份"
+        "（模型中最大的回归有 {k} 个自变量；Barclay 等 1995 年的“10 倍法则”要求 {k}0 份）",
+    },
+    "pls.ten_times": {
+        "en": "n = {n} is below the 10-times rule (Barclay et al. 1995: 10 × {k} predictors = {minimum}); estimates and intervals are unstable",
+        "zh": "n = {n} 低于“10 倍法则”（Barclay 等 1995：10 × {k} 个自变量 = {minimum}），估计值和区间不稳定",
+    },
+    "pls.fewer_than_items": {
+        "en": "n = {n} is below the number of items ({p}): the item correlation matrix is singular; read the results with care",
+        "zh": "n = {n} 少于题目数（{p}）：题目相关矩阵奇异，请谨慎解读结果",
     },
     "pls.constant": {
         "en": "the items {items} have the same answer in every response (zero variance); remove them",
@@ -493,6 +502,14 @@ MESSAGES: dict[str, dict[str, str]] = {
     "an.unknown": {
         "en": 'unknown analysis "{name}" (available: {choices})',
         "zh": '未知的分析 "{name}"（可选：{choices}）',
+    },
+    "an.ipa_unplaced": {
+        "en": "not placed in a quadrant (no answers, or no variation to derive importance from): {items}",
+        "zh": "未放入任何象限（没有回答，或没有差异无法推导重要性）：{items}",
+    },
+    "an.boot_degenerate": {
+        "en": "{n} of {of} bootstrap resamples had collinear or constant drivers and were left out",
+        "zh": "{of} 次自助抽样中有 {n} 次出现共线或常数驱动因素，已剔除",
     },
     "an.singular": {
         "en": "the items are perfectly collinear (a singular correlation matrix); drop duplicated items",

@@ -80,9 +80,13 @@ def drivers(
         raise ManyiError(Message("an.constant", {"what": ", ".join(const)}))
     C = corr(M, w)
     Rxx, rxy = C[:k, :k], C[:k, k]
+    # perfectly (or numerically) collinear drivers: no unique regression, say so
+    if not np.isfinite(C).all() or np.linalg.cond(Rxx) > 1e10:
+        raise ManyiError(Message("an.singular"))
     try:
         beta = np.linalg.solve(Rxx, rxy)
         vif = np.diag(np.linalg.inv(Rxx))
+        rw = relative_weights(Rxx, rxy)
     except np.linalg.LinAlgError:
         raise ManyiError(Message("an.singular")) from None
     r2 = float(beta @ rxy)
@@ -90,14 +94,17 @@ def drivers(
     se = np.sqrt((1 - r2) / (ne - k - 1) * vif)
     t = beta / se
     p = 2 * stats.t.sf(np.abs(t), ne - k - 1)
-    rw = relative_weights(Rxx, rxy)
     rng = np.random.default_rng(seed)
     boots = []
     for _ in range(bootstrap):
         idx = rng.integers(0, n, n)
-        Cb = corr(M[idx], None if w is None else w[idx])
-        if np.isfinite(Cb).all():
-            boots.append(relative_weights(Cb[:k, :k], Cb[:k, k]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            Cb = corr(M[idx], None if w is None else w[idx])
+        if np.isfinite(Cb).all() and np.linalg.cond(Cb[:k, :k]) < 1e10:
+            try:
+                boots.append(relative_weights(Cb[:k, :k], Cb[:k, k]))
+            except np.linalg.LinAlgError:  # a degenerate resample is left out
+                continue
     boots = np.array(boots) if boots else np.full((0, k), np.nan)
     lo, hi = (
         np.quantile(boots, [0.025, 0.975], axis=0) if len(boots) > 1 else (np.full(k, np.nan),) * 2
@@ -117,6 +124,10 @@ def drivers(
         }
     )
     warnings = []
+    if bootstrap and len(boots) < bootstrap:
+        warnings.append(
+            Message("an.boot_degenerate", {"n": bootstrap - len(boots), "of": bootstrap})
+        )
     if k <= MAX_SHAPLEY:
         sh = shapley_r2(Rxx, rxy)
         table["shapley"] = sh

@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.analysis import AnalysisResult, style
+from manyi.i18n import Message
 
 QUADRANTS = {
     "concentrate": {"en": "Concentrate here", "zh": "重点改进区"},
     "keep_up": {"en": "Keep up the good work", "zh": "继续保持区"},
     "low_priority": {"en": "Low priority", "zh": "低优先区"},
     "overkill": {"en": "Possible overkill", "zh": "过度投入区"},
+    "no_data": {"en": "Not placed (no data)", "zh": "未定位（无数据）"},
 }
 
 
@@ -36,18 +38,27 @@ def ipa(
 ) -> AnalysisResult:
     perf, imp = np.asarray(performance, float), np.asarray(importance, float)
     ci, cp = cross
+    placed = np.isfinite(perf) & np.isfinite(imp)
     quad = np.where(
-        imp >= ci,
-        np.where(perf < cp, "concentrate", "keep_up"),
-        np.where(perf < cp, "low_priority", "overkill"),
+        ~placed,
+        "no_data",
+        np.where(
+            imp >= ci,
+            np.where(perf < cp, "concentrate", "keep_up"),
+            np.where(perf < cp, "low_priority", "overkill"),
+        ),
     )
+    warnings = []
+    if (~placed).any():  # no answers, or no variation to derive an importance from
+        left = [it for it, ok in zip(items, placed, strict=True) if not ok]
+        warnings.append(Message("an.ipa_unplaced", {"items": ", ".join(left[:10])}))
 
     def z(v: np.ndarray) -> np.ndarray:
         sd = np.nanstd(v)
         return (v - np.nanmean(v)) / sd if sd > 0 else np.zeros_like(v)
 
     score = z(imp) - z(perf)
-    order = np.lexsort((-score, quad != "concentrate"))
+    order = np.lexsort((np.nan_to_num(-score, nan=np.inf), quad != "concentrate", ~placed))
     rank = np.empty(len(items), dtype=int)
     rank[order] = np.arange(1, len(items) + 1)
     t = pd.DataFrame(
@@ -67,7 +78,7 @@ def ipa(
     cross_t = pd.DataFrame(
         [{"importance_kind": kind, "importance_cross": ci, "performance_cross": cp}]
     )
-    return AnalysisResult("ipa", n, {"items": t, "crosshairs": cross_t})
+    return AnalysisResult("ipa", n, {"items": t, "crosshairs": cross_t}, warnings)
 
 
 def chart(result: AnalysisResult, lang: str = "en"):

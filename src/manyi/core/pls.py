@@ -582,8 +582,21 @@ class PLSModel:
             X[rows, cols] = means[cols]
             warnings.append(Message("pls.mean_replaced", {"n": nmiss}))
         n = len(X)
-        if n < 3:
-            raise _err("pls.too_few", n=n)
+        # the largest regression of the algorithm: a construct's antecedents (inner model) or
+        # a formative (mode B) block's items (outer model)
+        preds = [sum(1 for _, t in self.spec.paths if t == c) for c in self.constructs]
+        preds += [
+            len(self.spec.constructs[c].items or [])
+            for c in self.constructs
+            if self.spec.constructs[c].mode == "B"
+        ]
+        k = max(preds + [1])
+        if n < max(10, k + 2):
+            raise _err("pls.too_few", n=n, minimum=max(10, k + 2), k=k)
+        if n < 10 * k:
+            warnings.append(Message("pls.ten_times", {"n": n, "k": k, "minimum": 10 * k}))
+        if n < len(self.items):
+            warnings.append(Message("pls.fewer_than_items", {"n": n, "p": len(self.items)}))
         sd = X.std(axis=0, ddof=1)
         const = [self.items[k] for k in np.flatnonzero(~(sd > 0))]
         if const:
