@@ -121,7 +121,7 @@ def _ci(lo: Any, hi: Any, scale: float = 1.0, spec: str = ".1f") -> str:
     if _fmt(lo) == "–" or _fmt(hi) == "–":
         return "–"
     if lo < 0 or hi < 0:  # "-8.2–-6.5" reads badly
-        return f"[{_fmt(scale * lo, spec)}, {_fmt(scale * hi, spec)}]"
+        return f"{_fmt(scale * lo, spec)}, {_fmt(scale * hi, spec)}"
     return f"{_fmt(scale * lo, spec)}–{_fmt(scale * hi, spec)}"
 
 

@@ -384,6 +384,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "the estimation met a singular matrix (perfectly collinear items or constructs)",
         "zh": "估计时遇到奇异矩阵（题目或构念完全共线）",
     },
+    "pls.bad_bootstrap": {
+        "en": "--bootstrap {value}: the number of resamples is 0 (none) or more, e.g. 5000",
+        "zh": "--bootstrap {value}：自助抽样次数应为 0（不抽样）或正整数，例如 5000",
+    },
     "pls.bad_bootstrap_missing": {
         "en": 'unknown bootstrap_missing "{value}" (use resample or once)',
         "zh": '未知的 bootstrap_missing "{value}"（可用 resample 或 once）',
@@ -506,6 +510,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "an.ipa_unplaced": {
         "en": "not placed in a quadrant (no answers, or no variation to derive importance from): {items}",
         "zh": "未放入任何象限（没有回答，或没有差异无法推导重要性）：{items}",
+    },
+    "an.singular_data": {
+        "en": "{name}: the answers are collinear or too few for this analysis (a singular matrix); add responses or drop duplicated items",
+        "zh": "{name}：答卷共线或数量太少，无法进行该分析（矩阵奇异）；请增加答卷或删除重复题目",
     },
     "an.boot_degenerate": {
         "en": "{n} of {of} bootstrap resamples had collinear or constant drivers and were left out",

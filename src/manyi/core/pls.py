@@ -630,6 +630,8 @@ class PLSModel:
             raise _err("pls.bad_scheme", scheme=scheme)
         if sign_change not in ("none", "individual"):
             raise _err("pls.bad_sign_change", value=sign_change)
+        if bootstrap < 0:
+            raise _err("pls.bad_bootstrap", value=bootstrap)
         if bootstrap_missing not in ("resample", "once"):
             raise _err("pls.bad_bootstrap_missing", value=bootstrap_missing)
         X, warnings, miss = self._prepare(data)

@@ -44,7 +44,10 @@ def one_factor(
     R: np.ndarray, tol: float = 1e-9, max_iter: int = 1000
 ) -> tuple[np.ndarray, np.ndarray]:
     """Loadings λ and uniquenesses ψ of a one-factor minimum-residual (ULS) solution."""
-    h2 = 1 - 1 / np.diag(np.linalg.inv(R))  # squared multiple correlations as start
+    try:  # squared multiple correlations as start
+        h2 = 1 - 1 / np.diag(np.linalg.inv(R))
+    except np.linalg.LinAlgError:  # singular R (few respondents): the largest correlations
+        h2 = np.abs(R - np.eye(len(R))).max(axis=1)
     for _ in range(max_iter):
         Rr = R.copy()
         np.fill_diagonal(Rr, h2)

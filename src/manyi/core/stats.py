@@ -47,7 +47,7 @@ def nps_estimate(promoters, detractors, n, level: float = 0.95):
 
     With answers coded +1 (9-10), 0 (7-8), -1 (0-6): NPS = 100·(p_P − p_D);
     Var = p_P + p_D − (p_P − p_D)²; SE = 100·√(Var/n); interval NPS ± z·SE clipped to ±100.
-    Returns (nps, se, low, high); NaN where n = 0.
+    Returns (nps, se, low, high); NaN where n = 0 (SE and interval: where n < 2).
     """
     pp, pd_, n = (np.asarray(a, dtype=float) for a in (promoters, detractors, n))
     z = float(stats.norm.ppf(0.5 + level / 2))
@@ -57,7 +57,7 @@ def nps_estimate(promoters, detractors, n, level: float = 0.95):
         var = p_p + p_d - (p_p - p_d) ** 2
         se = 100 * np.sqrt(np.maximum(var, 0) / n)
     nps = np.where(n > 0, nps, np.nan)
-    se = np.where(n > 0, se, np.nan)
+    se = np.where(n >= 2, se, np.nan)  # one answer says nothing about the spread
     return nps, se, np.clip(nps - z * se, -100, 100), np.clip(nps + z * se, -100, 100)
 
 

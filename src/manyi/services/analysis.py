@@ -376,16 +376,18 @@ def analyze(
                 )
             )
     if name == "compare":
-        return run_compare(inst, data, opts, by)
+        return _guarded(run_compare, name, inst, data, opts, by)
     if not by:
-        return RUNNERS[name](inst, data, opts)
+        return _guarded(RUNNERS[name], name, inst, data, opts)
     parts = []
     skipped: list[Message] = []
     for keys, sub in data.groupby(by, observed=True, sort=True, dropna=False):
         keys = keys if isinstance(keys, tuple) else (keys,)
         key_d = dict(zip(by, [None if pd.isna(k) else str(k) for k in keys], strict=True))
         try:
-            parts.append((key_d, RUNNERS[name](inst, sub.reset_index(drop=True), opts)))
+            parts.append(
+                (key_d, _guarded(RUNNERS[name], name, inst, sub.reset_index(drop=True), opts))
+            )
         except ManyiError as exc:  # one small group must not stop the others
             label = ", ".join(f"{k}={v}" for k, v in key_d.items())
             skipped += [
@@ -397,6 +399,15 @@ def analyze(
     res = combine(parts)
     res.warnings = skipped + res.warnings
     return res
+
+
+def _guarded(fn: Callable[..., AnalysisResult], name: str, *args: Any) -> AnalysisResult:
+    """Run an analysis; a singular matrix met in the data (too few or collinear respondents)
+    becomes a user message naming the analysis, not an internal error."""
+    try:
+        return fn(*args)
+    except np.linalg.LinAlgError:
+        raise ManyiError(Message("an.singular_data", {"name": name})) from None
 
 
 def analyze_file(
