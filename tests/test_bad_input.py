@@ -287,3 +287,14 @@ def test_every_message_exists_in_both_languages_with_the_same_fields():
         assert set(entry) == {"zh", "en"}, key
         fields = [{f for _, f, _, _ in fmt.parse(entry[lang]) if f} for lang in ("zh", "en")]
         assert {f.split(":")[0] for f in fields[0]} == {f.split(":")[0] for f in fields[1]}, key
+
+
+def test_unwritable_outputs_and_bad_factor_counts_are_messages(clean, tmp_path):
+    f = write(clean, tmp_path / "c.csv")
+    for extra in (["-o", "/nonexistent/dir/x.json"], ["--respondents", "/nonexistent/dir/x.csv"]):
+        res = manyi("score", "-i", INST, str(f), *extra)
+        assert res.returncode == 2 and "Traceback" not in res.stderr and "/nonexistent/dir" in res.stderr
+    res = runner.invoke(app, ["analyze", "reliability", "-i", INST, str(f), "--factors", "99"])
+    assert res.exit_code == 2 and "--factors 99: choose from 1 to 14" in res.stderr
+    res = runner.invoke(app, ["validate", str(tmp_path)])
+    assert res.exit_code == 2 and "is a folder" in res.stderr

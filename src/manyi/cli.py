@@ -199,9 +199,9 @@ def scorecard_table(result: ScoreResult, lang: str) -> Table:
         add(result.total.iloc[0], t("col.all", lang), bold=True)
     target = f"{100 * inst.scoring.target_rate:.0f}%"
     table.caption = (
-        f"{t('col.target', lang)} {target} · satisfied = index ≥ {inst.scoring.satisfied_at:g} · * n < 30"
+        f"{t('col.target', lang)} {target} · satisfied = index ≥ {inst.scoring.satisfied_at:g} · * n < 30: few responses, wide intervals"
         if lang == "en"
-        else f"{t('col.target', lang)} {target} · 满意 = 指数 ≥ {inst.scoring.satisfied_at:g} · * 样本量 < 30"
+        else f"{t('col.target', lang)} {target} · 满意 = 指数 ≥ {inst.scoring.satisfied_at:g} · * 样本量 < 30：答卷少，区间宽"
     )
     return table
 
@@ -927,6 +927,16 @@ def main(argv: list[str] | None = None) -> None:
         lg = _argv_lang(args)
         err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
         err.print(exc.render(lg), markup=False, highlight=False)
+        sys.exit(2)
+    except OSError as exc:  # a file that cannot be read or written: the user's to fix
+        lg = _argv_lang(args)
+        err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+        reason = exc.strerror or str(exc)
+        if getattr(exc, "filename", None):
+            text = t("cli.os_error", lg, file=str(exc.filename), reason=reason)
+        else:
+            text = t("cli.os_error_plain", lg, reason=reason)
+        err.print(text, markup=False, highlight=False)
         sys.exit(2)
     except MemoryError:
         err.print(t("cli.out_of_memory", _argv_lang(args)), highlight=False)

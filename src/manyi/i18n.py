@@ -515,6 +515,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "{name}: the answers are collinear or too few for this analysis (a singular matrix); add responses or drop duplicated items",
         "zh": "{name}：答卷共线或数量太少，无法进行该分析（矩阵奇异）；请增加答卷或删除重复题目",
     },
+    "an.bad_factors": {
+        "en": "--factors {value}: choose from 1 to {max} (fewer than the items), or 0 for parallel analysis",
+        "zh": "--factors {value}：请在 1 到 {max} 之间选择（少于题目数），或用 0 表示平行分析",
+    },
+    "cli.os_error_plain": {
+        "en": "a file could not be read or written: {reason}",
+        "zh": "无法读取或写入文件：{reason}",
+    },
+    "cli.os_error": {
+        "en": "cannot use {file}: {reason}",
+        "zh": "无法使用 {file}：{reason}",
+    },
     "an.boot_degenerate": {
         "en": "{n} of {of} bootstrap resamples had collinear or constant drivers and were left out",
         "zh": "{of} 次自助抽样中有 {n} 次出现共线或常数驱动因素，已剔除",

@@ -290,6 +290,9 @@ def efa(
     p = len(items)
     ev = np.linalg.eigvalsh(R)[::-1]
     thr, k = parallel_analysis(n, p, ev, seed=seed)
+    p = len(R)
+    if factors is not None and not 1 <= factors <= max(p - 1, 1):
+        raise ManyiError(Message("an.bad_factors", {"value": factors, "max": max(p - 1, 1)}))
     m = factors or max(k, 1)
     warnings: list[Message] = []
     L, heywood = minres(R, m)

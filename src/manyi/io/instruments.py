@@ -16,6 +16,8 @@ def load_instrument(path: str | Path) -> Instrument:
     p = Path(path)
     if not p.exists():
         raise ManyiError(Message("inst.field", {"detail": f"{p}: "}), Message("inst.not_found"))
+    if p.is_dir():
+        raise ManyiError(Message("resp.is_folder", {"file": str(p)}))
     try:
         text = p.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:

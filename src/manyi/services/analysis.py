@@ -70,7 +70,7 @@ def _weights(data: pd.DataFrame, opts: Options) -> np.ndarray | None:
 def _wmeans(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
     """Column means ignoring NaN, weighted when w is given."""
     if w is None:
-        return np.nanmean(X, axis=0)
+        w = np.ones(len(X))
     ok = ~np.isnan(X)
     ww = ok * w[:, None]
     with np.errstate(invalid="ignore", divide="ignore"):
