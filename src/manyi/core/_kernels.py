@@ -44,10 +44,11 @@ def _score_part(
 ):
     """Score rows lo..hi, adding group sums into this part's accumulators.
 
-    acc_g[:, 0..6]: responses, csi n, csi weighted mean (West 1979, Welford 1962 with
-    weights), csi weighted M2, satisfied (weighted), Σw, Σw² of the rated responses;
-    acc_gm[:, :, 0..1]: dimension Σw, weighted sum; acc_gk[:, :, 0..1]: item answered, top box
-    (weighted). Unweighted scoring passes weights of 1.
+    acc_g[:, 0..7]: responses, csi n (rated with a positive weight), csi weighted mean (West
+    1979, Welford 1962 with weights), csi weighted M2, satisfied (weighted), Σw, Σw² of the
+    rated responses, satisfied count; acc_gm[:, :, 0..4]: dimension Σw, Σw·x, Σw·x², Σw²,
+    count; acc_gk[:, :, 0..3]: item answered Σw, top box Σw, answered count, Σw². Counts take
+    only responses with a positive weight. Unweighted scoring passes weights of 1.
     """
     k = a.shape[0]
     m = dim_w.shape[0]
@@ -70,6 +71,9 @@ def _score_part(
                     wr = weights[r]
                     acc_gk[g, j, 0] += wr
                     acc_gk[g, j, 1] += wr if x >= tj else 0.0
+                    if wr > 0:
+                        acc_gk[g, j, 2] += 1.0
+                        acc_gk[g, j, 3] += wr * wr
         for r in range(start, stop):
             g = codes[r]
             wr = weights[r]
@@ -82,6 +86,10 @@ def _score_part(
                     dims[r, d] = v
                     acc_gm[g, d, 0] += wr
                     acc_gm[g, d, 1] += wr * v
+                    if wr > 0:
+                        acc_gm[g, d, 2] += wr * v * v
+                        acc_gm[g, d, 3] += wr * wr
+                        acc_gm[g, d, 4] += 1.0
                     cnum += dim_w[d] * v
                     ccov += dim_w[d]
                 else:
@@ -89,14 +97,16 @@ def _score_part(
             if ccov >= min_answered - EPS:
                 c = np.rint(cnum / ccov * ROUND) / ROUND
                 csi[r] = c
-                acc_g[g, 1] += 1.0
                 if wr > 0:
+                    acc_g[g, 1] += 1.0
                     acc_g[g, 5] += wr
                     acc_g[g, 6] += wr * wr
                     delta = c - acc_g[g, 2]
                     acc_g[g, 2] += delta * wr / acc_g[g, 5]
                     acc_g[g, 3] += wr * delta * (c - acc_g[g, 2])
-                    acc_g[g, 4] += wr if c >= satisfied_at - EPS else 0.0
+                    if c >= satisfied_at - EPS:
+                        acc_g[g, 4] += wr
+                        acc_g[g, 7] += 1.0
             else:
                 csi[r] = np.nan
 
@@ -108,17 +118,18 @@ def score_and_sum(
     """Per-response dimension scores and index, and per-group sums (see ``_score_part``).
 
     Returns dims (n×m), csi (n), and the group sums: responses, csi n (count), csi Σw,
-    csi Σw², csi weighted sum, csi weighted M2, satisfied (weighted), dimension Σw (G×m),
-    dimension weighted sum, item answered (weighted, G×k), item top box (weighted).
+    csi Σw², csi weighted sum, csi weighted M2, satisfied (weighted), satisfied (count), the
+    dimension sums (G×m×5, see ``_score_part``) and the item sums (G×k×4). ``manyi.core.scoring``
+    names them (:class:`~manyi.core.scoring.KernelSums`).
     """
     n = codes.shape[0]
     k = a.shape[0]
     m = dim_w.shape[0]
     dims = np.empty((n, m))
     csi = np.empty(n)
-    acc_g = np.zeros((PARTS, G, 7))
-    acc_gm = np.zeros((PARTS, G, m, 2))
-    acc_gk = np.zeros((PARTS, G, k, 2))
+    acc_g = np.zeros((PARTS, G, 8))
+    acc_gm = np.zeros((PARTS, G, m, 5))
+    acc_gk = np.zeros((PARTS, G, k, 4))
     size = (n + PARTS - 1) // PARTS
     for p in prange(PARTS):
         lo = p * size
@@ -152,12 +163,14 @@ def score_and_sum(
     csi_sum = np.zeros(G)
     csi_m2 = np.zeros(G)
     sat = np.zeros(G)
+    sat_n = np.zeros(G)
     for g in range(G):
         mean = 0.0
         for p in range(PARTS):
             n_resp[g] += acc_g[p, g, 0]
             csi_n[g] += acc_g[p, g, 1]
             sat[g] += acc_g[p, g, 4]
+            sat_n[g] += acc_g[p, g, 7]
             csi_w2[g] += acc_g[p, g, 6]
             wb = acc_g[p, g, 5]
             if wb > 0:
@@ -168,25 +181,9 @@ def score_and_sum(
                 csi_m2[g] += acc_g[p, g, 3] + delta * delta * wa * wb / tot
                 csi_w[g] = tot
         csi_sum[g] = mean * csi_w[g]
-    dim_n = acc_gm[:, :, :, 0].sum(axis=0)
-    dim_sum = acc_gm[:, :, :, 1].sum(axis=0)
-    item_n = acc_gk[:, :, :, 0].sum(axis=0)
-    item_top = acc_gk[:, :, :, 1].sum(axis=0)
-    return (
-        dims,
-        csi,
-        n_resp,
-        csi_n,
-        csi_w,
-        csi_w2,
-        csi_sum,
-        csi_m2,
-        sat,
-        dim_n,
-        dim_sum,
-        item_n,
-        item_top,
-    )
+    gm = acc_gm.sum(axis=0)
+    gk = acc_gk.sum(axis=0)
+    return (dims, csi, n_resp, csi_n, csi_w, csi_w2, csi_sum, csi_m2, sat, sat_n, gm, gk)
 
 
 def as_list(columns: list[np.ndarray]) -> List:

@@ -24,7 +24,7 @@ Chan, Golub & LeVeque 1979), so it costs nothing extra.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -83,6 +83,23 @@ def _scale_bounds(scales: list[Scale]) -> tuple[np.ndarray, np.ndarray]:
     )
 
 
+class KernelSums(NamedTuple):
+    """What the compiled pass returns, by name (``manyi.core._kernels.score_and_sum``)."""
+
+    dims: np.ndarray  # n × m dimension scores
+    csi: np.ndarray  # n overall index
+    n_responses: np.ndarray  # G
+    csi_n: np.ndarray  # G: responses with an index and a positive weight
+    csi_w: np.ndarray  # G: their Σw
+    csi_w2: np.ndarray  # G: their Σw²
+    csi_sum: np.ndarray  # G: Σw·csi
+    csi_m2: np.ndarray  # G: Σw·(csi − mean)²
+    sat_w: np.ndarray  # G: Σw of the satisfied
+    sat_n: np.ndarray  # G: count of the satisfied
+    dim: np.ndarray  # G × m × 5: Σw, Σw·x, Σw·x², Σw², count
+    item: np.ndarray  # G × k × 4: answered Σw, top-box Σw, answered count, Σw²
+
+
 class _Plan:
     """What scoring needs from an instrument, as arrays."""
 
@@ -108,11 +125,11 @@ class _Plan:
         codes: np.ndarray,
         G: int,
         weights: np.ndarray | None = None,
-    ) -> tuple:
+    ) -> KernelSums:
         """Per-response scores and per-group sums in one compiled pass."""
         if weights is None:
             weights = np.ones(len(codes))
-        return score_and_sum(
+        out = score_and_sum(
             as_list(columns),
             self.a,
             self.b,
@@ -126,13 +143,14 @@ class _Plan:
             np.ascontiguousarray(weights, dtype=np.float64),
             int(G),
         )
+        return KernelSums(*out)
 
 
 def score_responses(inst: Instrument, values: np.ndarray) -> ResponseScores:
     """Score an n × items matrix of answers (already reversed where the item says so)."""
     v = np.asarray(values, dtype=float)
     out = _Plan(inst).run([v[:, j] for j in range(v.shape[1])], np.zeros(len(v), dtype=np.int64), 1)
-    dims, csi = out[0], out[1]
+    dims, csi = out.dims, out.csi
     return ResponseScores(dims, csi, _satisfied(csi, inst.scoring.satisfied_at))
 
 
@@ -310,36 +328,30 @@ def _group_sums(
     weights: np.ndarray | None = None,
 ) -> tuple[_Sums, ResponseScores]:
     out = plan.run(columns, codes, G, weights)
-    (
-        dims,
-        csi,
-        n_resp,
-        csi_n,
-        csi_w,
-        csi_w2,
-        csi_sum,
-        csi_m2,
-        sat_n,
-        dim_n,
-        dim_sum,
-        item_n,
-        item_top,
-    ) = out
+    dims, csi = out.dims, out.csi
     sums = _Sums(
-        n_responses=n_resp,
-        csi_n=csi_n,
-        csi_w=csi_w,
-        csi_w2=csi_w2,
-        csi_sum=csi_sum,
-        csi_m2=csi_m2,
-        sat=sat_n,
-        dim_n=dim_n,
-        dim_sum=dim_sum,
-        item_n=item_n,
-        item_top=item_top,
+        n_responses=out.n_responses,
+        csi_n=out.csi_n,
+        csi_w=out.csi_w,
+        csi_w2=out.csi_w2,
+        csi_sum=out.csi_sum,
+        csi_m2=out.csi_m2,
+        sat=out.sat_w,
+        dim_n=out.dim[:, :, 0],
+        dim_sum=out.dim[:, :, 1],
+        item_n=out.item[:, :, 0],
+        item_top=out.item[:, :, 1],
+        extra={
+            "csi_count": out.csi_n,
+            "sat_count": out.sat_n,
+            "dim_sq": out.dim[:, :, 2],
+            "dim_w2": out.dim[:, :, 3],
+            "dim_count": out.dim[:, :, 4],
+            "item_count": out.item[:, :, 2],
+            "item_w2": out.item[:, :, 3],
+        },
     )
     sat = _satisfied(csi, plan.satisfied_at)
-    sums.extra = _extra_sums(dims, csi, sat, columns, codes, G, weights)
     for name, x in metrics.items():
         q = inst.metric_question(name)
         assert q is not None and q.scale_name is not None
@@ -353,49 +365,6 @@ def _group_sums(
     if expected:
         _gap_sums(inst, plan, columns, expected, codes, G, sums, weights)
     return sums, ResponseScores(dims, csi, sat)
-
-
-def _extra_sums(
-    dims: np.ndarray,
-    csi: np.ndarray,
-    sat: np.ndarray,
-    columns: list[np.ndarray],
-    codes: np.ndarray,
-    G: int,
-    weights: np.ndarray | None,
-) -> dict[str, np.ndarray]:
-    """Additive per-group sums beside the kernel's: counts of the responses that carry a
-    positive weight (Kish's deff counts only those), the satisfied count, and the dimension
-    and item sums that their intervals need (Σw·x², Σw², answered counts)."""
-    w = np.ones(len(codes)) if weights is None else weights
-    pos = w > 0
-    rated = ~np.isnan(csi) & pos
-    out = {
-        "csi_count": np.bincount(codes, rated, minlength=G).astype(float),
-        "sat_count": np.bincount(codes, rated & (sat == 1.0), minlength=G).astype(float),
-    }
-    m = dims.shape[1]
-    for key in ("dim_count", "dim_sq", "dim_w2"):
-        out[key] = np.zeros((G, m))
-    for j in range(m):
-        d = dims[:, j]
-        ok = ~np.isnan(d) & pos
-        dz = np.where(ok, d, 0.0)
-        out["dim_count"][:, j] = np.bincount(codes, ok, minlength=G)
-        out["dim_sq"][:, j] = np.bincount(codes, w * dz * dz, minlength=G)
-        out["dim_w2"][:, j] = np.bincount(codes, ok * w * w, minlength=G)
-    k = len(columns)
-    out["item_count"] = np.zeros((G, k))
-    out["item_w2"] = np.zeros((G, k))
-    for j, col in enumerate(columns):
-        ok = ~np.isnan(col) & pos
-        out["item_count"][:, j] = np.bincount(codes, ok, minlength=G)
-        out["item_w2"][:, j] = (
-            out["item_count"][:, j]
-            if weights is None
-            else np.bincount(codes, ok * w * w, minlength=G)
-        )
-    return out
 
 
 def _gap_sums(
