@@ -52,8 +52,12 @@ def test_kano_hand_worked_attribute():
 def test_kano_tie_rule_must_be_first():
     f = np.array([1, 1, 3, 3, 1, 1, 3, 3], float)  # O, O, M, M, A, A, I, I
     d = np.array([5, 5, 5, 5, 3, 3, 3, 3], float)
-    r = kano_mod.kano([("x", f, d)], lang="zh").tables["attributes"].iloc[0]
-    assert r["category"] == "M" and r["second"] == "O" and r["category_name"] == "必备质量"
+    res = kano_mod.kano([("x", f, d)])
+    r = res.tables["attributes"].iloc[0]
+    assert r["category"] == "M" and r["second"] == "O" and "category_name" not in r  # codes only
+    from manyi.present.terminal import display_tables
+
+    assert display_tables(res, "zh")["attributes"].iloc[0]["category_name"] == "必备质量"
 
 
 KANO_INST = """\
@@ -73,6 +77,13 @@ kano:
 """
 
 
+def _kano_frame(n: int = 60, seed: int = 4) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"response_id": [str(i) for i in range(n)], "sat": rng.integers(1, 6, n),
+                         "wifi_f": rng.choice([1, 2, 3], n, p=[0.6, 0.2, 0.2]),
+                         "wifi_d": rng.choice([3, 4, 5], n, p=[0.3, 0.2, 0.5])})
+
+
 def test_kano_from_an_instrument_and_labels():
     inst = parse_instrument(KANO_INST)
     df = pd.DataFrame({"response_id": ["1", "2", "3"], "sat": [4, 5, 3],
@@ -80,6 +91,7 @@ def test_kano_from_an_instrument_and_labels():
     res = analyze("kano", validate_frame(df, inst))
     r = res.tables["attributes"].iloc[0]
     assert (r["O"], r["A"], r["M"]) == (1, 1, 1)
+    assert res.label("wifi", "zh") == "无线网络"  # the instrument's label travels with the result
     bad = parse_instrument(KANO_INST.split("kano:")[0])
     with pytest.raises(ManyiError, match="declares no Kano pairs"):
         analyze("kano", validate_frame(df, bad))
@@ -183,7 +195,10 @@ def test_spc_on_responses_finds_the_special_cause():
     wuhan = res.tables["p_chart"][res.tables["p_chart"]["branch"] == "wuhan"]
     assert len(wuhan) == 12 and (wuhan["ucl"] > wuhan["cl"]).all()
     sig = res.tables["signals"]
-    assert {"branch", "chart", "period", "rule", "value", "description"} <= set(sig.columns)
+    assert {"branch", "chart", "period", "rule", "value"} <= set(sig.columns)
+    from manyi.present.terminal import display_tables
+
+    assert display_tables(res, "zh")["signals"]["description"].str.contains("标准差|中心线|连续").all()
     assert any("group branch=None left out" in w.render("en") for w in res.warnings)
     # the generator's special cause: Wuhan's parts shortage in month 8 (2026-08), on both charts
     w_sig = sig[(sig["branch"] == "wuhan") & (sig["period"] == "2026-08") & (sig["rule"] == 1)]
@@ -293,11 +308,16 @@ def test_servqual_without_expectations_is_a_clear_error():
 
 def test_ipa_quadrants_by_hand():
     res = ipa(["a", "b", "c", "d"], np.array([60, 90, 50, 95.0]), np.array([4.5, 4.6, 3.0, 3.2]),
-              (3.825, 73.75), "stated", lang="zh")
+              (3.825, 73.75), "stated")
     t = res.tables["items"].set_index("item")
     assert t.loc["a", "quadrant"] == "concentrate" and t.loc["b", "quadrant"] == "keep_up"
     assert t.loc["c", "quadrant"] == "low_priority" and t.loc["d", "quadrant"] == "overkill"
-    assert t.loc["a", "rank"] == 1 and t.loc["a", "quadrant_name"] == "重点改进区"
+    assert t.loc["a", "rank"] == 1 and "quadrant_name" not in t  # the core returns codes
+    from manyi.present.terminal import display_tables
+
+    shown = display_tables(res, "zh")["items"].set_index("item")
+    assert shown.loc["a", "quadrant_name"] == "重点改进区"
+    assert display_tables(res, "en")["items"].set_index("item").loc["d", "quadrant_name"] == "Possible overkill"
 
 
 def test_ipa_derived_importance_is_the_correlation_with_the_index():
@@ -342,15 +362,17 @@ def test_analyze_cli_json_shape_and_errors(tmp_path):
     assert res.exit_code == 2 and "at least two groups" in res.stderr
 
 
-@pytest.mark.parametrize("name", ["servqual", "ipa", "spc", "drivers", "reliability", "compare"])
+@pytest.mark.parametrize("name", ["servqual", "ipa", "spc", "drivers", "reliability", "compare", "kano"])
 def test_every_chart_draws_its_table_in_chinese(name):
-    from manyi.services.analysis import CHARTS
+    from manyi.present.charts import chart
 
-    inst = load_example("servqual" if name == "servqual" else "after-sales")
-    df = datasets.servqual(n=200, seed=1) if name == "servqual" else datasets.after_sales(n=600, seed=1)
+    inst = load_example({"servqual": "servqual", "kano": None}.get(name, "after-sales")) if name != "kano" \
+        else parse_instrument(KANO_INST)
+    df = {"servqual": lambda: datasets.servqual(n=200, seed=1), "kano": lambda: _kano_frame()}.get(
+        name, lambda: datasets.after_sales(n=600, seed=1))()
     res = analyze(name, validate_frame(df, inst), ["tier"] if name == "compare" else None,
                   Options(bootstrap=50))
-    fig = CHARTS[name](res, lang="zh")
+    fig = chart(res, "zh")
     assert fig.data and any("\u4e00" <= ch <= "\u9fff" for ch in fig.layout.title.text)
     assert "Noto Sans CJK SC" in fig.layout.font.family
     if name == "drivers":

@@ -223,7 +223,11 @@ def test_index_0_100_by_the_acsi_rescaling(mobi, fitted):
         fitted.effects.query("`from` == 'Satisfaction' and to == 'Loyalty'")["total"].iloc[0])
     assert cons.loc["Satisfaction", "performance"] == pytest.approx(fitted.index["Satisfaction"])
     assert set(ip["indicators"]["item"]) >= set(CONSTRUCTS["Quality"])
-    fig = fitted.plot_ipma(lang="zh")
+    from manyi.present.charts import chart
+
+    fig = chart(fitted, "zh")
+    assert list(fig.data[0].x) == pytest.approx(list(ip["constructs"]["importance"]))
+    assert "企业形象" in list(fig.data[0].text)  # construct names from the catalogue
     assert "重要性" in fig.layout.xaxis.title.text
 
 

@@ -1,70 +1,24 @@
-"""The one result shape of every analysis (issue: "where to act").
+"""Helpers shared by the analyses: the result shape (:class:`manyi.core.result.Result`),
+combining per-group results, minimum sizes, p-value adjustment.
 
-``{"analysis": name, "n": int, "tables": {table_name: [row objects]}, "warnings": [str]}`` —
-so reports, dashboards and integrations can read any analysis the same way. Tables are tidy
-DataFrames with self-explaining columns (the pingouin habit); their columns are documented
-per analysis in ``docs/analyses.md``.
+``{"analysis": name, "n": int, "tables": {table_name: [row objects]}, "params": {...},
+"warnings": [...]}`` — so reports, dashboards and integrations read any analysis the same
+way. Tables are tidy DataFrames with self-explaining columns (the pingouin habit); their
+columns are documented per analysis in ``docs/analyses.md``.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from manyi.i18n import ManyiError, Message
+from manyi.core.messages import ManyiError, Message
+from manyi.core.result import Result, records  # noqa: F401 (records: re-exported)
 
-#: Fonts for charts: the first one installed renders the Chinese labels.
-CHART_FONT = (
-    "Noto Sans CJK SC, Source Han Sans SC, Microsoft YaHei, PingFang SC, SimHei, sans-serif"
-)
-
-
-def style(fig: Any) -> Any:
-    """The house style of every chart: a font family that renders Chinese, a white background."""
-    fig.update_layout(font={"family": CHART_FONT}, template="plotly_white")
-    return fig
-
-
-@dataclass
-class AnalysisResult:
-    analysis: str
-    n: int
-    tables: dict[str, pd.DataFrame]
-    warnings: list[Message] = field(default_factory=list)
-
-    def __getitem__(self, name: str) -> pd.DataFrame:
-        return self.tables[name]
-
-    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
-        return {
-            "analysis": self.analysis,
-            "n": int(self.n),
-            "tables": {name: records(df) for name, df in self.tables.items()},
-            "warnings": [w.render(lang) for w in self.warnings],
-        }
-
-
-def _plain(v: Any) -> Any:
-    if v is None:
-        return None
-    if isinstance(v, np.bool_ | bool):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, float | np.floating):
-        return None if math.isnan(v) or math.isinf(v) else float(v)
-    if v is pd.NA or v is pd.NaT:
-        return None
-    return v
-
-
-def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts (NaN → None, numpy scalars → Python)."""
-    return [{str(k): _plain(v) for k, v in row.items()} for row in df.to_dict("records")]
+#: Every analysis returns the project's one result shape.
+AnalysisResult = Result
 
 
 def need(n: int, minimum: int, method: str) -> None:
@@ -85,11 +39,13 @@ def combine(results: list[tuple[dict[str, Any], AnalysisResult]]) -> AnalysisRes
                 df.insert(i, k, v)
             tables.setdefault(name, []).append(df)
         warnings += res.warnings
-    return AnalysisResult(
-        first.analysis,
+    return Result(
+        first.kind,
         sum(r.n for _, r in results),
         {k: pd.concat(v, ignore_index=True) for k, v in tables.items()},
         warnings,
+        params=dict(first.params),
+        labels=dict(first.labels),
     )
 
 

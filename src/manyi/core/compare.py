@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from manyi.core.analysis import AnalysisResult, adjust, style
+from manyi.core.analysis import AnalysisResult, adjust
+from manyi.core.messages import Message
 from manyi.core.stats import nps_difference, nps_estimate
 from manyi.core.wstats import n_eff, welch
-from manyi.i18n import Message
 
 
 def two_proportion_z(x1: float, n1: float, x2: float, n2: float) -> tuple[float, float]:
@@ -215,24 +215,3 @@ def _nps_table(groups, idx, nps, weights, method, alpha) -> pd.DataFrame:
     t["p_adj"] = adjust(t["p"].to_numpy(), method)
     t["significant"] = t["p_adj"] < alpha
     return t
-
-
-def chart(result: AnalysisResult, lang: str = "en", measure: str = "csi"):
-    """Differences between groups for one measure; significant ones (after adjustment) in colour."""
-    import plotly.graph_objects as go
-
-    t = result.tables["means"]
-    t = t[t["measure"] == measure]
-    zh = lang == "zh"
-    label = [f"{a} → {b}" for a, b in zip(t["group_a"], t["group_b"], strict=True)]
-    colour = ["#d62728" if s else "#9e9e9e" for s in t["significant"]]
-    fig = go.Figure(go.Bar(x=t["diff"], y=label, orientation="h", marker_color=colour))
-    fig.update_layout(
-        title=(
-            f"组间差异：{measure}（红色：校正后显著）"
-            if zh
-            else f"Differences in {measure} (red: significant after adjustment)"
-        ),
-        xaxis_title="差值 B−A" if zh else "Difference B − A",
-    )
-    return style(fig)

@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from manyi.core.analysis import AnalysisResult, need, style
+from manyi.core.analysis import AnalysisResult, need
+from manyi.core.messages import ManyiError, Message
 from manyi.core.wstats import corr, n_eff
-from manyi.i18n import ManyiError, Message
 
 MAX_SHAPLEY = 15
 
@@ -153,31 +153,3 @@ def drivers(
         ]
     )
     return AnalysisResult("drivers", n, {"drivers": table, "model": model}, warnings)
-
-
-def chart(result: AnalysisResult, lang: str = "en"):
-    """Relative weights with their bootstrap intervals, largest first."""
-    import plotly.graph_objects as go
-
-    t = result.tables["drivers"]
-    zh = lang == "zh"
-    fig = go.Figure(
-        go.Bar(
-            x=t["relative_weight"],
-            y=t["driver"],
-            orientation="h",
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": t["rw_ci_high"] - t["relative_weight"],
-                "arrayminus": t["relative_weight"] - t["rw_ci_low"],
-            },
-        )
-    )
-    outcome = result.tables["model"]["outcome"].iloc[0]
-    fig.update_layout(
-        title=f"关键驱动因素：{outcome}" if zh else f"Key drivers of {outcome}",
-        xaxis_title="相对权重（R² 的份额）" if zh else "Relative weight (share of R²)",
-        yaxis={"autorange": "reversed"},
-    )
-    return style(fig)

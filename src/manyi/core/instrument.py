@@ -20,7 +20,7 @@ import numpy as np
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from manyi.i18n import ManyiError, Message
+from manyi.core.messages import ManyiError, Message
 
 SLUG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
 RESERVED_COLUMNS = {"response_id", "submitted_at", "customer_id", "weight", "period"}

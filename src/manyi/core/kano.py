@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from manyi.core.analysis import AnalysisResult, style
-from manyi.i18n import Message
+from manyi.core.analysis import AnalysisResult
+from manyi.core.messages import Message
 
 CATEGORIES = ("A", "O", "M", "I", "R", "Q")
 TIE_ORDER = ("M", "O", "A", "I", "R", "Q")
@@ -28,14 +28,6 @@ EVALUATION = (
     ("R", "I", "I", "I", "M"),
     ("R", "R", "R", "R", "Q"),
 )
-NAMES = {
-    "A": {"en": "Attractive", "zh": "魅力质量"},
-    "O": {"en": "One-dimensional", "zh": "期望质量"},
-    "M": {"en": "Must-be", "zh": "必备质量"},
-    "I": {"en": "Indifferent", "zh": "无差异质量"},
-    "R": {"en": "Reverse", "zh": "反向质量"},
-    "Q": {"en": "Questionable", "zh": "可疑结果"},
-}
 
 
 def classify(functional: np.ndarray, dysfunctional: np.ndarray) -> np.ndarray:
@@ -56,7 +48,6 @@ def fong_threshold(m1: int, m2: int, n: int) -> float:
 
 def kano(
     pairs: list[tuple[str, np.ndarray, np.ndarray]],
-    lang: str = "en",
     weights: np.ndarray | None = None,
 ) -> AnalysisResult:
     """Classify each attribute from its (functional, dysfunctional) answers.
@@ -88,7 +79,6 @@ def kano(
                 "n": n,
                 **counts,
                 "category": first if n else None,
-                "category_name": NAMES[first][lang] if n else None,
                 "second": second if n else None,
                 "better": better,
                 "worse": worse,
@@ -103,7 +93,6 @@ def kano(
             "n",
             *CATEGORIES,
             "category",
-            "category_name",
             "second",
             "better",
             "worse",
@@ -117,30 +106,3 @@ def kano(
         if r["n"] and r["Q"] / r["n"] > 0.1
     ]
     return AnalysisResult("kano", n_max, {"attributes": table}, warnings)
-
-
-def chart(result: AnalysisResult, lang: str = "en"):
-    """Better against |Worse|, with the 0.5 lines that separate the four classic regions."""
-    import plotly.graph_objects as go
-
-    t = result.tables["attributes"]
-    fig = go.Figure(
-        go.Scatter(
-            x=t["worse"].abs(),
-            y=t["better"],
-            mode="markers+text",
-            text=t["attribute"],
-            textposition="top center",
-        )
-    )
-    fig.add_vline(x=0.5, line_dash="dot")
-    fig.add_hline(y=0.5, line_dash="dot")
-    zh = lang == "zh"
-    fig.update_layout(
-        title="Kano 分析：Better–Worse 系数" if zh else "Kano: Better vs Worse",
-        xaxis_title="|Worse|（不满意影响）" if zh else "|Worse| (dissatisfaction if absent)",
-        yaxis_title="Better（满意提升）" if zh else "Better (satisfaction if present)",
-        xaxis_range=[0, 1],
-        yaxis_range=[0, 1],
-    )
-    return style(fig)

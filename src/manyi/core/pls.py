@@ -33,8 +33,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from scipy import stats
 
 from manyi.core import pls_engine as eng
-from manyi.core.analysis import style
-from manyi.i18n import ManyiError, Message
+from manyi.core.messages import ManyiError, Message
+from manyi.core.result import Result, jsonable
 
 # --------------------------------------------------------------------------------------
 # Specification
@@ -125,16 +125,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "Satisfaction": ("satisfaction", "overall_satisfaction", "csi", "客户满意度", "满意度"),
     "Complaints": ("complaints", "complaint", "客户抱怨", "抱怨"),
     "Loyalty": ("loyalty", "客户忠诚度", "忠诚度", "忠诚"),
-}
-
-LABELS: dict[str, dict[str, str]] = {
-    "Image": {"zh": "企业形象", "en": "Image"},
-    "Expectation": {"zh": "预期质量", "en": "Expectation"},
-    "Quality": {"zh": "感知质量", "en": "Perceived quality"},
-    "Value": {"zh": "感知价值", "en": "Perceived value"},
-    "Satisfaction": {"zh": "客户满意度", "en": "Satisfaction"},
-    "Complaints": {"zh": "客户抱怨", "en": "Complaints"},
-    "Loyalty": {"zh": "客户忠诚度", "en": "Loyalty"},
 }
 
 
@@ -290,44 +280,13 @@ class PLSResult:
             ),
         }
 
-    def plot_ipma(self, target: str | None = None, level: str = "constructs", lang: str = "en"):
-        """Plotly scatter of the IPMA (importance on x, performance on y)."""
-        import plotly.graph_objects as go
-
-        t = self.ipma(target)[level]
-        label = t["construct"] if level == "constructs" else t["item"]
-        if level == "constructs":
-            label = [self.model.label(c, lang) for c in t["construct"]]
-        fig = go.Figure(
-            go.Scatter(
-                x=t["importance"],
-                y=t["performance"],
-                mode="markers+text",
-                text=label,
-                textposition="top center",
-            )
-        )
-        title = {
-            "en": f"Importance–performance map: {self.model.label(target or self.model.target, 'en')}",
-            "zh": f"重要性—绩效分析：{self.model.label(target or self.model.target, 'zh')}",
-        }[lang]
-        fig.add_vline(x=float(t["importance"].mean()), line_dash="dot")
-        fig.add_hline(y=float(t["performance"].mean()), line_dash="dot")
-        fig.update_layout(
-            title=title,
-            xaxis_title={"en": "Importance (total effect)", "zh": "重要性（总效应）"}[lang],
-            yaxis_title={"en": "Performance (0-100)", "zh": "绩效（0-100）"}[lang],
-        )
-        return style(fig)
-
-    def summary(self, lang: str = "en") -> str:
-        """A readable text summary: paths, R², reliability, index."""
-        lines = [
-            f"PLS path model ({self.scheme} weighting), n = {self.n}, {self.iterations} iterations"
-        ]
+    def summary(self) -> str:
+        """A plain-text summary of the numbers (ids, no words of a language): paths, R²,
+        reliability, 0-100 index. ``manyi.present`` renders them with names and headings."""
+        lines = [f"scheme={self.scheme} n={self.n} iterations={self.iterations}"]
         if self.bootstrap:
             lines.append(
-                f"bootstrap: {self.bootstrap.resamples} resamples, {self.bootstrap.inadmissible} inadmissible"
+                f"bootstrap={self.bootstrap.resamples} inadmissible={self.bootstrap.inadmissible}"
             )
         with pd.option_context("display.width", 160, "display.max_columns", 20):
             lines += [
@@ -342,7 +301,46 @@ class PLSResult:
             ]
         return "\n".join(lines)
 
-    def to_dict(self) -> dict[str, Any]:
+    def as_result(self) -> Result:
+        """The project's one result shape: every table by name, the options as parameters,
+        construct labels given in the model."""
+        ip = self.ipma()
+        tables = {
+            "paths": self.paths,
+            "r2": self.r2,
+            "outer": self.outer,
+            "effects": self.effects,
+            "reliability": self.reliability,
+            "htmt": self.htmt_table,
+            "index": self.index_table if self.index_table is not None else self.index.reset_index(),
+            "ipma_constructs": ip["constructs"],
+            "ipma_indicators": ip["indicators"],
+        }
+        params = {
+            "scheme": self.scheme,
+            "missing": self.missing,
+            "iterations": self.iterations,
+            "target": self.model.target,
+            "bootstrap": None
+            if self.bootstrap is None
+            else {
+                "resamples": self.bootstrap.resamples,
+                "inadmissible": self.bootstrap.inadmissible,
+                "seed": self.bootstrap.seed,
+                "sign_change": self.bootstrap.sign_change,
+            },
+        }
+        labels = {
+            c: dict(self.model.spec.constructs[c].label)
+            for c in self.constructs
+            if self.model.spec.constructs[c].label
+        }
+        return Result("pls", self.n, tables, list(self.warnings), params, labels)
+
+    def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        """The JSON of ``manyi model fit --format json``; warnings rendered in ``lang``
+        (codes with parameters without it)."""
+
         def num(v: Any) -> float | None:
             return None if v is None or pd.isna(v) else float(v)
 
@@ -417,7 +415,7 @@ class PLSResult:
                 "seed": self.bootstrap.seed,
                 "sign_change": self.bootstrap.sign_change,
             },
-            "warnings": [str(w) for w in self.warnings],
+            "warnings": [w.render(lang) if lang else jsonable(w) for w in self.warnings],
         }
 
 
@@ -527,10 +525,6 @@ class PLSModel:
         # the last construct that has no successors, in definition order
         sinks = [c for c in self.constructs if not any(f == c for f, _ in self.spec.paths)]
         return sinks[-1]
-
-    def label(self, construct: str, lang: str = "en") -> str:
-        lab = self.spec.constructs[construct].label or LABELS.get(construct)
-        return lab.get(lang, construct) if lab else construct
 
     def layout(self) -> eng.Layout:
         names, items = self.constructs, self.items

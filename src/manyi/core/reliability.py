@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from manyi.core.analysis import AnalysisResult, need, style
+from manyi.core.analysis import AnalysisResult, need
+from manyi.core.messages import ManyiError, Message
 from manyi.core.wstats import corr as wcorr
 from manyi.core.wstats import cov as wcov
 from manyi.core.wstats import n_eff
-from manyi.i18n import ManyiError, Message
 
 
 def cronbach_alpha(X: np.ndarray, w: np.ndarray | None = None) -> float:
@@ -335,34 +335,3 @@ def efa(
             {"factor": names, **{nm: phi[:, j] for j, nm in enumerate(names)}}
         )
     return tables, warnings
-
-
-def chart(result: AnalysisResult, lang: str = "en"):
-    """Scree plot: eigenvalues against the random data's 95th percentile (parallel analysis)."""
-    import plotly.graph_objects as go
-
-    t = result.tables["efa_eigenvalues"]
-    zh = lang == "zh"
-    fig = go.Figure(
-        [
-            go.Scatter(
-                x=t["component"],
-                y=t["eigenvalue"],
-                mode="lines+markers",
-                name="特征值" if zh else "Eigenvalue",
-            ),
-            go.Scatter(
-                x=t["component"],
-                y=t["random_p95"],
-                mode="lines",
-                line={"dash": "dash"},
-                name="随机数据 95% 分位" if zh else "Random data, 95th percentile",
-            ),
-        ]
-    )
-    fig.update_layout(
-        title="碎石图与平行分析" if zh else "Scree plot and parallel analysis",
-        xaxis_title="成分" if zh else "Component",
-        yaxis_title="特征值" if zh else "Eigenvalue",
-    )
-    return style(fig)

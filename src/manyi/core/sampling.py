@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from manyi.i18n import ManyiError, Message
+from manyi.core.messages import ManyiError, Message
 
 
 def _fpc(n0: float, population: int | None) -> int:

@@ -31,8 +31,8 @@ import pandas as pd
 
 from manyi.core._kernels import as_list, score_and_sum
 from manyi.core.instrument import Instrument, Scale
+from manyi.core.messages import ManyiError, Message
 from manyi.core.stats import nps_estimate, t_interval, wilson_interval
-from manyi.i18n import ManyiError, Message
 
 SMALL_SAMPLE = 30
 PERIODS = ("month", "quarter", "year")

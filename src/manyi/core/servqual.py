@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from manyi.core.analysis import AnalysisResult, need, style
+from manyi.core.analysis import AnalysisResult, need
 from manyi.core.wstats import mean_test
 
 
@@ -154,29 +154,3 @@ def servqual(
         int(both.any(axis=1).sum()),
         {"items": item_table, "dimensions": dim_table, "overall": over},
     )
-
-
-def chart(result: AnalysisResult, labels: dict[str, str] | None = None, lang: str = "en"):
-    """Expectation against perception per dimension (grouped bars, gap in the hover)."""
-    import plotly.graph_objects as go
-
-    t = result.tables["dimensions"]
-    names = [labels.get(d, d) if labels else d for d in t["dimension"]]
-    zh = lang == "zh"
-    fig = go.Figure(
-        [
-            go.Bar(name="期望" if zh else "Expectation", x=names, y=t["expectation"]),
-            go.Bar(
-                name="感知" if zh else "Perception",
-                x=names,
-                y=t["perception"],
-                customdata=t["gap"],
-                hovertemplate="%{y:.2f} (gap %{customdata:+.2f})",
-            ),
-        ]
-    )
-    fig.update_layout(
-        barmode="group",
-        title="SERVQUAL：期望与感知" if zh else "SERVQUAL: expectation vs perception",
-    )
-    return style(fig)

@@ -19,38 +19,15 @@ import numpy as np
 import pandas as pd
 from scipy.special import gammaln
 
-from manyi.core.analysis import AnalysisResult, style
+from manyi.core.analysis import AnalysisResult
 from manyi.core.wstats import mean_test
-from manyi.i18n import column
 
 D2_SPAN2 = 1.128
 D4_SPAN2 = 3.267
 
-RULES = {
-    1: {"en": "1 point beyond 3 sigma", "zh": "1 个点超出 3 倍标准差"},
-    2: {
-        "en": "2 of 3 points beyond 2 sigma on one side",
-        "zh": "连续 3 点中有 2 点在同侧 2 倍标准差外",
-    },
-    3: {
-        "en": "4 of 5 points beyond 1 sigma on one side",
-        "zh": "连续 5 点中有 4 点在同侧 1 倍标准差外",
-    },
-    4: {"en": "8 points in a row on one side of the centre line", "zh": "连续 8 点在中心线同侧"},
-    5: {
-        "en": "6 points in a row steadily increasing or decreasing",
-        "zh": "连续 6 点持续上升或下降",
-    },
-    6: {"en": "14 points in a row alternating up and down", "zh": "连续 14 点交替上下"},
-    7: {
-        "en": "15 points in a row within 1 sigma (stratification)",
-        "zh": "连续 15 点在 1 倍标准差内（分层）",
-    },
-    8: {
-        "en": "8 points in a row beyond 1 sigma on both sides",
-        "zh": "连续 8 点在中心线两侧 1 倍标准差外",
-    },
-}
+#: Western Electric (1956) rules 1-4 and Nelson (1984) rules 5-8; their descriptions are in
+#: the catalogues (spc.rule.N).
+RULES = (1, 2, 3, 4, 5, 6, 7, 8)
 
 
 def c4(n: np.ndarray | float) -> np.ndarray:
@@ -219,7 +196,6 @@ def spc(
     index_by_period: list[np.ndarray],
     dissatisfied: np.ndarray,
     n_rated: np.ndarray,
-    lang: str = "en",
     rules=(1, 2, 3, 4, 5, 6, 7, 8),
     weights: list[np.ndarray] | None = None,
 ) -> AnalysisResult:
@@ -248,60 +224,7 @@ def spc(
                     "period": df["period"].iloc[i],
                     "rule": rule,
                     "value": float(df[col].iloc[i]),
-                    "description": RULES[rule][lang],
                 }
             )
-    tables["signals"] = pd.DataFrame(
-        signals, columns=["chart", "period", "rule", "value", "description"]
-    )
+    tables["signals"] = pd.DataFrame(signals, columns=["chart", "period", "rule", "value"])
     return AnalysisResult("spc", int(np.sum(n_rated)), tables)
-
-
-def chart(result: AnalysisResult, name: str = "p_chart", lang: str = "en"):
-    """A control chart (plotly): values, centre line, limits, signals marked."""
-    import plotly.graph_objects as go
-
-    t = result.tables[name]
-    col = {
-        "p_chart": "p",
-        "xbar_chart": "mean",
-        "i_chart": "mean",
-        "s_chart": "sd",
-        "mr_chart": "mr",
-    }[name]
-    fig = go.Figure()
-    fig.add_scatter(
-        x=t["period"],
-        y=t[col],
-        mode="lines+markers",
-        name=("不满意率" if lang == "zh" else "Dissatisfied share")
-        if col == "p"
-        else column(col, lang),
-    )
-    for line, dash in (("cl", "solid"), ("lcl", "dash"), ("ucl", "dash")):
-        fig.add_scatter(
-            x=t["period"],
-            y=np.broadcast_to(t[line], len(t)),
-            mode="lines",
-            name=column(line, lang),
-            line={"dash": dash, "shape": "hv"},
-        )
-    sig = result.tables["signals"]
-    sig = sig[sig["chart"] == name]
-    if len(sig):
-        fig.add_scatter(
-            x=sig["period"],
-            y=sig["value"],
-            mode="markers",
-            name="异常信号" if lang == "zh" else "signal",
-            marker={"size": 12, "symbol": "circle-open", "color": "red"},
-        )
-    titles = {
-        "p_chart": ("不满意率 p 控制图", "p-chart of the dissatisfied share"),
-        "xbar_chart": ("满意度指数均值控制图", "X-bar chart of the index"),
-        "s_chart": ("满意度指数标准差控制图", "S chart of the index"),
-        "i_chart": ("单值控制图", "Individuals chart"),
-        "mr_chart": ("移动极差图", "Moving-range chart"),
-    }
-    fig.update_layout(title=titles[name][0 if lang == "zh" else 1])
-    return style(fig)

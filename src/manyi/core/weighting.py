@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from manyi.core.analysis import AnalysisResult, style
-from manyi.i18n import ManyiError, Message
+from manyi.core.analysis import AnalysisResult
+from manyi.core.messages import ManyiError, Message
 
 
 def kish(w: np.ndarray) -> tuple[float, float]:
@@ -283,23 +283,3 @@ def margin_notes(margins: dict[str, dict[str, float]]) -> list[Message]:
 
 def _cut(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def chart(result: AnalysisResult, lang: str = "en"):
-    """Target, sample and weighted shares of every margin."""
-    import plotly.graph_objects as go
-
-    t = result.tables["margins"]
-    zh = lang == "zh"
-    x = [f"{v}={c}" for v, c in zip(t["variable"], t["category"], strict=True)]
-    fig = go.Figure(
-        [
-            go.Bar(name=("总体" if zh else "Population"), x=x, y=t["target"]),
-            go.Bar(name=("样本" if zh else "Sample"), x=x, y=t["sample"]),
-            go.Bar(name=("加权后" if zh else "Weighted"), x=x, y=t["weighted"]),
-        ]
-    )
-    fig.update_layout(
-        barmode="group", title="加权前后的边际" if zh else "Margins before and after weighting"
-    )
-    return style(fig)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from manyi.i18n import ManyiError, Message
+from manyi.core.messages import ManyiError, Message
 
 MAX_BYTES = 2_000_000
 MAX_NODES = 200_000

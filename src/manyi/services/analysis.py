@@ -29,7 +29,6 @@ from manyi.io.responses import ResponseSet, read_responses
 
 @dataclass
 class Options:
-    lang: str = "en"
     importance: str = "stated"  # ipa: stated | derived
     cross: str = "mean"  # ipa: mean | midpoint
     adjust: str = "holm"  # compare: holm | bh | none
@@ -177,10 +176,8 @@ def run_ipa(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
         imp,
         cross,
         opts.importance,
-        labels=[i.text.get(opts.lang) for i in items_k],
         dimensions=[i.dimension for i in items_k],
         n=n,
-        lang=opts.lang,
     )
 
 
@@ -200,7 +197,7 @@ def run_kano(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisRes
             else np.full(len(data), np.nan)
         )
         pairs.append((k.id, f, d))
-    return kano_mod.kano(pairs, opts.lang, _weights(data, opts))
+    return kano_mod.kano(pairs, _weights(data, opts))
 
 
 def _scores(inst: Instrument, data: pd.DataFrame):
@@ -282,7 +279,6 @@ def run_spc(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
         groups,
         np.array(dis),
         np.array(nr),
-        opts.lang,
         weights=wts if w is not None else None,
     )
 
@@ -347,15 +343,6 @@ RUNNERS: dict[str, Callable[..., AnalysisResult]] = {
     "compare": run_compare,
     "spc": run_spc,
 }
-CHARTS = {
-    "servqual": servqual_mod.chart,
-    "ipa": ipa_mod.chart,
-    "kano": kano_mod.chart,
-    "spc": spc_mod.chart,
-    "drivers": drivers_mod.chart,
-    "reliability": reliability_mod.chart,
-    "compare": compare_mod.chart,
-}
 
 
 def analyze(
@@ -376,9 +363,9 @@ def analyze(
                 )
             )
     if name == "compare":
-        return _guarded(run_compare, name, inst, data, opts, by)
+        return _labelled(_guarded(run_compare, name, inst, data, opts, by), inst, opts, by)
     if not by:
-        return _guarded(RUNNERS[name], name, inst, data, opts)
+        return _labelled(_guarded(RUNNERS[name], name, inst, data, opts), inst, opts, by)
     parts = []
     skipped: list[Message] = []
     for keys, sub in data.groupby(by, observed=True, sort=True, dropna=False):
@@ -391,13 +378,43 @@ def analyze(
         except ManyiError as exc:  # one small group must not stop the others
             label = ", ".join(f"{k}={v}" for k, v in key_d.items())
             skipped += [
-                Message("an.group_skipped", {"group": label, "reason": m.render(opts.lang)})
-                for m in exc.messages
+                Message("an.group_skipped", {"group": label, "reason": m}) for m in exc.messages
             ]
     if not parts:
         raise ManyiError(*skipped)
     res = combine(parts)
     res.warnings = skipped + res.warnings
+    return _labelled(res, inst, opts, by)
+
+
+def instrument_labels(inst: Instrument) -> dict[str, dict[str, str]]:
+    """Display labels of an instrument's ids: dimensions, items, questions, Kano pairs."""
+    labels: dict[str, dict[str, str]] = {}
+    for d in inst.dimensions:
+        labels[d.id] = {"zh": d.label.zh, "en": d.label.en}
+    for q in inst.questions:
+        labels[q.id] = {"zh": q.text.zh, "en": q.text.en}
+    for i in inst.items:
+        labels[i.id] = {"zh": i.text.zh, "en": i.text.en}
+    for k in inst.spec.kano:
+        if k.label is not None:
+            labels[k.id] = {"zh": k.label.zh, "en": k.label.en}
+    return labels
+
+
+def _labelled(
+    res: AnalysisResult, inst: Instrument, opts: Options, by: list[str]
+) -> AnalysisResult:
+    """The result with what it was made with (parameters) and the instrument's labels."""
+    res.labels = {**instrument_labels(inst), **res.labels}
+    params = {k: v for k, v in opts.__dict__.items() if v not in (None, "", {}) and k != "extra"}
+    res.params = {
+        **params,
+        "by": list(by),
+        "instrument": inst.id,
+        "instrument_version": inst.version,
+        **res.params,
+    }
     return res
 
 

@@ -1,0 +1,127 @@
+"""Command: analyze NAME (every analysis of the services registry)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from manyi.cli.common import (
+    FORMAT_OF_SUFFIX,
+    DateOpt,
+    LangOpt,
+    SheetOpt,
+    app,
+    err,
+    fail,
+    lang_of,
+    out,
+    out_format,
+    print_warnings,
+)
+from manyi.i18n import ManyiError, t
+from manyi.present.terminal import frame_table
+
+
+@app.command()
+def analyze(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="the analysis, e.g. ipa, servqual, drivers (an unknown name lists all)"
+        ),
+    ],
+    responses: Annotated[
+        Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")
+    ],
+    instrument: Annotated[
+        Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
+    ],
+    by: Annotated[str, typer.Option("--by", help="segment columns / 分组列")] = "",
+    period: Annotated[
+        str, typer.Option("--period", help="compare/spc: month | quarter | year")
+    ] = "",
+    importance: Annotated[
+        str, typer.Option("--importance", help="ipa: stated | derived")
+    ] = "stated",
+    cross: Annotated[str, typer.Option("--cross", help="ipa: mean | midpoint")] = "mean",
+    adjust: Annotated[str, typer.Option("--adjust", help="compare: holm | bh | none")] = "holm",
+    outcome: Annotated[
+        str, typer.Option("--outcome", help="drivers: nps | csi | dimension | item")
+    ] = "",
+    driver_level: Annotated[
+        str, typer.Option("--drivers", help="drivers: dimensions | items")
+    ] = "dimensions",
+    factors: Annotated[
+        int, typer.Option("--factors", help="reliability: factors (0: parallel analysis)")
+    ] = 0,
+    weights: Annotated[
+        str, typer.Option("--weights", help="column of respondent weights / 权重列")
+    ] = "",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
+    ] = None,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="write the chart (HTML) / 输出图表")
+    ] = None,
+    date_format: DateOpt = "",
+    sheet: SheetOpt = "",
+    lang: LangOpt = "",
+) -> None:
+    """Analyses that say what to fix: SERVQUAL gaps, IPA, Kano, comparisons, control charts. 分析。"""
+
+    import pandas as pd
+
+    from manyi.present import charts, terminal
+    from manyi.present.json import dumps
+    from manyi.services.analysis import Options, analyze_file
+
+    lg = lang_of(lang)
+    fmt = out_format(fmt, output, ("table", "json", "csv"), lg)
+    if fmt == "table" and output is not None:
+        fmt = FORMAT_OF_SUFFIX.get(output.suffix.lower(), "csv")
+    opts = Options(
+        importance=importance,
+        cross=cross,
+        adjust=adjust,
+        period=period or None,
+        outcome=outcome,
+        factors=factors or None,
+        weights=weights or None,
+        drivers=driver_level,
+    )
+    try:
+        keys = [b.strip() for b in by.split(",") if b.strip()]
+        res = analyze_file(
+            name, instrument, responses, keys, opts, date_format or None, sheet or None
+        )
+        if chart is not None and res.kind in charts.CHARTS:
+            charts.chart(res, lg).write_html(chart, include_plotlyjs=True)
+            err.print(t("cli.written", lg, path=chart), highlight=False)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    print_warnings(res.warnings, lg)
+    tables = terminal.display_tables(res, lg)
+    if fmt == "json":
+        doc = res.to_dict(lg)
+        doc["tables"] = {k: v for k, v in doc["tables"].items()}
+        from manyi.core.result import records
+
+        doc["tables"] = {k: records(df) for k, df in tables.items()}
+        text = dumps(doc)
+    elif fmt == "csv":
+        frames = [df.assign(table=k)[["table", *df.columns]] for k, df in tables.items()]
+        text = pd.concat(frames, ignore_index=True).to_csv(index=False)
+    else:
+        for k, df in tables.items():
+            out.print(frame_table(k, df, lg))
+        return
+    if output is not None:
+        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+        err.print(t("cli.written", lg, path=output), highlight=False)
+    else:
+        sys.stdout.write(text)

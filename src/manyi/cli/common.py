@@ -1,0 +1,103 @@
+"""What every command shares: the app, the consoles, language and format options, failing."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from manyi.i18n import ManyiError, Message, default_lang, t
+
+app = typer.Typer(
+    help="manyi (满意): customer-satisfaction management. 客户满意度管理。",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+# a pipe or a file gets a wide table rather than Rich's 80-column default
+out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+LangOpt = Annotated[str, typer.Option("--lang", help="zh | en (default: $MANYI_LANG or en)")]
+DateOpt = Annotated[
+    str,
+    typer.Option("--date-format", help="dates like 03/02/2026: dmy | mdy | ymd / 日期顺序"),
+]
+SheetOpt = Annotated[str, typer.Option("--sheet", help="XLSX: the sheet to read / 工作表")]
+
+
+def lang_of(lang: str | None) -> str:
+    """The language asked for (zh, en; also zh-CN, en_US, ...), else $MANYI_LANG; an unknown
+    one is an error rather than a silent English."""
+    if not lang:
+        return default_lang()
+    code = lang.strip().lower().replace("_", "-").split("-")[0]
+    if code in ("zh", "en"):
+        return code
+    lg = default_lang()
+    err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+    err.print(t("cli.bad_lang", lg, lang=lang), markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+FORMAT_OF_SUFFIX = {".json": "json", ".csv": "csv", ".xlsx": "xlsx"}
+
+
+def out_format(fmt: str, output: Path | None, allowed: tuple[str, ...], lang: str) -> str:
+    """The output format: as given, or from the output file's extension when ``--format`` is
+    left at ``table`` (the table still goes to the screen). A format that contradicts the
+    extension (``-f csv -o t.xlsx``) is an error."""
+    if fmt not in allowed:
+        fail(
+            ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": ", ".join(allowed)})), lang
+        )
+    if output is None:
+        return fmt
+    by_ext = FORMAT_OF_SUFFIX.get(output.suffix.lower())
+    if fmt != "table" and by_ext is not None and by_ext != fmt:
+        fail(
+            ManyiError(
+                Message(
+                    "cli.format_mismatch", {"fmt": fmt, "file": output.name, "ext": output.suffix}
+                )
+            ),
+            lang,
+        )
+    if fmt == "table" and by_ext == "xlsx" and "xlsx" not in allowed:
+        fail(
+            ManyiError(Message("cli.bad_format", {"fmt": "xlsx", "choices": ", ".join(allowed)})),
+            lang,
+        )
+    return fmt
+
+
+def fail(exc: ManyiError, lang: str) -> None:
+    err.print(f"[bold red]{t('cli.error', lang)}:[/] ", end="")
+    err.print(exc.render(lang), markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+def print_lines(lines: list[str], markup: bool = False) -> None:
+    for line in lines:
+        err.print(line, markup=markup, highlight=False)
+
+
+def print_report(result: Any, lang: str, limit: int = 15) -> None:
+    """The validation report and warnings of a scoring, on standard error."""
+    from manyi.present.terminal import report_lines
+
+    lines = report_lines(result, lang, limit)
+    if lines and lines[0].startswith("[bold]"):
+        err.print(lines[0], highlight=False)
+        lines = lines[1:]
+    print_lines(lines)
+
+
+def print_warnings(warnings: list[Any], lang: str) -> None:
+    print_lines(["! " + w.render(lang) for w in warnings])

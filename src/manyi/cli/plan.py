@@ -1,0 +1,157 @@
+"""Commands: sample (sampling plans) and weight (weighting to margins)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from manyi.cli.common import (
+    DateOpt,
+    LangOpt,
+    SheetOpt,
+    app,
+    err,
+    fail,
+    lang_of,
+    out,
+)
+from manyi.i18n import ManyiError, t
+from manyi.present.terminal import frame_table
+
+
+@app.command()
+def sample(
+    customers: Annotated[
+        Path, typer.Argument(help="customer list: .csv, .xlsx or .parquet / 客户名单")
+    ],
+    n: Annotated[int, typer.Option("--n", help="sample size (or use --moe) / 样本量")] = 0,
+    moe: Annotated[float, typer.Option("--moe", help="target margin of error / 目标误差")] = 0.0,
+    rate: Annotated[
+        float, typer.Option("--rate", help="expected rate for --moe (default 0.5)")
+    ] = 0.5,
+    sd: Annotated[
+        float, typer.Option("--sd", help="expected SD for a mean (--moe in its units)")
+    ] = 0.0,
+    deff: Annotated[
+        float, typer.Option("--deff", help="design effect: multiplies the size (default 1)")
+    ] = 1.0,
+    method: Annotated[str, typer.Option("--method", help="srs | systematic | stratified")] = "srs",
+    strata: Annotated[str, typer.Option("--strata", help="stratum column / 分层列")] = "",
+    allocation: Annotated[
+        str, typer.Option("--allocation", help="proportional | equal | neyman")
+    ] = "proportional",
+    sd_column: Annotated[
+        str, typer.Option("--sd-column", help="numeric column for the stratum SDs (neyman, --moe)")
+    ] = "",
+    seed: Annotated[int, typer.Option("--seed", help="random seed / 随机种子")] = 1,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write the sample / 输出文件")
+    ] = None,
+    lang: LangOpt = "",
+) -> None:
+    """Sample size and a seeded sample from a customer list. 抽样。"""
+    from manyi.services.sampling import plan_sample
+
+    lg = lang_of(lang)
+    try:
+        plan = plan_sample(
+            customers,
+            n,
+            moe,
+            rate,
+            sd,
+            method,
+            strata or None,
+            allocation,
+            sd_column or None,
+            deff,
+            seed,
+        )
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    picked = plan.sample
+    out.print(
+        t("sample.head", lg, N=plan.population, n=len(picked), method=method, seed=seed),
+        highlight=False,
+    )
+    if "stratum" in picked and plan.sizes is not None:
+        rows = [
+            {
+                "stratum": str(k),
+                "population": int(plan.sizes[k]),
+                "n": len(g),
+                "design_weight": float(g["design_weight"].iloc[0]),
+            }
+            for k, g in picked.groupby("stratum", sort=True, dropna=False)
+        ]
+        out.print(frame_table("allocation", pd.DataFrame(rows), lg))
+    if output is not None:
+        if output.suffix.lower() == ".xlsx":
+            picked.to_excel(output, index=False)
+        else:
+            picked.to_csv(output, index=False, encoding="utf-8-sig")
+        err.print(t("cli.written", lg, path=output), highlight=False)
+
+
+@app.command()
+def weight(
+    responses: Annotated[Path, typer.Argument(help="responses / 答卷文件")],
+    instrument: Annotated[
+        Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
+    ],
+    margins: Annotated[
+        Path, typer.Option("--margins", help="CSV/XLSX: variable, category, share / 总体边际")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="responses with a weight column / 输出文件")
+    ],
+    method: Annotated[str, typer.Option("--method", help="rake | poststratify")] = "rake",
+    cap: Annotated[
+        float, typer.Option("--cap", help="trim weights above cap × mean, re-rake (e.g. 5)")
+    ] = 0.0,
+    floor: Annotated[
+        float, typer.Option("--floor", help="raise weights below floor × mean, re-rake (e.g. 0.2)")
+    ] = 0.0,
+    chart: Annotated[
+        Path | None, typer.Option("--chart", help="write the margins chart (HTML)")
+    ] = None,
+    date_format: DateOpt = "",
+    sheet: SheetOpt = "",
+    lang: LangOpt = "",
+) -> None:
+    """Weight responses to population margins (raking or post-stratification). 加权。"""
+    from manyi.services.weighting import weight_file
+
+    lg = lang_of(lang)
+    try:
+        res = weight_file(
+            responses,
+            instrument,
+            margins,
+            method,
+            cap=cap or None,
+            floor=floor or None,
+            date_format=date_format or None,
+            sheet=sheet or None,
+        )
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    for w in res.warnings:
+        err.print("! " + w.render(lg), markup=False, highlight=False)
+    if chart is not None:
+        from manyi.present.charts import chart as draw
+
+        draw(res.report, lg).write_html(chart, include_plotlyjs=True)
+        err.print(t("cli.written", lg, path=chart), highlight=False)
+    for k, df in res.report.tables.items():
+        out.print(frame_table(k, df, lg))
+    if output.suffix.lower() == ".xlsx":
+        res.table.to_excel(output, index=False)
+    else:
+        res.table.to_csv(output, index=False, encoding="utf-8-sig")
+    err.print(t("cli.written", lg, path=output), highlight=False)

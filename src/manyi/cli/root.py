@@ -1,0 +1,99 @@
+"""The root of the command line: --version, --debug, and ``main`` with its last line of defence."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from manyi.cli.common import (
+    app,
+    err,
+    out,
+)
+from manyi.i18n import ManyiError, default_lang, t
+
+
+def _version(value: bool) -> None:
+    if value:
+        from manyi import __version__
+
+        out.print(f"manyi {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="show the version / 显示版本"
+        ),
+    ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="show tracebacks of internal errors / 显示内部错误详情")
+    ] = False,
+) -> None:
+    """manyi (满意): customer-satisfaction management. 客户满意度管理。"""
+
+
+def argv_lang(argv: list[str]) -> str:
+    for i, a in enumerate(argv):
+        if a == "--lang" and i + 1 < len(argv):
+            return argv[i + 1] if argv[i + 1] in ("zh", "en") else default_lang()
+        if a.startswith("--lang="):
+            v = a.split("=", 1)[1]
+            return v if v in ("zh", "en") else default_lang()
+    return default_lang()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the command line. A user's mistake exits 2 with its message (in each command); any
+    other exception is an internal error: a short message with a bug-report hint, exit 1
+    (``manyi --debug ...`` shows the traceback). numpy/pandas runtime warnings stay quiet:
+    what they would say is reported as a message where it matters."""
+    import warnings
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    warnings.simplefilter("ignore", RuntimeWarning)
+    warnings.filterwarnings("ignore", module="pandas")
+    warnings.filterwarnings("ignore", module="numpy")
+    try:
+        app(args=args, prog_name="manyi", standalone_mode=True)
+    except SystemExit:
+        raise
+    except KeyboardInterrupt:
+        err.print(t("cli.interrupted", argv_lang(args)), highlight=False)
+        sys.exit(130)
+    except ManyiError as exc:  # raised outside a command's own handler
+        lg = argv_lang(args)
+        err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+        err.print(exc.render(lg), markup=False, highlight=False)
+        sys.exit(2)
+    except OSError as exc:  # a file that cannot be read or written: the user's to fix
+        lg = argv_lang(args)
+        err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+        reason = exc.strerror or str(exc)
+        if getattr(exc, "filename", None):
+            text = t("cli.os_error", lg, file=str(exc.filename), reason=reason)
+        else:
+            text = t("cli.os_error_plain", lg, reason=reason)
+        err.print(text, markup=False, highlight=False)
+        sys.exit(2)
+    except MemoryError:
+        err.print(t("cli.out_of_memory", argv_lang(args)), highlight=False)
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence
+        if debug:
+            raise
+        lg = argv_lang(args)
+        detail = f"{type(exc).__name__}: {exc}"
+        err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+        err.print(t("cli.internal", lg, detail=detail), markup=False, highlight=False)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

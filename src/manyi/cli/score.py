@@ -1,0 +1,173 @@
+"""Commands: validate, score, demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from manyi.cli.common import (
+    FORMAT_OF_SUFFIX,
+    DateOpt,
+    LangOpt,
+    SheetOpt,
+    app,
+    err,
+    fail,
+    lang_of,
+    out,
+    out_format,
+    print_report,
+)
+from manyi.i18n import ManyiError, Message, t
+from manyi.present.terminal import pls_tables, score_tables
+
+
+@app.command()
+def validate(
+    file: Annotated[Path, typer.Argument(help="instrument YAML file / 问卷定义文件")],
+    lang: LangOpt = "",
+) -> None:
+    """Check an instrument (survey definition) file. 校验问卷定义文件。"""
+    from manyi.io.instruments import load_instrument
+
+    lg = lang_of(lang)
+    try:
+        inst = load_instrument(file)
+    except ManyiError as exc:
+        err.print(t("inst.errors", lg, n=len(exc.messages), file=file.name), style="bold red")
+        for m in exc.messages:
+            err.print(m.render(lg), markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    out.print(inst.summary(str(file), lg), markup=False, highlight=False)
+    for note in inst.notes:
+        err.print("! " + note.render(lg), markup=False, highlight=False)
+
+
+@app.command()
+def score(
+    responses: Annotated[
+        Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")
+    ],
+    instrument: Annotated[
+        Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
+    ],
+    by: Annotated[str, typer.Option("--by", help="segment columns, comma-separated / 分组列")] = "",
+    period: Annotated[str, typer.Option("--period", help="month | quarter | year / 期间")] = "",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | xlsx")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
+    ] = None,
+    respondents: Annotated[
+        Path | None, typer.Option("--respondents", help="per-response scores file")
+    ] = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="stop at the first bad value / 遇错即停")
+    ] = False,
+    weights: Annotated[
+        str, typer.Option("--weights", help="column of respondent weights / 权重列")
+    ] = "",
+    compare: Annotated[
+        str,
+        typer.Option(
+            "--compare", help="previous: test changes against the previous period / 环比检验"
+        ),
+    ] = "",
+    date_format: DateOpt = "",
+    sheet: SheetOpt = "",
+    lang: LangOpt = "",
+) -> None:
+    """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
+    from manyi.services.scoring import export, score_file, write_respondents
+
+    lg = lang_of(lang)
+    fmt = out_format(fmt, output, ("table", "csv", "json", "xlsx"), lg)
+    try:
+        keys = [b.strip() for b in by.split(",") if b.strip()]
+        result = score_file(
+            instrument,
+            responses,
+            by=keys,
+            period=period or None,
+            strict=strict,
+            weights=weights or None,
+            date_format=date_format or None,
+            sheet=sheet or None,
+        )
+        if compare:
+            from manyi.services.scoring import compare_previous
+
+            compare_previous(result, compare)
+        if fmt == "table":
+            print_report(result, lg)
+            for table in score_tables(result, lg):
+                out.print(table)
+            if output is not None:
+                export(result, FORMAT_OF_SUFFIX.get(output.suffix.lower(), "csv"), output, lg)
+                err.print(t("cli.written", lg, path=output), highlight=False)
+        else:
+            text = export(result, fmt, output, lg)
+            if text is not None:
+                sys.stdout.write(text)
+            if output is not None:
+                err.print(t("cli.written", lg, path=output), highlight=False)
+            if fmt != "json":
+                print_report(result, lg)
+        if respondents is not None:
+            write_respondents(result, respondents)
+            err.print(t("cli.written", lg, path=respondents), highlight=False)
+    except ManyiError as exc:
+        fail(exc, lg)
+
+
+@app.command()
+def demo(
+    directory: Annotated[Path, typer.Argument(help="where to write the demo / 输出目录")] = Path(
+        "manyi-demo"
+    ),
+    seed: Annotated[int, typer.Option(help="random seed / 随机种子")] = 7,
+    force: Annotated[
+        bool, typer.Option("--force", help="overwrite an existing folder / 覆盖已有目录")
+    ] = False,
+    lang: LangOpt = "",
+) -> None:
+    """Write example instruments and generated data, then score them. 演示。"""
+    from manyi.services.demo import run_demo
+
+    lg = lang_of(lang)
+    if directory.exists() and (not directory.is_dir() or any(directory.iterdir())) and not force:
+        fail(ManyiError(Message("cli.demo_exists", {"dir": str(directory)})), lg)
+    try:
+        res = run_demo(directory, seed=seed)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    print_report(res.by_branch, lg, limit=10)
+    for table in score_tables(res.by_branch, lg):
+        out.print(table)
+    m = res.csi_model
+    out.print(
+        t("pls.demo_head", lg, n=m.n, b=m.bootstrap.resamples if m.bootstrap else 0),
+        highlight=False,
+    )
+    for table in pls_tables(m, lg)[:2]:
+        out.print(table)
+    out.print(t("cli.demo_files", lg, dir=res.directory), highlight=False)
+    for f in res.files:
+        out.print(f"  {f}", highlight=False)
+    out.print(
+        t(
+            "cli.demo_next",
+            lg,
+            inst=res.directory / "instruments" / "after-sales.yaml",
+            data=res.directory / "after-sales-responses.csv",
+        ),
+        highlight=False,
+    )
+    model_file, model_data = (
+        res.directory / "instruments" / "ecsi.yaml",
+        res.directory / "ecsi-responses.csv",
+    )
+    out.print(t("cli.demo_next_model", lg, inst=model_file, data=model_data), highlight=False)
