@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from manyi.core.instrument import parse_instrument
 from manyi.core.scoring import score_frame
+from manyi.io.instruments import parse_instrument
 from manyi.io.responses import validate_frame
 
 DIMS, PER_DIM = 5, 5

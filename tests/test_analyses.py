@@ -20,11 +20,10 @@ from manyi.core import kano as kano_mod
 from manyi.core import spc as spc_mod
 from manyi.core.analysis import benjamini_hochberg, holm
 from manyi.core.compare import compare
-from manyi.core.instrument import parse_instrument
 from manyi.core.ipa import ipa
 from manyi.core.servqual import servqual
 from manyi.i18n import ManyiError
-from manyi.io.instruments import example_path, load_example
+from manyi.io.instruments import example_path, load_example, parse_instrument
 from manyi.io.responses import validate_frame
 from manyi.services.analysis import Options, analyze
 

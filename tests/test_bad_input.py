@@ -14,9 +14,8 @@ from typer.testing import CliRunner
 
 from manyi import datasets
 from manyi.cli import app
-from manyi.core.instrument import parse_instrument
 from manyi.i18n import MESSAGES, ManyiError
-from manyi.io.instruments import example_path, load_example
+from manyi.io.instruments import example_path, load_example, parse_instrument
 from manyi.io.responses import read_responses, validate_frame
 
 runner = CliRunner()

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from manyi.core.instrument import BUILTIN_SCALES, parse_instrument
+from manyi.core.instrument import BUILTIN_SCALES
 from manyi.i18n import ManyiError
-from manyi.io.instruments import EXAMPLES, example_path, load_example
+from manyi.io.instruments import EXAMPLES, example_path, load_example, parse_instrument
 
 MINIMAL = """\
 manyi: 1
@@ -131,7 +131,7 @@ def test_yaml_syntax_error_has_line_and_hint():
 def test_missing_language_and_bad_version():
     text = MINIMAL.replace("title: {zh: 小问卷, en: Mini survey}", "title: {zh: 小问卷}").replace("manyi: 1", "manyi: 2")
     errs = errors_of(text)
-    assert any(e.startswith("after-sales.yaml line 4, title.en: required field is missing") for e in errs)
+    assert any(e.startswith("after-sales.yaml line 4, title.en: text needs both zh and en (missing: en)") for e in errs)
     assert any(e.startswith("after-sales.yaml line 1, manyi:") for e in errs)
 
 

@@ -11,9 +11,8 @@ from typer.testing import CliRunner
 
 from manyi import datasets
 from manyi.cli import app
-from manyi.core.instrument import parse_instrument
 from manyi.i18n import ManyiError
-from manyi.io.instruments import example_path, load_example
+from manyi.io.instruments import example_path, load_example, parse_instrument
 
 runner = CliRunner()
 

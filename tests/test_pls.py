@@ -275,7 +275,7 @@ def test_inadmissible_resamples_are_counted(mobi):
 
 
 def test_templates_map_onto_instrument_dimensions():
-    from manyi.core.instrument import parse_instrument
+    from manyi.io.instruments import parse_instrument
 
     dims = []
     for c, items in CONSTRUCTS.items():

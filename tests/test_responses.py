@@ -9,8 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from manyi import read_responses
-from manyi.core.instrument import parse_instrument
 from manyi.i18n import ManyiError
+from manyi.io.instruments import parse_instrument
 
 INST = parse_instrument("""\
 manyi: 1

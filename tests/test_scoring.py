@@ -11,9 +11,9 @@ from hypothesis.extra import numpy as hnp
 from scipy import stats
 
 import manyi
-from manyi.core.instrument import parse_instrument
 from manyi.core.scoring import score_responses, weighted_means
 from manyi.core.stats import nps_estimate, t_interval, wilson_interval
+from manyi.io.instruments import parse_instrument
 from manyi.io.responses import validate_frame
 
 

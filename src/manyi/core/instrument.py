@@ -5,7 +5,8 @@ checks the structure and types, then :func:`semantic_errors` checks what types c
 references, weight sums, unique ids). All errors are collected with their YAML path, and the
 loader adds the line number, so a user sees every mistake at once.
 
-This module does no file I/O itself; :func:`parse_instrument` takes the YAML text.
+This module does no I/O and reads no YAML: :func:`build_instrument` takes the parsed document
+(:func:`manyi.io.instruments.parse_instrument` reads the text).
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from manyi.core.messages import ManyiError, Message
@@ -364,10 +364,10 @@ class Instrument:
 # --------------------------------------------------------------------------------------
 # Validation
 # --------------------------------------------------------------------------------------
-Path = tuple[str | int, ...]
+YamlPath = tuple[str | int, ...]
 
 
-def format_path(path: Path) -> str:
+def format_path(path: YamlPath) -> str:
     """('dimensions', 0, 'items', 2, 'scale') -> 'dimensions[0].items[2].scale'."""
     out = ""
     for p in path:
@@ -378,30 +378,7 @@ def format_path(path: Path) -> str:
     return out or "(top)"
 
 
-def _line_map(text: str) -> dict[Path, int]:
-    """Line number (1-based) of every node of a YAML document, by path."""
-    lines: dict[Path, int] = {}
-
-    def walk(node: yaml.Node, path: Path) -> None:
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                key = k.value
-                # pydantic reports dict keys of float type as their text; keep as written
-                lines[path + (key,)] = k.start_mark.line + 1
-                walk(v, path + (key,))
-                lines[path + (key,)] = k.start_mark.line + 1
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                walk(v, path + (i,))
-
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
-def _line_of(lines: dict[Path, int], path: Path) -> int | None:
+def _line_of(lines: dict[YamlPath, int], path: YamlPath) -> int | None:
     p = tuple(path)
     while p:
         if p in lines:
@@ -424,17 +401,17 @@ def _dict(v: Any) -> dict[Any, Any]:
     return v if isinstance(v, dict) else {}
 
 
-def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
+def semantic_errors(data: dict[str, Any]) -> list[tuple[YamlPath, Message]]:
     """What the types cannot say: references, weights, ids. Returns (path, message) pairs.
 
     Works on the raw YAML data and skips what is malformed (pydantic reports that), so both
     kinds of error are shown together.
     """
-    errs: list[tuple[Path, Message]] = []
+    errs: list[tuple[YamlPath, Message]] = []
     user_scales = _dict(data.get("scales"))
     scales: dict[str, Any] = {**BUILTIN_SCALES, **user_scales}
 
-    def slug(path: Path, value: Any) -> None:
+    def slug(path: YamlPath, value: Any) -> None:
         if isinstance(value, str) and (not SLUG.match(value) or "__" in value):
             errs.append((path, Message("inst.bad_slug", {"id": value})))
 
@@ -493,7 +470,7 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
 
     ids: dict[str, str] = {}
 
-    def unique(path: Path, value: Any) -> None:
+    def unique(path: YamlPath, value: Any) -> None:
         if not isinstance(value, str):
             return
         slug(path, value)
@@ -516,7 +493,7 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
                     (("dimensions",), Message("inst.dim_weights_sum", {"total": round(total, 9)}))
                 )
 
-    def check_scale(path: Path, name: Any) -> None:
+    def check_scale(path: YamlPath, name: Any) -> None:
         if isinstance(name, str) and name not in scales:
             errs.append((path, Message("inst.unknown_scale", {"name": name})))
 
@@ -531,7 +508,7 @@ def semantic_errors(data: dict[str, Any]) -> list[tuple[Path, Message]]:
             errs.append((("dimensions", di, "items"), Message("inst.no_items")))
         for ii, it in enumerate(_list(d.get("items"))):
             it = _dict(it)
-            base: Path = ("dimensions", di, "items", ii)
+            base: YamlPath = ("dimensions", di, "items", ii)
             unique(base + ("id",), it.get("id"))
             check_scale(base + ("scale",), it.get("scale"))
             check_scale(base + ("importance_scale",), it.get("importance_scale"))
@@ -610,17 +587,17 @@ def weight_notes(data: dict[str, Any]) -> list[Message]:
 
 def _pydantic_message(err: dict[str, Any]) -> Message:
     kind = err.get("type", "")
+    loc = err.get("loc", ())
+    if kind == "missing" and loc and loc[-1] in ("zh", "en"):  # a text without one language
+        return Message("inst.text_missing_lang", {"missing": loc[-1]})
     if kind == "missing":
         return Message("inst.missing")
     if kind == "extra_forbidden":
         return Message("inst.extra")
-    loc = err.get("loc", ())
-    if loc and loc[-1] in ("zh", "en") and kind == "missing":
-        return Message("inst.text_missing_lang", {"missing": loc[-1]})
     return Message("inst.field", {"detail": err.get("msg", kind)})
 
 
-def _clean_loc(loc: tuple[Any, ...]) -> Path:
+def _clean_loc(loc: tuple[Any, ...]) -> YamlPath:
     """Drop pydantic's union-branch names (e.g. 'Choice', 'str') from a location."""
     out: list[str | int] = []
     for p in loc:
@@ -630,22 +607,23 @@ def _clean_loc(loc: tuple[Any, ...]) -> Path:
     return tuple(out)
 
 
-def parse_instrument(text: str, source: str = "<string>") -> Instrument:
-    """Validate YAML ``text`` and return an :class:`Instrument`.
+def build_instrument(
+    data: Any, lines: dict[YamlPath, int] | None = None, source: str = "<string>"
+) -> Instrument:
+    """Validate instrument ``data`` (the parsed YAML document) and return an
+    :class:`Instrument`; ``lines`` maps YAML paths to line numbers for the messages.
 
     Raises :class:`ManyiError` listing every error as ``source line N, path: message``.
+    Reading YAML text is :func:`manyi.io.instruments.parse_instrument`.
     """
     name = source
+    lines = lines or {}
 
-    def where(path: Path, lines: dict[Path, int], msg: Message) -> Message:
+    def where(path: YamlPath, lines: dict[YamlPath, int], msg: Message) -> Message:
         line = _line_of(lines, path)
         prefix = f"{name} line {line}, " if line else f"{name}, "
         return _Located(prefix + format_path(path) + ": ", msg)
 
-    from manyi.core import yamlsafe
-
-    data = yamlsafe.load(text, name)  # size, aliases, nesting and duplicate keys checked
-    lines = _line_map(text)
     if not isinstance(data, dict):
         raise ManyiError(_Located(f"{name}: ", Message("inst.not_mapping")))
 

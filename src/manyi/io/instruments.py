@@ -5,14 +5,25 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from manyi.core.instrument import Instrument, parse_instrument
-from manyi.i18n import ManyiError, Message
+import yaml
+
+from manyi.core.instrument import Instrument, YamlPath, build_instrument
+from manyi.core.messages import ManyiError, Message
+from manyi.io import yamlsafe
 
 EXAMPLES = ("servqual", "b2b-shipping", "after-sales", "ecsi")
 
 
 def load_instrument(path: str | Path) -> Instrument:
-    """Read and validate an instrument file; ``ManyiError`` lists every problem with its line."""
+    """Read and validate an instrument file; ``ManyiError`` lists every problem with its line.
+
+    Example::
+
+        >>> from manyi.io.instruments import example_path, load_instrument
+        >>> inst = load_instrument(example_path("after-sales"))
+        >>> inst.id, len(inst.dimensions), len(inst.items)
+        ('after-sales', 5, 15)
+    """
     p = Path(path)
     if not p.exists():
         raise ManyiError(Message("inst.field", {"detail": f"{p}: "}), Message("inst.not_found"))
@@ -23,6 +34,39 @@ def load_instrument(path: str | Path) -> Instrument:
     except UnicodeDecodeError:
         text = p.read_bytes().decode("gb18030", errors="replace")
     return parse_instrument(text, source=p.name)
+
+
+def parse_instrument(text: str, source: str = "<string>") -> Instrument:
+    """Validate YAML ``text`` and return an :class:`Instrument`.
+
+    The text is checked first (size, alias expansion, nesting, duplicate keys:
+    :mod:`manyi.io.yamlsafe`); then every error is listed as ``source line N, path: message``.
+    """
+    data = yamlsafe.load(text, source)
+    return build_instrument(data, _line_map(text), source)
+
+
+def _line_map(text: str) -> dict[YamlPath, int]:
+    """Line number (1-based) of every node of a YAML document, by path."""
+    lines: dict[YamlPath, int] = {}
+
+    def walk(node: yaml.Node, path: YamlPath) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                key = k.value
+                # pydantic reports dict keys of float type as their text; keep as written
+                lines[path + (key,)] = k.start_mark.line + 1
+                walk(v, path + (key,))
+                lines[path + (key,)] = k.start_mark.line + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, path + (i,))
+
+    root = yaml.compose(text, Loader=yaml.SafeLoader)
+    if root is not None:
+        walk(root, ())
+    return lines
 
 
 def example_path(name: str) -> Path:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from manyi.core import yamlsafe
-from manyi.core.instrument import Instrument, parse_instrument
+from manyi.core.instrument import Instrument
 from manyi.core.pls import PLSModel
 from manyi.i18n import ManyiError, Message
+from manyi.io import yamlsafe
+from manyi.io.instruments import parse_instrument
 
 
 def load_model(path: str | Path) -> tuple[PLSModel, Instrument | None]:
