@@ -14,6 +14,20 @@ _EXPORTS = {
     "load_instrument": "manyi.api",
     "read_responses": "manyi.api",
     "score": "manyi.api",
+    "score_file": "manyi.api",
+    "analyze": "manyi.api",
+    "analyze_file": "manyi.api",
+    "fit_model_file": "manyi.api",
+    "weight_file": "manyi.api",
+    "plan_sample": "manyi.api",
+    "Source": "manyi.api",
+    "ScoreRequest": "manyi.api",
+    "AnalyzeRequest": "manyi.api",
+    "FitModelRequest": "manyi.api",
+    "WeightRequest": "manyi.api",
+    "SampleRequest": "manyi.api",
+    "AnalysisOptions": "manyi.api",
+    "Result": "manyi.core.result",
     "Instrument": "manyi.core.instrument",
     "PLSModel": "manyi.core.pls",
     "PLSResult": "manyi.core.pls",
@@ -22,18 +36,7 @@ _EXPORTS = {
     "ResponseSet": "manyi.io.responses",
     "ValidationReport": "manyi.io.responses",
 }
-__all__ = [
-    "Instrument",
-    "ManyiError",
-    "PLSModel",
-    "PLSResult",
-    "ResponseSet",
-    "ScoreResult",
-    "ValidationReport",
-    "load_instrument",
-    "read_responses",
-    "score",
-]
+__all__ = sorted(_EXPORTS)
 
 if TYPE_CHECKING:  # pragma: no cover
     from manyi.api import load_instrument, read_responses, score

@@ -20,6 +20,8 @@ from manyi.cli.common import (
     out,
     out_format,
     print_warnings,
+    request,
+    src,
 )
 from manyi.i18n import ManyiError, t
 from manyi.present.terminal import frame_table
@@ -78,12 +80,15 @@ def analyze(
     from manyi.present import charts, terminal
     from manyi.present.json import dumps
     from manyi.services.analysis import Options, analyze_file
+    from manyi.services.requests import AnalyzeRequest, ReadOptions
 
     lg = lang_of(lang)
     fmt = out_format(fmt, output, ("table", "json", "csv"), lg)
     if fmt == "table" and output is not None:
         fmt = FORMAT_OF_SUFFIX.get(output.suffix.lower(), "csv")
-    opts = Options(
+    opts = request(
+        Options,
+        lg,
         importance=importance,
         cross=cross,
         adjust=adjust,
@@ -95,9 +100,17 @@ def analyze(
     )
     try:
         keys = [b.strip() for b in by.split(",") if b.strip()]
-        res = analyze_file(
-            name, instrument, responses, keys, opts, date_format or None, sheet or None
+        req = request(
+            AnalyzeRequest,
+            lg,
+            name=name,
+            instrument=src(instrument),
+            responses=src(responses),
+            by=keys,
+            options=opts,
+            read=ReadOptions(date_format=date_format or None, sheet=sheet or None),
         )
+        res = analyze_file(req)
         if chart is not None and res.kind in charts.CHARTS:
             charts.chart(res, lg).write_html(chart, include_plotlyjs=True)
             err.print(t("cli.written", lg, path=chart), highlight=False)

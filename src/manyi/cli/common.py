@@ -101,3 +101,24 @@ def print_report(result: Any, lang: str, limit: int = 15) -> None:
 
 def print_warnings(warnings: list[Any], lang: str) -> None:
     print_lines(["! " + w.render(lang) for w in warnings])
+
+
+def request(cls: Any, lang: str, **fields: Any) -> Any:
+    """A typed service request from command-line values; a value the request refuses is a
+    message (exit 2), not a traceback."""
+    from pydantic import ValidationError
+
+    try:
+        return cls(**fields)
+    except ValidationError as exc:
+        e = exc.errors()[0]
+        where = ".".join(str(x) for x in e.get("loc", ()))
+        fail(
+            ManyiError(Message("cli.bad_value", {"field": where, "detail": e.get("msg", "")})), lang
+        )
+
+
+def src(path: Any) -> Any:
+    from manyi.services.requests import Source
+
+    return Source.of(path)

@@ -19,6 +19,8 @@ from manyi.cli.common import (
     out,
     out_format,
     print_warnings,
+    request,
+    src,
 )
 from manyi.i18n import ManyiError, t
 from manyi.present.terminal import pls_head, pls_tables
@@ -56,6 +58,7 @@ def model_fit(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from manyi.services.model import fit_model_file
+    from manyi.services.requests import FitModelRequest, ReadOptions
 
     lg = lang_of(lang)
     fmt = out_format(fmt, output, ("table", "json"), lg)
@@ -72,15 +75,18 @@ def model_fit(
             disable=bootstrap == 0,
         ) as prog:
             task = prog.add_task(t("pls.progress", lg), total=max(bootstrap, 1))
-            res = fit_model_file(
-                model,
-                data,
+            req = request(
+                FitModelRequest,
+                lg,
+                model=src(model),
+                data=src(data),
                 scheme=scheme or None,
                 bootstrap=bootstrap,
                 seed=seed,
-                progress=lambda done, total: prog.update(task, completed=done, total=total),
-                date_format=date_format or None,
-                sheet=sheet or None,
+                read=ReadOptions(date_format=date_format or None, sheet=sheet or None),
+            )
+            res = fit_model_file(
+                req, progress=lambda done, total: prog.update(task, completed=done, total=total)
             )
     except ManyiError as exc:
         fail(exc, lg)

@@ -17,6 +17,8 @@ from manyi.cli.common import (
     fail,
     lang_of,
     out,
+    request,
+    src,
 )
 from manyi.i18n import ManyiError, t
 from manyi.present.terminal import frame_table
@@ -53,22 +55,27 @@ def sample(
     lang: LangOpt = "",
 ) -> None:
     """Sample size and a seeded sample from a customer list. 抽样。"""
+    from manyi.services.requests import SampleRequest
     from manyi.services.sampling import plan_sample
 
     lg = lang_of(lang)
     try:
         plan = plan_sample(
-            customers,
-            n,
-            moe,
-            rate,
-            sd,
-            method,
-            strata or None,
-            allocation,
-            sd_column or None,
-            deff,
-            seed,
+            request(
+                SampleRequest,
+                lg,
+                customers=src(customers),
+                n=n,
+                moe=moe,
+                rate=rate,
+                sd=sd,
+                method=method,
+                strata=strata or None,
+                allocation=allocation,
+                sd_column=sd_column or None,
+                deff=deff,
+                seed=seed,
+            )
         )
     except ManyiError as exc:
         fail(exc, lg)
@@ -124,19 +131,23 @@ def weight(
     lang: LangOpt = "",
 ) -> None:
     """Weight responses to population margins (raking or post-stratification). 加权。"""
+    from manyi.services.requests import ReadOptions, WeightRequest
     from manyi.services.weighting import weight_file
 
     lg = lang_of(lang)
     try:
         res = weight_file(
-            responses,
-            instrument,
-            margins,
-            method,
-            cap=cap or None,
-            floor=floor or None,
-            date_format=date_format or None,
-            sheet=sheet or None,
+            request(
+                WeightRequest,
+                lg,
+                responses=src(responses),
+                instrument=src(instrument),
+                margins=src(margins),
+                method=method,
+                cap=cap or None,
+                floor=floor or None,
+                read=ReadOptions(date_format=date_format or None, sheet=sheet or None),
+            )
         )
     except ManyiError as exc:
         fail(exc, lg)

@@ -20,6 +20,8 @@ from manyi.cli.common import (
     out,
     out_format,
     print_report,
+    request,
+    src,
 )
 from manyi.i18n import ManyiError, Message, t
 from manyi.present.terminal import pls_tables, score_tables
@@ -80,26 +82,25 @@ def score(
     lang: LangOpt = "",
 ) -> None:
     """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
+    from manyi.services.requests import ReadOptions, ScoreRequest
     from manyi.services.scoring import export, score_file, write_respondents
 
     lg = lang_of(lang)
     fmt = out_format(fmt, output, ("table", "csv", "json", "xlsx"), lg)
     try:
         keys = [b.strip() for b in by.split(",") if b.strip()]
-        result = score_file(
-            instrument,
-            responses,
+        req = request(
+            ScoreRequest,
+            lg,
+            instrument=src(instrument),
+            responses=src(responses),
             by=keys,
             period=period or None,
-            strict=strict,
             weights=weights or None,
-            date_format=date_format or None,
-            sheet=sheet or None,
+            compare=compare or None,
+            read=ReadOptions(strict=strict, date_format=date_format or None, sheet=sheet or None),
         )
-        if compare:
-            from manyi.services.scoring import compare_previous
-
-            compare_previous(result, compare)
+        result = score_file(req)
         if fmt == "table":
             print_report(result, lg)
             for table in score_tables(result, lg):

@@ -14,7 +14,7 @@ from manyi.io import yamlsafe
 EXAMPLES = ("servqual", "b2b-shipping", "after-sales", "ecsi")
 
 
-def load_instrument(path: str | Path) -> Instrument:
+def load_instrument(path: str | Path | bytes, name: str | None = None) -> Instrument:
     """Read and validate an instrument file; ``ManyiError`` lists every problem with its line.
 
     Example::
@@ -24,16 +24,21 @@ def load_instrument(path: str | Path) -> Instrument:
         >>> inst.id, len(inst.dimensions), len(inst.items)
         ('after-sales', 5, 15)
     """
+    if isinstance(path, bytes | bytearray):
+        return parse_instrument(_decode(bytes(path)), source=name or "<instrument>")
     p = Path(path)
     if not p.exists():
         raise ManyiError(Message("inst.field", {"detail": f"{p}: "}), Message("inst.not_found"))
     if p.is_dir():
         raise ManyiError(Message("resp.is_folder", {"file": str(p)}))
+    return parse_instrument(_decode(p.read_bytes()), source=p.name)
+
+
+def _decode(raw: bytes) -> str:
     try:
-        text = p.read_bytes().decode("utf-8-sig")
+        return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = p.read_bytes().decode("gb18030", errors="replace")
-    return parse_instrument(text, source=p.name)
+        return raw.decode("gb18030", errors="replace")
 
 
 def parse_instrument(text: str, source: str = "<string>") -> Instrument:

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.instrument import Instrument, Question, Scale
-from manyi.i18n import ManyiError, Message
+from manyi.core.messages import ManyiError, Message
 
 MISSING_TOKENS = {"", "na", "n/a", "不适用", "nan", "none", "null"}
 DEFAULT_TZ = "Asia/Shanghai"
@@ -167,7 +167,7 @@ def _check_header(columns: list[str], name: str) -> None:
 
 
 def _pick_sheet(
-    p: Path, sheet: str | None, want: set[str] | None, notes: list[Message]
+    p: Path | io.BytesIO, name: str, sheet: str | None, want: set[str] | None, notes: list[Message]
 ) -> pd.DataFrame:
     """The sheet to read: ``sheet`` if given; else the one whose header names the most of the
     expected columns ``want`` (or, without them, the first sheet that looks like a table);
@@ -199,23 +199,42 @@ def _pick_sheet(
 
 
 def read_table(
-    path: str | Path, sheet: str | None = None, want: set[str] | None = None
+    path: str | Path | bytes,
+    sheet: str | None = None,
+    want: set[str] | None = None,
+    name: str | None = None,
 ) -> pd.DataFrame:
     """A response file as a DataFrame of raw cells (strings for CSV, native for XLSX/Parquet).
 
-    ``sheet`` picks a workbook's sheet; ``want`` (expected column names) helps choose one.
-    Notes on what was assumed (encoding, sheet) are in ``df.attrs["warnings"]``."""
-    p = Path(path)
-    name = p.name
+    ``path`` is a file's path, or its bytes (an upload) with its ``name`` (whose extension
+    tells the format). ``sheet`` picks a workbook's sheet; ``want`` (expected column names)
+    helps choose one. Notes on what was assumed (encoding, sheet) are in
+    ``df.attrs["warnings"]``.
+
+    Example::
+
+        >>> df = read_table(b"response_id,q1\\n1,4\\n2,5\\n", name="r.csv")
+        >>> df.shape
+        (2, 2)
+    """
     notes: list[Message] = []
-    if not p.exists():
-        raise ManyiError(Message("resp.not_found", {"file": str(path)}))
-    if p.is_dir():
-        raise ManyiError(Message("resp.is_folder", {"file": str(path)}))
+    if isinstance(path, bytes | bytearray):
+        data: bytes | None = bytes(path)
+        name = name or "<data>"
+        p = Path(name)
+    else:
+        data = None
+        p = Path(path)
+        name = p.name
+        if not p.exists():
+            raise ManyiError(Message("resp.not_found", {"file": str(path)}))
+        if p.is_dir():
+            raise ManyiError(Message("resp.is_folder", {"file": str(path)}))
     ext = p.suffix.lower()
+    source: Path | io.BytesIO = io.BytesIO(data) if data is not None else p
     try:
         if ext in (".csv", ".txt", ".tsv"):
-            text = decode_text(p.read_bytes(), name, notes)
+            text = decode_text(data if data is not None else p.read_bytes(), name, notes)
             sep = "\t" if ext == ".tsv" else ","
             header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
             _check_header([h.strip() for h in header], name)
@@ -228,10 +247,10 @@ def read_table(
                 on_bad_lines="error",
             )
         elif ext in (".xlsx", ".xlsm"):
-            df = _pick_sheet(p, sheet, want, notes)
+            df = _pick_sheet(source, name, sheet, want, notes)
             _check_header([str(c).strip() for c in df.columns], name)
         elif ext == ".parquet":
-            df = pd.read_parquet(p)
+            df = pd.read_parquet(source)
         else:
             raise ManyiError(Message("resp.format", {"file": name, "ext": ext or "(none)"}))
     except ManyiError:
@@ -623,17 +642,19 @@ class _Rendered(Message):
 
 
 def read_responses(
-    path: str | Path,
+    path: str | Path | bytes,
     instrument: Instrument,
     strict: bool = False,
     tz: str = DEFAULT_TZ,
     date_format: str | None = None,
     sheet: str | None = None,
+    name: str | None = None,
 ) -> ResponseSet:
-    """Read a CSV/XLSX/Parquet response file (or bytes) and validate it against ``instrument``."""
+    """Read a CSV/XLSX/Parquet response file (a path, or bytes with their ``name``) and
+    validate it against ``instrument``."""
     want = set(instrument.item_ids) | {"response_id", "submitted_at"}
-    raw = read_table(path, sheet=sheet, want=want)
-    source = path.name if isinstance(path, Path) else Path(str(path)).name
+    raw = read_table(path, sheet=sheet, want=want, name=name)
+    source = name or (Path(str(path)).name if not isinstance(path, bytes | bytearray) else "<data>")
     rs = validate_frame(
         raw, instrument, source=source, strict=strict, tz=tz, date_format=date_format
     )

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,27 +17,15 @@ from manyi.core import servqual as servqual_mod
 from manyi.core import spc as spc_mod
 from manyi.core.analysis import AnalysisResult, combine, need
 from manyi.core.instrument import Instrument
+from manyi.core.messages import ManyiError, Message
 from manyi.core.scoring import period_codes, score_responses, to_points
 from manyi.core.wstats import corr as wcorr
 from manyi.core.wstats import n_eff
-from manyi.i18n import ManyiError, Message
-from manyi.io.instruments import load_instrument
-from manyi.io.responses import ResponseSet, read_responses
+from manyi.io.responses import ResponseSet
+from manyi.services.requests import AnalysisOptions, AnalyzeRequest
 
-
-@dataclass
-class Options:
-    importance: str = "stated"  # ipa: stated | derived
-    cross: str = "mean"  # ipa: mean | midpoint
-    adjust: str = "holm"  # compare: holm | bh | none
-    period: str | None = None  # compare/spc
-    outcome: str = ""  # drivers: nps (default when asked), csat, csi, a dimension, an item
-    drivers: str = "dimensions"  # drivers: dimensions | items
-    bootstrap: int = 1000
-    factors: int | None = None  # reliability: number of factors (default: parallel analysis)
-    weights: str | None = None  # column of respondent weights (from ``manyi weight``)
-    seed: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
+#: The options of the analyses (a typed request part; see ``manyi.services.requests``).
+Options = AnalysisOptions
 
 
 def _values(data: pd.DataFrame, cols: list[str]) -> np.ndarray:
@@ -306,7 +292,7 @@ def run_drivers(inst: Instrument, data: pd.DataFrame, opts: Options) -> Analysis
                 break
         else:
             outcome = "csi"
-    opts = Options(**{**opts.__dict__, "outcome": outcome})
+    opts = opts.model_copy(update={"outcome": outcome})
     if opts.outcome == "csi":
         y = rs.csi
     elif opts.outcome in inst.dimension_ids:
@@ -407,7 +393,7 @@ def _labelled(
 ) -> AnalysisResult:
     """The result with what it was made with (parameters) and the instrument's labels."""
     res.labels = {**instrument_labels(inst), **res.labels}
-    params = {k: v for k, v in opts.__dict__.items() if v not in (None, "", {}) and k != "extra"}
+    params = {k: v for k, v in opts.model_dump().items() if v not in (None, "")}
     res.params = {
         **params,
         "by": list(by),
@@ -427,20 +413,15 @@ def _guarded(fn: Callable[..., AnalysisResult], name: str, *args: Any) -> Analys
         raise ManyiError(Message("an.singular_data", {"name": name})) from None
 
 
-def analyze_file(
-    name: str,
-    instrument: str | Path,
-    responses: str | Path,
-    by: list[str] | None = None,
-    opts: Options | None = None,
-    date_format: str | None = None,
-    sheet: str | None = None,
-) -> AnalysisResult:
-    """Load, read and validate, analyse; the validation report's figures and notes come
-    first among the result's warnings (nothing is dropped silently)."""
-    inst = load_instrument(instrument)
-    rs = read_responses(responses, inst, date_format=date_format, sheet=sheet)
-    res = analyze(name, rs, by, opts)
+def analyze_file(req: AnalyzeRequest) -> AnalysisResult:
+    """The use case behind ``manyi analyze``: load, read and validate, analyse. The
+    validation report's figures and notes come first among the result's warnings (nothing
+    is dropped silently)."""
+    from manyi.services.scoring import load, read
+
+    inst = load(req.instrument)
+    rs = read(req.responses, inst, req.read)
+    res = analyze(req.name, rs, req.by, req.options)
     rep = rs.report
     notes: list[Message] = list(rep.warnings)
     if rep.issues:

@@ -11,6 +11,7 @@ from manyi.core.pls import PLSResult
 from manyi.core.scoring import ScoreResult
 from manyi.io.instruments import EXAMPLES, example_path, load_instrument
 from manyi.services.model import fit_model_file
+from manyi.services.requests import FitModelRequest, ScoreRequest, Source
 from manyi.services.scoring import score_file, write_respondents, write_xlsx
 
 
@@ -43,8 +44,11 @@ def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000)
     datasets.servqual(seed=seed + 4).to_csv(sq, index=False, encoding="utf-8-sig")
     files.append(sq)
 
-    by_branch = score_file(inst_path, data, by=["branch"])
-    by_quarter = score_file(inst_path, data, by=["branch"], period="quarter")
+    inst_src, data_src = Source.of(inst_path), Source.of(data)
+    by_branch = score_file(ScoreRequest(instrument=inst_src, responses=data_src, by=["branch"]))
+    by_quarter = score_file(
+        ScoreRequest(instrument=inst_src, responses=data_src, by=["branch"], period="quarter")
+    )
     resp = out / "after-sales-respondents.csv"
     write_respondents(by_branch, resp)
     xlsx = out / "after-sales-scorecard.xlsx"
@@ -56,6 +60,11 @@ def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000)
     datasets.ecsi(n=1500, seed=seed).to_csv(ecsi_data, index=False, encoding="utf-8-sig")
     files.append(ecsi_data)
     csi_model = fit_model_file(
-        out / "instruments" / "ecsi.yaml", ecsi_data, bootstrap=5000, seed=seed
+        FitModelRequest(
+            model=Source.of(out / "instruments" / "ecsi.yaml"),
+            data=Source.of(ecsi_data),
+            bootstrap=5000,
+            seed=seed,
+        )
     )
     return DemoOutput(out, files, by_branch, by_quarter, csi_model)

@@ -3,35 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
 import pandas as pd
 
 from manyi.core.pls import PLSResult
 from manyi.io.models import load_model
-from manyi.io.responses import read_responses, read_table
+from manyi.io.responses import read_table
+from manyi.services.requests import FitModelRequest
 
 
 def fit_model_file(
-    model: str | Path,
-    data: str | Path,
-    scheme: str | None = None,
-    bootstrap: int = 5000,
-    seed: int | None = 1,
-    progress: Callable[[int, int], None] | None = None,
-    date_format: str | None = None,
-    sheet: str | None = None,
+    req: FitModelRequest, progress: Callable[[int, int], None] | None = None
 ) -> PLSResult:
-    """Load the model (and instrument, if the file is one), read the data, fit.
+    """The use case behind ``manyi model fit``: load the model (and instrument, if the file
+    is one), read the data, fit with a bootstrap (``progress(done, total)`` is called as it
+    goes).
 
     With an instrument the responses are validated and reversed like for scoring; with a
     plain model file the item columns are taken as numbers.
     """
-    pls, instrument = load_model(model)
+    m = req.model
+    pls, instrument = load_model(m.path if m.path is not None else m.data, m.name)
+    d = req.data
     if instrument is not None:
-        frame: pd.DataFrame = read_responses(
-            data, instrument, date_format=date_format, sheet=sheet
-        ).data
+        from manyi.services.scoring import read
+
+        frame: pd.DataFrame = read(d, instrument, req.read).data
     else:
-        frame = read_table(data, sheet=sheet, want=set(pls.items))
-    return pls.fit(frame, bootstrap=bootstrap, seed=seed, scheme=scheme, progress=progress)
+        frame = read_table(
+            d.path if d.path is not None else d.data,
+            sheet=req.read.sheet,
+            want=set(pls.items),
+            name=d.name,
+        )
+    return pls.fit(
+        frame, bootstrap=req.bootstrap, seed=req.seed, scheme=req.scheme, progress=progress
+    )

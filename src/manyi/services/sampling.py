@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from manyi.core.messages import ManyiError, Message
+from manyi.core.result import Result
 from manyi.core.sampling import draw, size_for_mean, size_for_rate, size_stratified, stratum_sds
-from manyi.i18n import ManyiError, Message
 from manyi.io.responses import read_table
+from manyi.services.requests import SampleRequest
 
 
 @dataclass
@@ -22,31 +23,51 @@ class SamplePlan:
     seed: int
     sizes: pd.Series | None = None  # stratum sizes in the population
 
+    def as_result(self) -> Result:
+        """Kind ``sample``: the drawn rows and, if stratified, the allocation."""
+        tables = {"sample": self.sample}
+        if self.sizes is not None and "stratum" in self.sample:
+            got = self.sample.groupby("stratum", sort=True, dropna=False)
+            tables["allocation"] = pd.DataFrame(
+                {
+                    "stratum": [str(k) for k in self.sizes.index],
+                    "population": self.sizes.to_numpy(),
+                    "n": [
+                        len(got.get_group(k)) if k in got.groups else 0 for k in self.sizes.index
+                    ],
+                }
+            )
+        params = {
+            "population": self.population,
+            "n": self.n,
+            "method": self.method,
+            "seed": self.seed,
+        }
+        return Result("sample", len(self.sample), tables, params=params)
 
-def plan_sample(
-    customers: str | Path,
-    n: int = 0,
-    moe: float = 0.0,
-    rate: float = 0.5,
-    sd: float = 0.0,
-    method: str = "srs",
-    strata: str | None = None,
-    allocation: str = "proportional",
-    sd_column: str | None = None,
-    deff: float = 1.0,
-    seed: int = 1,
-) -> SamplePlan:
-    """Read the list, find the sample size and draw the sample.
+
+def plan_sample(req: SampleRequest) -> SamplePlan:
+    """The use case behind ``manyi sample``: read the list, find the sample size, draw.
 
     Without ``n`` the size follows from ``moe``: for a stratified design from the stratified
     variance (Cochran 1977, eq. 5.25) with each stratum's SD taken from ``sd_column``, else
     ``sd``, else √(rate(1 − rate)); otherwise Cochran's simple-random formula with the finite
     population correction. ``deff`` multiplies the size (clustering, weighting).
     """
-    frame = read_table(customers)
+    n, moe, rate, sd, method = req.n, req.moe, req.rate, req.sd, req.method
+    strata, allocation, sd_column, deff, seed = (
+        req.strata,
+        req.allocation,
+        req.sd_column,
+        req.deff,
+        req.seed,
+    )
+    c = req.customers
+    customers = c.label
+    frame = read_table(c.path if c.path is not None else c.data, name=c.name)
     N = len(frame)
     if N == 0:
-        raise ManyiError(Message("sample.empty", {"file": Path(customers).name}))
+        raise ManyiError(Message("sample.empty", {"file": customers}))
     if n < 0 or (n == 0 and not moe):
         if n < 0:
             raise ManyiError(Message("sample.bad_n", {"value": n}))

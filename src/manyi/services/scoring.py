@@ -7,35 +7,84 @@ from pathlib import Path
 
 import pandas as pd
 
-from manyi.api import score
-from manyi.core.scoring import ScoreResult
-from manyi.i18n import ManyiError, Message
+from manyi.core.instrument import Instrument
+from manyi.core.messages import ManyiError, Message
+from manyi.core.scoring import ScoreResult, score_frame
 from manyi.io.instruments import load_instrument
-from manyi.io.responses import read_responses
+from manyi.io.responses import ResponseSet, read_responses, validate_frame
+from manyi.services.requests import ReadOptions, ScoreRequest, Source
 
 FORMATS = ("table", "csv", "json", "xlsx")
 
 
-def score_file(
-    instrument: str | Path,
-    responses: str | Path,
-    by: list[str] | None = None,
+def score(
+    responses: ResponseSet | pd.DataFrame,
+    instrument: Instrument | None = None,
+    by: list[str] | str | None = None,
     period: str | None = None,
-    strict: bool = False,
     weights: str | None = None,
-    date_format: str | None = None,
-    sheet: str | None = None,
 ) -> ScoreResult:
-    """Load the instrument, read and validate the responses, score them."""
-    inst = load_instrument(instrument)
-    rs = read_responses(responses, inst, strict=strict, date_format=date_format, sheet=sheet)
+    """Score responses: per respondent and per group (``by`` segment columns, ``period``).
+
+    ``responses`` is what :func:`manyi.read_responses` returned, or a raw DataFrame in the
+    file layout (it is validated leniently first). Returns a :class:`ScoreResult` with
+    ``.groups``, ``.respondents``, ``.gaps``, ``.total`` and ``.to_dict()``.
+
+    Example::
+
+        >>> import manyi
+        >>> from manyi import datasets
+        >>> inst = manyi.load_instrument(datasets.example_path("after-sales"))
+        >>> res = manyi.score(datasets.after_sales(n=200, seed=1), inst, by="tier")
+        >>> list(res.groups["tier"]), int(res.total["n"].iloc[0])
+        (['regular', 'vip'], 200)
+    """
+    if isinstance(by, str):
+        by = [b.strip() for b in by.split(",") if b.strip()]
+    if isinstance(responses, pd.DataFrame):
+        if instrument is None:
+            raise TypeError(
+                "score(DataFrame, instrument): the instrument is needed for a DataFrame"
+            )
+        responses = validate_frame(responses, instrument)
+    inst = instrument or responses.instrument
+    result = score_frame(inst, responses.data, by=by, period=period, weights=weights)
+    result.report = responses.report
+    result.rejected = [i.to_dict() for i in responses.report.issues]
+    result.warnings = list(responses.report.warnings) + result.warnings
+    return result
+
+
+def load(source: Source) -> Instrument:
+    """The instrument of a request."""
+    return load_instrument(source.path if source.path is not None else source.data, source.name)
+
+
+def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
+    """The responses of a request, read and validated."""
+    return read_responses(
+        source.path if source.path is not None else source.data,
+        inst,
+        strict=opts.strict,
+        date_format=opts.date_format,
+        sheet=opts.sheet,
+        name=source.name,
+    )
+
+
+def score_file(req: ScoreRequest) -> ScoreResult:
+    """The use case behind ``manyi score``: load the instrument, read and validate the
+    responses, score them, and test changes against the previous period if asked."""
+    inst = load(req.instrument)
+    rs = read(req.responses, inst, req.read)
     if len(rs) == 0:
-        summary = rs.report.summary()
         first = rs.report.issues[:1]
-        if first:
-            summary += "; " + first[0].render(rs.report.source)
+        summary = rs.report.summary() + ("; " + first[0].render(rs.report.source) if first else "")
         raise ManyiError(Message("score.no_rows", {"file": rs.report.source, "summary": summary}))
-    return score(rs, by=by, period=period, weights=weights)
+    result = score(rs, by=req.by, period=req.period, weights=req.weights)
+    if req.compare:
+        compare_previous(result, req.compare)
+    return result
 
 
 def to_json(result: ScoreResult, lang: str | None = None) -> str:

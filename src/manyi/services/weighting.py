@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from manyi.core.analysis import AnalysisResult
+from manyi.core.messages import ManyiError, Message
 from manyi.core.weighting import (
     margin_notes,
     poststratify,
@@ -17,9 +17,8 @@ from manyi.core.weighting import (
     trim_and_rake,
     weighting_report,
 )
-from manyi.i18n import ManyiError, Message
-from manyi.io.instruments import load_instrument
 from manyi.io.responses import read_table, validate_frame
+from manyi.services.requests import WeightRequest
 
 METHODS = ("rake", "poststratify")
 
@@ -33,21 +32,20 @@ class Weighted:
     report: AnalysisResult
     warnings: list[Message] = field(default_factory=list)
 
+    def as_result(self) -> AnalysisResult:
+        """The weighting report (kind ``weighting``): margins and summary tables."""
+        return self.report
 
-def weight_file(
-    responses: str | Path,
-    instrument: str | Path,
-    margins: str | Path,
-    method: str = "rake",
-    cap: float | None = None,
-    floor: float | None = None,
-    date_format: str | None = None,
-    sheet: str | None = None,
-) -> Weighted:
-    """Read and validate the responses, map margin categories written as choice labels to
-    their codes, weight by raking (or post-stratification on one variable), then trim to
-    ``[floor, cap]`` × the mean weight with re-raking. Responses whose margin variables are
-    missing, and rows rejected by the validation, get no weight (a warning counts them)."""
+
+def weight_file(req: WeightRequest) -> Weighted:
+    """The use case behind ``manyi weight``: read and validate the responses, map margin
+    categories written as choice labels to their codes, weight by raking (or
+    post-stratification on one variable), then trim to ``[floor, cap]`` × the mean weight with
+    re-raking. Responses whose margin variables are missing, and rows rejected by the
+    validation, get no weight (a warning counts them)."""
+    from manyi.services.scoring import load
+
+    method, cap, floor = req.method, req.cap, req.floor
     if method not in METHODS:
         raise ManyiError(
             Message(
@@ -55,11 +53,17 @@ def weight_file(
                 {"option": "--method", "value": method, "choices": ", ".join(METHODS)},
             )
         )
-    inst = load_instrument(instrument)
-    raw = read_table(responses, sheet=sheet, want=set(inst.item_ids))
-    checked = validate_frame(raw, inst, source=Path(responses).name, date_format=date_format)
+    inst = load(req.instrument)
+    r, m = req.responses, req.margins
+    raw = read_table(
+        r.path if r.path is not None else r.data,
+        sheet=req.read.sheet,
+        want=set(inst.item_ids),
+        name=r.name,
+    )
+    checked = validate_frame(raw, inst, source=r.label, date_format=req.read.date_format)
     data = checked.data
-    marg = read_margins(read_table(margins), Path(margins).name)
+    marg = read_margins(read_table(m.path if m.path is not None else m.data, name=m.name), m.label)
     warnings: list[Message] = margin_notes(marg)
     for var in list(marg):  # categories may be written as choice labels (北京) or codes
         try:
