@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 fuzz: $(STAMP)   # the fuzz suite with a long budget (make test runs a short one)
