@@ -6,7 +6,7 @@ The public names are loaded on first use (PEP 562), so that ``manyi --help`` sta
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 __version__ = "0.1.0"
 
@@ -37,14 +37,6 @@ _EXPORTS = {
     "ValidationReport": "manyi.io.responses",
 }
 __all__ = sorted(_EXPORTS)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from manyi.api import load_instrument, read_responses, score
-    from manyi.core.instrument import Instrument
-    from manyi.core.pls import PLSModel, PLSResult
-    from manyi.core.scoring import ScoreResult
-    from manyi.i18n import ManyiError
-    from manyi.io.responses import ResponseSet, ValidationReport
 
 
 def __getattr__(name: str) -> Any:

@@ -339,6 +339,19 @@ class Instrument:
     def segment_columns(self) -> list[str]:
         return [q.id for q in self.questions if q.role == "segment"]
 
+    def labels(self) -> dict[str, dict[str, str]]:
+        """Display labels of every id: dimensions, items, questions, Kano pairs ({zh, en})."""
+        out: dict[str, dict[str, str]] = {}
+        for d in self.dimensions:
+            out[d.id] = {"zh": d.label.zh, "en": d.label.en}
+        for q in self.questions:
+            out[q.id] = {"zh": q.text.zh, "en": q.text.en}
+        for i in self.items:
+            out[i.id] = {"zh": i.text.zh, "en": i.text.en}
+        for k in self.spec.kano:
+            out[k.id] = {"zh": k.label.zh, "en": k.label.en}
+        return out
+
     def summary(self, file: str, lang: str | None = None) -> str:
         return Message(
             "inst.summary",

@@ -32,6 +32,7 @@ import pandas as pd
 from manyi.core._kernels import as_list, score_and_sum
 from manyi.core.instrument import Instrument, Scale
 from manyi.core.messages import ManyiError, Message
+from manyi.core.result import Result
 from manyi.core.stats import nps_estimate, t_interval, wilson_interval
 
 SMALL_SAMPLE = 30
@@ -687,6 +688,30 @@ class ScoreResult:
                 "ratio_ci": [f["ratio_ci_low"], f["ratio_ci_high"]],
             }
         return out
+
+    def as_result(self) -> Result:
+        """The project's one result shape (kind ``score``): groups with the total as the last
+        row, respondents, gaps, rejected values; instrument and keys as parameters."""
+        groups = (
+            self.groups
+            if not self.keys
+            else pd.concat([self.groups, self.total], ignore_index=True)
+        )
+        tables = {
+            "groups": groups,
+            "respondents": self.respondents,
+            "gaps": self.gaps,
+            "rejected": pd.DataFrame(self.rejected, columns=["row", "column", "value", "reason"]),
+        }
+        params = {
+            "instrument": self.instrument.id,
+            "instrument_version": self.instrument.version,
+            "by": list(self.keys),
+            "satisfied_at": self.instrument.scoring.satisfied_at,
+            "target_rate": self.instrument.scoring.target_rate,
+        }
+        n = int(self.total["n"].iloc[0]) if len(self.total) else 0
+        return Result("score", n, tables, list(self.warnings), params, self.instrument.labels())
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
         groups = []

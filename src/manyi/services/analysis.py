@@ -373,26 +373,11 @@ def analyze(
     return _labelled(res, inst, opts, by)
 
 
-def instrument_labels(inst: Instrument) -> dict[str, dict[str, str]]:
-    """Display labels of an instrument's ids: dimensions, items, questions, Kano pairs."""
-    labels: dict[str, dict[str, str]] = {}
-    for d in inst.dimensions:
-        labels[d.id] = {"zh": d.label.zh, "en": d.label.en}
-    for q in inst.questions:
-        labels[q.id] = {"zh": q.text.zh, "en": q.text.en}
-    for i in inst.items:
-        labels[i.id] = {"zh": i.text.zh, "en": i.text.en}
-    for k in inst.spec.kano:
-        if k.label is not None:
-            labels[k.id] = {"zh": k.label.zh, "en": k.label.en}
-    return labels
-
-
 def _labelled(
     res: AnalysisResult, inst: Instrument, opts: Options, by: list[str]
 ) -> AnalysisResult:
     """The result with what it was made with (parameters) and the instrument's labels."""
-    res.labels = {**instrument_labels(inst), **res.labels}
+    res.labels = {**inst.labels(), **res.labels}
     params = {k: v for k, v in opts.model_dump().items() if v not in (None, "")}
     res.params = {
         **params,

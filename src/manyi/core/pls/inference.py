@@ -1,0 +1,163 @@
+"""Inference by resampling: the bootstrap from row counts, the jackknife for BCa, and the
+interval summaries (Efron & Tibshirani 1993)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+from manyi.core.pls import engine as eng
+from manyi.core.pls.result import Bootstrap, _err
+
+
+def inference(
+    estimate: float, draws: np.ndarray | None, jk: np.ndarray | None, level: float
+) -> dict[str, float]:
+    """Bootstrap SE (n − 1), t, two-sided p (Student's t on resamples − 1 df), percentile
+    interval and, with jackknife values ``jk``, the BCa interval."""
+    if draws is None or len(draws) < 2:
+        return {}
+    alpha_q = (1 - level) / 2
+    se = float(np.std(draws, ddof=1))
+    t = estimate / se if se > 0 else np.nan
+    p = float(2 * stats.t.sf(abs(t), len(draws) - 1)) if se > 0 else np.nan
+    lo, hi = np.quantile(draws, [alpha_q, 1 - alpha_q])
+    res = {"se": se, "t": t, "p": p, "ci_low": float(lo), "ci_high": float(hi)}
+    if jk is not None:
+        res.update(zip(("bca_low", "bca_high"), bca(estimate, draws, jk, level), strict=True))
+    return res
+
+
+def bootstrap(
+    Z, miss, lay, scheme, B, seed, indices, sign_change, est, W, progress, batch, max_iter, tol
+) -> Bootstrap:
+    """Resamples of the model, each from its row counts (see :class:`engine.Moments`); the
+    same PCG64 stream as seminr's default resampler for a given seed."""
+    n = len(Z)
+    if indices is not None:
+        indices = np.asarray(indices, dtype=np.int64)
+        if (
+            indices.ndim != 2
+            or indices.shape[1] != n
+            or (indices < 0).any()
+            or (indices >= n).any()
+        ):
+            raise _err("pls.bad_indices", n=n)
+        B = len(indices)
+    mom = eng.Moments(Z, miss)
+    p = Z.shape[1]
+    rng = np.random.default_rng(seed)
+    if batch is None:  # keep the counts block near 64 MB
+        batch = int(max(16, min(1000, 8_000_000 // max(n, 1))))
+    keep_paths, keep_total, keep_w, keep_l, keep_r2, keep_m, keep_v = [], [], [], [], [], [], []
+    keep_h = []
+    done = 0
+    bad = 0
+    while done < B:
+        k = min(batch, B - done)
+        # k resamples of n row indices, drawn in one call: the same stream as k draws of n
+        idx = (
+            indices[done : done + k]
+            if indices is not None
+            else rng.integers(0, n, size=(k, n), dtype=np.intp)
+        )
+        flat = (np.arange(k)[:, None] * n + idx).ravel()
+        counts = np.bincount(flat, minlength=k * n).reshape(k, n).astype(float)
+        N, sums, cross = mom.of(lambda M, c=counts: c @ M)
+        Rb = eng.correlations_from_sums(N, sums, cross)
+        finite = np.isfinite(Rb).all(axis=(1, 2))
+        Rb[~finite] = np.eye(Z.shape[1])  # placeholder, dropped below
+        f = eng.estimate(Rb, lay, scheme, max_iter, tol)
+        e = eng.estimates(Rb, f.W, lay)
+        good = finite & f.ok & f.converged & np.isfinite(e.paths).all(axis=(1, 2))
+        bad += int((~good).sum())
+        keep_paths.append(e.paths[good])
+        keep_total.append(e.total[good])
+        keep_w.append(f.W[good])
+        keep_l.append(e.loadings[good])
+        keep_r2.append(e.r2[good])
+        keep_h.append(eng.htmt_stack(Rb[good], lay.blocks))
+        M = sums / N[:, None]
+        diag = cross.reshape(k, p, p)[:, np.arange(p), np.arange(p)]
+        keep_m.append(M[good])
+        keep_v.append(((diag - N[:, None] * M**2) / (N[:, None] - 1))[good])
+        done += k
+        if progress:
+            progress(done, B)
+    paths, total = np.concatenate(keep_paths), np.concatenate(keep_total)
+    weights, loadings, r2 = (
+        np.concatenate(keep_w),
+        np.concatenate(keep_l),
+        np.concatenate(keep_r2),
+    )
+    if sign_change == "individual":
+        for arr, ref in (
+            (paths, est.paths[0]),
+            (total, est.total[0]),
+            (weights, W),
+            (loadings, est.loadings[0]),
+        ):
+            flip = np.sign(arr) * np.sign(ref) < 0
+            arr[flip] = -arr[flip]
+    return Bootstrap(
+        len(paths),
+        bad,
+        seed if indices is None else None,
+        sign_change,
+        paths,
+        total,
+        weights,
+        loadings,
+        r2,
+        np.concatenate(keep_m),
+        np.concatenate(keep_v),
+        np.concatenate(keep_h),
+    )
+
+
+def jackknife(
+    Z: np.ndarray, miss: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float
+) -> dict[str, np.ndarray]:
+    """Leave-one-out (n ≤ 2000) or leave-one-group-out (1000 groups) estimates, for BCa.
+
+    Each deletion's cross-products are the full sample's minus the deleted rows', so the
+    jackknife costs one pass over the data.
+    """
+    from scipy import sparse
+
+    n = len(Z)
+    mom = eng.Moments(Z, miss)
+    if n <= 2000:
+
+        def prod(M: np.ndarray) -> np.ndarray:  # leave one row out
+            return M.sum(axis=0) - M
+
+    else:
+        groups = np.arange(n) % 1000
+        ind = sparse.csr_matrix((np.ones(n), (groups, np.arange(n))), shape=(1000, n))
+
+        def prod(M: np.ndarray) -> np.ndarray:  # leave one group of rows out
+            return M.sum(axis=0) - np.asarray(ind @ M)
+
+    Rj = eng.correlations_from_sums(*mom.of(prod))
+    f = eng.estimate(Rj, lay, scheme, max_iter, tol)
+    e = eng.estimates(Rj, f.W, lay)
+    return {"paths": e.paths, "total": e.total}
+
+
+def bca(estimate: float, draws: np.ndarray, jack: np.ndarray, level: float) -> tuple[float, float]:
+    """Bias-corrected and accelerated percentile interval (Efron & Tibshirani 1993, §14.3)."""
+    B = len(draws)
+    prop = (np.sum(draws < estimate) + 0.5 * np.sum(draws == estimate)) / B
+    if prop <= 0 or prop >= 1:
+        return (np.nan, np.nan)
+    z0 = stats.norm.ppf(prop)
+    d = jack.mean() - jack
+    denom = 6 * (np.sum(d**2) ** 1.5)
+    acc = float(np.sum(d**3) / denom) if denom > 0 else 0.0
+    out = []
+    for q in ((1 - level) / 2, (1 + level) / 2):
+        zq = stats.norm.ppf(q)
+        adj = stats.norm.cdf(z0 + (z0 + zq) / (1 - acc * (z0 + zq)))
+        out.append(float(np.quantile(draws, adj)))
+    return out[0], out[1]

@@ -1,0 +1,83 @@
+"""Quality of a fitted model: f² (Cohen 1988, by re-estimation), reliability (α, ρ_A, ρ_C,
+AVE) and discriminant validity (HTMT rows)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from manyi.core.pls import engine as eng
+
+
+def f2(
+    R: np.ndarray,
+    lay: eng.Layout,
+    scheme: str,
+    i: int,
+    j: int,
+    r2_incl: float,
+    max_iter: int,
+    tol: float,
+) -> tuple[float, bool]:
+    """Cohen's f² of the path i → j: (R²_incl − R²_excl)/(1 − R²_incl), R²_excl from the model
+    re-estimated without the path (Hair et al. 2017, as seminr does).
+
+    Constructs that the reduced model leaves on no path are dropped from it (as seminr does):
+    they have no inner proxy and would stop the algorithm. Returns (f², converged); a reduced
+    fit that does not converge gives NaN and ``False``.
+    """
+    P = lay.P.copy()
+    P[i, j] = 0.0
+    if not P[:, j].any():
+        return float(r2_incl / (1 - r2_incl)), True
+    keep = [k for k in range(P.shape[0]) if P[k, :].any() or P[:, k].any()]
+    P = P[np.ix_(keep, keep)]
+    blocks_old = [lay.blocks[k] for k in keep]
+    items = np.concatenate(blocks_old)
+    pos = {int(it): q for q, it in enumerate(items)}
+    blocks = [np.array([pos[int(it)] for it in b], dtype=np.int64) for b in blocks_old]
+    mask = np.zeros((len(items), len(keep)))
+    for c, b in enumerate(blocks):
+        mask[b, c] = 1.0
+    endo = [k for k in range(len(keep)) if P[:, k].any()]
+    sub = eng.Layout(
+        mask, blocks, lay.mode_b[keep], P, endo, [np.flatnonzero(P[:, k]) for k in endo]
+    )
+    Rs = R[np.ix_(items, items)][None]
+    f = eng.estimate(Rs, sub, scheme, max_iter, tol)
+    if not (f.ok[0] and f.converged[0]):
+        return float("nan"), False
+    r2_excl = float(eng.estimates(Rs, f.W, sub).r2[0, keep.index(j)])
+    if not np.isfinite(r2_excl):
+        return float("nan"), False
+    return float((r2_incl - r2_excl) / (1 - r2_incl)), True
+
+
+def reliability(R, W, loadings, lay, names) -> pd.DataFrame:
+    """Cronbach's α (standardised), ρ_A (Dijkstra & Henseler 2015), ρ_C and AVE (Fornell & Larcker 1981).
+
+    ρ_A is defined for reflective (mode A) blocks; for a formative (mode B) block it is
+    reported as 1, as seminr does (SmartPLS reports none).
+    """
+    rows = []
+    for j, c in enumerate(names):
+        blk = lay.blocks[j]
+        k = len(blk)
+        lam = loadings[blk, j]
+        rc = float(lam.sum() ** 2 / (lam.sum() ** 2 + (1 - lam**2).sum()))
+        ave = float((lam**2).mean())
+        if k == 1:
+            rows.append({"construct": c, "alpha": 1.0, "rho_a": 1.0, "rho_c": rc, "ave": ave})
+            continue
+        S = R[np.ix_(blk, blk)]
+        alpha = float(k / (k - 1) * (1 - k / S.sum()))
+        if lay.mode_b[j]:  # ρ_A is defined for reflective (mode A) blocks; seminr reports 1
+            rows.append({"construct": c, "alpha": alpha, "rho_a": 1.0, "rho_c": rc, "ave": ave})
+            continue
+        w = W[blk, j]
+        ww = np.outer(w, w)
+        off_s = S - np.diag(np.diag(S))
+        off_w = ww - np.diag(np.diag(ww))
+        rho_a = float((w @ w) ** 2 * (w @ off_s @ w) / (w @ off_w @ w))
+        rows.append({"construct": c, "alpha": alpha, "rho_a": rho_a, "rho_c": rc, "ave": ave})
+    return pd.DataFrame(rows, columns=["construct", "alpha", "rho_a", "rho_c", "ave"])
