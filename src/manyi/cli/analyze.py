@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from manyi.cli.common import (
     FORMAT_OF_SUFFIX,
+    ChartOpt,
     DateOpt,
+    InstrumentOpt,
     LangOpt,
+    OutputOpt,
+    ResponsesArg,
     SheetOpt,
+    WeightsOpt,
     app,
     err,
     fail,
@@ -22,6 +25,7 @@ from manyi.cli.common import (
     print_warnings,
     request,
     src,
+    write_or_print,
 )
 from manyi.i18n import ManyiError, t
 from manyi.present.terminal import frame_table
@@ -35,12 +39,8 @@ def analyze(
             help="the analysis, e.g. ipa, servqual, drivers (an unknown name lists all)"
         ),
     ],
-    responses: Annotated[
-        Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")
-    ],
-    instrument: Annotated[
-        Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
-    ],
+    responses: ResponsesArg,
+    instrument: InstrumentOpt,
     by: Annotated[str, typer.Option("--by", help="segment columns / 分组列")] = "",
     period: Annotated[
         str, typer.Option("--period", help="compare/spc: month | quarter | year")
@@ -59,16 +59,10 @@ def analyze(
     factors: Annotated[
         int, typer.Option("--factors", help="reliability: factors (0: parallel analysis)")
     ] = 0,
-    weights: Annotated[
-        str, typer.Option("--weights", help="column of respondent weights / 权重列")
-    ] = "",
+    weights: WeightsOpt = "",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
-    ] = None,
-    chart: Annotated[
-        Path | None, typer.Option("--chart", help="write the chart (HTML) / 输出图表")
-    ] = None,
+    output: OutputOpt = None,
+    chart: ChartOpt = None,
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
     lang: LangOpt = "",
@@ -133,8 +127,4 @@ def analyze(
         for k, df in tables.items():
             out.print(frame_table(k, df, lg))
         return
-    if output is not None:
-        output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
-        err.print(t("cli.written", lg, path=output), highlight=False)
-    else:
-        sys.stdout.write(text)
+    write_or_print(text, output, fmt, lg)

@@ -30,6 +30,16 @@ DateOpt = Annotated[
     typer.Option("--date-format", help="dates like 03/02/2026: dmy | mdy | ymd / 日期顺序"),
 ]
 SheetOpt = Annotated[str, typer.Option("--sheet", help="XLSX: the sheet to read / 工作表")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
+]
+ChartOpt = Annotated[Path | None, typer.Option("--chart", help="write the chart (HTML) / 输出图表")]
+InstrumentOpt = Annotated[
+    Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
+]
+ResponsesArg = Annotated[Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")]
+WeightsOpt = Annotated[str, typer.Option("--weights", help="column of respondent weights / 权重列")]
+SeedOpt = Annotated[int, typer.Option("--seed", help="random seed / 随机种子")]
 
 
 def lang_of(lang: str | None) -> str:
@@ -122,3 +132,12 @@ def src(path: Any) -> Any:
     from manyi.services.requests import Source
 
     return Source.of(path)
+
+
+def write_or_print(text: str, output: Path | None, fmt: str, lang: str) -> None:
+    """A text result to ``output`` (CSV with a BOM, for Excel) or to standard output."""
+    if output is None:
+        sys.stdout.write(text)
+        return
+    output.write_text(text, encoding="utf-8-sig" if fmt == "csv" else "utf-8")
+    err.print(t("cli.written", lang, path=output), highlight=False)

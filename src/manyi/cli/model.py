@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,8 @@ import typer
 from manyi.cli.common import (
     DateOpt,
     LangOpt,
+    OutputOpt,
+    SeedOpt,
     SheetOpt,
     app,
     err,
@@ -21,6 +22,7 @@ from manyi.cli.common import (
     print_warnings,
     request,
     src,
+    write_or_print,
 )
 from manyi.i18n import ManyiError, t
 from manyi.present.terminal import pls_head, pls_tables
@@ -42,11 +44,9 @@ def model_fit(
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="resamples (0: none) / 自助抽样次数")
     ] = 5000,
-    seed: Annotated[int, typer.Option("--seed", help="random seed / 随机种子")] = 1,
+    seed: SeedOpt = 1,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
-    ] = None,
+    output: OutputOpt = None,
     ipma: Annotated[
         Path | None, typer.Option("--ipma", help="write the IPMA chart (HTML) / 输出 IPMA 图")
     ] = None,
@@ -100,12 +100,7 @@ def model_fit(
     if fmt == "json":
         from manyi.present.json import dumps
 
-        text = dumps(res.to_dict(lg))
-        if output is not None:
-            output.write_text(text, encoding="utf-8")
-            err.print(t("cli.written", lg, path=output), highlight=False)
-        else:
-            sys.stdout.write(text)
+        write_or_print(dumps(res.to_dict(lg)), output, "json", lg)
         return
     out.print(pls_head(res, lg), highlight=False)
     for table in pls_tables(res, lg):

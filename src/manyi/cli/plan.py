@@ -10,7 +10,9 @@ import typer
 
 from manyi.cli.common import (
     DateOpt,
+    InstrumentOpt,
     LangOpt,
+    SeedOpt,
     SheetOpt,
     app,
     err,
@@ -48,7 +50,7 @@ def sample(
     sd_column: Annotated[
         str, typer.Option("--sd-column", help="numeric column for the stratum SDs (neyman, --moe)")
     ] = "",
-    seed: Annotated[int, typer.Option("--seed", help="random seed / 随机种子")] = 1,
+    seed: SeedOpt = 1,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="write the sample / 输出文件")
     ] = None,
@@ -107,9 +109,7 @@ def sample(
 @app.command()
 def weight(
     responses: Annotated[Path, typer.Argument(help="responses / 答卷文件")],
-    instrument: Annotated[
-        Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
-    ],
+    instrument: InstrumentOpt,
     margins: Annotated[
         Path, typer.Option("--margins", help="CSV/XLSX: variable, category, share / 总体边际")
     ],

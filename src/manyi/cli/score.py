@@ -11,8 +11,12 @@ import typer
 from manyi.cli.common import (
     FORMAT_OF_SUFFIX,
     DateOpt,
+    InstrumentOpt,
     LangOpt,
+    OutputOpt,
+    ResponsesArg,
     SheetOpt,
+    WeightsOpt,
     app,
     err,
     fail,
@@ -50,27 +54,19 @@ def validate(
 
 @app.command()
 def score(
-    responses: Annotated[
-        Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")
-    ],
-    instrument: Annotated[
-        Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
-    ],
+    responses: ResponsesArg,
+    instrument: InstrumentOpt,
     by: Annotated[str, typer.Option("--by", help="segment columns, comma-separated / 分组列")] = "",
     period: Annotated[str, typer.Option("--period", help="month | quarter | year / 期间")] = "",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | xlsx")] = "table",
-    output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
-    ] = None,
+    output: OutputOpt = None,
     respondents: Annotated[
         Path | None, typer.Option("--respondents", help="per-response scores file")
     ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="stop at the first bad value / 遇错即停")
     ] = False,
-    weights: Annotated[
-        str, typer.Option("--weights", help="column of respondent weights / 权重列")
-    ] = "",
+    weights: WeightsOpt = "",
     compare: Annotated[
         str,
         typer.Option(

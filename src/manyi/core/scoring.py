@@ -36,6 +36,17 @@ from manyi.core.result import Result
 from manyi.core.stats import nps_estimate, t_interval, wilson_interval
 
 SMALL_SAMPLE = 30
+#: The figures of a P−E row (items and dimensions), after its keys and n.
+GAP_FIGURES = (
+    "perception",
+    "expectation",
+    "gap",
+    "gap_ci_low",
+    "gap_ci_high",
+    "ratio",
+    "ratio_ci_low",
+    "ratio_ci_high",
+)
 PERIODS = ("month", "quarter", "year")
 
 
@@ -665,19 +676,7 @@ class ScoreResult:
         out: dict[str, Any] = {"items": {}, "dimensions": {}}
         for _, r in self.gaps[mask].iterrows():
             level = "items" if r["level"] == "item" else "dimensions"
-            f = {
-                k: None if pd.isna(r[k]) else float(r[k])
-                for k in (
-                    "perception",
-                    "expectation",
-                    "gap",
-                    "gap_ci_low",
-                    "gap_ci_high",
-                    "ratio",
-                    "ratio_ci_low",
-                    "ratio_ci_high",
-                )
-            }
+            f = {k: None if pd.isna(r[k]) else float(r[k]) for k in GAP_FIGURES}
             out[level][r["id"]] = {
                 "n": int(r["n"]),
                 "perception": f["perception"],
@@ -859,21 +858,7 @@ def score_frame(
         total.insert(0, k, [None])
     gaps = pd.DataFrame(
         _gap_frame(inst, sums, np.arange(G)) + _gap_frame(inst, total_sums, np.array([-1])),
-        columns=[
-            "group",
-            "level",
-            "id",
-            "dimension",
-            "n",
-            "perception",
-            "expectation",
-            "gap",
-            "gap_ci_low",
-            "gap_ci_high",
-            "ratio",
-            "ratio_ci_low",
-            "ratio_ci_high",
-        ],
+        columns=["group", "level", "id", "dimension", "n", *GAP_FIGURES],
     )
 
     resp = pd.DataFrame(

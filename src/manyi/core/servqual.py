@@ -16,6 +16,9 @@ import pandas as pd
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.wstats import mean_test
 
+#: The columns of a paired P−E comparison (n, means, gap with its t interval and test).
+PAIRED = ("n", "perception", "expectation", "gap", "ci_low", "ci_high", "t", "p")
+
 
 def paired(gaps: np.ndarray, w: np.ndarray | None = None) -> dict[str, float]:
     """Mean of paired differences with its t interval, t and two-sided p (weighted: n_eff)."""
@@ -67,19 +70,7 @@ def servqual(
         )
     item_table = pd.DataFrame(
         rows,
-        columns=[
-            "item",
-            "dimension",
-            "n",
-            "perception",
-            "expectation",
-            "gap",
-            "ci_low",
-            "ci_high",
-            "t",
-            "p",
-            "ratio",
-        ],
+        columns=["item", "dimension", *PAIRED, "ratio"],
     )
     dims = list(dict.fromkeys(item_dimension[i] for i in items))
 
@@ -106,20 +97,7 @@ def servqual(
         )
     dim_table = pd.DataFrame(
         drows,
-        columns=[
-            "dimension",
-            "n",
-            "perception",
-            "expectation",
-            "gap",
-            "ci_low",
-            "ci_high",
-            "t",
-            "p",
-            "servperf",
-            "ratio",
-            "weight",
-        ],
+        columns=["dimension", *PAIRED, "servperf", "ratio", "weight"],
     )
     overall = [{"measure": "servqual_unweighted", **paired(dgap.mean(axis=1).to_numpy(float), w)}]
     if allocation is not None:

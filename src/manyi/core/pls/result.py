@@ -125,6 +125,17 @@ class PLSResult:
             ]
         return "\n".join(lines)
 
+    def _boot_params(self) -> dict[str, Any] | None:
+        b = self.bootstrap
+        if b is None:
+            return None
+        return {
+            "resamples": b.resamples,
+            "inadmissible": b.inadmissible,
+            "seed": b.seed,
+            "sign_change": b.sign_change,
+        }
+
     def as_result(self) -> Result:
         """The project's one result shape: every table by name, the options as parameters,
         construct labels given in the model."""
@@ -145,14 +156,7 @@ class PLSResult:
             "missing": self.missing,
             "iterations": self.iterations,
             "target": self.model.target,
-            "bootstrap": None
-            if self.bootstrap is None
-            else {
-                "resamples": self.bootstrap.resamples,
-                "inadmissible": self.bootstrap.inadmissible,
-                "seed": self.bootstrap.seed,
-                "sign_change": self.bootstrap.sign_change,
-            },
+            "bootstrap": self._boot_params(),
         }
         labels = {
             c: dict(self.model.spec.constructs[c].label)
@@ -231,13 +235,6 @@ class PLSResult:
             "n": int(self.n),
             "scheme": self.scheme,
             "missing": self.missing,
-            "bootstrap": None
-            if self.bootstrap is None
-            else {
-                "resamples": self.bootstrap.resamples,
-                "inadmissible": self.bootstrap.inadmissible,
-                "seed": self.bootstrap.seed,
-                "sign_change": self.bootstrap.sign_change,
-            },
+            "bootstrap": self._boot_params(),
             "warnings": [w.render(lang) if lang else jsonable(w) for w in self.warnings],
         }
