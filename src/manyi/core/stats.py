@@ -28,7 +28,23 @@ def wilson_interval(successes, n, level: float = 0.95):
     """Wilson (1927) score interval for a proportion.
 
     centre = (p + z²/2n)/(1 + z²/n), half = z·√(p(1−p)/n + z²/4n²)/(1 + z²/n).
+
+    Parameters
+    ----------
+    successes, n:
+        Counts (or effective counts with weights), one entry per group.
+    level:
+        Confidence level.
+
     Returns (low, high); NaN where n = 0.
+
+    Examples
+    --------
+    The shipping line of docs/scoring.md: 3 of 4 customers satisfied.
+
+    >>> lo, hi = wilson_interval([3], [4])
+    >>> round(float(lo[0]), 5), round(float(hi[0]), 5)
+    (0.30064, 0.95441)
     """
     k, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
     z = float(stats.norm.ppf(0.5 + level / 2))
@@ -48,6 +64,14 @@ def nps_estimate(promoters, detractors, n, level: float = 0.95):
     With answers coded +1 (9-10), 0 (7-8), -1 (0-6): NPS = 100·(p_P − p_D);
     Var = p_P + p_D − (p_P − p_D)²; SE = 100·√(Var/n); interval NPS ± z·SE clipped to ±100.
     Returns (nps, se, low, high); NaN where n = 0 (SE and interval: where n < 2).
+
+    Examples
+    --------
+    Two promoters and one detractor of three answers: NPS = 33.3.
+
+    >>> nps, se, lo, hi = nps_estimate([2], [1], [3])
+    >>> round(float(nps[0]), 1), round(float(se[0]), 1)
+    (33.3, 54.4)
     """
     pp, pd_, n = (np.asarray(a, dtype=float) for a in (promoters, detractors, n))
     z = float(stats.norm.ppf(0.5 + level / 2))
@@ -63,6 +87,11 @@ def nps_estimate(promoters, detractors, n, level: float = 0.95):
 
 def nps_difference(nps_a, se_a, nps_b, se_b, level: float = 0.95):
     """Difference of two NPS values from independent samples, NPS_b − NPS_a, with its z test.
+
+    >>> d, se, z, p, lo, hi = nps_difference(20.0, 3.0, 26.0, 4.0)
+    >>> float(d), float(se), round(float(p), 4)
+    (6.0, 5.0, 0.2301)
+
 
     Each NPS is a mean of ±1/0 codes ×100, so Var(NPS_b − NPS_a) = SE_a² + SE_b²
     (Reichheld 2003 for the score; the variance as in :func:`nps_estimate`).

@@ -348,7 +348,28 @@ CHARTS: dict[str, Chart] = {
 
 
 def chart(result: Any, tr: Translator | str | None = None, part: str | None = None):
-    """The chart of ``result`` (any kind that has one) in the language of ``tr``."""
+    """The chart of ``result`` (any kind that has one) in the language of ``tr``.
+
+    Parameters
+    ----------
+    result:
+        A :class:`~manyi.core.result.Result`, or anything with ``as_result()`` (a
+        :class:`~manyi.core.pls.PLSResult`, the weighting report).
+    tr:
+        A :class:`~manyi.i18n.Translator`, or a language (``zh``, ``en``).
+    part:
+        One panel of a result with several (``p_chart``, ``xbar_chart``; a measure of a
+        comparison; ``indicators`` of a PLS map).
+
+    Examples
+    --------
+    >>> from manyi.core.kano import kano
+    >>> import numpy as np
+    >>> res = kano([("wifi", np.array([1.0, 1, 3]), np.array([5.0, 3, 5]))])
+    >>> fig = chart(res, "zh")
+    >>> fig.layout.title.text
+    'Kano 分析：Better–Worse 系数'
+    """
     from manyi.i18n import translator
 
     res = result.as_result()

@@ -26,18 +26,37 @@ def score(
 ) -> ScoreResult:
     """Score responses: per respondent and per group (``by`` segment columns, ``period``).
 
-    ``responses`` is what :func:`manyi.read_responses` returned, or a raw DataFrame in the
-    file layout (it is validated leniently first). Returns a :class:`ScoreResult` with
-    ``.groups``, ``.respondents``, ``.gaps``, ``.total`` and ``.to_dict()``.
+    Definitions and sources: docs/scoring.md (weighted indices, Wilson intervals for rates,
+    Reichheld's NPS with its SE, Kish's effective n with weights).
 
-    Example::
+    Parameters
+    ----------
+    responses:
+        What :func:`manyi.read_responses` returned, or a raw DataFrame in the file layout
+        (validated leniently first).
+    instrument:
+        Needed with a DataFrame.
+    by:
+        Segment columns (a list, or ``"a,b"``).
+    period:
+        ``month``, ``quarter`` or ``year`` of ``submitted_at``.
+    weights:
+        A column of respondent weights.
 
-        >>> import manyi
-        >>> from manyi import datasets
-        >>> inst = manyi.load_instrument(datasets.example_path("after-sales"))
-        >>> res = manyi.score(datasets.after_sales(n=200, seed=1), inst, by="tier")
-        >>> list(res.groups["tier"]), int(res.total["n"].iloc[0])
-        (['regular', 'vip'], 200)
+    Returns a :class:`ScoreResult` with ``.groups``, ``.respondents``, ``.gaps``, ``.total``,
+    ``.to_dict()`` and ``.as_result()``.
+
+    Examples
+    --------
+    >>> import manyi
+    >>> from manyi import datasets
+    >>> from manyi.io.instruments import example_path
+    >>> inst = manyi.load_instrument(example_path("after-sales"))
+    >>> res = manyi.score(datasets.after_sales(n=200, seed=1, clean=True), inst, by="tier")
+    >>> list(res.groups["tier"])
+    ['vip', 'regular']
+    >>> int(res.total["n"].iloc[0]), bool(res.total["csi_ci_low"].iloc[0] < res.total["csi"].iloc[0])
+    (200, True)
     """
     if isinstance(by, str):
         by = [b.strip() for b in by.split(",") if b.strip()]
