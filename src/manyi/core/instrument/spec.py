@@ -1,0 +1,209 @@
+"""The instrument as written: pydantic models of the YAML document and the built-in scales."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SLUG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+RESERVED_COLUMNS = {"response_id", "submitted_at", "customer_id", "weight", "period"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(_Model):
+    """A text in both languages."""
+
+    zh: str
+    en: str
+
+    def get(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
+
+class Scale(_Model):
+    """A rating scale from ``min`` to ``max`` in whole steps, with optional point labels."""
+
+    min: float
+    max: float
+    labels: dict[float, Text] = Field(default_factory=dict)
+
+    @property
+    def points(self) -> int:
+        return int(round(self.max - self.min)) + 1
+
+
+def _labels(pairs: list[tuple[str, str]], lo: int) -> dict[float, Text]:
+    return {float(lo + i): Text(zh=zh, en=en) for i, (zh, en) in enumerate(pairs)}
+
+
+#: Built-in scales. likert5 is the direct-report scale of DOMAIN.md §1; likert7 the seven
+#: satisfaction levels of seed 001 (很不满意 … 很满意).
+BUILTIN_SCALES: dict[str, Scale] = {
+    "likert5": Scale(
+        min=1,
+        max=5,
+        labels=_labels(
+            [
+                ("很不满意", "Very dissatisfied"),
+                ("不太满意", "Dissatisfied"),
+                ("一般", "Neutral"),
+                ("比较满意", "Satisfied"),
+                ("很满意", "Very satisfied"),
+            ],
+            1,
+        ),
+    ),
+    "likert7": Scale(
+        min=1,
+        max=7,
+        labels=_labels(
+            [
+                ("很不满意", "Very dissatisfied"),
+                ("不满意", "Dissatisfied"),
+                ("不太满意", "Somewhat dissatisfied"),
+                ("一般", "Neutral"),
+                ("较满意", "Fairly satisfied"),
+                ("满意", "Satisfied"),
+                ("很满意", "Very satisfied"),
+            ],
+            1,
+        ),
+    ),
+    "nps11": Scale(
+        min=0,
+        max=10,
+        labels={
+            0.0: Text(zh="完全不可能", en="Not at all likely"),
+            10.0: Text(zh="极有可能", en="Extremely likely"),
+        },
+    ),
+    "kano5": Scale(
+        min=1,
+        max=5,
+        labels=_labels(
+            [
+                ("我很喜欢", "I like it"),
+                ("理所当然", "I expect it"),
+                ("无所谓", "I am neutral"),
+                ("能忍受", "I can live with it"),
+                ("我很不喜欢", "I dislike it"),
+            ],
+            1,
+        ),
+    ),
+    "points100": Scale(min=0, max=100),
+    "ten": Scale(
+        min=1,
+        max=10,
+        labels={1.0: Text(zh="很差", en="Very poor"), 10.0: Text(zh="很好", en="Excellent")},
+    ),
+}
+
+
+class Scoring(_Model):
+    """How answers become 0-100 points and who counts as satisfied (REFERENCES.md)."""
+
+    points: Literal["range", "ratio"] = "range"
+    satisfied_at: float = 70.0  # on the 0-100 index; ranges checked in semantic_errors
+    target_rate: float = 0.85  # a share, 0-1
+    min_answered: float = 0.5  # a share of the weight, (0, 1]
+
+
+class Item(_Model):
+    id: str
+    text: Text
+    scale: str
+    weight: float = 1.0
+    reverse: bool = False
+    expectation: bool = False
+    importance: bool = False
+    importance_scale: str | None = None  # scale of the __importance answers; default: scale
+    tags: list[str] = Field(default_factory=list)
+
+
+class Dimension(_Model):
+    id: str
+    label: Text
+    weight: float | None = None
+    items: list[Item]
+
+
+class Choice(_Model):
+    id: str
+    label: Text
+
+
+class Question(_Model):
+    id: str
+    type: Literal["nps", "rating", "text", "choice", "points"]
+    text: Text
+    scale: str | None = None
+    role: Literal["segment"] | None = None
+    metric: Literal["nps", "csat", "ces"] | None = None
+    choices: list[Choice | str] | None = None
+    dimension: str | None = None  # points: the dimension whose importance the points allocate
+
+    @property
+    def scale_name(self) -> str | None:
+        if self.scale is None and self.type in ("nps", "points"):
+            return "nps11" if self.type == "nps" else "points100"
+        return self.scale
+
+    @property
+    def effective_metric(self) -> str | None:
+        """nps for NPS questions; csat/ces declared by ``metric`` or by the id."""
+        if self.metric:
+            return self.metric
+        if self.type == "nps":
+            return "nps"
+        if self.type == "rating" and self.id in ("csat", "ces"):
+            return self.id
+        return None
+
+    def choice_codes(self) -> dict[str, str]:
+        """Map every accepted spelling (code, zh and en label) to the choice code."""
+        out: dict[str, str] = {}
+        for c in self.choices or []:
+            if isinstance(c, str):
+                out[c.strip().lower()] = c
+            else:
+                for s in (c.id, c.label.zh, c.label.en):
+                    out[s.strip().lower()] = c.id
+        return out
+
+
+class KanoPair(_Model):
+    """A Kano attribute: the ids of its functional and dysfunctional questions (scale kano5)."""
+
+    id: str
+    label: Text
+    functional: str
+    dysfunctional: str
+
+
+class InstrumentSpec(_Model):
+    """The YAML document as written (structure only)."""
+
+    manyi: Literal[1]
+    id: str
+    version: str
+    title: Text
+    description: Text | None = None
+    scales: dict[str, Scale] = Field(default_factory=dict)
+    scoring: Scoring = Field(default_factory=Scoring)
+    dimensions: list[Dimension]
+    questions: list[Question] = Field(default_factory=list)
+    kano: list[KanoPair] = Field(default_factory=list)
+    model: dict[str, Any] | None = None  # CSI model section (PLS), read by manyi.core.pls
+    date_format: Literal["dmy", "mdy", "ymd"] | None = None  # order of 03/02/2026-style dates
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | float) else v

@@ -1,0 +1,169 @@
+"""The validated instrument: resolved scales, normalised weights, look-ups and labels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+from manyi.core.instrument.spec import (
+    BUILTIN_SCALES,
+    Dimension,
+    InstrumentSpec,
+    Question,
+    Scale,
+    Scoring,
+    Text,
+)
+from manyi.core.messages import Message
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An item with everything scoring needs resolved."""
+
+    id: str
+    dimension: str
+    scale_name: str
+    scale: Scale
+    weight: float  # normalised within its dimension (sums to 1)
+    reverse: bool
+    expectation: bool
+    importance: bool
+    importance_scale: Scale
+    text: Text
+
+
+class Instrument:
+    """A validated instrument with resolved scales and normalised weights."""
+
+    def __init__(self, spec: InstrumentSpec, source: str = "<string>"):
+        self.spec = spec
+        self.source = source
+        self.notes: list[Message] = []  # what was assumed (e.g. item weights renormalised)
+
+    # -- plain attributes ---------------------------------------------------------------
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    @property
+    def title(self) -> Text:
+        return self.spec.title
+
+    @property
+    def scoring(self) -> Scoring:
+        return self.spec.scoring
+
+    @property
+    def dimensions(self) -> list[Dimension]:
+        return self.spec.dimensions
+
+    @property
+    def questions(self) -> list[Question]:
+        return self.spec.questions
+
+    # -- derived views ------------------------------------------------------------------
+    @cached_property
+    def scales(self) -> dict[str, Scale]:
+        return {**BUILTIN_SCALES, **self.spec.scales}
+
+    @cached_property
+    def dimension_weights(self) -> np.ndarray:
+        """Dimension weights, equal when none are given."""
+        ws = [d.weight for d in self.dimensions]
+        if all(w is None for w in ws):
+            return np.full(len(ws), 1.0 / len(ws))
+        arr = np.array(ws, dtype=float)
+        return arr / arr.sum()
+
+    @cached_property
+    def items(self) -> list[ItemView]:
+        out = []
+        for d in self.dimensions:
+            total = sum(i.weight for i in d.items)
+            for i in d.items:
+                out.append(
+                    ItemView(
+                        id=i.id,
+                        dimension=d.id,
+                        scale_name=i.scale,
+                        scale=self.scales[i.scale],
+                        weight=i.weight / total,
+                        reverse=i.reverse,
+                        expectation=i.expectation,
+                        importance=i.importance,
+                        importance_scale=self.scales[i.importance_scale or i.scale],
+                        text=i.text,
+                    )
+                )
+        return out
+
+    @cached_property
+    def item_ids(self) -> list[str]:
+        return [i.id for i in self.items]
+
+    @cached_property
+    def dimension_ids(self) -> list[str]:
+        return [d.id for d in self.dimensions]
+
+    def item(self, item_id: str) -> ItemView:
+        for i in self.items:
+            if i.id == item_id:
+                return i
+        raise KeyError(item_id)
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def metric_question(self, metric: str) -> Question | None:
+        for q in self.questions:
+            if q.effective_metric == metric:
+                return q
+        return None
+
+    @property
+    def segment_columns(self) -> list[str]:
+        return [q.id for q in self.questions if q.role == "segment"]
+
+    def labels(self) -> dict[str, dict[str, str]]:
+        """Display labels of every id: dimensions, items, questions, Kano pairs ({zh, en})."""
+        out: dict[str, dict[str, str]] = {}
+        for d in self.dimensions:
+            out[d.id] = {"zh": d.label.zh, "en": d.label.en}
+        for q in self.questions:
+            out[q.id] = {"zh": q.text.zh, "en": q.text.en}
+        for i in self.items:
+            out[i.id] = {"zh": i.text.zh, "en": i.text.en}
+        for k in self.spec.kano:
+            out[k.id] = {"zh": k.label.zh, "en": k.label.en}
+        return out
+
+    def summary(self, file: str, lang: str | None = None) -> str:
+        return Message(
+            "inst.summary",
+            dict(
+                file=file,
+                id=self.id,
+                version=self.version,
+                n_dim=len(self.dimensions),
+                n_items=len(self.items),
+                n_exp=sum(i.expectation for i in self.items),
+                n_imp=sum(i.importance for i in self.items),
+                n_q=len(self.questions),
+            ),
+        ).render(lang)
+
+    def __repr__(self) -> str:
+        return (
+            f"Instrument(id={self.id!r}, version={self.version!r}, "
+            f"dimensions={len(self.dimensions)}, items={len(self.items)})"
+        )
