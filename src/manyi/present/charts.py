@@ -240,6 +240,7 @@ def spc(result: Result, tr: Translator, part: str | None = None):
         names = [n for n in names if n == part] or names[:1]
     fig = make_subplots(rows=len(names), cols=1, subplot_titles=[tr(f"chart.{n}") for n in names])
     sig = result.tables["signals"]
+    signal_shown = False
     for row, name in enumerate(names, start=1):
         t = result.tables[name]
         col = SPC_VALUE[name]
@@ -281,11 +282,15 @@ def spc(result: Result, tr: Translator, part: str | None = None):
                     mode="markers",
                     name=tr("chart.signal"),
                     text=[tr(f"spc.rule.{r}") for r in s["rule"]],
+                    legendgroup="signal",
+                    showlegend=not signal_shown,
                     marker={"size": 12, "symbol": "circle-open", "color": SIGNIFICANT},
                 ),
                 row=row,
                 col=1,
             )
+            signal_shown = True
+    fig.update_xaxes(type="category")  # periods as written (2026-03, 2026Q1), not dates
     fig.update_layout(title=tr("chart.spc_title"), height=max(400, 320 * len(names)))
     return style(fig)
 
