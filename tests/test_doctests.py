@@ -13,6 +13,8 @@ MODULES = [
     "manyi.io.responses",
     "manyi.services.scoring",
     "manyi.present.charts",
+    "manyi.core.result",
+    "manyi.i18n",
 ]
 
 

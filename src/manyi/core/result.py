@@ -54,8 +54,18 @@ def jsonable(v: Any) -> Any:
     return v
 
 
+def as_float(v: Any) -> float | None:
+    """A number for JSON: None for missing, NaN and ±inf (:func:`jsonable` of a float)."""
+    out = jsonable(v)
+    return None if out is None else float(out)
+
+
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts."""
+    """Rows as JSON-ready dicts.
+
+    >>> records(pd.DataFrame({"n": [3], "mean": [float("nan")]}))
+    [{'n': 3, 'mean': None}]
+    """
     return [{str(k): jsonable(v) for k, v in row.items()} for row in df.to_dict("records")]
 
 
@@ -99,7 +109,13 @@ class Result:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
-        """The inverse of ``to_dict()`` (without ``lang``): tables come back as DataFrames."""
+        """The inverse of ``to_dict()`` (without ``lang``): tables come back as DataFrames.
+
+        >>> r = Result("demo", 2, {"t": pd.DataFrame({"x": [1.5, 2.5]})}, [Message("an.too_few", {"n": 2})])
+        >>> back = Result.from_dict(r.to_dict())
+        >>> back.kind, back.n, list(back.tables["t"]["x"]), back.warnings[0].key
+        ('demo', 2, [1.5, 2.5], 'an.too_few')
+        """
         warnings = [
             Message(w["key"], dict(w.get("params") or {}))
             if isinstance(w, dict)

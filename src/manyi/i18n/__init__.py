@@ -55,7 +55,14 @@ def _cut(text: str, limit: int = 200) -> str:
 class Translator:
     """Text in one language: ``tr("cli.error")``, ``tr("resp.where", file=..., row=...)``,
     ``tr.message(msg)``, ``tr.column("n_eff")``. Text parameters are cut to 200 characters,
-    so that a huge bad cell is never echoed whole."""
+    so that a huge bad cell is never echoed whole.
+
+    >>> zh, en = Translator("zh"), Translator("en")
+    >>> zh("quadrant.concentrate"), en("quadrant.concentrate")
+    ('重点改进区', 'Concentrate here')
+    >>> en.message(Message("an.too_few", {"method": "IPA", "n": 2, "minimum": 3}))
+    'IPA needs at least 3 respondents with answers; there are 2'
+    """
 
     def __init__(self, lang: str | None = None):
         self.lang = lang if lang in LANGS else default_lang()

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.messages import ManyiError, Message
-from manyi.core.result import Result, jsonable
+from manyi.core.result import Result, as_float, jsonable
 
 if TYPE_CHECKING:
     from manyi.core.pls.model import PLSModel
@@ -169,8 +169,7 @@ class PLSResult:
         """The JSON of ``manyi model fit --format json``; warnings rendered in ``lang``
         (codes with parameters without it)."""
 
-        def num(v: Any) -> float | None:
-            return None if v is None or pd.isna(v) else float(v)
+        num = as_float
 
         paths = [
             {

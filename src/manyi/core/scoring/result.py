@@ -9,7 +9,7 @@ import pandas as pd
 
 from manyi.core.instrument import Instrument
 from manyi.core.messages import Message
-from manyi.core.result import Result
+from manyi.core.result import Result, as_float
 from manyi.core.scoring.figures import GAP_FIGURES
 
 
@@ -30,8 +30,7 @@ class ScoreResult:
     def _group_dict(self, row: pd.Series) -> dict[str, Any]:
         inst = self.instrument
 
-        def num(v: Any) -> float | None:
-            return None if v is None or pd.isna(v) else float(v)
+        num = as_float
 
         g: dict[str, Any] = {
             "keys": {k: (None if pd.isna(row[k]) else str(row[k])) for k in self.keys},
