@@ -11,10 +11,8 @@ import typer
 from manyi.cli.common import (
     FORMAT_OF_SUFFIX,
     DateOpt,
-    InstrumentOpt,
     LangOpt,
     OutputOpt,
-    ResponsesArg,
     SheetOpt,
     WeightsOpt,
     app,
@@ -54,8 +52,15 @@ def validate(
 
 @app.command()
 def score(
-    responses: ResponsesArg,
-    instrument: InstrumentOpt,
+    responses: Annotated[
+        Path | None, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")
+    ] = None,
+    instrument: Annotated[
+        Path | None, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
+    ] = None,
+    campaign: Annotated[
+        str, typer.Option("--campaign", help="score a campaign of the store / 调查活动")
+    ] = "",
     by: Annotated[str, typer.Option("--by", help="segment columns, comma-separated / 分组列")] = "",
     period: Annotated[str, typer.Option("--period", help="month | quarter | year / 期间")] = "",
     fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | xlsx")] = "table",
@@ -85,18 +90,30 @@ def score(
     fmt = out_format(fmt, output, ("table", "csv", "json", "xlsx"), lg)
     try:
         keys = [b.strip() for b in by.split(",") if b.strip()]
-        req = request(
-            ScoreRequest,
-            lg,
-            instrument=src(instrument),
-            responses=src(responses),
-            by=keys,
-            period=period or None,
-            weights=weights or None,
-            compare=compare or None,
-            read=ReadOptions(strict=strict, date_format=date_format or None, sheet=sheet or None),
-        )
-        result = score_file(req)
+        if campaign:
+            from manyi.services.store import score_campaign
+
+            result = score_campaign(
+                campaign, keys, period or None, weights or None, compare or None
+            )
+        elif instrument is None or responses is None:
+            raise ManyiError(Message("store.need_source"))
+        else:
+            result = score_file(
+                request(
+                    ScoreRequest,
+                    lg,
+                    instrument=src(instrument),
+                    responses=src(responses),
+                    by=keys,
+                    period=period or None,
+                    weights=weights or None,
+                    compare=compare or None,
+                    read=ReadOptions(
+                        strict=strict, date_format=date_format or None, sheet=sheet or None
+                    ),
+                )
+            )
         if fmt == "table":
             print_report(result, lg)
             for table in score_tables(result, lg):

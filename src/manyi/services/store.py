@@ -1,0 +1,250 @@
+"""Use cases on the store: campaigns, importing response files, scoring a campaign.
+
+A response is written with its clean answers (what the reader leaves: numbers for scales,
+codes for choices, reverse-coded items already reversed) and with the per-dimension and
+overall scores of the same code as ``manyi score``; scoring a campaign rebuilds the clean
+table and runs the same scoring, so the numbers equal those of the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from manyi.core.instrument import Instrument
+from manyi.core.messages import ManyiError, Message
+from manyi.core.scoring import ScoreResult, score_responses
+from manyi.io.instruments import parse_instrument
+from manyi.io.responses import ResponseSet, ValidationReport
+from manyi.services.requests import ReadOptions, Source
+from manyi.store import db
+from manyi.store.models import Campaign, InstrumentVersion, Response
+
+
+@dataclass
+class ImportReport:
+    campaign: str
+    added: int
+    already: int  # responses whose id the campaign already holds (re-import adds nothing)
+    report: ValidationReport
+    warnings: list[Message] = field(default_factory=list)
+
+
+def _text(src: Source) -> str:
+    raw = src.data if src.data is not None else src.path.read_bytes()  # type: ignore[union-attr]
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gb18030", errors="replace")
+
+
+def create_campaign(
+    name: str,
+    instrument: Source,
+    purpose: str | None = None,
+    target_n: int | None = None,
+    target_rate: float | None = None,
+    url: str | None = None,
+) -> Campaign:
+    """A new campaign on an instrument; the instrument's version is stored once (the same id
+    and version with other text is refused: a changed instrument needs a new version)."""
+    if not name or not name.strip():
+        raise ManyiError(Message("store.bad_name", {"name": name}))
+    text = _text(instrument)
+    inst = parse_instrument(text, instrument.label)
+    with db.session(url) as s:
+        if s.scalar(select(Campaign).where(Campaign.name == name)) is not None:
+            raise ManyiError(Message("store.campaign_exists", {"name": name}))
+        iv = s.scalar(
+            select(InstrumentVersion).where(
+                InstrumentVersion.instrument == inst.id, InstrumentVersion.version == inst.version
+            )
+        )
+        if iv is None:
+            iv = InstrumentVersion(instrument=inst.id, version=inst.version, source=text)
+            s.add(iv)
+            s.flush()
+        elif iv.source != text:
+            raise ManyiError(
+                Message("store.version_changed", {"id": inst.id, "version": inst.version})
+            )
+        c = Campaign(
+            name=name,
+            instrument_version_id=iv.id,
+            purpose=purpose,
+            target_n=target_n,
+            target_rate=target_rate,
+            status="draft",
+        )
+        s.add(c)
+        s.flush()
+        return c
+
+
+def _campaign(s: Any, name: str) -> tuple[Campaign, InstrumentVersion, Instrument]:
+    c = s.scalar(select(Campaign).where(Campaign.name == name))
+    if c is None:
+        have = ", ".join(s.scalars(select(Campaign.name).order_by(Campaign.name)).all()[:10])
+        raise ManyiError(Message("store.no_campaign", {"name": name, "have": have or "–"}))
+    iv = s.get(InstrumentVersion, c.instrument_version_id)
+    return c, iv, parse_instrument(iv.source, f"{iv.instrument} v{iv.version}")
+
+
+def list_campaigns(url: str | None = None) -> pd.DataFrame:
+    """Every campaign with its instrument version, status and number of responses."""
+    from sqlalchemy import func
+
+    with db.session(url) as s:
+        counts = dict(
+            s.execute(
+                select(Response.campaign_id, func.count()).group_by(Response.campaign_id)
+            ).all()
+        )
+        rows = []
+        for c in s.scalars(select(Campaign).order_by(Campaign.name)):
+            iv = s.get(InstrumentVersion, c.instrument_version_id)
+            rows.append(
+                {
+                    "campaign": c.name,
+                    "instrument": iv.instrument,
+                    "version": iv.version,
+                    "status": c.status,
+                    "responses": int(counts.get(c.id, 0)),
+                    "target_n": c.target_n,
+                }
+            )
+    return pd.DataFrame(
+        rows, columns=["campaign", "instrument", "version", "status", "responses", "target_n"]
+    )
+
+
+def _plain(v: Any) -> Any:
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return None
+    if isinstance(v, np.generic):
+        return v.item()
+    if isinstance(v, pd.Timestamp):
+        return v.isoformat()
+    return v
+
+
+def import_file(
+    campaign: str, responses: Source, read: ReadOptions | None = None, url: str | None = None
+) -> ImportReport:
+    """Read a response file against the campaign's instrument version (the reader and its
+    validation report), and store the responses it does not hold yet (by response id), each
+    with its scores. Importing the same file again adds nothing."""
+    from manyi.services.scoring import read as read_file
+
+    read = read or ReadOptions()
+    with db.session(url) as s:
+        c, iv, inst = _campaign(s, campaign)
+        rs: ResponseSet = read_file(responses, inst, read)
+        data = rs.data
+        have = set(
+            s.scalars(select(Response.response_id).where(Response.campaign_id == c.id)).all()
+        )
+        X = (
+            np.column_stack([data[i].to_numpy(dtype=float, na_value=np.nan) for i in inst.item_ids])
+            if len(data)
+            else np.empty((0, len(inst.item_ids)))
+        )
+        scores = score_responses(inst, X)
+        cols = [k for k in data.columns if k not in ("response_id", "submitted_at")]
+        added = already = 0
+        for r in range(len(data)):
+            rid = str(data["response_id"].iat[r])
+            if rid in have:
+                already += 1
+                continue
+            have.add(rid)
+            ts = data["submitted_at"].iat[r] if "submitted_at" in data else None
+            answers = {k: _plain(data[k].iat[r]) for k in cols}
+            csi = scores.csi[r]
+            s.add(
+                Response(
+                    campaign_id=c.id,
+                    instrument_version_id=iv.id,
+                    response_id=rid,
+                    customer_code=_plain(data["customer_id"].iat[r])
+                    if "customer_id" in data
+                    else None,
+                    submitted_at=None if ts is None or pd.isna(ts) else ts.to_pydatetime(),
+                    answers=answers,
+                    dimensions={
+                        d: _plain(scores.dimensions[r, j]) for j, d in enumerate(inst.dimension_ids)
+                    },
+                    csi=None if np.isnan(csi) else float(csi),
+                    satisfied=None if np.isnan(scores.satisfied[r]) else int(scores.satisfied[r]),
+                    source="import",
+                )
+            )
+            added += 1
+    return ImportReport(campaign, added, already, rs.report, list(rs.report.warnings))
+
+
+def campaign_frame(s: Any, c: Campaign, inst: Instrument) -> pd.DataFrame:
+    """The campaign's responses as the reader's clean table (choices as ordered categories,
+    times in Asia/Shanghai)."""
+    rows = s.execute(
+        select(Response.response_id, Response.submitted_at, Response.answers)
+        .where(Response.campaign_id == c.id)
+        .order_by(Response.id)
+    ).all()
+    recs = []
+    for rid, ts, ans in rows:
+        rec = {"response_id": rid, "submitted_at": ts}
+        rec.update(ans)
+        recs.append(rec)
+    df = pd.DataFrame.from_records(recs)
+    if df.empty:
+        return df
+    ts = pd.to_datetime(df["submitted_at"], utc=True)
+    df["submitted_at"] = ts.dt.tz_convert("Asia/Shanghai")
+    numeric = set(inst.item_ids)
+    numeric |= {f"{i.id}__expected" for i in inst.items if i.expectation}
+    numeric |= {f"{i.id}__importance" for i in inst.items if i.importance}
+    for q in inst.questions:
+        if q.type in ("nps", "rating", "points"):
+            numeric.add(q.id)
+        elif q.type == "choice" and q.id in df:
+            order = [ch if isinstance(ch, str) else ch.id for ch in (q.choices or [])]
+            df[q.id] = pd.Categorical(df[q.id], categories=order)
+    for col in numeric & set(df.columns):
+        df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+    return df
+
+
+def score_campaign(
+    campaign: str,
+    by: list[str] | None = None,
+    period: str | None = None,
+    weights: str | None = None,
+    compare: str | None = None,
+    url: str | None = None,
+) -> ScoreResult:
+    """The scorecard of a campaign: the same numbers as ``manyi score`` on the same responses."""
+    from manyi.core.scoring import score_frame
+    from manyi.services.scoring import compare_previous
+
+    with db.session(url) as s:
+        c, _, inst = _campaign(s, campaign)
+        data = campaign_frame(s, c, inst)
+    if data.empty:
+        raise ManyiError(Message("store.no_responses", {"name": campaign}))
+    result = score_frame(inst, data, by=by, period=period, weights=weights)
+    result.report = ValidationReport(
+        source=campaign, rows_read=len(data), rows_used=len(data), rows_rejected=0
+    )
+    if compare:
+        compare_previous(result, compare)
+    return result
+
+
+def when(v: datetime | None) -> str:
+    return "" if v is None else v.isoformat()

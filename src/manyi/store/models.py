@@ -1,0 +1,100 @@
+"""The tables of the store (DESIGN.md "Data"): units, customers, instrument versions,
+campaigns, invitations and responses with their scores computed at write."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON}
+
+
+class OrgUnit(Base):
+    """A node of the organisation tree: company → region → branch → team."""
+
+    __tablename__ = "org_unit"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), nullable=True)
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    type: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    tier: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), nullable=True)
+    contact: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # personal data
+
+
+class InstrumentVersion(Base):
+    """An instrument as it was: its YAML text, kept for every version answered."""
+
+    __tablename__ = "instrument_version"
+    __table_args__ = (UniqueConstraint("instrument", "version"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument: Mapped[str] = mapped_column(String(100))
+    version: Mapped[str] = mapped_column(String(50))
+    source: Mapped[str] = mapped_column(Text)  # the YAML text
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Campaign(Base):
+    __tablename__ = "campaign"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"))
+    purpose: Mapped[str | None] = mapped_column(Text, nullable=True)
+    opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    target_n: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    target_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sampling: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | open | closed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Invitation(Base):
+    __tablename__ = "invitation"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customer.id"), nullable=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    channel: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Response(Base):
+    """One response: its clean answers (codes and numbers, as the reader leaves them), and the
+    per-dimension and overall scores computed when it was written, with the instrument
+    version it answered."""
+
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("campaign_id", "response_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"))
+    response_id: Mapped[str] = mapped_column(String(200))
+    customer_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dimensions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    csi: Mapped[float | None] = mapped_column(Float, nullable=True)
+    satisfied: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    source: Mapped[str] = mapped_column(String(20), default="import")  # web | api | import
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

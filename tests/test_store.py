@@ -1,0 +1,157 @@
+"""The store on SQLite and PostgreSQL: migrations, campaigns, imports, and a campaign
+scorecard equal to the file scorecard.
+
+PostgreSQL: ``MANYI_TEST_DATABASE_URL`` (an admin URL), else the server at 127.0.0.1:5432
+(trust auth, user postgres, database test); each test gets a fresh database of its own. Where
+no server answers, the PostgreSQL cases skip with that reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from manyi import datasets
+from manyi.cli import app
+from manyi.io.instruments import example_path
+
+runner = CliRunner()
+PG_ADMIN = os.environ.get("MANYI_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _pg_database():
+    import psycopg
+
+    name = f"manyi_t_{uuid.uuid4().hex[:10]}"
+    dsn = PG_ADMIN.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # no server here: say so
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN}: {str(exc).splitlines()[0]}")
+    base = dsn.rsplit("/", 1)[0]
+    return f"{base}/{name}", lambda: _drop(dsn, name)
+
+
+def _drop(dsn: str, name: str) -> None:
+    import psycopg
+
+    from manyi.store import db
+
+    db.dispose_all()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path, monkeypatch):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'manyi.db'}"
+        monkeypatch.setenv("MANYI_DATABASE_URL", url)
+        yield url
+        return
+    url, drop = _pg_database()
+    monkeypatch.setenv("MANYI_DATABASE_URL", url)
+    yield url
+    drop()
+
+
+def comparable(doc: dict) -> dict:
+    doc = dict(doc)
+    doc.pop("rejected"), doc.pop("warnings")
+    return doc
+
+
+def test_campaign_import_twice_and_score_equal_the_file(store_url, tmp_path):
+    """The sequence an operator runs: db upgrade; campaign create; import (twice); score."""
+    inst = str(example_path("after-sales"))
+    data = tmp_path / "r.csv"
+    datasets.after_sales(n=800, seed=12).to_csv(data, index=False, encoding="utf-8-sig")
+    res = runner.invoke(app, ["db", "upgrade"])
+    assert res.exit_code == 0, res.output
+    assert runner.invoke(app, ["campaign", "create", "2026Q1", "--instrument", inst]).exit_code == 0
+    first = runner.invoke(app, ["import", "--campaign", "2026Q1", str(data)])
+    assert first.exit_code == 0, first.output
+    again = runner.invoke(app, ["import", "--campaign", "2026Q1", str(data)])
+    assert again.exit_code == 0 and "0 response(s) added" in again.stderr
+    stored = runner.invoke(app, ["score", "--campaign", "2026Q1", "--by", "branch", "--format", "json"])
+    assert stored.exit_code == 0, stored.output
+    from_file = runner.invoke(app, ["score", "-i", inst, str(data), "--by", "branch", "--format", "json"])
+    a, b = json.loads(stored.stdout), json.loads(from_file.stdout)
+    assert comparable(a) == comparable(b)
+    assert a["total"]["n"] == b["total"]["n"] > 700
+    # periods and another key, as well
+    s2 = runner.invoke(app, ["score", "--campaign", "2026Q1", "--by", "tier", "--period", "quarter", "-f", "json"])
+    f2 = runner.invoke(app, ["score", "-i", inst, str(data), "--by", "tier", "--period", "quarter", "-f", "json"])
+    assert comparable(json.loads(s2.stdout)) == comparable(json.loads(f2.stdout))
+    listing = runner.invoke(app, ["campaign", "list"])
+    assert "2026Q1" in listing.stdout and str(a["total"]["n_responses"]) in listing.stdout
+
+
+def test_responses_keep_their_scores_and_version(store_url, tmp_path):
+    from sqlalchemy import select
+
+    from manyi.core.scoring import score_responses
+    from manyi.io.instruments import load_instrument
+    from manyi.io.responses import read_responses
+    from manyi.services.requests import Source
+    from manyi.services.store import create_campaign, import_file
+    from manyi.store import db
+    from manyi.store.models import InstrumentVersion, Response
+
+    path = example_path("after-sales")
+    data = tmp_path / "r.csv"
+    datasets.after_sales(n=150, seed=3).to_csv(data, index=False)
+    create_campaign("c", Source.of(path), url=store_url)
+    rep = import_file("c", Source.of(data), url=store_url)
+    inst = load_instrument(path)
+    rs = read_responses(data, inst)
+    assert rep.added == len(rs.data) and rep.report.rows_rejected == rs.report.rows_rejected
+    X = rs.data[inst.item_ids].to_numpy(float)
+    expect = score_responses(inst, X)
+    with db.session(store_url) as s:
+        rows = s.execute(select(Response.response_id, Response.csi, Response.dimensions,
+                                Response.instrument_version_id).order_by(Response.id)).all()
+        iv = s.scalar(select(InstrumentVersion))
+    assert [r[0] for r in rows] == list(rs.data["response_id"])
+    np.testing.assert_allclose([np.nan if r[1] is None else r[1] for r in rows], expect.csi, equal_nan=True)
+    assert rows[0][2]["skill"] == pytest.approx(expect.dimensions[0, inst.dimension_ids.index("skill")])
+    assert {r[3] for r in rows} == {iv.id} and (iv.instrument, iv.version) == ("after-sales", "2026.1")
+    # the same id and version with other content is refused; a new version is kept beside it
+    changed = tmp_path / "changed.yaml"
+    changed.write_text(path.read_text(encoding="utf-8").replace("satisfied_at: 70", "satisfied_at: 75"),
+                       encoding="utf-8")
+    from manyi.i18n import ManyiError
+
+    with pytest.raises(ManyiError, match="version 2026.1 is already stored with other content"):
+        create_campaign("c2", Source.of(changed), url=store_url)
+    bumped = tmp_path / "bumped.yaml"
+    bumped.write_text(changed.read_text(encoding="utf-8").replace('version: "2026.1"', 'version: "2026.2"'),
+                      encoding="utf-8")
+    create_campaign("c2", Source.of(bumped), url=store_url)
+    with db.session(store_url) as s:
+        assert sorted(s.scalars(select(InstrumentVersion.version)).all()) == ["2026.1", "2026.2"]
+
+
+def test_store_messages(store_url, tmp_path, monkeypatch):
+    res = runner.invoke(app, ["score", "--campaign", "nope", "-f", "json"])
+    assert res.exit_code == 2 and "there is no campaign nope" in res.stderr
+    inst = str(example_path("after-sales"))
+    assert runner.invoke(app, ["campaign", "create", "x", "-i", inst]).exit_code == 0
+    res = runner.invoke(app, ["campaign", "create", "x", "-i", inst])
+    assert res.exit_code == 2 and "already exists" in res.stderr
+    res = runner.invoke(app, ["score", "--campaign", "x"])
+    assert res.exit_code == 2 and "holds no responses yet" in res.stderr
+    res = runner.invoke(app, ["score"])
+    assert res.exit_code == 2 and "--campaign NAME" in res.stderr
+
+
+def test_unreachable_database_is_a_message(monkeypatch):
+    monkeypatch.setenv("MANYI_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")
+    res = runner.invoke(app, ["db", "upgrade"])
+    assert res.exit_code == 2 and "cannot reach the database" in res.stderr
