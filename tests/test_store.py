@@ -155,3 +155,34 @@ def test_unreachable_database_is_a_message(monkeypatch):
     monkeypatch.setenv("MANYI_DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")
     res = runner.invoke(app, ["db", "upgrade"])
     assert res.exit_code == 2 and "cannot reach the database" in res.stderr
+
+
+def test_sample_invitations_open_and_close(store_url, tmp_path):
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    cust = tmp_path / "customers.csv"
+    pd.DataFrame({"customer_id": [f"C{i:05d}" for i in range(600)],
+                  "tier": rng.choice(["vip", "regular"], 600, p=[0.25, 0.75]),
+                  "phone": [f"138{i:08d}" for i in range(600)]}).to_csv(cust, index=False)
+    inst = str(example_path("after-sales"))
+    assert runner.invoke(app, ["campaign", "create", "w1", "-i", inst]).exit_code == 0
+    args = ["campaign", "sample", "w1", "--customers", str(cust), "--moe", "0.05", "--method", "stratified",
+            "--strata", "tier", "--seed", "3"]
+    res = runner.invoke(app, args)
+    n = 600 * 384.15 / (600 + 384.15)  # Cochran with the stratified proportional formula, ≈ 235
+    assert res.exit_code == 0 and f"{int(np.ceil(n))} customer(s) drawn" in res.stdout
+    again = runner.invoke(app, args)
+    assert "0 new invitation(s)" in again.stdout  # the same draw invites nobody twice
+    out = tmp_path / "inv.csv"
+    res = runner.invoke(app, ["campaign", "invitations", "w1", "-o", str(out), "--base-url", "https://s.example.com/"])
+    inv = pd.read_csv(out, encoding="utf-8-sig")
+    assert len(inv) == int(np.ceil(n)) and inv["token"].is_unique
+    assert (inv["link"] == "https://s.example.com/s/" + inv["token"]).all()
+    assert inv["token"].str.len().min() >= 20 and "phone" in inv
+    for status in ("open", "close"):
+        assert runner.invoke(app, ["campaign", status, "w1"]).exit_code == 0
+    from manyi.services.store import show_campaign
+
+    info = show_campaign("w1")
+    assert info["status"] == "closed" and info["invitations"] == len(inv) and info["sampling"]["seed"] == 3

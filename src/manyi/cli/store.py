@@ -132,3 +132,118 @@ def import_(
         highlight=False,
     )
     print_warnings([], lg)
+
+
+def _status(name: str, status: str, lang: str) -> None:
+    from manyi.services.store import set_status
+
+    lg = lang_of(lang)
+    try:
+        set_status(name, status)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    out.print(t("store.status", lg, name=name, status=status), highlight=False)
+
+
+@campaign_app.command("open")
+def campaign_open(
+    name: Annotated[str, typer.Argument(help="campaign / 调查活动")], lang: LangOpt = ""
+) -> None:
+    """Open a campaign for answers. 开放调查活动。"""
+    _status(name, "open", lang)
+
+
+@campaign_app.command("close")
+def campaign_close(
+    name: Annotated[str, typer.Argument(help="campaign / 调查活动")], lang: LangOpt = ""
+) -> None:
+    """Close a campaign: no more answers. 关闭调查活动。"""
+    _status(name, "closed", lang)
+
+
+@campaign_app.command("show")
+def campaign_show(
+    name: Annotated[str, typer.Argument(help="campaign / 调查活动")], lang: LangOpt = ""
+) -> None:
+    """A campaign's settings and progress. 调查活动详情。"""
+    import pandas as pd
+
+    from manyi.services.store import show_campaign
+
+    lg = lang_of(lang)
+    try:
+        info = show_campaign(name)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    info["sampling"] = (
+        "" if not info["sampling"] else ", ".join(f"{k}={v}" for k, v in info["sampling"].items())
+    )
+    out.print(frame_table("campaign_detail", pd.DataFrame([info]), lg))
+
+
+@campaign_app.command("sample")
+def campaign_sample(
+    name: Annotated[str, typer.Argument(help="campaign / 调查活动")],
+    customers: Annotated[
+        Path, typer.Option("--customers", help="customer list with customer_id / 客户名单")
+    ],
+    n: Annotated[int, typer.Option("--n", help="sample size (or use --moe) / 样本量")] = 0,
+    moe: Annotated[float, typer.Option("--moe", help="target margin of error / 目标误差")] = 0.0,
+    method: Annotated[str, typer.Option("--method", help="srs | systematic | stratified")] = "srs",
+    strata: Annotated[str, typer.Option("--strata", help="stratum column / 分层列")] = "",
+    allocation: Annotated[
+        str, typer.Option("--allocation", help="proportional | equal | neyman")
+    ] = "proportional",
+    seed: Annotated[int, typer.Option("--seed", help="random seed / 随机种子")] = 1,
+    lang: LangOpt = "",
+) -> None:
+    """Draw the campaign's sample and create one invitation per customer. 抽样并生成邀请。"""
+    from manyi.cli.common import request
+    from manyi.services.requests import SampleRequest
+    from manyi.services.store import sample_campaign
+
+    lg = lang_of(lang)
+    try:
+        req = request(
+            SampleRequest,
+            lg,
+            customers=src(customers),
+            n=n,
+            moe=moe,
+            method=method,
+            strata=strata or None,
+            allocation=allocation,
+            seed=seed,
+        )
+        drawn, new = sample_campaign(name, req)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    out.print(t("store.sampled", lg, name=name, drawn=drawn, new=new), highlight=False)
+
+
+@campaign_app.command("invitations")
+def campaign_invitations(
+    name: Annotated[str, typer.Argument(help="campaign / 调查活动")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV or XLSX / 输出文件")],
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="the survey server's address / 问卷服务地址")
+    ] = "http://127.0.0.1:8000",
+    lang: LangOpt = "",
+) -> None:
+    """Export the invitations with each customer's survey link. 导出邀请链接。"""
+    from manyi.services.store import invitations
+
+    lg = lang_of(lang)
+    try:
+        table = invitations(name, base_url)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    if output.suffix.lower() == ".xlsx":
+        table.to_excel(output, index=False)
+    else:
+        table.to_csv(output, index=False, encoding="utf-8-sig")
+    err.print(t("cli.written", lg, path=output), highlight=False)

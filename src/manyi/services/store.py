@@ -9,7 +9,7 @@ table and runs the same scoring, so the numbers equal those of the file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -248,3 +248,144 @@ def score_campaign(
 
 def when(v: datetime | None) -> str:
     return "" if v is None else v.isoformat()
+
+
+STATUSES = ("draft", "open", "closed")
+
+
+def set_status(campaign: str, status: str, url: str | None = None) -> Campaign:
+    """Open or close a campaign (draft → open → closed; a closed one can be reopened)."""
+
+    if status not in STATUSES:
+        raise ManyiError(
+            Message(
+                "an.bad_option",
+                {"option": "status", "value": status, "choices": ", ".join(STATUSES)},
+            )
+        )
+    with db.session(url) as s:
+        c, _, _ = _campaign(s, campaign)
+        c.status = status
+        now = datetime.now(UTC)
+        if status == "open" and c.opens_at is None:
+            c.opens_at = now
+        if status == "closed":
+            c.closes_at = now
+        return c
+
+
+def show_campaign(campaign: str, url: str | None = None) -> dict[str, Any]:
+    """A campaign's settings and progress: responses, invitations sent and answered."""
+    from sqlalchemy import func
+
+    from manyi.store.models import Invitation
+
+    with db.session(url) as s:
+        c, iv, _ = _campaign(s, campaign)
+        n_resp = s.scalar(
+            select(func.count()).select_from(Response).where(Response.campaign_id == c.id)
+        )
+        n_inv = s.scalar(
+            select(func.count()).select_from(Invitation).where(Invitation.campaign_id == c.id)
+        )
+        n_ans = s.scalar(
+            select(func.count())
+            .select_from(Invitation)
+            .where(Invitation.campaign_id == c.id, Invitation.answered_at.is_not(None))
+        )
+        return {
+            "campaign": c.name,
+            "instrument": iv.instrument,
+            "version": iv.version,
+            "status": c.status,
+            "purpose": c.purpose,
+            "target_n": c.target_n,
+            "target_rate": c.target_rate,
+            "opens_at": when(c.opens_at),
+            "closes_at": when(c.closes_at),
+            "responses": int(n_resp or 0),
+            "invitations": int(n_inv or 0),
+            "answered": int(n_ans or 0),
+            "sampling": c.sampling,
+        }
+
+
+def sample_campaign(campaign: str, req: Any, url: str | None = None) -> tuple[int, int]:
+    """Draw the campaign's sample from a customer list (``SampleRequest``: the landed sampling
+    code, seeded) and give every drawn customer an invitation with a random, unguessable
+    token. Customers are stored (or updated) by their ``customer_id``; a customer invited
+    before keeps the invitation. Returns (drawn, new invitations)."""
+    import secrets
+
+    from manyi.services.sampling import plan_sample
+    from manyi.store.models import Customer, Invitation
+
+    plan = plan_sample(req)
+    picked = plan.sample
+    if "customer_id" not in picked:
+        raise ManyiError(Message("store.no_customer_id", {"file": req.customers.label}))
+    personal = [k for k in ("phone", "mobile", "email", "wechat") if k in picked]
+    new = 0
+    with db.session(url) as s:
+        c, _, _ = _campaign(s, campaign)
+        invited = set(
+            s.scalars(select(Invitation.customer_id).where(Invitation.campaign_id == c.id)).all()
+        )
+        for _, row in picked.iterrows():
+            code = str(row["customer_id"]).strip()
+            cust = s.scalar(select(Customer).where(Customer.code == code))
+            if cust is None:
+                cust = Customer(code=code)
+                s.add(cust)
+            for attr in ("name", "type", "tier"):
+                if attr in picked and not pd.isna(row[attr]):
+                    setattr(cust, attr, str(row[attr]))
+            if personal:
+                cust.contact = {k: None if pd.isna(row[k]) else str(row[k]) for k in personal}
+            s.flush()
+            if cust.id in invited:
+                continue
+            s.add(
+                Invitation(campaign_id=c.id, customer_id=cust.id, token=secrets.token_urlsafe(16))
+            )
+            invited.add(cust.id)
+            new += 1
+        c.sampling = {
+            "method": plan.method,
+            "n": plan.n,
+            "population": plan.population,
+            "seed": plan.seed,
+            "strata": getattr(req, "strata", None),
+            "allocation": getattr(req, "allocation", None),
+        }
+    return len(picked), new
+
+
+def invitations(
+    campaign: str, base_url: str = "http://127.0.0.1:8000", url: str | None = None
+) -> pd.DataFrame:
+    """Every invitation with its customer and survey link, for the SMS or e-mail tool."""
+    from manyi.store.models import Customer, Invitation
+
+    with db.session(url) as s:
+        c, _, _ = _campaign(s, campaign)
+        rows = s.execute(
+            select(
+                Customer.code,
+                Customer.name,
+                Customer.contact,
+                Invitation.token,
+                Invitation.answered_at,
+            )
+            .join(Customer, Customer.id == Invitation.customer_id)
+            .where(Invitation.campaign_id == c.id)
+            .order_by(Invitation.id)
+        ).all()
+    base = base_url.rstrip("/")
+    out = []
+    for code, name, contact, token, answered in rows:
+        rec = {"customer_id": code, "name": name}
+        rec.update(contact or {})
+        rec.update(token=token, link=f"{base}/s/{token}", answered=answered is not None)
+        out.append(rec)
+    return pd.DataFrame(out)
