@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -20,3 +22,46 @@ def b2b():
 @pytest.fixture
 def examples_dir() -> Path:
     return example_path("after-sales").parent
+
+
+# --- the store on SQLite and PostgreSQL ------------------------------------------------
+PG_ADMIN = os.environ.get("MANYI_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _pg_database():
+    import psycopg
+
+    name = f"manyi_t_{uuid.uuid4().hex[:10]}"
+    dsn = PG_ADMIN.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(dsn, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except Exception as exc:  # no server here: say so
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN}: {str(exc).splitlines()[0]}")
+    base = dsn.rsplit("/", 1)[0]
+    return f"{base}/{name}", lambda: _drop(dsn, name)
+
+
+def _drop(dsn: str, name: str) -> None:
+    import psycopg
+
+    from manyi.store import db
+
+    db.dispose_all()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request, tmp_path, monkeypatch):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'manyi.db'}"
+        monkeypatch.setenv("MANYI_DATABASE_URL", url)
+        yield url
+        return
+    url, drop = _pg_database()
+    monkeypatch.setenv("MANYI_DATABASE_URL", url)
+    yield url
+    drop()
+
+

