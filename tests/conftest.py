@@ -65,3 +65,14 @@ def store_url(request, tmp_path, monkeypatch):
     drop()
 
 
+
+
+
+def pytest_configure(config):
+    """Tests never touch the user's embedded store: without MANYI_DATABASE_URL they share a
+    SQLite file in a temporary folder (store tests choose their own database)."""
+    if not os.environ.get("MANYI_DATABASE_URL"):
+        import tempfile
+
+        folder = tempfile.mkdtemp(prefix="manyi-test-store-")
+        os.environ["MANYI_DATABASE_URL"] = f"sqlite:///{folder}/manyi.db"

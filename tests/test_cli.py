@@ -23,6 +23,14 @@ def demo_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("demo")
     res = runner.invoke(app, ["demo", str(d)])
     assert res.exit_code == 0, res.output
+    # the demo opens a campaign in the store and prints a survey link that works
+    link = [ln.strip() for ln in res.stdout.splitlines() if "/s/" in ln][0]
+    from fastapi.testclient import TestClient
+
+    from manyi.web.app import create_app
+
+    page = TestClient(create_app()).get(link.split("8000", 1)[1] + "?lang=zh")
+    assert page.status_code == 200 and "售后服务满意度调查" in page.text
     return d
 
 

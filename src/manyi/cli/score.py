@@ -185,3 +185,9 @@ def demo(
         res.directory / "ecsi-responses.csv",
     )
     out.print(t("cli.demo_next_model", lg, inst=model_file, data=model_data), highlight=False)
+    if res.survey_link:
+        out.print(
+            t("cli.demo_survey", lg, campaign=res.campaign, link=res.survey_link), highlight=False
+        )
+    elif res.store_note is not None:
+        err.print("! " + res.store_note.render(lg), markup=False, highlight=False)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from manyi import datasets
+from manyi.core.messages import ManyiError, Message
 from manyi.core.pls import PLSResult
 from manyi.core.scoring import ScoreResult
 from manyi.io.instruments import EXAMPLES, example_path, load_instrument
@@ -22,6 +23,9 @@ class DemoOutput:
     by_branch: ScoreResult
     by_branch_quarter: ScoreResult
     csi_model: PLSResult
+    campaign: str | None = None
+    survey_link: str | None = None
+    store_note: Message | None = None
 
 
 def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000) -> DemoOutput:
@@ -67,4 +71,55 @@ def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000)
             seed=seed,
         )
     )
-    return DemoOutput(out, files, by_branch, by_quarter, csi_model)
+    campaign, link, note = load_demo_store(inst_path, data, out, seed)
+    return DemoOutput(out, files, by_branch, by_quarter, csi_model, campaign, link, note)
+
+
+DEMO_CAMPAIGN = "demo-after-sales"
+
+
+def load_demo_store(
+    inst_path: Path, data: Path, out: Path, seed: int, url: str | None = None
+) -> tuple[str | None, str | None, Message | None]:
+    """Load the demo into the store (``MANYI_DATABASE_URL`` or the embedded SQLite file):
+    a campaign on the after-sales instrument with the generated responses, 20 invited demo
+    customers, opened; returns (campaign, a survey link, a note if the store was not usable).
+    Running the demo again reuses the campaign and adds nothing twice."""
+    import pandas as pd
+
+    from manyi.services.requests import SampleRequest
+    from manyi.services.store import (
+        create_campaign,
+        import_file,
+        invitations,
+        sample_campaign,
+        set_status,
+    )
+
+    try:
+        try:
+            create_campaign(DEMO_CAMPAIGN, Source.of(inst_path), "manyi demo", 400, 0.85, url=url)
+        except ManyiError as exc:
+            if exc.messages[0].key != "store.campaign_exists":
+                raise
+        import_file(DEMO_CAMPAIGN, Source.of(data), url=url)
+        customers = out / "demo-customers.csv"
+        pd.DataFrame(
+            {
+                "customer_id": [f"DEMO{i:04d}" for i in range(200)],
+                "name": [f"演示客户 {i}" for i in range(200)],
+                "tier": ["vip" if i % 5 == 0 else "regular" for i in range(200)],
+            }
+        ).to_csv(customers, index=False, encoding="utf-8-sig")
+        sample_campaign(
+            DEMO_CAMPAIGN,
+            SampleRequest(customers=Source.of(customers), n=20, seed=seed),
+            url=url,
+        )
+        set_status(DEMO_CAMPAIGN, "open", url=url)
+        inv = invitations(DEMO_CAMPAIGN, url=url)
+        open_ = inv[~inv["answered"]]
+        link = str(open_["link"].iloc[0]) if len(open_) else None
+        return DEMO_CAMPAIGN, link, None
+    except ManyiError as exc:
+        return None, None, exc.messages[0]
