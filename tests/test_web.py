@@ -113,3 +113,55 @@ def test_concurrent_submissions_of_one_token_store_exactly_one(fielded):
     with db.session() as s:
         n = s.scalar(select(func.count()).select_from(Response).where(Response.response_id == tokens[3]))
     assert n == 1 and all(c == 200 for c in codes)
+
+
+def test_api_submit_with_idempotency_keys_api_keys_and_the_scorecard(fielded):
+    client, tokens, inst = fielded
+    answers = full_form(inst)
+    r1 = client.post(f"/api/v1/s/{tokens[4]}/responses", json={"answers": answers},
+                     headers={"Idempotency-Key": "abc-1"})
+    assert r1.status_code == 201 and r1.json()["response_id"] == tokens[4]
+    r2 = client.post(f"/api/v1/s/{tokens[4]}/responses", json={"answers": answers},
+                     headers={"Idempotency-Key": "abc-1"})
+    assert r2.status_code == 201 and r2.json() == r1.json()  # a retry gets the first answer
+    r3 = client.post(f"/api/v1/s/{tokens[4]}/responses", json={"answers": answers})
+    assert r3.status_code == 409  # without the key, the token is used
+    bad = client.post(f"/api/v1/s/{tokens[5]}/responses", json={"answers": {**answers, "nps": "12"}},
+                      headers={"Accept-Language": "zh-CN"})
+    assert bad.status_code == 422
+    err = {e["field"]: e["message"] for e in bad.json()["errors"]}
+    assert "超出量表范围 0-10" in err["nps"]
+    assert client.post(f"/api/v1/s/{tokens[5]}/responses", content=b"{not json").status_code == 400
+    big = client.post(f"/api/v1/s/{tokens[5]}/responses", content=b"{" + b" " * 70_000 + b"}")
+    assert big.status_code == 413
+    assert client.post("/api/v1/s/nope/responses", json={"answers": answers}).status_code == 404
+    # an integration with an API key of the campaign
+    res = runner.invoke(cli, ["apikey", "create", "--campaign", "w"])
+    key = res.stdout.strip().rsplit(" ", 1)[1]
+    assert key.startswith("mk_")
+    url = "/api/v1/campaigns/w/responses"
+    assert client.post(url, json={"answers": answers}).status_code == 401
+    assert client.post(url, json={"answers": answers}, headers={"X-API-Key": "mk_wrong"}).status_code == 401
+    ok = client.post(url, json={"response_id": "crm-1", "answers": answers},
+                     headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "k9"})
+    assert ok.status_code == 201
+    again = client.post(url, json={"response_id": "crm-1", "answers": answers},
+                        headers={"X-API-Key": key, "Idempotency-Key": "k9"})
+    assert again.status_code == 201 and again.json() == ok.json()
+    dup = client.post(url, json={"response_id": "crm-1", "answers": answers}, headers={"X-API-Key": key})
+    assert dup.status_code == 409
+    listed = client.get(url, headers={"X-API-Key": key}).json()["responses"]
+    assert {r["response_id"] for r in listed} == {tokens[4], "crm-1"} and listed[0]["csi"] is not None
+    card = client.get("/api/v1/campaigns/w/scorecard?by=branch", headers={"X-API-Key": key})
+    cli_card = runner.invoke(cli, ["score", "--campaign", "w", "--by", "branch", "-f", "json"])
+    import json
+
+    assert card.status_code == 200 and card.json()["groups"] == json.loads(cli_card.stdout)["groups"]
+    from sqlalchemy import select
+
+    from manyi.store import db
+    from manyi.store.models import ApiKey
+
+    with db.session() as s:
+        stored = s.scalar(select(ApiKey))
+    assert key not in (stored.digest, stored.prefix) and len(stored.digest) == 64  # only a hash

@@ -271,3 +271,24 @@ def serve(
         return
     err.print(t("web.serving", lg, host=host, port=port), highlight=False)
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+apikey_app = typer.Typer(help="API keys for integrations. 接口密钥。", no_args_is_help=True)
+app.add_typer(apikey_app, name="apikey")
+
+
+@apikey_app.command("create")
+def apikey_create(
+    campaign: Annotated[str, typer.Option("--campaign", help="campaign / 调查活动")],
+    lang: LangOpt = "",
+) -> None:
+    """A new API key scoped to one campaign (stored hashed, shown once). 生成接口密钥。"""
+    from manyi.services.survey import create_api_key
+
+    lg = lang_of(lang)
+    try:
+        key = create_api_key(campaign)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    out.print(t("store.apikey", lg, name=campaign, key=key), highlight=False)

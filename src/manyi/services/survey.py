@@ -105,54 +105,227 @@ def _submit(token: str, form: dict[str, str], url: str | None, source: str) -> S
         state = _state(inv, c)
         if state != "open":
             return Submission(False, state)
-        inst = parse_instrument(iv.source, f"{iv.instrument} v{iv.version}")
-        values = {k: str(form.get(k, "")).strip() for k in fields(inst)}
-        errors: dict[str, Message] = {}
-        for it in inst.items:
-            if not values[it.id]:
-                errors[it.id] = Message("web.required")
-        for q in inst.questions:
-            if q.type == "text" and len(values[q.id]) > MAX_TEXT:
-                errors[q.id] = Message("web.too_long", {"max": MAX_TEXT})
-        raw = pd.DataFrame([{"response_id": token, **values}])
-        rs = validate_frame(raw, inst, source="web")
-        for issue in rs.report.rejected_values:
-            errors.setdefault(issue.column, issue.message)
-        if errors:
-            return Submission(False, "invalid", errors, values)
-        data = rs.data
-        X = np.array(
-            [[float(data[i].iat[0]) if pd.notna(data[i].iat[0]) else np.nan for i in inst.item_ids]]
+        sub = _check_and_store(s, c, iv, token, form, source)
+        if sub.stored:
+            inv.answered_at = datetime.now(UTC)
+        return sub
+
+
+def _check_and_store(
+    s: Any, c: Campaign, iv: InstrumentVersion, response_id: str, form: dict[str, Any], source: str
+) -> Submission:
+    """Check ``form`` with the reader's rules (items required, text at most 2,000 characters)
+    and add the response with its scores to session ``s``."""
+    inst = parse_instrument(iv.source, f"{iv.instrument} v{iv.version}")
+    values = {k: "" if form.get(k) is None else str(form.get(k)).strip() for k in fields(inst)}
+    errors: dict[str, Message] = {}
+    for it in inst.items:
+        if not values[it.id]:
+            errors[it.id] = Message("web.required")
+    for q in inst.questions:
+        if q.type == "text" and len(values[q.id]) > MAX_TEXT:
+            errors[q.id] = Message("web.too_long", {"max": MAX_TEXT})
+    unknown = sorted(set(form) - set(values))
+    for k in unknown[:10]:
+        errors[k] = Message("web.unknown_field")
+    raw = pd.DataFrame([{"response_id": response_id, **values}])
+    rs = validate_frame(raw, inst, source=source)
+    for issue in rs.report.rejected_values:
+        errors.setdefault(issue.column, issue.message)
+    if errors:
+        return Submission(False, "invalid", errors, values)
+    data = rs.data
+    X = np.array(
+        [[float(data[i].iat[0]) if pd.notna(data[i].iat[0]) else np.nan for i in inst.item_ids]]
+    )
+    sc = score_responses(inst, X)
+    answers = {}
+    for k in data.columns:
+        if k in ("response_id", "submitted_at"):
+            continue
+        v = data[k].iat[0]
+        missing = v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+        answers[k] = None if missing else (v.item() if isinstance(v, np.generic) else v)
+    csi = float(sc.csi[0])
+    s.add(
+        Response(
+            campaign_id=c.id,
+            instrument_version_id=iv.id,
+            response_id=response_id,
+            customer_code=None,
+            submitted_at=datetime.now(UTC),
+            answers=answers,
+            dimensions={
+                d: None if np.isnan(sc.dimensions[0, j]) else float(sc.dimensions[0, j])
+                for j, d in enumerate(inst.dimension_ids)
+            },
+            csi=None if np.isnan(csi) else csi,
+            satisfied=None if np.isnan(sc.satisfied[0]) else int(sc.satisfied[0]),
+            source=source,
         )
-        sc = score_responses(inst, X)
-        answers = {}
-        for k in data.columns:
-            if k in ("response_id", "submitted_at"):
-                continue
-            v = data[k].iat[0]
-            answers[k] = (
-                None
-                if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
-                else (v.item() if isinstance(v, np.generic) else v)
+    )
+    s.flush()
+    return Submission(True, "stored", values=values)
+
+
+# --- the API ---------------------------------------------------------------------------------
+@dataclass
+class ApiAnswer:
+    """An API call's outcome: HTTP status and JSON body (what a retry with the same
+    ``Idempotency-Key`` gets again)."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def _errors(sub: Submission, lang: str | None) -> dict[str, Any]:
+    return {
+        "error": "invalid",
+        "errors": [{"field": k, "message": m.render(lang)} for k, m in sub.errors.items()],
+    }
+
+
+def api_submit(
+    answers: dict[str, Any],
+    *,
+    token: str | None = None,
+    campaign: str | None = None,
+    api_key: str | None = None,
+    response_id: str | None = None,
+    idempotency_key: str | None = None,
+    lang: str | None = None,
+    url: str | None = None,
+) -> ApiAnswer:
+    """Store one response through the API: by an invitation's ``token``, or into ``campaign``
+    with an API key of that campaign. With an ``idempotency_key``, the first answer is kept in
+    the same transaction as the response, and a retry gets it again (never a duplicate)."""
+    import uuid
+
+    from manyi.store.models import Idempotency
+
+    scope = f"token:{token}" if token else f"campaign:{campaign}"
+    if idempotency_key:
+        with db.session(url) as s:
+            prev = s.scalar(
+                select(Idempotency).where(
+                    Idempotency.scope == scope, Idempotency.key == idempotency_key
+                )
             )
-        now = datetime.now(UTC)
-        csi = float(sc.csi[0])
-        s.add(
-            Response(
-                campaign_id=c.id,
-                instrument_version_id=iv.id,
-                response_id=token,
-                customer_code=None,
-                submitted_at=now,
-                answers=answers,
-                dimensions={
-                    d: None if np.isnan(sc.dimensions[0, j]) else float(sc.dimensions[0, j])
-                    for j, d in enumerate(inst.dimension_ids)
-                },
-                csi=None if np.isnan(csi) else csi,
-                satisfied=None if np.isnan(sc.satisfied[0]) else int(sc.satisfied[0]),
-                source=source,
-            )
-        )
-        inv.answered_at = now
-    return Submission(True, "stored")
+            if prev is not None:
+                return ApiAnswer(prev.status, prev.body)
+    try:
+        with db.session(url) as s:
+            if token:
+                inv, c, iv = _load(s, token)
+                state = _state(inv, c)
+                if state != "open":
+                    status = {"unknown": 404, "closed": 410, "answered": 409}[state]
+                    return ApiAnswer(status, {"error": state})
+                rid = token
+            else:
+                c = s.scalar(select(Campaign).where(Campaign.name == campaign))
+                if c is None:
+                    return ApiAnswer(404, {"error": "unknown campaign"})
+                if not key_allows(s, api_key, c):
+                    return ApiAnswer(401, {"error": "a valid API key of this campaign is needed"})
+                if c.status != "open":
+                    return ApiAnswer(410, {"error": "closed"})
+                iv = s.get(InstrumentVersion, c.instrument_version_id)
+                rid = response_id or uuid.uuid4().hex
+                exists = s.scalar(
+                    select(Response.id).where(
+                        Response.campaign_id == c.id, Response.response_id == rid
+                    )
+                )
+                if exists is not None:
+                    return ApiAnswer(
+                        409, {"error": "response_id already stored", "response_id": rid}
+                    )
+            sub = _check_and_store(s, c, iv, rid, answers, "api")
+            if not sub.stored:
+                return ApiAnswer(422, _errors(sub, lang))
+            if token:
+                inv.answered_at = datetime.now(UTC)
+            body = {"stored": True, "campaign": c.name, "response_id": rid}
+            if idempotency_key:
+                s.add(Idempotency(scope=scope, key=idempotency_key, status=201, body=body))
+            return ApiAnswer(201, body)
+    except IntegrityError:  # a concurrent twin was stored first
+        if idempotency_key:
+            with db.session(url) as s:
+                prev = s.scalar(
+                    select(Idempotency).where(
+                        Idempotency.scope == scope, Idempotency.key == idempotency_key
+                    )
+                )
+                if prev is not None:
+                    return ApiAnswer(prev.status, prev.body)
+        return ApiAnswer(409, {"error": "already stored"})
+
+
+def _digest(key: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def key_allows(s: Any, api_key: str | None, c: Campaign) -> bool:
+    from manyi.store.models import ApiKey
+
+    if not api_key:
+        return False
+    k = s.scalar(select(ApiKey).where(ApiKey.digest == _digest(api_key)))
+    return k is not None and k.campaign_id == c.id
+
+
+def create_api_key(campaign: str, url: str | None = None) -> str:
+    """A new API key for ``campaign``: shown once, stored as its SHA-256."""
+    import secrets
+
+    from manyi.store.models import ApiKey
+
+    key = "mk_" + secrets.token_urlsafe(24)
+    with db.session(url) as s:
+        c = s.scalar(select(Campaign).where(Campaign.name == campaign))
+        if c is None:
+            from manyi.core.messages import ManyiError
+
+            have = ", ".join(s.scalars(select(Campaign.name)).all()[:10])
+            raise ManyiError(Message("store.no_campaign", {"name": campaign, "have": have or "–"}))
+        s.add(ApiKey(campaign_id=c.id, prefix=key[:10], digest=_digest(key)))
+    return key
+
+
+def api_allowed(campaign: str, api_key: str | None, url: str | None = None) -> int:
+    """200 if ``api_key`` opens ``campaign``, 404 for an unknown campaign, else 401."""
+    with db.session(url) as s:
+        c = s.scalar(select(Campaign).where(Campaign.name == campaign))
+        if c is None:
+            return 404
+        return 200 if key_allows(s, api_key, c) else 401
+
+
+def list_responses(
+    campaign: str, limit: int = 100, offset: int = 0, url: str | None = None
+) -> list[dict[str, Any]]:
+    with db.session(url) as s:
+        c = s.scalar(select(Campaign).where(Campaign.name == campaign))
+        rows = s.scalars(
+            select(Response)
+            .where(Response.campaign_id == c.id)
+            .order_by(Response.id)
+            .limit(limit)
+            .offset(offset)
+        ).all()
+        return [
+            {
+                "response_id": r.response_id,
+                "submitted_at": r.submitted_at.isoformat() if r.submitted_at else None,
+                "source": r.source,
+                "csi": r.csi,
+                "satisfied": None if r.satisfied is None else bool(r.satisfied),
+                "dimensions": r.dimensions,
+                "answers": r.answers,
+            }
+            for r in rows
+        ]

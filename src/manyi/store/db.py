@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from manyi.core.messages import ManyiError, Message
@@ -53,6 +53,7 @@ def dispose_all() -> None:
     for eng in _ENGINES.values():
         eng.dispose()
     _ENGINES.clear()
+    _CURRENT.clear()
 
 
 def _create(url: str) -> Engine:
@@ -110,18 +111,17 @@ def upgrade(url: str | None = None) -> str:
         ) from None
 
 
+_CURRENT: set[str] = set()
+
+
 def ensure_schema(url: str | None = None) -> Engine:
-    """The engine, with the schema upgraded first if it is missing (first use)."""
+    """The engine, with the schema upgraded to the newest migration first (once per process
+    and database: a new database is created, an older one upgraded)."""
     url = url or default_url()
     eng = engine(url)
-    try:
-        has = inspect(eng).has_table("campaign")
-    except Exception as exc:
-        raise ManyiError(
-            Message("store.unreachable", {"url": _safe(url), "detail": str(exc).splitlines()[0]})
-        ) from None
-    if not has:
+    if url not in _CURRENT:
         upgrade(url)
+        _CURRENT.add(url)
     return eng
 
 

@@ -41,6 +41,9 @@ def create_app(url: str | None = None) -> FastAPI:
         autoescape=select_autoescape(["html"]),
     )
     app.mount("/static", StaticFiles(directory=str(base / "static")), name="static")
+    from manyi.web.api import router
+
+    app.include_router(router(url))
 
     def page(name: str, request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
         lang = _lang(request)
@@ -81,5 +84,17 @@ def create_app(url: str | None = None) -> FastAPI:
     async def _internal(request: Request, exc: Exception) -> PlainTextResponse:
         tr = translator(_lang(request))
         return PlainTextResponse(tr("web.internal"), status_code=500)
+
+    from fastapi.exceptions import RequestValidationError
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        from fastapi.responses import JSONResponse
+
+        errors = [
+            {"field": ".".join(str(x) for x in e.get("loc", ())[1:]), "message": e.get("msg", "")}
+            for e in exc.errors()
+        ]
+        return JSONResponse({"error": "invalid", "errors": errors}, status_code=422)
 
     return app

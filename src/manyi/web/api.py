@@ -1,0 +1,141 @@
+"""``/api/v1``: submit responses (by an invitation's token, or with an API key of the
+campaign), with an ``Idempotency-Key`` header so that a retried request gets the first
+answer and never stores a duplicate; list responses; a campaign's scorecard in the JSON shape
+of ``manyi score --format json``. Errors are JSON in the language of ``Accept-Language``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import JSONResponse
+
+MAX_BODY = 64 * 1024
+
+
+def _lang(request: Request) -> str:
+    header = request.headers.get("accept-language", "").lower()
+    for part in header.split(","):
+        code = part.split(";")[0].strip()[:2]
+        if code in ("zh", "en"):
+            return code
+    return "en"
+
+
+def _key(x_api_key: str | None, authorization: str | None) -> str | None:
+    if x_api_key:
+        return x_api_key
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip()
+    return None
+
+
+async def _body(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        return None, JSONResponse({"error": "body too large", "limit": MAX_BODY}, status_code=413)
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        return None, JSONResponse({"error": "malformed JSON"}, status_code=400)
+    if not isinstance(data, dict) or not isinstance(data.get("answers", {}), dict):
+        return None, JSONResponse(
+            {
+                "error": "invalid",
+                "errors": [{"field": "answers", "message": "an object of answers"}],
+            },
+            status_code=422,
+        )
+    return data, None
+
+
+def router(url: str | None) -> APIRouter:
+    from manyi.services import survey
+
+    r = APIRouter(prefix="/api/v1")
+
+    @r.post("/s/{token}/responses", status_code=201)
+    async def submit_by_token(
+        token: str, request: Request, idempotency_key: str | None = Header(None)
+    ) -> JSONResponse:
+        """Store the answers of an invitation (``{"answers": {item: value, ...}}``)."""
+        data, bad = await _body(request)
+        if bad is not None:
+            return bad
+        out = survey.api_submit(
+            data.get("answers", {}),
+            token=token,
+            idempotency_key=idempotency_key,
+            lang=_lang(request),
+            url=url,
+        )
+        return JSONResponse(out.body, status_code=out.status)
+
+    @r.post("/campaigns/{campaign}/responses", status_code=201)
+    async def submit_to_campaign(
+        campaign: str,
+        request: Request,
+        idempotency_key: str | None = Header(None),
+        x_api_key: str | None = Header(None),
+        authorization: str | None = Header(None),
+    ) -> JSONResponse:
+        """Store a response with an API key of the campaign
+        (``{"response_id": "...", "answers": {...}}``; the id is optional)."""
+        data, bad = await _body(request)
+        if bad is not None:
+            return bad
+        rid = data.get("response_id")
+        out = survey.api_submit(
+            data.get("answers", {}),
+            campaign=campaign,
+            api_key=_key(x_api_key, authorization),
+            response_id=None if rid is None else str(rid),
+            idempotency_key=idempotency_key,
+            lang=_lang(request),
+            url=url,
+        )
+        return JSONResponse(out.body, status_code=out.status)
+
+    @r.get("/campaigns/{campaign}/responses")
+    def responses(
+        campaign: str,
+        limit: int = Query(100, ge=1, le=1000),
+        offset: int = Query(0, ge=0),
+        x_api_key: str | None = Header(None),
+        authorization: str | None = Header(None),
+    ) -> JSONResponse:
+        status = survey.api_allowed(campaign, _key(x_api_key, authorization), url)
+        if status != 200:
+            return JSONResponse(
+                {"error": "unauthorised" if status == 401 else "unknown campaign"}, status
+            )
+        return JSONResponse({"responses": survey.list_responses(campaign, limit, offset, url)})
+
+    @r.get("/campaigns/{campaign}/scorecard")
+    def scorecard(
+        campaign: str,
+        request: Request,
+        by: str = "",
+        period: str | None = None,
+        x_api_key: str | None = Header(None),
+        authorization: str | None = Header(None),
+    ) -> JSONResponse:
+        """The campaign's scorecard, the JSON of ``manyi score --campaign NAME --format json``."""
+        from manyi.core.messages import ManyiError
+        from manyi.core.result import jsonable
+        from manyi.services.store import score_campaign
+
+        status = survey.api_allowed(campaign, _key(x_api_key, authorization), url)
+        if status != 200:
+            return JSONResponse(
+                {"error": "unauthorised" if status == 401 else "unknown campaign"}, status
+            )
+        lang = _lang(request)
+        try:
+            res = score_campaign(campaign, [b for b in by.split(",") if b], period or None, url=url)
+        except ManyiError as exc:
+            return JSONResponse({"error": exc.render(lang)}, status_code=422)
+        return JSONResponse(jsonable(res.to_dict(lang)))
+
+    return r
