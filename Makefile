@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean install fuzz
+.PHONY: demo test lint bench clean install fuzz browser
 
 install: $(STAMP)
 
@@ -17,13 +17,19 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/manyi demo manyi-demo --force
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 fuzz: $(STAMP)   # the fuzz suite with a long budget (make test runs a short one)
 	MANYI_FUZZ_EXAMPLES=$${MANYI_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q tests/test_fuzz.py tests/test_instrument.py -k "fuzz or broken or options or holey or bounded"
+
+browser:  # Debian's chromium and chromium-driver for the browser test (no browser downloads)
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
+	  (apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null 2>&1) || \
+	   echo "chromium/chromium-driver could not be installed: the browser test will skip and say so")
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
