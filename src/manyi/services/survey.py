@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,12 @@ class Submission:
     values: dict[str, str] = field(default_factory=dict)
 
 
+@lru_cache(maxsize=64)
+def _instrument(source: str, label: str) -> Instrument:
+    """A stored instrument version, parsed once per process (the text never changes)."""
+    return parse_instrument(source, label)
+
+
 def _load(
     s: Any, token: str
 ) -> tuple[Invitation | None, Campaign | None, InstrumentVersion | None]:
@@ -72,7 +79,7 @@ def open_survey(token: str, url: str | None = None) -> Survey:
             return Survey(state, c.name if c else None)
         if inv.opened_at is None:
             inv.opened_at = datetime.now(UTC)
-        return Survey("open", c.name, parse_instrument(iv.source, f"{iv.instrument} v{iv.version}"))
+        return Survey("open", c.name, _instrument(iv.source, f"{iv.instrument} v{iv.version}"))
 
 
 def fields(inst: Instrument) -> list[str]:
@@ -116,7 +123,7 @@ def _check_and_store(
 ) -> Submission:
     """Check ``form`` with the reader's rules (items required, text at most 2,000 characters)
     and add the response with its scores to session ``s``."""
-    inst = parse_instrument(iv.source, f"{iv.instrument} v{iv.version}")
+    inst = _instrument(iv.source, f"{iv.instrument} v{iv.version}")
     values = {k: "" if form.get(k) is None else str(form.get(k)).strip() for k in fields(inst)}
     errors: dict[str, Message] = {}
     for it in inst.items:
