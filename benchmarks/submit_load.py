@@ -35,9 +35,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+WORKERS = 1
+
+
 def start(url: str, port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "manyi.cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "manyi.cli", "serve", "--port", str(port), "--workers", str(WORKERS)],
         env={**os.environ, "MANYI_DATABASE_URL": url},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -120,13 +123,16 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--database", default="")
+    ap.add_argument("--workers", type=int, default=1)
     args = ap.parse_args()
+    global WORKERS
+    WORKERS = args.workers
     tmp = Path(tempfile.mkdtemp(prefix="manyi-load-"))
     url = args.database or f"sqlite:///{tmp / 'manyi.db'}"
     key = setup(url)
     port = free_port()
 
-    print(f"store: {url.split('@')[-1]}; {args.concurrency} connections; {args.seconds:g} s")
+    print(f"store: {url.split('@')[-1]}; {args.workers} worker(s); {args.concurrency} connections; {args.seconds:g} s")
     server = start(url, port)
     acked: list[str] = []
     lat: list[float] = []

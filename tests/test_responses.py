@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from manyi import read_responses
 from manyi.i18n import ManyiError
-from manyi.io.instruments import parse_instrument
+from manyi.io.instruments import load_example, parse_instrument
+from manyi.io.responses import validate_frame
 
 INST = parse_instrument("""\
 manyi: 1
@@ -216,3 +217,37 @@ def test_fuzzed_xlsx_gives_errors(tmp_path, raw):
     p.write_bytes(raw)
     with pytest.raises(ManyiError):
         read_responses(p, INST)
+
+
+_inst = load_example("after-sales")
+_cells = st.one_of(
+    st.integers(-2, 12).map(str), st.sampled_from(["", " 4 ", "NA", "不适用", "nan", "4.0", "3.5", "1e0", "x", "很满意",
+                                                     "Satisfied", "比较满意", "beijing", "北京", "Beijing", "西安",
+                                                     "inf", "-0", "1_0", "０"]),
+    st.text(max_size=6),
+)
+
+
+@settings(max_examples=int(__import__("os").environ.get("MANYI_FUZZ_EXAMPLES", "150")), deadline=None)
+@given(st.fixed_dictionaries({c: _cells for c in
+                              [*_inst.item_ids, "skill_diagnosis__expected", "skill_diagnosis__importance",
+                               "nps", "csat", "ces", "branch", "tier", "comment"]}))
+def test_one_record_gets_the_verdicts_of_the_file_reader(record):
+    """validate_record (pure Python, for pages and the API) equals validate_frame on one row."""
+    from manyi.io.responses import validate_record
+
+    clean, issues = validate_record(record, _inst)
+    rs = validate_frame(pd.DataFrame([{"response_id": "r1", **record}]), _inst)
+    got = {(c, m.key) for c, _, m in issues}
+    want = {(i.column, i.message.key) for i in rs.report.rejected_values}
+    assert got == want
+    if len(rs.data):
+        row = rs.data.iloc[0]
+        for col, v in clean.items():
+            if col not in rs.data:
+                continue
+            w = row[col]
+            if isinstance(v, float) or isinstance(w, float):
+                assert (pd.isna(v) and pd.isna(w)) or v == pytest.approx(float(w)), col
+            else:
+                assert (v is None and pd.isna(w)) or v == w, col

@@ -255,6 +255,7 @@ def serve(
         str, typer.Option("--host", help="address to listen on / 监听地址")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="port / 端口")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="worker processes / 进程数")] = 1,
     lang: LangOpt = "",
 ) -> None:
     """Serve the survey pages (and the API docs) over the store. 启动问卷服务。"""
@@ -270,7 +271,17 @@ def serve(
         fail(exc, lg)
         return
     err.print(t("web.serving", lg, host=host, port=port), highlight=False)
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    if workers > 1:  # each worker process builds its own app over the same store
+        uvicorn.run(
+            "manyi.web.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+    else:
+        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
 apikey_app = typer.Typer(help="API keys for integrations. 接口密钥。", no_args_is_help=True)

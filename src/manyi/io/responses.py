@@ -660,3 +660,97 @@ def read_responses(
     )
     rs.report.warnings = list(raw.attrs.get("warnings", [])) + rs.report.warnings
     return rs
+
+
+# --------------------------------------------------------------------------------------
+# One response at a time (survey pages, the API)
+# --------------------------------------------------------------------------------------
+def _number(text: str) -> float | None:
+    """The number in ``text`` as pandas reads one (no digit separators), else None."""
+    if "_" in text or not text.isascii():  # Python reads 1_0 and full-width digits; pandas not
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def validate_record(
+    values: dict[str, Any], inst: Instrument
+) -> tuple[dict[str, Any], list[tuple[str, str, Message]]]:
+    """Check one response given as ``{column: text}`` with the rules of :func:`validate_frame`
+    (missing tokens, labels of the scale in either language, the scale's range and whole
+    points, choice codes and labels, reverse coding), without pandas: a page or the API gets
+    the same verdicts as a file, in microseconds. Returns (clean values, [(column, shown
+    value, message)]). A test checks the equivalence with :func:`validate_frame`."""
+    clean: dict[str, Any] = {}
+    issues: list[tuple[str, str, Message]] = []
+
+    def text_of(col: str) -> str | None:
+        v = values.get(col)
+        if v is None or (isinstance(v, float) and np.isnan(v)):
+            return None
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        t = str(v).strip()
+        return None if t.lower() in MISSING_TOKENS else t
+
+    def scale_value(col: str, scale: Scale, scale_name: str, whole: bool) -> float:
+        t = text_of(col)
+        if t is None:
+            return np.nan
+        x = _number(t)
+        if x is None:
+            for v, lab in scale.labels.items():
+                if t.lower() in (lab.zh.strip().lower(), lab.en.strip().lower()):
+                    x = v
+                    break
+            if x is None:
+                issues.append(
+                    (col, t, Message("resp.unknown_label", {"value": t, "scale": scale_name}))
+                )
+                return np.nan
+        lo, hi = scale.min, scale.max
+        if np.isnan(x):
+            return np.nan
+        if x < lo - 1e-9 or x > hi + 1e-9:
+            issues.append(
+                (col, t, Message("resp.outside_scale", {"value": t, "min": lo, "max": hi}))
+            )
+            return np.nan
+        if whole and abs((x - lo) - round(x - lo)) > 1e-9:
+            issues.append((col, t, Message("resp.not_whole", {"value": t, "min": lo, "max": hi})))
+            return np.nan
+        return float(x)
+
+    for it in inst.items:
+        specs = [(it.id, it.scale, it.scale_name, True, True)]
+        if it.expectation:
+            specs.append((f"{it.id}__expected", it.scale, it.scale_name, True, True))
+        if it.importance:
+            specs.append((f"{it.id}__importance", it.importance_scale, "importance", False, True))
+        for col, scale, name, reversible, whole in specs:
+            x = scale_value(col, scale, name, whole)
+            if it.reverse and reversible:
+                x = scale.min + scale.max - x
+            clean[col] = x
+    for q in inst.questions:
+        if q.type in ("nps", "rating", "points"):
+            assert q.scale_name is not None
+            clean[q.id] = scale_value(q.id, inst.scales[q.scale_name], q.scale_name, True)
+        elif q.type == "choice":
+            t = text_of(q.id)
+            code = None if t is None else q.choice_codes().get(t.lower())
+            if t is not None and code is None:
+                order = [c if isinstance(c, str) else c.id for c in (q.choices or [])]
+                issues.append(
+                    (
+                        q.id,
+                        t,
+                        Message("resp.unknown_choice", {"value": t, "choices": ", ".join(order)}),
+                    )
+                )
+            clean[q.id] = code
+        else:
+            clean[q.id] = text_of(q.id)
+    return clean, issues

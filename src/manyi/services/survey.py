@@ -13,7 +13,6 @@ from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +20,7 @@ from manyi.core.instrument import Instrument
 from manyi.core.messages import Message
 from manyi.core.scoring import score_responses
 from manyi.io.instruments import parse_instrument
-from manyi.io.responses import validate_frame
+from manyi.io.responses import validate_record
 from manyi.store import db
 from manyi.store.models import Campaign, InstrumentVersion, Invitation, Response
 
@@ -135,24 +134,14 @@ def _check_and_store(
     unknown = sorted(set(form) - set(values))
     for k in unknown[:10]:
         errors[k] = Message("web.unknown_field")
-    raw = pd.DataFrame([{"response_id": response_id, **values}])
-    rs = validate_frame(raw, inst, source=source)
-    for issue in rs.report.rejected_values:
-        errors.setdefault(issue.column, issue.message)
+    clean, issues = validate_record(values, inst)  # the reader's rules, one record, no pandas
+    for col, _shown, msg in issues:
+        errors.setdefault(col, msg)
     if errors:
         return Submission(False, "invalid", errors, values)
-    data = rs.data
-    X = np.array(
-        [[float(data[i].iat[0]) if pd.notna(data[i].iat[0]) else np.nan for i in inst.item_ids]]
-    )
+    X = np.array([[clean[i] for i in inst.item_ids]], dtype=float)
     sc = score_responses(inst, X)
-    answers = {}
-    for k in data.columns:
-        if k in ("response_id", "submitted_at"):
-            continue
-        v = data[k].iat[0]
-        missing = v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
-        answers[k] = None if missing else (v.item() if isinstance(v, np.generic) else v)
+    answers = {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in clean.items()}
     csi = float(sc.csi[0])
     s.add(
         Response(
