@@ -165,3 +165,33 @@ def test_api_submit_with_idempotency_keys_api_keys_and_the_scorecard(fielded):
     with db.session() as s:
         stored = s.scalar(select(ApiKey))
     assert key not in (stored.digest, stored.prefix) and len(stored.digest) == 64  # only a hash
+
+
+def test_walk_in_link_answers_anonymously_and_is_rate_limited(fielded):
+    client, tokens, inst = fielded
+    res = runner.invoke(cli, ["campaign", "link", "w", "--base-url", "https://s.example.com"])
+    link = res.stdout.strip().rsplit(" ", 1)[1]
+    assert link.startswith("https://s.example.com/w/")
+    path = link.split("example.com", 1)[1]
+    assert runner.invoke(cli, ["campaign", "link", "w"]).stdout.strip().endswith(path)  # stable
+    page = client.get(path + "?lang=zh")
+    assert page.status_code == 200 and "售后服务满意度调查" in page.text
+    from manyi.web import app as web
+
+    for _ in range(web.WALK_IN_LIMIT):
+        assert client.post(path, data=full_form(inst)).status_code == 200
+    limited = client.post(path + "?lang=zh", data=full_form(inst))
+    assert limited.status_code == 429 and "请稍候再试" in limited.text
+    import json
+
+    total = json.loads(runner.invoke(cli, ["score", "--campaign", "w", "-f", "json"]).stdout)["total"]
+    assert total["n"] == web.WALK_IN_LIMIT  # each walk-in answer is a response of its own
+    assert client.get("/w/nope").status_code == 404
+    runner.invoke(cli, ["campaign", "close", "w"])
+    assert client.get(path).status_code == 410
+    # one response by id through the API
+    key = runner.invoke(cli, ["apikey", "create", "--campaign", "w"]).stdout.strip().rsplit(" ", 1)[1]
+    listed = client.get("/api/v1/campaigns/w/responses", headers={"X-API-Key": key}).json()["responses"]
+    one = client.get(f"/api/v1/campaigns/w/responses/{listed[0]['response_id']}", headers={"X-API-Key": key})
+    assert one.status_code == 200 and one.json() == listed[0]
+    assert client.get("/api/v1/campaigns/w/responses/none", headers={"X-API-Key": key}).status_code == 404

@@ -303,3 +303,25 @@ def apikey_create(
         fail(exc, lg)
         return
     out.print(t("store.apikey", lg, name=campaign, key=key), highlight=False)
+
+
+@campaign_app.command("link")
+def campaign_link(
+    name: Annotated[str, typer.Argument(help="campaign / 调查活动")],
+    base_url: Annotated[
+        str, typer.Option("--base-url", help="the survey server's address / 问卷服务地址")
+    ] = "http://127.0.0.1:8000",
+    lang: LangOpt = "",
+) -> None:
+    """The campaign's anonymous walk-in link (for a poster or a QR code). 公开问卷链接。"""
+    from manyi.services.survey import walk_in_token
+
+    lg = lang_of(lang)
+    try:
+        token = walk_in_token(name)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    out.print(
+        t("store.walk_in", lg, name=name, link=f"{base_url.rstrip('/')}/w/{token}"), highlight=False
+    )

@@ -301,6 +301,30 @@ def api_allowed(campaign: str, api_key: str | None, url: str | None = None) -> i
         return 200 if key_allows(s, api_key, c) else 401
 
 
+def get_response(campaign: str, response_id: str, url: str | None = None) -> dict[str, Any] | None:
+    """One response of a campaign (as in :func:`list_responses`), or None."""
+    with db.session(url) as s:
+        c = s.scalar(select(Campaign).where(Campaign.name == campaign))
+        r = s.scalar(
+            select(Response).where(
+                Response.campaign_id == c.id, Response.response_id == response_id
+            )
+        )
+        return None if r is None else _response_dict(r)
+
+
+def _response_dict(r: Response) -> dict[str, Any]:
+    return {
+        "response_id": r.response_id,
+        "submitted_at": r.submitted_at.isoformat() if r.submitted_at else None,
+        "source": r.source,
+        "csi": r.csi,
+        "satisfied": None if r.satisfied is None else bool(r.satisfied),
+        "dimensions": r.dimensions,
+        "answers": r.answers,
+    }
+
+
 def list_responses(
     campaign: str, limit: int = 100, offset: int = 0, url: str | None = None
 ) -> list[dict[str, Any]]:
@@ -313,15 +337,50 @@ def list_responses(
             .limit(limit)
             .offset(offset)
         ).all()
-        return [
-            {
-                "response_id": r.response_id,
-                "submitted_at": r.submitted_at.isoformat() if r.submitted_at else None,
-                "source": r.source,
-                "csi": r.csi,
-                "satisfied": None if r.satisfied is None else bool(r.satisfied),
-                "dimensions": r.dimensions,
-                "answers": r.answers,
-            }
-            for r in rows
-        ]
+        return [_response_dict(r) for r in rows]
+
+
+# --- anonymous walk-in links -----------------------------------------------------------------
+def walk_in_token(campaign: str, url: str | None = None) -> str:
+    """The campaign's anonymous link token (created once): anyone with it may answer, e.g. on
+    a poster at the service desk. The web app rate-limits it per visitor."""
+    import secrets
+
+    with db.session(url) as s:
+        c = s.scalar(select(Campaign).where(Campaign.name == campaign))
+        if c is None:
+            from manyi.core.messages import ManyiError
+
+            have = ", ".join(s.scalars(select(Campaign.name)).all()[:10])
+            raise ManyiError(Message("store.no_campaign", {"name": campaign, "have": have or "–"}))
+        if not c.public_token:
+            c.public_token = secrets.token_urlsafe(12)
+        return c.public_token
+
+
+def _public(s: Any, ptoken: str) -> tuple[Campaign | None, InstrumentVersion | None]:
+    c = s.scalar(select(Campaign).where(Campaign.public_token == ptoken)) if ptoken else None
+    return c, (s.get(InstrumentVersion, c.instrument_version_id) if c else None)
+
+
+def open_walk_in(ptoken: str, url: str | None = None) -> Survey:
+    with db.session(url) as s:
+        c, iv = _public(s, ptoken)
+        if c is None:
+            return Survey("unknown")
+        if c.status != "open":
+            return Survey("closed", c.name)
+        return Survey("open", c.name, _instrument(iv.source, f"{iv.instrument} v{iv.version}"))
+
+
+def submit_walk_in(ptoken: str, form: dict[str, str], url: str | None = None) -> Submission:
+    """Store one anonymous response (a new id each time) through the campaign's walk-in link."""
+    import uuid
+
+    with db.session(url) as s:
+        c, iv = _public(s, ptoken)
+        if c is None:
+            return Submission(False, "unknown")
+        if c.status != "open":
+            return Submission(False, "closed")
+        return _check_and_store(s, c, iv, f"walkin-{uuid.uuid4().hex}", form, "web")

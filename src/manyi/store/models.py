@@ -64,6 +64,7 @@ class Campaign(Base):
     target_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
     sampling: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="draft")  # draft | open | closed
+    public_token: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

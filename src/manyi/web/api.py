@@ -112,6 +112,23 @@ def router(url: str | None) -> APIRouter:
             )
         return JSONResponse({"responses": survey.list_responses(campaign, limit, offset, url)})
 
+    @r.get("/campaigns/{campaign}/responses/{response_id}")
+    def one_response(
+        campaign: str,
+        response_id: str,
+        x_api_key: str | None = Header(None),
+        authorization: str | None = Header(None),
+    ) -> JSONResponse:
+        status = survey.api_allowed(campaign, _key(x_api_key, authorization), url)
+        if status != 200:
+            return JSONResponse(
+                {"error": "unauthorised" if status == 401 else "unknown campaign"}, status
+            )
+        found = survey.get_response(campaign, response_id, url)
+        if found is None:
+            return JSONResponse({"error": "unknown response"}, status_code=404)
+        return JSONResponse(found)
+
     @r.get("/campaigns/{campaign}/scorecard")
     def scorecard(
         campaign: str,

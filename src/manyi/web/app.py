@@ -15,6 +15,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from manyi.i18n import LANGS, translator
 
 MAX_BODY = 64 * 1024
+WALK_IN_LIMIT = 5  # answers per visitor and walk-in link ...
+WALK_IN_WINDOW = 600.0  # ... per ten minutes
 
 
 def _lang(request: Request) -> str:
@@ -76,6 +78,46 @@ def create_app(url: str | None = None) -> FastAPI:
         sv = survey.open_survey(token, url)
         if sv.state != "open":
             return state_page(sv.state, request)
+        return page(
+            "survey.html", request, 422, inst=sv.instrument, values=sub.values, errors=sub.errors
+        )
+
+    # anonymous walk-in links: the same form, a new response each time, rate-limited per visitor
+    visits: dict[str, list[float]] = {}
+
+    def limited(request: Request) -> bool:
+        import time
+
+        who = (request.client.host if request.client else "?") + request.url.path
+        now = time.monotonic()
+        recent = [t for t in visits.get(who, []) if now - t < WALK_IN_WINDOW]
+        visits[who] = recent
+        if len(recent) >= WALK_IN_LIMIT:
+            return True
+        recent.append(now)
+        return False
+
+    @app.get("/w/{ptoken}", response_class=HTMLResponse)
+    def walk_in(ptoken: str, request: Request) -> HTMLResponse:
+        sv = survey.open_walk_in(ptoken, url)
+        if sv.state != "open":
+            return state_page(sv.state, request)
+        return page("survey.html", request, inst=sv.instrument, values={}, errors={})
+
+    @app.post("/w/{ptoken}", response_class=HTMLResponse)
+    async def walk_in_answer(ptoken: str, request: Request) -> HTMLResponse:
+        body = await request.body()
+        if len(body) > MAX_BODY:
+            return page("notice.html", request, 413, kind="too_large")
+        if limited(request):
+            return page("notice.html", request, 429, kind="rate_limited")
+        form = await request.form()
+        sub = survey.submit_walk_in(ptoken, {k: str(v) for k, v in form.items()}, url)
+        if sub.stored:
+            return page("notice.html", request, 200, kind="thanks")
+        if sub.state != "invalid":
+            return state_page(sub.state, request)
+        sv = survey.open_walk_in(ptoken, url)
         return page(
             "survey.html", request, 422, inst=sv.instrument, values=sub.values, errors=sub.errors
         )
