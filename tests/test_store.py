@@ -79,6 +79,10 @@ def test_responses_keep_their_scores_and_version(store_url, tmp_path):
     assert [r[0] for r in rows] == list(rs.data["response_id"])
     np.testing.assert_allclose([np.nan if r[1] is None else r[1] for r in rows], expect.csi, equal_nan=True)
     assert rows[0][2]["skill"] == pytest.approx(expect.dimensions[0, inst.dimension_ids.index("skill")])
+    with db.session(store_url) as s:
+        first = s.scalar(select(Response).order_by(Response.id))
+    x = rs.data["skill_diagnosis"].iloc[0]
+    assert first.items["skill_diagnosis"] == pytest.approx(x / 5 * 100)  # ratio points: 4 of 5 → 80
     assert {r[3] for r in rows} == {iv.id} and (iv.instrument, iv.version) == ("after-sales", "2026.1")
     # the same id and version with other content is refused; a new version is kept beside it
     changed = tmp_path / "changed.yaml"
@@ -144,3 +148,31 @@ def test_sample_invitations_open_and_close(store_url, tmp_path):
 
     info = show_campaign("w1")
     assert info["status"] == "closed" and info["invitations"] == len(inv) and info["sampling"]["seed"] == 3
+
+
+def test_organisation_units_from_csv_and_yaml(store_url, tmp_path):
+    csv = tmp_path / "units.csv"
+    csv.write_text("code,name_zh,name_en,parent\nHQ,总部,Head office,\nEAST,华东区,East,HQ\nSH,上海店,Shanghai,EAST\n",
+                   encoding="utf-8")
+    res = runner.invoke(app, ["unit", "import", str(csv)])
+    assert res.exit_code == 0 and "3 unit(s) added, 0 updated" in res.stdout
+    yml = tmp_path / "more.yaml"
+    yml.write_text("- {code: WEST, name: {zh: 西部区, en: West}, parent: HQ}\n"
+                   "- {code: CD, name: {zh: 成都店, en: Chengdu}, parent: WEST}\n"
+                   "- {code: SH, name: {zh: 上海旗舰店, en: Shanghai flagship}, parent: EAST}\n", encoding="utf-8")
+    res = runner.invoke(app, ["unit", "import", str(yml)])
+    assert res.exit_code == 0 and "2 unit(s) added, 1 updated" in res.stdout
+    from manyi.services.store import unit_tree
+
+    tree = unit_tree().set_index("unit")
+    assert tree.loc["CD", "path"] == "HQ / WEST / CD" and tree.loc["CD", "depth"] == 2
+    assert tree.loc["SH", "name_zh"] == "上海旗舰店"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,name_zh,name_en,parent\nX,甲,X,NOPE\n", encoding="utf-8")
+    res = runner.invoke(app, ["unit", "import", str(bad)])
+    assert res.exit_code == 2 and "the parent NOPE of unit X" in res.stderr
+    cyc = tmp_path / "cyc.csv"
+    cyc.write_text("code,name_zh,name_en,parent\nA,甲,A,B\nB,乙,B,A\n", encoding="utf-8")
+    res = runner.invoke(app, ["unit", "import", str(cyc)])
+    assert res.exit_code == 2 and "its own ancestor" in res.stderr
+    assert "A" not in set(unit_tree()["unit"])  # nothing of a refused file is kept

@@ -325,3 +325,43 @@ def campaign_link(
     out.print(
         t("store.walk_in", lg, name=name, link=f"{base_url.rstrip('/')}/w/{token}"), highlight=False
     )
+
+
+unit_app = typer.Typer(
+    help="The organisation tree (company → region → branch → team). 组织机构。",
+    no_args_is_help=True,
+)
+app.add_typer(unit_app, name="unit")
+
+
+@unit_app.command("import")
+def unit_import(
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX (code, name_zh, name_en, parent) or YAML")],
+    lang: LangOpt = "",
+) -> None:
+    """Import or update organisation units by code. 导入组织机构。"""
+    from manyi.services.store import import_units
+
+    lg = lang_of(lang)
+    try:
+        new, updated = import_units(src(file))
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    out.print(
+        t("store.units_imported", lg, file=file.name, new=new, updated=updated), highlight=False
+    )
+
+
+@unit_app.command("list")
+def unit_list(lang: LangOpt = "") -> None:
+    """The organisation tree. 组织机构列表。"""
+    from manyi.services.store import unit_tree
+
+    lg = lang_of(lang)
+    try:
+        table = unit_tree()
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    out.print(frame_table("units", table, lg))

@@ -123,6 +123,19 @@ def list_campaigns(url: str | None = None) -> pd.DataFrame:
     )
 
 
+def item_points(inst: Instrument, X: np.ndarray) -> np.ndarray:
+    """Each answer on 0-100 points (after reversal), as the scoring counts it."""
+    from manyi.core.scoring import to_points
+
+    lo = np.array([i.scale.min for i in inst.items], dtype=float)
+    hi = np.array([i.scale.max for i in inst.items], dtype=float)
+    return to_points(np.asarray(X, dtype=float), lo, hi, inst.scoring.points)
+
+
+def points_dict(inst: Instrument, row: np.ndarray) -> dict[str, float | None]:
+    return {i: None if np.isnan(v) else float(v) for i, v in zip(inst.item_ids, row, strict=True)}
+
+
 def _plain(v: Any) -> Any:
     if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
         return None
@@ -155,6 +168,7 @@ def import_file(
             else np.empty((0, len(inst.item_ids)))
         )
         scores = score_responses(inst, X)
+        points = item_points(inst, X)
         cols = [k for k in data.columns if k not in ("response_id", "submitted_at")]
         added = already = 0
         for r in range(len(data)):
@@ -179,6 +193,7 @@ def import_file(
                     dimensions={
                         d: _plain(scores.dimensions[r, j]) for j, d in enumerate(inst.dimension_ids)
                     },
+                    items=points_dict(inst, points[r]),
                     csi=None if np.isnan(csi) else float(csi),
                     satisfied=None if np.isnan(scores.satisfied[r]) else int(scores.satisfied[r]),
                     source="import",
@@ -389,3 +404,122 @@ def invitations(
         rec.update(token=token, link=f"{base}/s/{token}", answered=answered is not None)
         out.append(rec)
     return pd.DataFrame(out)
+
+
+def import_units(source: Source, url: str | None = None) -> tuple[int, int]:
+    """Organisation units from a table (CSV/XLSX: ``code``, ``name_zh``, ``name_en``,
+    ``parent``) or YAML (a list of ``{code, name: {zh, en}, parent}``); stored or updated by
+    code. Parents must be in the file or the store; a cycle is an error. Returns (new,
+    updated)."""
+    from manyi.io.responses import read_table
+    from manyi.store.models import OrgUnit
+
+    label = source.label
+    if label.lower().endswith((".yaml", ".yml")):
+        from manyi.io import yamlsafe
+
+        doc = yamlsafe.load(_text(source), label)
+        if not isinstance(doc, list):
+            raise ManyiError(Message("store.units_format", {"file": label}))
+        rows = []
+        for d in doc:
+            d = d if isinstance(d, dict) else {}
+            name = d.get("name") if isinstance(d.get("name"), dict) else {}
+            rows.append(
+                {
+                    "code": d.get("code"),
+                    "name_zh": name.get("zh") or d.get("name_zh"),
+                    "name_en": name.get("en") or d.get("name_en"),
+                    "parent": d.get("parent"),
+                }
+            )
+    else:
+        table = read_table(
+            source.path if source.path is not None else source.data, name=source.name
+        )
+        missing = {"code", "name_zh", "name_en"} - set(table.columns)
+        if missing:
+            raise ManyiError(Message("store.units_format", {"file": label}))
+        rows = table.to_dict("records")
+    parents: dict[str, str | None] = {}
+    for i, r in enumerate(rows, start=2):
+        code = None if r.get("code") is None or pd.isna(r.get("code")) else str(r["code"]).strip()
+        if (
+            not code
+            or not r.get("name_zh")
+            or not r.get("name_en")
+            or pd.isna(r.get("name_zh"))
+            or pd.isna(r.get("name_en"))
+        ):
+            raise ManyiError(Message("store.unit_row", {"file": label, "row": i}))
+        p = r.get("parent")
+        parents[code] = (
+            None
+            if p is None or (isinstance(p, float) and np.isnan(p)) or str(p).strip() == ""
+            else str(p).strip()
+        )
+    new = updated = 0
+    with db.session(url) as s:
+        known = {u.code: u for u in s.scalars(select(OrgUnit)).all()}
+        for r in rows:
+            code = str(r["code"]).strip()
+            u = known.get(code)
+            if u is None:
+                u = OrgUnit(code=code, name_zh=str(r["name_zh"]), name_en=str(r["name_en"]))
+                s.add(u)
+                known[code] = u
+                new += 1
+            else:
+                u.name_zh, u.name_en = str(r["name_zh"]), str(r["name_en"])
+                updated += 1
+        s.flush()
+        for code, parent in parents.items():
+            if parent is not None and parent not in known:
+                raise ManyiError(
+                    Message("store.unit_parent", {"file": label, "code": code, "parent": parent})
+                )
+            known[code].parent_id = None if parent is None else known[parent].id
+        s.flush()
+        by_id = {u.id: u for u in known.values()}
+        for u in known.values():  # walk up: a cycle never reaches the top
+            seen = set()
+            cur = u
+            while cur.parent_id is not None:
+                if cur.id in seen:
+                    raise ManyiError(Message("store.unit_cycle", {"file": label, "code": u.code}))
+                seen.add(cur.id)
+                cur = by_id[cur.parent_id]
+    return new, updated
+
+
+def unit_tree(url: str | None = None) -> pd.DataFrame:
+    """The organisation tree: one row per unit with its depth and path of codes."""
+    from manyi.store.models import OrgUnit
+
+    with db.session(url) as s:
+        units = {u.id: u for u in s.scalars(select(OrgUnit)).all()}
+    rows = []
+
+    def path(u: Any) -> list[str]:
+        out = [u.code]
+        while u.parent_id is not None:
+            u = units[u.parent_id]
+            out.append(u.code)
+        return out[::-1]
+
+    for u in units.values():
+        p = path(u)
+        rows.append(
+            {
+                "unit": u.code,
+                "name_zh": u.name_zh,
+                "name_en": u.name_en,
+                "depth": len(p) - 1,
+                "path": " / ".join(p),
+            }
+        )
+    return (
+        pd.DataFrame(rows, columns=["unit", "name_zh", "name_en", "depth", "path"])
+        .sort_values("path")
+        .reset_index(drop=True)
+    )

@@ -21,6 +21,7 @@ from manyi.core.messages import Message
 from manyi.core.scoring import score_responses
 from manyi.io.instruments import parse_instrument
 from manyi.io.responses import validate_record
+from manyi.services.store import item_points, points_dict
 from manyi.store import db
 from manyi.store.models import Campaign, InstrumentVersion, Invitation, Response
 
@@ -155,6 +156,7 @@ def _check_and_store(
                 d: None if np.isnan(sc.dimensions[0, j]) else float(sc.dimensions[0, j])
                 for j, d in enumerate(inst.dimension_ids)
             },
+            items=points_dict(inst, item_points(inst, X)[0]),
             csi=None if np.isnan(csi) else csi,
             satisfied=None if np.isnan(sc.satisfied[0]) else int(sc.satisfied[0]),
             source=source,

@@ -95,6 +95,7 @@ class Response(Base):
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     dimensions: Mapped[dict[str, Any]] = mapped_column(JSON)
+    items: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # 0-100 points
     csi: Mapped[float | None] = mapped_column(Float, nullable=True)
     satisfied: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str] = mapped_column(String(20), default="import")  # web | api | import
