@@ -202,15 +202,9 @@ def api_submit(
     from manyi.store.models import Idempotency
 
     scope = f"token:{token}" if token else f"campaign:{campaign}"
-    if idempotency_key:
-        with db.session(url) as s:
-            prev = s.scalar(
-                select(Idempotency).where(
-                    Idempotency.scope == scope, Idempotency.key == idempotency_key
-                )
-            )
-            if prev is not None:
-                return ApiAnswer(prev.status, prev.body)
+    prev = _previous(scope, idempotency_key, url)
+    if prev is not None:
+        return prev
     try:
         with db.session(url) as s:
             if token:
@@ -249,16 +243,20 @@ def api_submit(
                 s.add(Idempotency(scope=scope, key=idempotency_key, status=201, body=body))
             return ApiAnswer(201, body)
     except IntegrityError:  # a concurrent twin was stored first
-        if idempotency_key:
-            with db.session(url) as s:
-                prev = s.scalar(
-                    select(Idempotency).where(
-                        Idempotency.scope == scope, Idempotency.key == idempotency_key
-                    )
-                )
-                if prev is not None:
-                    return ApiAnswer(prev.status, prev.body)
-        return ApiAnswer(409, {"error": "already stored"})
+        return _previous(scope, idempotency_key, url) or ApiAnswer(409, {"error": "already stored"})
+
+
+def _previous(scope: str, key: str | None, url: str | None) -> ApiAnswer | None:
+    """The answer already given to ``key`` in ``scope``, if any."""
+    from manyi.store.models import Idempotency
+
+    if not key:
+        return None
+    with db.session(url) as s:
+        prev = s.scalar(
+            select(Idempotency).where(Idempotency.scope == scope, Idempotency.key == key)
+        )
+        return None if prev is None else ApiAnswer(prev.status, prev.body)
 
 
 def _digest(key: str) -> str:

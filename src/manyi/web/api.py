@@ -55,6 +55,15 @@ def router(url: str | None) -> APIRouter:
 
     r = APIRouter(prefix="/api/v1")
 
+    def _denied(campaign: str, key: str | None) -> JSONResponse | None:
+        """401 without a valid key of the campaign, 404 for an unknown one, else None."""
+        status = survey.api_allowed(campaign, key, url)
+        if status == 200:
+            return None
+        return JSONResponse(
+            {"error": "unauthorised" if status == 401 else "unknown campaign"}, status
+        )
+
     @r.post("/s/{token}/responses", status_code=201)
     async def submit_by_token(
         token: str, request: Request, idempotency_key: str | None = Header(None)
@@ -105,11 +114,9 @@ def router(url: str | None) -> APIRouter:
         x_api_key: str | None = Header(None),
         authorization: str | None = Header(None),
     ) -> JSONResponse:
-        status = survey.api_allowed(campaign, _key(x_api_key, authorization), url)
-        if status != 200:
-            return JSONResponse(
-                {"error": "unauthorised" if status == 401 else "unknown campaign"}, status
-            )
+        denied = _denied(campaign, _key(x_api_key, authorization))
+        if denied is not None:
+            return denied
         return JSONResponse({"responses": survey.list_responses(campaign, limit, offset, url)})
 
     @r.get("/campaigns/{campaign}/responses/{response_id}")
@@ -119,11 +126,9 @@ def router(url: str | None) -> APIRouter:
         x_api_key: str | None = Header(None),
         authorization: str | None = Header(None),
     ) -> JSONResponse:
-        status = survey.api_allowed(campaign, _key(x_api_key, authorization), url)
-        if status != 200:
-            return JSONResponse(
-                {"error": "unauthorised" if status == 401 else "unknown campaign"}, status
-            )
+        denied = _denied(campaign, _key(x_api_key, authorization))
+        if denied is not None:
+            return denied
         found = survey.get_response(campaign, response_id, url)
         if found is None:
             return JSONResponse({"error": "unknown response"}, status_code=404)
@@ -143,11 +148,9 @@ def router(url: str | None) -> APIRouter:
         from manyi.core.result import jsonable
         from manyi.services.store import score_campaign
 
-        status = survey.api_allowed(campaign, _key(x_api_key, authorization), url)
-        if status != 200:
-            return JSONResponse(
-                {"error": "unauthorised" if status == 401 else "unknown campaign"}, status
-            )
+        denied = _denied(campaign, _key(x_api_key, authorization))
+        if denied is not None:
+            return denied
         lang = _lang(request)
         try:
             res = score_campaign(campaign, [b for b in by.split(",") if b], period or None, url=url)

@@ -57,29 +57,44 @@ def create_app(url: str | None = None) -> FastAPI:
         status = {"unknown": 404, "closed": 410, "answered": 200}[state]
         return page("notice.html", request, status, kind=state)
 
-    @app.get("/s/{token}", response_class=HTMLResponse)
-    def show(token: str, request: Request) -> HTMLResponse:
-        sv = survey.open_survey(token, url)
+    def form_page(sv: Any, request: Request) -> HTMLResponse:
         if sv.state != "open":
             return state_page(sv.state, request)
         return page("survey.html", request, inst=sv.instrument, values={}, errors={})
 
-    @app.post("/s/{token}", response_class=HTMLResponse)
-    async def answer(token: str, request: Request) -> HTMLResponse:
+    async def answered(
+        request: Request, submit: Any, reopen: Any, limit: bool = False
+    ) -> HTMLResponse:
+        """A POSTed form: size and rate checks, then ``submit(form)``; thanks, a notice, or the
+        form again with the messages (``reopen()`` gives the survey back)."""
         body = await request.body()
         if len(body) > MAX_BODY:
             return page("notice.html", request, 413, kind="too_large")
+        if limit and limited(request):
+            return page("notice.html", request, 429, kind="rate_limited")
         form = await request.form()
-        sub = survey.submit(token, {k: str(v) for k, v in form.items()}, url)
+        sub = submit({k: str(v) for k, v in form.items()})
         if sub.stored:
             return page("notice.html", request, 200, kind="thanks")
         if sub.state != "invalid":
             return state_page(sub.state, request)
-        sv = survey.open_survey(token, url)
+        sv = reopen()
         if sv.state != "open":
             return state_page(sv.state, request)
         return page(
             "survey.html", request, 422, inst=sv.instrument, values=sub.values, errors=sub.errors
+        )
+
+    @app.get("/s/{token}", response_class=HTMLResponse)
+    def show(token: str, request: Request) -> HTMLResponse:
+        return form_page(survey.open_survey(token, url), request)
+
+    @app.post("/s/{token}", response_class=HTMLResponse)
+    async def answer(token: str, request: Request) -> HTMLResponse:
+        return await answered(
+            request,
+            lambda form: survey.submit(token, form, url),
+            lambda: survey.open_survey(token, url),
         )
 
     # anonymous walk-in links: the same form, a new response each time, rate-limited per visitor
@@ -99,27 +114,15 @@ def create_app(url: str | None = None) -> FastAPI:
 
     @app.get("/w/{ptoken}", response_class=HTMLResponse)
     def walk_in(ptoken: str, request: Request) -> HTMLResponse:
-        sv = survey.open_walk_in(ptoken, url)
-        if sv.state != "open":
-            return state_page(sv.state, request)
-        return page("survey.html", request, inst=sv.instrument, values={}, errors={})
+        return form_page(survey.open_walk_in(ptoken, url), request)
 
     @app.post("/w/{ptoken}", response_class=HTMLResponse)
     async def walk_in_answer(ptoken: str, request: Request) -> HTMLResponse:
-        body = await request.body()
-        if len(body) > MAX_BODY:
-            return page("notice.html", request, 413, kind="too_large")
-        if limited(request):
-            return page("notice.html", request, 429, kind="rate_limited")
-        form = await request.form()
-        sub = survey.submit_walk_in(ptoken, {k: str(v) for k, v in form.items()}, url)
-        if sub.stored:
-            return page("notice.html", request, 200, kind="thanks")
-        if sub.state != "invalid":
-            return state_page(sub.state, request)
-        sv = survey.open_walk_in(ptoken, url)
-        return page(
-            "survey.html", request, 422, inst=sv.instrument, values=sub.values, errors=sub.errors
+        return await answered(
+            request,
+            lambda form: survey.submit_walk_in(ptoken, form, url),
+            lambda: survey.open_walk_in(ptoken, url),
+            limit=True,
         )
 
     @app.exception_handler(Exception)
