@@ -100,10 +100,15 @@ def print_lines(lines: list[str], markup: bool = False) -> None:
 
 def print_report(result: Any, lang: str, limit: int = 15) -> None:
     """The validation report and warnings of a scoring, on standard error."""
-    from manyi.present.terminal import report_lines
+    print_validation(result.report, result.warnings, lang, limit)
 
-    lines = report_lines(result, lang, limit)
-    if lines and lines[0].startswith("[bold]"):
+
+def print_validation(report: Any, warnings: list[Any], lang: str, limit: int = 15) -> None:
+    """A validation report and warnings on standard error (the title with its markup)."""
+    from manyi.present.terminal import validation_lines
+
+    lines = validation_lines(report, warnings, lang, limit)
+    if report is not None:
         err.print(lines[0], highlight=False)
         lines = lines[1:]
     print_lines(lines)

@@ -17,7 +17,6 @@ from manyi.cli.common import (
     fail,
     lang_of,
     out,
-    print_warnings,
     src,
 )
 from manyi.i18n import ManyiError, t
@@ -102,7 +101,7 @@ def import_(
     lang: LangOpt = "",
 ) -> None:
     """Import a response file into a campaign; a second import adds nothing. 导入答卷。"""
-    from manyi.cli.common import print_report
+    from manyi.cli.common import print_validation
     from manyi.services.requests import ReadOptions
     from manyi.services.store import import_file
 
@@ -115,11 +114,7 @@ def import_(
         fail(exc, lg)
         return
 
-    class _R:  # the validation report, printed as for scoring
-        report = rep.report
-        warnings: list = []
-
-    print_report(_R, lg)
+    print_validation(rep.report, [], lg)
     err.print(
         t(
             "store.imported",
@@ -131,7 +126,6 @@ def import_(
         ),
         highlight=False,
     )
-    print_warnings([], lg)
 
 
 def _status(name: str, status: str, lang: str) -> None:

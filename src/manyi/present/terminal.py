@@ -174,15 +174,20 @@ def gaps_table(result: ScoreResult, lang: str) -> Table | None:
 
 
 def report_lines(result: ScoreResult, lang: str, limit: int = 15) -> list[str]:
-    """The validation report: its summary, the first ``limit`` issues, then the warnings."""
-    rep = result.report
+    """The validation report of a scoring: its summary, the first ``limit`` issues, then the
+    warnings."""
+    return validation_lines(result.report, result.warnings, lang, limit)
+
+
+def validation_lines(rep: Any, warnings: list[Any], lang: str, limit: int = 15) -> list[str]:
+    """A validation report (or None) and warnings as lines; the first is the marked-up title."""
     if rep is None:
-        return ["  ! " + w.render(lang) for w in result.warnings]
+        return ["  ! " + w.render(lang) for w in warnings]
     lines = [f"[bold]{t('cli.rejected_title', lang)}[/]: {rep.summary(lang)}"]
     lines += ["  " + issue.render(rep.source, lang) for issue in rep.issues[:limit]]
     if len(rep.issues) > limit:
         lines.append("  " + t("cli.more_rejected", lang, n=len(rep.issues) - limit))
-    lines += ["  ! " + w.render(lang) for w in result.warnings]
+    lines += ["  ! " + w.render(lang) for w in warnings]
     return lines
 
 
