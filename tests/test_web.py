@@ -195,3 +195,55 @@ def test_walk_in_link_answers_anonymously_and_is_rate_limited(fielded):
     one = client.get(f"/api/v1/campaigns/w/responses/{listed[0]['response_id']}", headers={"X-API-Key": key})
     assert one.status_code == 200 and one.json() == listed[0]
     assert client.get("/api/v1/campaigns/w/responses/none", headers={"X-API-Key": key}).status_code == 404
+
+
+def test_group_commit_settles_a_batch_like_one_by_one(fielded, store_url, monkeypatch):
+    """Submissions written together (one transaction): twins by Idempotency-Key share one
+    stored response, a used response id is refused, a retry gets the first answer, a closed
+    campaign refuses; the scores equal those of the one-by-one path."""
+    from sqlalchemy import func, select
+
+    from manyi.services.intake import Intake
+    from manyi.services.survey import api_submit
+    from manyi.store import db
+    from manyi.store.models import Response
+
+    client, tokens, inst = fielded
+    key = runner.invoke(cli, ["apikey", "create", "--campaign", "w"]).stdout.strip().rsplit(" ", 1)[1]
+    answers = full_form(inst, **{inst.item_ids[0]: "2"})
+    one = api_submit(answers, campaign="w", api_key=key, response_id="solo", url=store_url)
+    assert one.status == 201
+    intake = Intake(store_url)
+    futs = [
+        intake.submit("w", answers, api_key=key, response_id="a", idempotency_key="k1"),
+        intake.submit("w", answers, api_key=key, response_id="a", idempotency_key="k1"),  # twin
+        intake.submit("w", answers, api_key=key, response_id="solo"),  # id already stored
+        intake.submit("w", answers, api_key=key, response_id="b"),
+        intake.submit("w", answers, api_key="mk_wrong", response_id="c"),  # refused at once
+        intake.submit("w", {**answers, "nps": "12"}, api_key=key, response_id="d"),  # invalid
+    ]
+    assert futs[4].done() and futs[4].result().status == 401
+    assert futs[5].done() and futs[5].result().status == 422
+    assert intake.waiting == 4 and intake.flush() == 4
+    got = [f.result() for f in futs[:4]]
+    assert [g.status for g in got] == [201, 201, 409, 201]
+    assert got[0].body == got[1].body == {"stored": True, "campaign": "w", "response_id": "a"}
+    retry = intake.submit("w", answers, api_key=key, response_id="a", idempotency_key="k1")
+    intake.flush()
+    assert retry.result().status == 201 and retry.result().body == got[0].body
+    with db.session(store_url) as s:
+        rows = {r.response_id: r for r in s.scalars(select(Response)).all()}
+        assert s.scalar(select(func.count()).select_from(Response).where(Response.response_id == "a")) == 1
+    assert rows["a"].csi == pytest.approx(rows["solo"].csi, abs=1e-12)
+    assert rows["a"].dimensions == rows["solo"].dimensions and rows["a"].items == rows["solo"].items
+    assert rows["a"].source == "api" and rows["a"].instrument_version_id == rows["solo"].instrument_version_id
+    # when a batch fails as a whole, each submission is settled alone, with the same answers
+    monkeypatch.setattr(Intake, "_write", lambda self, batch: 1 / 0)
+    alone = [intake.submit("w", answers, api_key=key, response_id=r) for r in ("e", "e", "f")]
+    intake.flush()
+    assert [f.result().status for f in alone] == [201, 409, 201]
+    runner.invoke(cli, ["campaign", "close", "w"])
+    monkeypatch.undo()
+    late = intake.submit("w", answers, api_key=key, response_id="g")
+    intake.flush()
+    assert late.result().status == 410

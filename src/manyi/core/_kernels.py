@@ -186,6 +186,13 @@ def score_and_sum(
     return (dims, csi, n_resp, csi_n, csi_w, csi_w2, csi_sum, csi_m2, sat, sat_n, gm, gk)
 
 
+# The same function compiled without threads, for a few rows (a survey page's one response):
+# starting the thread pool costs more than scoring them, and waits for a free core on a busy
+# server. The parts are the same, so the sums are added in the same order: equal results.
+score_and_sum_serial = njit(cache=True, error_model="numpy")(score_and_sum.py_func)
+SERIAL_BELOW = 20_000  # rows
+
+
 def as_list(columns: list[np.ndarray]) -> List:
     """Columns as a numba typed list of contiguous float64 arrays."""
     out = List()

@@ -79,7 +79,7 @@ def open_survey(token: str, url: str | None = None) -> Survey:
             return Survey(state, c.name if c else None)
         if inv.opened_at is None:
             inv.opened_at = datetime.now(UTC)
-        return Survey("open", c.name, _instrument(iv.source, f"{iv.instrument} v{iv.version}"))
+        return Survey("open", c.name, instrument_of(iv))
 
 
 def fields(inst: Instrument) -> list[str]:
@@ -118,12 +118,12 @@ def _submit(token: str, form: dict[str, str], url: str | None, source: str) -> S
         return sub
 
 
-def _check_and_store(
-    s: Any, c: Campaign, iv: InstrumentVersion, response_id: str, form: dict[str, Any], source: str
-) -> Submission:
+def check_answers(
+    inst: Instrument, form: dict[str, Any]
+) -> tuple[Submission, dict[str, Any] | None]:
     """Check ``form`` with the reader's rules (items required, text at most 2,000 characters)
-    and add the response with its scores to session ``s``."""
-    inst = _instrument(iv.source, f"{iv.instrument} v{iv.version}")
+    and score it as ``manyi score`` does: the outcome and, when valid, the stored fields
+    (answers, dimension, item and overall scores, satisfied)."""
     values = {k: "" if form.get(k) is None else str(form.get(k)).strip() for k in fields(inst)}
     errors: dict[str, Message] = {}
     for it in inst.items:
@@ -139,11 +139,34 @@ def _check_and_store(
     for col, _shown, msg in issues:
         errors.setdefault(col, msg)
     if errors:
-        return Submission(False, "invalid", errors, values)
+        return Submission(False, "invalid", errors, values), None
     X = np.array([[clean[i] for i in inst.item_ids]], dtype=float)
     sc = score_responses(inst, X)
-    answers = {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in clean.items()}
     csi = float(sc.csi[0])
+    row = {
+        "answers": {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in clean.items()},
+        "dimensions": {
+            d: None if np.isnan(sc.dimensions[0, j]) else float(sc.dimensions[0, j])
+            for j, d in enumerate(inst.dimension_ids)
+        },
+        "items": points_dict(inst, item_points(inst, X)[0]),
+        "csi": None if np.isnan(csi) else csi,
+        "satisfied": None if np.isnan(sc.satisfied[0]) else int(sc.satisfied[0]),
+    }
+    return Submission(True, "stored", values=values), row
+
+
+def instrument_of(iv: InstrumentVersion) -> Instrument:
+    return _instrument(iv.source, f"{iv.instrument} v{iv.version}")
+
+
+def _check_and_store(
+    s: Any, c: Campaign, iv: InstrumentVersion, response_id: str, form: dict[str, Any], source: str
+) -> Submission:
+    """Check and score ``form`` (:func:`check_answers`) and add the response to session ``s``."""
+    sub, row = check_answers(instrument_of(iv), form)
+    if row is None:
+        return sub
     s.add(
         Response(
             campaign_id=c.id,
@@ -151,19 +174,12 @@ def _check_and_store(
             response_id=response_id,
             customer_code=None,
             submitted_at=datetime.now(UTC),
-            answers=answers,
-            dimensions={
-                d: None if np.isnan(sc.dimensions[0, j]) else float(sc.dimensions[0, j])
-                for j, d in enumerate(inst.dimension_ids)
-            },
-            items=points_dict(inst, item_points(inst, X)[0]),
-            csi=None if np.isnan(csi) else csi,
-            satisfied=None if np.isnan(sc.satisfied[0]) else int(sc.satisfied[0]),
             source=source,
+            **row,
         )
     )
     s.flush()
-    return Submission(True, "stored", values=values)
+    return sub
 
 
 # --- the API ---------------------------------------------------------------------------------
@@ -370,7 +386,7 @@ def open_walk_in(ptoken: str, url: str | None = None) -> Survey:
             return Survey("unknown")
         if c.status != "open":
             return Survey("closed", c.name)
-        return Survey("open", c.name, _instrument(iv.source, f"{iv.instrument} v{iv.version}"))
+        return Survey("open", c.name, instrument_of(iv))
 
 
 def submit_walk_in(ptoken: str, form: dict[str, str], url: str | None = None) -> Submission:

@@ -51,9 +51,18 @@ async def _body(request: Request) -> tuple[dict[str, Any] | None, JSONResponse |
 
 
 def router(url: str | None) -> APIRouter:
+    import asyncio
+
     from manyi.services import survey
+    from manyi.services.intake import Intake
 
     r = APIRouter(prefix="/api/v1")
+    intake = Intake(url)  # group commit of submissions with an API key
+
+    def flush_soon() -> None:
+        """Write what is waiting once the requests that arrived together have been checked."""
+        if intake.waiting == 1:  # the first one waiting: schedule one flush for all
+            asyncio.get_running_loop().call_soon(intake.flush)
 
     def _denied(campaign: str, key: str | None) -> JSONResponse | None:
         """401 without a valid key of the campaign, 404 for an unknown one, else None."""
@@ -95,15 +104,17 @@ def router(url: str | None) -> APIRouter:
         if bad is not None:
             return bad
         rid = data.get("response_id")
-        out = survey.api_submit(
+        pending = intake.submit(
+            campaign,
             data.get("answers", {}),
-            campaign=campaign,
             api_key=_key(x_api_key, authorization),
             response_id=None if rid is None else str(rid),
             idempotency_key=idempotency_key,
             lang=_lang(request),
-            url=url,
         )
+        if not pending.done():
+            flush_soon()
+        out = await asyncio.wrap_future(pending)  # answered once committed
         return JSONResponse(out.body, status_code=out.status)
 
     @r.get("/campaigns/{campaign}/responses")

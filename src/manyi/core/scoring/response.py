@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from manyi.core._kernels import as_list, score_and_sum
+from manyi.core._kernels import SERIAL_BELOW, as_list, score_and_sum, score_and_sum_serial
 from manyi.core.instrument import Instrument, Scale
 
 
@@ -95,16 +95,20 @@ class _Plan:
 
     def run(
         self,
-        columns: list[np.ndarray],
+        columns: list[np.ndarray] | np.ndarray,
         codes: np.ndarray,
         G: int,
         weights: np.ndarray | None = None,
     ) -> KernelSums:
-        """Per-response scores and per-group sums in one compiled pass."""
+        """Per-response scores and per-group sums in one compiled pass. ``columns`` is a list
+        of item columns, or one items × rows array (cheaper for a few rows: no typed list)."""
+        if not isinstance(columns, np.ndarray):
+            columns = as_list(columns)
         if weights is None:
             weights = np.ones(len(codes))
-        out = score_and_sum(
-            as_list(columns),
+        kernel = score_and_sum_serial if len(codes) < SERIAL_BELOW else score_and_sum
+        out = kernel(
+            columns,
             self.a,
             self.b,
             self.top,
@@ -123,7 +127,8 @@ class _Plan:
 def score_responses(inst: Instrument, values: np.ndarray) -> ResponseScores:
     """Score an n × items matrix of answers (already reversed where the item says so)."""
     v = np.asarray(values, dtype=float)
-    out = _Plan(inst).run([v[:, j] for j in range(v.shape[1])], np.zeros(len(v), dtype=np.int64), 1)
+    cols = np.ascontiguousarray(v.T)  # items × rows: each item's answers contiguous
+    out = _Plan(inst).run(cols, np.zeros(len(v), dtype=np.int64), 1)
     dims, csi = out.dims, out.csi
     return ResponseScores(dims, csi, _satisfied(csi, inst.scoring.satisfied_at))
 
