@@ -121,7 +121,7 @@ async def load(port: int, key: str, seconds: float, concurrency: int, acked: lis
                 t0 = time.perf_counter()
                 writer.write(request(rid))
                 status = await asyncio.wait_for(status_of(reader), 10)
-            except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError):
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, ValueError):
                 conn = None  # the server is down (killed): try again a little later
                 await asyncio.sleep(0.05)
                 continue

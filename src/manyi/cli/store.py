@@ -98,6 +98,13 @@ def import_(
     campaign: Annotated[str, typer.Option("--campaign", help="campaign name / 调查活动")],
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
+    unit_column: Annotated[
+        str,
+        typer.Option(
+            "--unit-column",
+            help="column with each response's organisation unit code / 所属单位代码列",
+        ),
+    ] = "",
     lang: LangOpt = "",
 ) -> None:
     """Import a response file into a campaign; a second import adds nothing. 导入答卷。"""
@@ -108,7 +115,10 @@ def import_(
     lg = lang_of(lang)
     try:
         rep = import_file(
-            campaign, src(file), ReadOptions(date_format=date_format or None, sheet=sheet or None)
+            campaign,
+            src(file),
+            ReadOptions(date_format=date_format or None, sheet=sheet or None),
+            unit_column=unit_column or None,
         )
     except ManyiError as exc:
         fail(exc, lg)
@@ -359,3 +369,63 @@ def unit_list(lang: LangOpt = "") -> None:
         fail(exc, lg)
         return
     out.print(frame_table("units", table, lg))
+
+
+user_app = typer.Typer(help="Staff accounts of the workspace. 工作台用户。", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("create")
+def user_create(
+    username: Annotated[str, typer.Argument(help="user name / 用户名")],
+    role: Annotated[str, typer.Option("--role", help="admin | analyst | agent | viewer / 角色")],
+    unit: Annotated[
+        str, typer.Option("--unit", help="organisation unit code (none: all units) / 所属单位")
+    ] = "",
+    password: Annotated[
+        str,
+        typer.Option(
+            "--password",
+            help="at least 10 characters; asked for when left out (or read from a pipe) / 密码",
+        ),
+    ] = "",
+    user_lang: Annotated[str, typer.Option("--user-lang", help="zh | en: the user's language")] = "zh",
+    lang: LangOpt = "",
+) -> None:
+    """Create a staff account (the first admin: --role admin). 创建工作台用户。"""
+    import sys
+
+    from manyi.services.accounts import create_user
+
+    lg = lang_of(lang)
+    if not password:
+        if sys.stdin.isatty():
+            password = typer.prompt(t("staff.password", lg), hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        create_user(username, password, role, unit or None, user_lang, by="cli")
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    out.print(
+        t("staff.user_created", lg, user=username, role=t(f"staff.role.{role}", lg), unit=unit or t("staff.all_units", lg)),
+        highlight=False,
+    )
+
+
+@user_app.command("list")
+def user_list(lang: LangOpt = "") -> None:
+    """Staff accounts with their roles and units. 用户列表。"""
+    import pandas as pd
+
+    from manyi.services.accounts import list_users
+
+    lg = lang_of(lang)
+    try:
+        users = list_users()
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    table = pd.DataFrame(users, columns=["username", "role", "unit", "active", "locked"])
+    out.print(frame_table("users", table, lg))

@@ -311,6 +311,51 @@ def weighting(result: Result, tr: Translator, part: str | None = None):
     return style(fig)
 
 
+def scorecard(result: Result, tr: Translator, part: str | None = None):
+    """The scorecard (the dashboard): dimension scores with their intervals, the index by
+    month with its interval band, or units ranked (``part``: dimensions, trend, units)."""
+    go = _go()
+    part = part or "dimensions"
+    t = result.tables[part]
+    if part == "dimensions":
+        x = [_name(result, d, tr) for d in t["dimension"]]
+        fig = go.Figure(
+            go.Bar(
+                x=x,
+                y=t["score"],
+                error_y={"type": "data", "symmetric": False,
+                         "array": t["ci_high"] - t["score"], "arrayminus": t["score"] - t["ci_low"]},
+                hovertemplate="%{x}: %{y:.1f}<extra></extra>",
+            )
+        )
+        fig.update_layout(title=tr("chart.dimensions_title"), yaxis={"range": [0, 100], "title": tr("column.csi")})
+    elif part == "trend":
+        fig = go.Figure(
+            [
+                go.Scatter(x=t["period"], y=t["csi_ci_high"], mode="lines", line={"width": 0},
+                           showlegend=False, hoverinfo="skip"),
+                go.Scatter(x=t["period"], y=t["csi_ci_low"], mode="lines", line={"width": 0},
+                           fill="tonexty", fillcolor="rgba(31,119,180,0.15)", name=tr("chart.ci95"),
+                           hoverinfo="skip"),
+                go.Scatter(x=t["period"], y=t["csi"], mode="lines+markers", name=tr("column.csi"),
+                           marker={"color": [MUTED if s else "#1f77b4" for s in t["small"]]}),
+            ]
+        )
+        fig.update_layout(title=tr("chart.trend_title"), xaxis={"type": "category"})
+    else:
+        t = t.sort_values("csi", ascending=True)
+        fig = go.Figure(
+            go.Bar(
+                x=t["csi"], y=[_name(result, u, tr) for u in t["unit"]], orientation="h",
+                marker={"color": [MUTED if s else "#1f77b4" for s in t["small"]]},
+                error_x={"type": "data", "symmetric": False,
+                         "array": t["csi_ci_high"] - t["csi"], "arrayminus": t["csi"] - t["csi_ci_low"]},
+            )
+        )
+        fig.update_layout(title=tr("chart.units_title"), xaxis={"range": [0, 100], "title": tr("column.csi")})
+    return style(fig)
+
+
 def pls(result: Result, tr: Translator, part: str | None = None):
     """The importance–performance map of a PLS model (Ringle & Sarstedt 2016): constructs, or
     indicators with ``part="indicators"``."""
@@ -349,6 +394,7 @@ CHARTS: dict[str, Chart] = {
     "spc": spc,
     "weighting": weighting,
     "pls": pls,
+    "scorecard": scorecard,
 }
 
 

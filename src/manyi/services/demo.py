@@ -78,6 +78,20 @@ def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000)
 DEMO_CAMPAIGN = "demo-after-sales"
 
 
+#: The demo's organisation: company → regions → the branches of the after-sales instrument.
+DEMO_UNITS = [
+    ("demo-co", "演示服务公司", "Demo Service Co.", ""),
+    ("north", "北方区", "North region", "demo-co"),
+    ("south", "南方区", "South region", "demo-co"),
+    ("west", "西部区", "West region", "demo-co"),
+    ("beijing", "北京", "Beijing", "north"),
+    ("wuhan", "武汉", "Wuhan", "north"),
+    ("shanghai", "上海", "Shanghai", "south"),
+    ("guangzhou", "广州", "Guangzhou", "south"),
+    ("chengdu", "成都", "Chengdu", "west"),
+]
+
+
 def load_demo_store(
     inst_path: Path, data: Path, out: Path, seed: int, url: str | None = None
 ) -> tuple[str | None, str | None, Message | None]:
@@ -91,6 +105,7 @@ def load_demo_store(
     from manyi.services.store import (
         create_campaign,
         import_file,
+        import_units,
         invitations,
         sample_campaign,
         set_status,
@@ -102,7 +117,12 @@ def load_demo_store(
         except ManyiError as exc:
             if exc.messages[0].key != "store.campaign_exists":
                 raise
-        import_file(DEMO_CAMPAIGN, Source.of(data), url=url)
+        units = out / "demo-units.csv"
+        pd.DataFrame(DEMO_UNITS, columns=["code", "name_zh", "name_en", "parent"]).to_csv(
+            units, index=False, encoding="utf-8-sig"
+        )
+        import_units(Source.of(units), url=url)
+        import_file(DEMO_CAMPAIGN, Source.of(data), url=url, unit_column="branch")
         customers = out / "demo-customers.csv"
         pd.DataFrame(
             {

@@ -147,7 +147,11 @@ def _plain(v: Any) -> Any:
 
 
 def import_file(
-    campaign: str, responses: Source, read: ReadOptions | None = None, url: str | None = None
+    campaign: str,
+    responses: Source,
+    read: ReadOptions | None = None,
+    url: str | None = None,
+    unit_column: str | None = None,
 ) -> ImportReport:
     """Read a response file against the campaign's instrument version (the reader and its
     validation report), and store the responses it does not hold yet (by response id), each
@@ -170,6 +174,7 @@ def import_file(
         scores = score_responses(inst, X)
         points = item_points(inst, X)
         cols = [k for k in data.columns if k not in ("response_id", "submitted_at")]
+        units = _response_units(s, data, unit_column)
         added = already = 0
         for r in range(len(data)):
             rid = str(data["response_id"].iat[r])
@@ -188,6 +193,7 @@ def import_file(
                     customer_code=_plain(data["customer_id"].iat[r])
                     if "customer_id" in data
                     else None,
+                    unit_id=units[r],
                     submitted_at=None if ts is None or pd.isna(ts) else ts.to_pydatetime(),
                     answers=answers,
                     dimensions={
@@ -203,12 +209,45 @@ def import_file(
     return ImportReport(campaign, added, already, rs.report, list(rs.report.warnings))
 
 
+def _response_units(s: Any, data: pd.DataFrame, unit_column: str | None) -> list[int | None]:
+    """Each response's organisation unit: the code in ``unit_column``, else the unit of its
+    customer (``customer_id``), else none. An unknown column or unit code is an error."""
+    from manyi.store.models import Customer, OrgUnit
+
+    n = len(data)
+    if unit_column:
+        if unit_column not in data:
+            raise ManyiError(
+                Message("store.no_unit_column", {"column": unit_column, "have": ", ".join(map(str, data.columns[:12]))})
+            )
+        codes = dict(s.execute(select(OrgUnit.code, OrgUnit.id)).all())
+        vals = [_plain(v) for v in data[unit_column]]
+        unknown = sorted({str(v) for v in vals if v is not None and str(v) not in codes})
+        if unknown:
+            raise ManyiError(
+                Message("store.unknown_units", {"column": unit_column, "codes": ", ".join(unknown[:10]), "n": len(unknown)})
+            )
+        return [None if v is None else codes[str(v)] for v in vals]
+    if "customer_id" in data and n:
+        ids = {str(v) for v in data["customer_id"].dropna()}
+        by_code = dict(s.execute(select(Customer.code, Customer.unit_id).where(Customer.code.in_(ids))).all()) if ids else {}
+        return [by_code.get(str(v)) if v is not None else None for v in map(_plain, data["customer_id"])]
+    return [None] * n
+
+
 def campaign_frame(s: Any, c: Campaign, inst: Instrument) -> pd.DataFrame:
     """The campaign's responses as the reader's clean table (choices as ordered categories,
     times in Asia/Shanghai)."""
+    return campaign_frame_where(s, inst, [Response.campaign_id == c.id])
+
+
+def campaign_frame_where(s: Any, inst: Instrument, where: list[Any]) -> pd.DataFrame:
+    """The stored responses that meet ``where`` (SQL conditions) as the reader's clean table."""
+    from sqlalchemy import and_
+
     rows = s.execute(
         select(Response.response_id, Response.submitted_at, Response.answers)
-        .where(Response.campaign_id == c.id)
+        .where(and_(*where))
         .order_by(Response.id)
     ).all()
     recs = []

@@ -112,7 +112,7 @@ def _submit(token: str, form: dict[str, str], url: str | None, source: str) -> S
         state = _state(inv, c)
         if state != "open":
             return Submission(False, state)
-        sub = _check_and_store(s, c, iv, token, form, source)
+        sub = _check_and_store(s, c, iv, token, form, source, _customer_of(s, inv))
         if sub.stored:
             inv.answered_at = datetime.now(UTC)
         return sub
@@ -160,8 +160,24 @@ def instrument_of(iv: InstrumentVersion) -> Instrument:
     return _instrument(iv.source, f"{iv.instrument} v{iv.version}")
 
 
+def _customer_of(s: Any, inv: Invitation | None) -> tuple[str | None, int | None]:
+    """The code and organisation unit of an invitation's customer (the response's own)."""
+    if inv is None or inv.customer_id is None:
+        return None, None
+    from manyi.store.models import Customer
+
+    row = s.execute(select(Customer.code, Customer.unit_id).where(Customer.id == inv.customer_id)).first()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def _check_and_store(
-    s: Any, c: Campaign, iv: InstrumentVersion, response_id: str, form: dict[str, Any], source: str
+    s: Any,
+    c: Campaign,
+    iv: InstrumentVersion,
+    response_id: str,
+    form: dict[str, Any],
+    source: str,
+    customer: tuple[str | None, int | None] = (None, None),
 ) -> Submission:
     """Check and score ``form`` (:func:`check_answers`) and add the response to session ``s``."""
     sub, row = check_answers(instrument_of(iv), form)
@@ -172,7 +188,8 @@ def _check_and_store(
             campaign_id=c.id,
             instrument_version_id=iv.id,
             response_id=response_id,
-            customer_code=None,
+            customer_code=customer[0],
+            unit_id=customer[1],
             submitted_at=datetime.now(UTC),
             source=source,
             **row,
@@ -249,7 +266,9 @@ def api_submit(
                     return ApiAnswer(
                         409, {"error": "response_id already stored", "response_id": rid}
                     )
-            sub = _check_and_store(s, c, iv, rid, answers, "api")
+            sub = _check_and_store(
+                s, c, iv, rid, answers, "api", _customer_of(s, inv) if token else (None, None)
+            )
             if not sub.stored:
                 return ApiAnswer(422, _errors(sub, lang))
             if token:

@@ -92,6 +92,7 @@ class Response(Base):
     instrument_version_id: Mapped[int] = mapped_column(ForeignKey("instrument_version.id"))
     response_id: Mapped[str] = mapped_column(String(200))
     customer_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), nullable=True, index=True)
     submitted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     answers: Mapped[dict[str, Any]] = mapped_column(JSON)
     dimensions: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -124,3 +125,70 @@ class Idempotency(Base):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    """A staff account: an Argon2 hash of the password, one role, scoped to one organisation
+    unit and the units below it (no unit: the whole organisation)."""
+
+    __tablename__ = "staff_user"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))  # admin | analyst | agent | viewer
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), nullable=True)
+    lang: Mapped[str] = mapped_column(String(5), default="zh")
+    active: Mapped[int] = mapped_column(Integer, default=1)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEvent(Base):
+    """One line of the append-only audit log: who did what to what, when, from where."""
+
+    __tablename__ = "audit_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    username: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class Setting(Base):
+    """A setting of the installation (e.g. the key that signs session cookies)."""
+
+    __tablename__ = "setting"
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ScoreRollup(Base):
+    """Sums of the stored scores per campaign, unit, month and channel: what the dashboard's
+    scorecard adds up instead of reading every response (kept by ``manyi.services.rollup``)."""
+
+    __tablename__ = "score_rollup"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    month: Mapped[str | None] = mapped_column(String(7), nullable=True)  # YYYY-MM, Asia/Shanghai
+    source: Mapped[str] = mapped_column(String(20))
+    responses: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)  # responses with an index
+    s1: Mapped[float] = mapped_column(Float)  # Σ index
+    s2: Mapped[float] = mapped_column(Float)  # Σ index²
+    sat: Mapped[int] = mapped_column(Integer)
+    rated: Mapped[int] = mapped_column(Integer)
+    dims: Mapped[dict[str, Any]] = mapped_column(JSON)  # {dimension: [n, Σ, Σ²]}
+    nps: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # {id, n, pro, det}
+
+
+class RollupState(Base):
+    """How far the rollup of a campaign has read: the last response id and the count folded."""
+
+    __tablename__ = "rollup_state"
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    folded: Mapped[int] = mapped_column(Integer)

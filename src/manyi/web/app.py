@@ -4,6 +4,7 @@ answers, then thanks. Unknown links answer 404, closed campaigns 410, a used lin
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from typing import Any
 
@@ -31,6 +32,62 @@ def _lang(request: Request) -> str:
     return "zh"
 
 
+class SecurityHeaders:
+    """ASGI middleware: the security headers on every response (``manyi.web.staff``)."""
+
+    def __init__(self, app: Any):
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        from starlette.datastructures import MutableHeaders
+
+        from manyi.web.staff import security_headers
+
+        async def sending(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                security_headers(scope["path"], MutableHeaders(scope=message))
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
+def _staff(app: FastAPI, url: str | None, env: Environment) -> None:
+    """The staff workspace: signed session cookies, its routes, login redirects and 403s."""
+    from urllib.parse import quote
+
+    from fastapi.responses import RedirectResponse
+    from starlette.middleware.sessions import SessionMiddleware
+
+    from manyi.services.accounts import session_key
+    from manyi.web import staff
+
+    app.router.routes.extend(staff.router(url, env).routes)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=session_key(url),
+        session_cookie="manyi_session",
+        max_age=staff.SESSION_HOURS * 3600,
+        same_site="lax",
+        https_only=os.environ.get("MANYI_HTTPS", "") == "1",
+    )
+    app.add_middleware(SecurityHeaders)
+
+    @app.exception_handler(staff.NeedLogin)
+    async def _login(request: Request, exc: Exception):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse("/login?next=" + quote(target, safe=""), status_code=303)
+
+    @app.exception_handler(staff.Forbidden)
+    async def _forbidden(request: Request, exc: Exception):
+        tr = translator(staff._lang(request))
+        html = env.get_template("notice_staff.html").render(
+            tr=tr, lang=tr.lang, path=request.url.path, staff=None, kind="forbidden", csrf=""
+        )
+        return HTMLResponse(html, status_code=403)
+
+
 def create_app(url: str | None = None) -> FastAPI:
     """The app over the store at ``url`` (default: ``MANYI_DATABASE_URL`` or the embedded
     SQLite file)."""
@@ -45,7 +102,9 @@ def create_app(url: str | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=str(base / "static")), name="static")
     from manyi.web.api import router
 
-    app.include_router(router(url))
+    # routes added one by one (not as an included router): app.routes lists every route
+    app.router.routes.extend(router(url).routes)
+    _staff(app, url, env)
 
     def page(name: str, request: Request, status: int = 200, **ctx: Any) -> HTMLResponse:
         lang = _lang(request)
