@@ -113,3 +113,100 @@ def test_a_customer_answers_on_a_phone_in_chinese(browser, tmp_path, monkeypatch
 
     total = json.loads(res.stdout)["total"]
     assert total["n"] == 1 and total["nps"] == -100.0  # 4 of 0-10 is a detractor
+
+
+def _serve(url: str) -> tuple[subprocess.Popen, int]:
+    port = _free_port()
+    server = subprocess.Popen([sys.executable, "-m", "manyi.cli", "serve", "--port", str(port)],
+                              env={**__import__("os").environ, "MANYI_DATABASE_URL": url},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    for _ in range(150):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, port
+
+
+def test_staff_log_in_filter_the_dashboard_open_a_response_and_export(browser, tmp_path, monkeypatch):
+    """Two branch managers and an analyst in a real browser, at desktop and phone sizes."""
+    from selenium.webdriver.common.by import By
+
+    from manyi import datasets
+    from manyi.services.demo import DEMO_UNITS
+
+    url = f"sqlite:///{tmp_path / 'manyi.db'}"
+    monkeypatch.setenv("MANYI_DATABASE_URL", url)
+    inst_path = str(example_path("after-sales"))
+    data = datasets.after_sales(n=800, seed=4, instrument=load_instrument(inst_path))
+    data.to_csv(tmp_path / "r.csv", index=False, encoding="utf-8-sig")
+    pd.DataFrame(DEMO_UNITS, columns=["code", "name_zh", "name_en", "parent"]).to_csv(tmp_path / "u.csv", index=False)
+    for args in (["unit", "import", str(tmp_path / "u.csv")], ["campaign", "create", "w", "-i", inst_path],
+                 ["import", "--campaign", "w", str(tmp_path / "r.csv"), "--unit-column", "branch"],
+                 ["user", "create", "bj", "--role", "viewer", "--unit", "beijing", "--password", "beijing-pass-1"],
+                 ["user", "create", "sh", "--role", "viewer", "--unit", "shanghai", "--password", "shanghai-pass-1"],
+                 ["user", "create", "ana", "--role", "analyst", "--unit", "north", "--password", "analyst-pass-1"]):
+        res = runner.invoke(cli, args)
+        assert res.exit_code == 0, res.stdout + res.stderr
+    server, port = _serve(url)
+    base = f"http://127.0.0.1:{port}"
+    b = browser
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def log_in(user: str, password: str, lang: str = "zh") -> None:
+        b.delete_all_cookies()
+        b.get(f"{base}/login?lang={lang}")
+        b.find_element(By.NAME, "username").send_keys(user)
+        b.find_element(By.NAME, "password").send_keys(password)
+        b.find_element(By.CSS_SELECTOR, "form.login button").click()
+
+    def charts_drawn(n: int) -> int:
+        end = time.time() + 60
+        while time.time() < end:
+            drawn = len(b.find_elements(By.CSS_SELECTOR, ".plot .main-svg"))
+            if drawn >= n:
+                return drawn
+            time.sleep(0.3)
+        return len(b.find_elements(By.CSS_SELECTOR, ".plot .main-svg"))
+
+    try:
+        b.set_window_size(1280, 2200)
+        log_in("bj", "beijing-pass-1")
+        assert charts_drawn(6) >= 6  # dimensions, units, trend and the panels
+        assert "仪表板" in b.title and "北京" in b.page_source and "上海" not in b.page_source
+        b.save_screenshot(str(ARTIFACTS / "dash-zh-desktop-beijing.png"))
+        b.set_window_size(390, 844)
+        b.save_screenshot(str(ARTIFACTS / "dash-zh-phone-beijing.png"))
+        log_in("sh", "shanghai-pass-1", "en")
+        assert charts_drawn(3) and "Shanghai" in b.page_source and "Beijing" not in b.page_source
+        b.get(f"{base}/dash?unit=beijing")  # a sibling's dashboard: refused
+        assert "Not allowed" in b.page_source or "无权访问" in b.page_source
+        # the analyst filters by URL-shareable fields, browses and opens a response, exports
+        b.set_window_size(1280, 1600)
+        log_in("ana", "analyst-pass-1")
+        b.get(f"{base}/dash?unit=beijing&start=2026-01&end=2026-06&seg.service_type=repair&panels=0")
+        assert charts_drawn(3)
+        browse = b.find_element(By.CSS_SELECTOR, "nav.actions a")  # keeps the filter
+        assert "start=2026-01" in browse.get_attribute("href")
+        b.save_screenshot(str(ARTIFACTS / "dash-zh-desktop-filtered.png"))
+        browse.click()
+        first = b.find_element(By.CSS_SELECTOR, "table tbody tr td a")
+        first.click()
+        assert b.title.startswith("AS04-") and "服务技能" in b.page_source and "答卷" in b.page_source
+        b.save_screenshot(str(ARTIFACTS / "response-zh-desktop.png"))
+        b.set_window_size(390, 844)
+        b.save_screenshot(str(ARTIFACTS / "response-zh-phone.png"))
+        b.get(f"{base}/dash/responses?unit=beijing&start=2026-01&end=2026-06&seg.service_type=repair")
+        href = b.find_element(By.PARTIAL_LINK_TEXT, "CSV").get_attribute("href")
+        assert "seg.service_type=repair" in href
+        b.get(href)  # the download (the audit log records it)
+        time.sleep(1)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    from manyi.services.accounts import audit_events
+
+    _, events = audit_events()
+    exports = [e for e in events if e["action"] == "export"]
+    assert exports and exports[0]["user"] == "ana" and exports[0]["detail"]["filter"]["seg.service_type"] == "repair"

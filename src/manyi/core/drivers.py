@@ -52,6 +52,53 @@ def relative_weights(R: np.ndarray, r: np.ndarray) -> np.ndarray:
     return (lam**2) @ (beta**2)
 
 
+def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
+    """The correlation matrix of each of ``B`` bootstrap resamples of the rows of ``M``.
+
+    A resample is its count per row (the same draws, in the same order, as indexing the rows
+    with ``rng.integers(0, n, n)``), so no resample copies the data: the counts of a batch of
+    resamples multiply the rows' cross-products once (Efron & Tibshirani 1993, ch. 6; the
+    count form of the bootstrap). Rows are centred on the whole sample's means first, which
+    keeps the sums of products accurate.
+    """
+    n, p = M.shape
+    rng = np.random.default_rng(seed)
+    D = M - M.mean(axis=0)
+    iu = np.triu_indices(p)
+    Z = np.column_stack([D, D[:, iu[0]] * D[:, iu[1]]])  # n × (p + p(p+1)/2)
+    batch = max(1, min(B, 8_000_000 // max(n, 1)))
+    done = 0
+    while done < B:
+        b = min(batch, B - done)
+        counts = np.empty((b, n))
+        for i in range(b):
+            counts[i] = np.bincount(rng.integers(0, n, n), minlength=n)
+        if w is not None:
+            counts *= w
+        W = counts.sum(axis=1)
+        S = counts @ Z  # b × (p + p(p+1)/2)
+        for i in range(b):
+            m = S[i, :p] / W[i]
+            C = np.empty((p, p))
+            C[iu] = S[i, p:] / W[i]
+            C[(iu[1], iu[0])] = C[iu]
+            C -= np.outer(m, m)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                d = np.sqrt(np.diag(C))
+                yield C / np.outer(d, d)
+        done += b
+
+
+def _rw_or_none(Cb: np.ndarray, k: int) -> np.ndarray | None:
+    """Relative weights of one resample's correlations; None for a degenerate resample."""
+    if not (np.isfinite(Cb).all() and np.linalg.cond(Cb[:k, :k]) < 1e10):
+        return None
+    try:
+        return relative_weights(Cb[:k, :k], Cb[:k, k])
+    except np.linalg.LinAlgError:  # a degenerate resample is left out
+        return None
+
+
 def drivers(
     X: pd.DataFrame,
     y: np.ndarray,
@@ -94,17 +141,11 @@ def drivers(
     se = np.sqrt((1 - r2) / (ne - k - 1) * vif)
     t = beta / se
     p = 2 * stats.t.sf(np.abs(t), ne - k - 1)
-    rng = np.random.default_rng(seed)
-    boots = []
-    for _ in range(bootstrap):
-        idx = rng.integers(0, n, n)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            Cb = corr(M[idx], None if w is None else w[idx])
-        if np.isfinite(Cb).all() and np.linalg.cond(Cb[:k, :k]) < 1e10:
-            try:
-                boots.append(relative_weights(Cb[:k, :k], Cb[:k, k]))
-            except np.linalg.LinAlgError:  # a degenerate resample is left out
-                continue
+    boots = [
+        rw_b
+        for Cb in _boot_correlations(M, w, bootstrap, seed)
+        if (rw_b := _rw_or_none(Cb, k)) is not None
+    ]
     boots = np.array(boots) if boots else np.full((0, k), np.nan)
     lo, hi = (
         np.quantile(boots, [0.025, 0.975], axis=0) if len(boots) > 1 else (np.full(k, np.nan),) * 2

@@ -404,6 +404,8 @@ def unit_children(card: dict[str, Any], staff: Staff, url: str | None = None) ->
     code = card["view"].get("unit") or staff.unit
     here = next((u for u, n in names.items() if n[0] == code), None) if code else None
     kids = [u for u, p in parents.items() if p == here]
+    if here is not None and not kids:  # a unit without units below it: the unit itself
+        kids = [here]
     if staff.scope is not None:
         kids = [u for u in kids if u in staff.scope]
     rows = {u["unit_id"]: u for u in card["units"] if u["unit_id"] is not None}
@@ -462,12 +464,35 @@ PANELS = ("servqual", "ipa", "drivers", "spc")
 
 def panels(view: View, staff: Staff, url: str | None = None) -> list[tuple[str, Any]]:
     """The landed analyses on the filtered responses: (name, result or message) for each one
-    the instrument supports. SPC runs on the index by month."""
-    from manyi.io.responses import ResponseSet, ValidationReport
-    from manyi.services.analysis import Options, analyze
+    the instrument supports. SPC runs on the index by month. Kept per filter, account scope
+    and data version, so a second look at a view does not read the responses again."""
 
     if not staff.can("dashboard"):
         raise PermissionError("dashboard")
+    with db.session(url) as s:
+        sc = scope(s, view, staff)
+        version = s.scalar(
+            select(func.max(Response.id)).where(Response.campaign_id.in_([c.id for c in sc.campaigns]))
+        )
+    key = (url, tuple(sorted(view.query().items())), sc.units, version)
+    if key in _PANELS:
+        return _PANELS[key]
+    out = _panels(view, staff, url)
+    _PANELS[key] = out
+    while len(_PANELS) > 32:  # the oldest filters go first
+        _PANELS.pop(next(iter(_PANELS)))
+    return out
+
+
+#: Panels per filter and data version (the newest response id): responses are only added,
+#: so a new response makes a new key and an old entry is never wrong.
+_PANELS: dict[Any, list[tuple[str, Any]]] = {}
+
+
+def _panels(view: View, staff: Staff, url: str | None) -> list[tuple[str, Any]]:
+    from manyi.io.responses import ResponseSet, ValidationReport
+    from manyi.services.analysis import Options, analyze
+
     inst, data = frame(view, staff, url)
     out: list[tuple[str, Any]] = []
     if data.empty:

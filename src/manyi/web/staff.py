@@ -158,13 +158,27 @@ def router(url: str | None, env: Any) -> APIRouter:
                 raise Forbidden("unit")
         return view
 
+    figures: dict[str, str | None] = {}  # chart JSON by the content it draws
+
     def figure_json(result: Any, lang: str, part: str | None = None) -> str | None:
+        import hashlib
+        import json
+
+        key = hashlib.sha256(
+            json.dumps([result.to_dict(), lang, part], sort_keys=True, default=str).encode()
+        ).hexdigest()
+        if key in figures:
+            return figures[key]
         try:
             fig = chart(result, lang, part)
         except Exception:  # noqa: BLE001 - a panel without a chart shows its tables only
-            return None
+            fig = None
         # inside <script type="application/json">: no "<" may close the element early
-        return fig.to_json().replace("<", "\\u003c") if fig is not None else None
+        out = fig.to_json().replace("<", "\\u003c") if fig is not None else None
+        figures[key] = out
+        while len(figures) > 256:
+            figures.pop(next(iter(figures)))
+        return out
 
     @r.get("/", response_class=HTMLResponse)
     def home(request: Request) -> Response:
