@@ -377,8 +377,8 @@ app.add_typer(user_app, name="user")
 
 @user_app.command("create")
 def user_create(
-    username: Annotated[str, typer.Argument(help="user name / 用户名")],
-    role: Annotated[str, typer.Option("--role", help="admin | analyst | agent | viewer / 角色")],
+    username: Annotated[str, typer.Argument(help="user name (default: admin) / 用户名")] = "admin",
+    role: Annotated[str, typer.Option("--role", help="admin | analyst | agent | viewer / 角色")] = "viewer",
     unit: Annotated[
         str, typer.Option("--unit", help="organisation unit code (none: all units) / 所属单位")
     ] = "",
@@ -386,18 +386,20 @@ def user_create(
         str,
         typer.Option(
             "--password",
-            help="at least 10 characters; asked for when left out (or read from a pipe) / 密码",
+            help="at least 10 characters; else MANYI_PASSWORD, else asked for (or read from a pipe) / 密码",
         ),
     ] = "",
     user_lang: Annotated[str, typer.Option("--user-lang", help="zh | en: the user's language")] = "zh",
     lang: LangOpt = "",
 ) -> None:
     """Create a staff account (the first admin: --role admin). 创建工作台用户。"""
+    import os
     import sys
 
     from manyi.services.accounts import create_user
 
     lg = lang_of(lang)
+    password = password or os.environ.get("MANYI_PASSWORD", "")
     if not password:
         if sys.stdin.isatty():
             password = typer.prompt(t("staff.password", lg), hide_input=True, confirmation_prompt=True)

@@ -10,7 +10,9 @@ Safety: the fold and the move of the read mark happen in one transaction, and th
 only if nobody moved it meanwhile (compare and set), so two servers never fold a response
 twice. A response whose id was handed out before the mark but committed after it (possible on
 PostgreSQL under concurrent writes) is caught by the count check: when the responses up to the
-mark are more than the rollup has folded, the campaign's rollup is built again from scratch.
+mark are more than the rollup has folded, the campaign's rollup is built again from scratch
+(checked whenever there are new responses, and otherwise at most every ``CHECK_EVERY``
+seconds per process, so a late response shows within seconds).
 """
 
 from __future__ import annotations
@@ -79,11 +81,22 @@ def refresh_all(campaigns: list[tuple[int, Instrument]], url: str | None = None)
             pass
 
 
+#: When each campaign's count check last ran in this process (see :func:`refresh`).
+_CHECKED: dict[tuple[str, int], float] = {}
+CHECK_EVERY = 10.0  # seconds
+
+
 def refresh(s: Any, cid: int, inst: Instrument) -> None:
     """Fold the campaign's new responses into its rollup (in session ``s``'s transaction;
     :class:`Raced` when another server moved the read mark first: roll back)."""
+    import time
+
     state = s.get(RollupState, cid)
     hi = s.scalar(select(func.max(Response.id)).where(Response.campaign_id == cid)) or 0
+    key = (str(s.bind.url), cid)
+    if state is not None and hi <= state.last_id and time.monotonic() - _CHECKED.get(key, -1e9) < CHECK_EVERY:
+        return  # nothing new, and the count was checked a moment ago
+    _CHECKED[key] = time.monotonic()
     if state is not None:
         upto = s.scalar(
             select(func.count(Response.id)).where(Response.campaign_id == cid, Response.id <= state.last_id)

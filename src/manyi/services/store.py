@@ -8,6 +8,7 @@ table and runs the same scoring, so the numbers equal those of the file.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -43,6 +44,19 @@ def _text(src: Source) -> str:
         return raw.decode("gb18030", errors="replace")
 
 
+def _audit(s: Any, action: str, target: str | None, detail: dict[str, Any] | None = None) -> None:
+    """An audit-log event in the caller's transaction, by the person running the command."""
+    import getpass
+
+    from manyi.store.models import AuditEvent
+
+    try:
+        who = "cli:" + getpass.getuser()
+    except Exception:  # noqa: BLE001 - no user name in this environment
+        who = "cli"
+    s.add(AuditEvent(username=os.environ.get("MANYI_ACTOR") or who, action=action, target=target, detail=detail))
+
+
 def create_campaign(
     name: str,
     instrument: Source,
@@ -69,6 +83,7 @@ def create_campaign(
             iv = InstrumentVersion(instrument=inst.id, version=inst.version, source=text)
             s.add(iv)
             s.flush()
+            _audit(s, "instrument.version", f"{inst.id} {inst.version}", {"file": instrument.label})
         elif iv.source != text:
             raise ManyiError(
                 Message("store.version_changed", {"id": inst.id, "version": inst.version})
@@ -83,6 +98,7 @@ def create_campaign(
         )
         s.add(c)
         s.flush()
+        _audit(s, "campaign.create", name, {"instrument": inst.id, "version": inst.version})
         return c
 
 
@@ -206,6 +222,12 @@ def import_file(
                 )
             )
             added += 1
+        _audit(s, "responses.import", campaign, {"file": responses.label, "added": added, "already": already})
+        cid = c.id
+    if added:  # the dashboard's sums, folded now rather than on its first look
+        from manyi.services import rollup
+
+        rollup.refresh_all([(cid, inst)], url)
     return ImportReport(campaign, added, already, rs.report, list(rs.report.warnings))
 
 
@@ -338,6 +360,7 @@ def set_status(campaign: str, status: str, url: str | None = None) -> Campaign:
             c.opens_at = now
         if status == "closed":
             c.closes_at = now
+        _audit(s, "campaign.status", campaign, {"status": status})
         return c
 
 
@@ -541,6 +564,7 @@ def import_units(source: Source, url: str | None = None) -> tuple[int, int]:
                     raise ManyiError(Message("store.unit_cycle", {"file": label, "code": u.code}))
                 seen.add(cur.id)
                 cur = by_id[cur.parent_id]
+        _audit(s, "units.import", label, {"new": new, "updated": updated})
     return new, updated
 
 

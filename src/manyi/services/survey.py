@@ -324,6 +324,9 @@ def create_api_key(campaign: str, url: str | None = None) -> str:
             have = ", ".join(s.scalars(select(Campaign.name)).all()[:10])
             raise ManyiError(Message("store.no_campaign", {"name": campaign, "have": have or "–"}))
         s.add(ApiKey(campaign_id=c.id, prefix=key[:10], digest=_digest(key)))
+        from manyi.services.store import _audit
+
+        _audit(s, "apikey.create", campaign, {"prefix": key[:10]})
     return key
 
 
