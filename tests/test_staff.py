@@ -32,7 +32,7 @@ UNITS = (
     f"chengdu,\"成都{XSS}\",Chengdu,co\n"
 )
 PASSWORDS = {"boss": "boss-password-1", "bj": "bj-password-12", "sh": "sh-password-12",
-             "ana": "ana-password-1", "view": "view-password-1"}
+             "ana": "ana-password-1", "view": "view-password-1", "agt": "agent-password-1"}
 
 
 def ok(res):
@@ -54,7 +54,7 @@ def workspace(store_url, tmp_path):
     ok(runner.invoke(cli, ["campaign", "create", "c1", "-i", inst_path]))
     ok(runner.invoke(cli, ["import", "--campaign", "c1", str(csv), "--unit-column", "branch"]))
     for user, role, unit in [("boss", "admin", ""), ("bj", "viewer", "beijing"), ("sh", "analyst", "shanghai"),
-                             ("ana", "analyst", "north"), ("view", "viewer", "")]:
+                             ("ana", "analyst", "north"), ("view", "viewer", ""), ("agt", "agent", "wuhan")]:
         args = ["user", "create", user, "--role", role, "--password", PASSWORDS[user]]
         ok(runner.invoke(cli, args + (["--unit", unit] if unit else [])))
     from manyi.web.app import create_app
@@ -76,7 +76,8 @@ def csrf_of(c, path="/dash"):
     return re.search(r'name="csrf" value="([^"]+)"', c.get(path).text).group(1)
 
 
-PUBLIC_PREFIXES = ("/s/", "/w/", "/static", "/assets/", "/login", "/api/", "/docs", "/openapi.json", "/redoc")
+PUBLIC_PREFIXES = ("/s/", "/w/", "/complain", "/static", "/assets/", "/login", "/api/", "/docs", "/openapi.json",
+                   "/redoc")
 
 
 def staff_routes(app):
@@ -116,16 +117,40 @@ def test_every_staff_route_refuses_anonymous_and_wrong_role_or_unit(workspace):
             assert r.status_code in (200, 303), (method, path, r.status_code)
         else:
             assert r.status_code == 403, (method, path, r.status_code)
-    # a unit outside the account's subtree is refused, a unit inside is fine
-    assert viewer.get("/dash?unit=shanghai").status_code == 403
-    assert viewer.get("/dash?unit=north").status_code == 403  # above the account's unit
-    assert viewer.get("/dash?unit=beijing&panels=0").status_code == 200
-    # an analyst of shanghai cannot open a beijing response, by id
+    # every role on every staff page: what it may open answers, the rest is 403
     from sqlalchemy import select
 
     from manyi.store import db
     from manyi.store.models import OrgUnit, Response
 
+    with db.session() as s:
+        wuhan = s.scalar(select(OrgUnit.id).where(OrgUnit.code == "wuhan"))
+        rid_north = s.scalar(select(Response.id).where(Response.unit_id == wuhan).limit(1))
+    desk = {"/cases", "/cases/new", "/cases/1"}
+    allowed = {
+        "agent": {"/", "/dash"} | desk,
+        "analyst": {"/", "/dash", "/dash/responses", "/dash/responses/1", "/dash/export"} | desk,
+        "admin": {p for _, p in routes},
+    }
+    for user, role in (("agt", "agent"), ("ana", "analyst"), ("boss", "admin")):
+        c = login(app, user)
+        tok = csrf_of(c)
+        for method, path in routes:
+            if path == "/logout" or method == "POST":
+                continue  # POSTs of the admin are tested with their forms below
+            real = path.replace("/dash/responses/1", f"/dash/responses/{rid_north}")
+            r = c.request(method, real, follow_redirects=False)
+            if path in allowed[role]:
+                ok_codes = (200, 303, 404) if path == "/cases/1" else (200, 303)  # no case 1 here
+                assert r.status_code in ok_codes, (role, method, path, r.status_code)
+            else:
+                assert r.status_code == 403, (role, method, path, r.status_code)
+        assert c.post("/admin/users", data={"csrf": tok}).status_code == (422 if role == "admin" else 403)
+    # a unit outside the account's subtree is refused, a unit inside is fine
+    assert viewer.get("/dash?unit=shanghai").status_code == 403
+    assert viewer.get("/dash?unit=north").status_code == 403  # above the account's unit
+    assert viewer.get("/dash?unit=beijing&panels=0").status_code == 200
+    # an analyst of shanghai cannot open a beijing response, by id
     with db.session() as s:
         bj = s.scalar(select(OrgUnit.id).where(OrgUnit.code == "beijing"))
         rid = s.scalar(select(Response.id).where(Response.unit_id == bj).limit(1))
@@ -358,3 +383,32 @@ def test_every_entered_text_is_shown_escaped(workspace):
     assert "\\u003cscript\\u003e" in boss.get("/dash?campaign=c2&lang=zh").text  # chart data escaped
     xl = boss.get("/dash/export?format=csv&campaign=c2&lang=en")
     assert xl.status_code == 200  # an export is data, not a page: the text is kept as entered
+
+
+def test_the_csi_model_panel_where_the_instrument_defines_a_model(store_url, tmp_path):
+    """The ECSI instrument names its model: the dashboard fits it (PLS with a bootstrap) on
+    the filtered responses and draws its importance–performance map; the path coefficients
+    equal those of `manyi model fit` on the same file."""
+    inst_path = str(example_path("ecsi"))
+    data = datasets.ecsi(n=300, seed=5)
+    f = tmp_path / "ecsi.csv"
+    data.to_csv(f, index=False)
+    ok(runner.invoke(cli, ["campaign", "create", "e1", "-i", inst_path]))
+    ok(runner.invoke(cli, ["import", "--campaign", "e1", str(f)]))
+    ok(runner.invoke(cli, ["user", "create", "boss", "--role", "admin", "--password", PASSWORDS["boss"]]))
+    from manyi.services.accounts import Staff
+    from manyi.services.dashboard import View, panels
+
+    got = dict(panels(View(campaign="e1"), Staff(0, "t", "admin", None, None, "en")))
+    assert "model" in got and "drivers" in got
+    cli_fit = json.loads(ok(runner.invoke(cli, ["model", "fit", "--model", inst_path, str(f), "--bootstrap", "200",
+                                               "--seed", "1", "--format", "json"])).stdout)
+    want = {(p["from"], p["to"]): p["estimate"] for p in cli_fit["paths"]}
+    mine = {(p["from"], p["to"]): p["estimate"] for p in got["model"].to_dict("en")["paths"]}
+    assert len(want) >= 8 and mine.keys() == want.keys()
+    for k, v in want.items():
+        assert mine[k] == pytest.approx(v, abs=1e-9), k
+    from manyi.web.app import create_app
+
+    page = login(create_app(store_url), "boss").get("/dash?campaign=e1&lang=en")
+    assert page.status_code == 200 and 'id="fig-model"' in page.text

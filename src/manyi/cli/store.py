@@ -260,9 +260,16 @@ def serve(
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="port / 端口")] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="worker processes / 进程数")] = 1,
+    clock: Annotated[
+        bool,
+        typer.Option("--clock/--no-clock", help="run the service-level clock (manyi worker) beside it"),
+    ] = True,
     lang: LangOpt = "",
 ) -> None:
-    """Serve the survey pages (and the API docs) over the store. 启动问卷服务。"""
+    """Serve the survey pages, the staff workspace and the API over the store. 启动服务。"""
+    import subprocess
+    import sys
+
     import uvicorn
 
     from manyi.store.db import ensure_schema
@@ -275,17 +282,27 @@ def serve(
         fail(exc, lg)
         return
     err.print(t("web.serving", lg, host=host, port=port), highlight=False)
-    if workers > 1:  # each worker process builds its own app over the same store
-        uvicorn.run(
-            "manyi.web.app:create_app",
-            factory=True,
-            host=host,
-            port=port,
-            workers=workers,
-            log_level="warning",
-        )
-    else:
-        uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    # the clock in its own process: it never holds up a request, and stops with the server
+    ticker = (
+        subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"], stderr=subprocess.DEVNULL)
+        if clock
+        else None
+    )
+    try:
+        if workers > 1:  # each worker process builds its own app over the same store
+            uvicorn.run(
+                "manyi.web.app:create_app",
+                factory=True,
+                host=host,
+                port=port,
+                workers=workers,
+                log_level="warning",
+            )
+        else:
+            uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    finally:
+        if ticker is not None:
+            ticker.terminate()
 
 
 apikey_app = typer.Typer(help="API keys for integrations. 接口密钥。", no_args_is_help=True)

@@ -98,6 +98,7 @@ class Scope:
     units: frozenset[int] | None
     unit_names: dict[int, tuple[str, str, str]] = field(default_factory=dict)  # code, zh, en
     parents: dict[int, int | None] = field(default_factory=dict)
+    source: str = ""  # the instrument version's YAML text (it may define a CSI model)
 
 
 def _month_start(m: str) -> pd.Timestamp:
@@ -162,7 +163,10 @@ def scope(s: Any, view: View, staff: Staff) -> Scope:
         texts = [q.id for q in inst.questions if q.type == "text"]
         term = "%" + view.q.replace("\\", "").replace("%", "").replace("_", "") + "%"
         where.append(or_(*(Response.answers[t].as_string().ilike(term) for t in texts)) if texts else Response.id < 0)
-    return Scope([c for c, _ in rows], inst, sorted({iv.id for _, iv in rows}), where, allowed, names, parents)
+    return Scope(
+        [c for c, _ in rows], inst, sorted({iv.id for _, iv in rows}), where, allowed, names, parents,
+        last.source,
+    )
 
 
 # --- the scorecard ---------------------------------------------------------------------------
@@ -452,11 +456,16 @@ def scorecard_result(card: dict[str, Any], tr: Any = None) -> Any:
 # --- analysis panels -------------------------------------------------------------------------
 def frame(view: View, staff: Staff, url: str | None = None) -> tuple[Instrument, pd.DataFrame]:
     """The filtered responses as the reader's clean table (for the panels that need answers)."""
+    inst, data, _ = _frame(view, staff, url)
+    return inst, data
+
+
+def _frame(view: View, staff: Staff, url: str | None) -> tuple[Instrument, pd.DataFrame, str]:
     from manyi.services.store import campaign_frame_where
 
     with db.session(url) as s:
         sc = scope(s, view, staff)
-        return sc.instrument, campaign_frame_where(s, sc.instrument, sc.where)
+        return sc.instrument, campaign_frame_where(s, sc.instrument, sc.where), sc.source
 
 
 PANELS = ("servqual", "ipa", "drivers", "spc")
@@ -493,7 +502,7 @@ def _panels(view: View, staff: Staff, url: str | None) -> list[tuple[str, Any]]:
     from manyi.io.responses import ResponseSet, ValidationReport
     from manyi.services.analysis import Options, analyze
 
-    inst, data = frame(view, staff, url)
+    inst, data, source = _frame(view, staff, url)
     out: list[tuple[str, Any]] = []
     if data.empty:
         return out
@@ -508,7 +517,18 @@ def _panels(view: View, staff: Staff, url: str | None) -> list[tuple[str, Any]]:
             out.append((name, analyze(name, rs, None, opts)))
         except ManyiError as exc:
             out.append((name, exc.messages[0] if exc.messages else Message("web.internal")))
+    if "\nmodel:" in source:  # the instrument defines a CSI model: fit it (PLS, bootstrap)
+        from manyi.io.models import load_model
+
+        try:
+            pls, _ = load_model(source.encode("utf-8"), "instrument.yaml")
+            out.append(("model", pls.fit(data, bootstrap=MODEL_BOOTSTRAP, seed=1)))
+        except ManyiError as exc:
+            out.append(("model", exc.messages[0] if exc.messages else Message("web.internal")))
     return out
+
+
+MODEL_BOOTSTRAP = 1000  # resamples of the CSI model's bootstrap on the dashboard
 
 
 # --- the response browser --------------------------------------------------------------------

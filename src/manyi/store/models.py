@@ -192,3 +192,73 @@ class RollupState(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), primary_key=True)
     last_id: Mapped[int] = mapped_column(Integer)
     folded: Mapped[int] = mapped_column(Integer)
+
+
+class Case(Base):
+    """A customer contact (complaint, enquiry, suggestion, praise) and where it stands; its
+    history is the append-only ``case_event`` timeline. ``version`` guards against lost
+    updates: a save from a stale copy is refused."""
+
+    __tablename__ = "case"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(30), unique=True, nullable=True)
+    external_id: Mapped[str | None] = mapped_column(String(200), unique=True, nullable=True)
+    public_token: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)  # status link
+    kind: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    category: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    cause: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    severity: Mapped[str] = mapped_column(String(20), default="medium")
+    customer_code: Mapped[str | None] = mapped_column(String(100), nullable=True, index=True)
+    contact: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # personal data
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), nullable=True, index=True)
+    remedy_asked: Mapped[str | None] = mapped_column(Text, nullable=True)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="new", index=True)
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    first_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    escalation: Mapped[int] = mapped_column(Integer, default=0)
+    remedy: Mapped[str | None] = mapped_column(Text, nullable=True)
+    root_cause: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    satisfied: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    called_back_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    paused: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # {"spans": [[a, b]]}
+    policy: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    due: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # target → ISO instant
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class CaseEvent(Base):
+    """One line of a case's timeline: who did what, when, from which status to which."""
+
+    __tablename__ = "case_event"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    actor: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class Breach(Base):
+    """A service-level target a case missed: recorded once (the unique key), whatever number
+    of worker passes see it."""
+
+    __tablename__ = "sla_breach"
+    __table_args__ = (UniqueConstraint("case_id", "target"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    target: Mapped[str] = mapped_column(String(20))
+    due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    detected_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

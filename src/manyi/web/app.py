@@ -64,6 +64,9 @@ def _staff(app: FastAPI, url: str | None, env: Environment) -> None:
     from manyi.web import staff
 
     app.router.routes.extend(staff.router(url, env).routes)
+    from manyi.web import desk
+
+    app.router.routes.extend(desk.router(url, env).routes)
     app.add_middleware(
         SessionMiddleware,
         secret_key=session_key(url),

@@ -28,7 +28,7 @@ CSP = (
     "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-PUBLIC = ("/s/", "/w/", "/static/", "/assets/", "/login", "/api/", "/docs", "/openapi.json", "/favicon.ico")
+PUBLIC = ("/s/", "/w/", "/complain", "/static/", "/assets/", "/login", "/api/", "/docs", "/openapi.json", "/favicon.ico")
 SESSION_HOURS = 8
 
 
@@ -82,6 +82,17 @@ async def _form(request: Request) -> dict[str, str]:
     return form
 
 
+def current_staff(request: Request, url: str | None) -> Any:
+    """The logged-in account of a request, or None (no session, expired, or switched off)."""
+    from manyi.services import accounts
+
+    uid = request.session.get("uid")
+    if not uid or time.time() - request.session.get("at", 0) > SESSION_HOURS * 3600:
+        request.session.pop("uid", None)
+        return None
+    return accounts.staff_by_id(int(uid), url)
+
+
 def _ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -95,11 +106,7 @@ def router(url: str | None, env: Any) -> APIRouter:
     r = APIRouter()
 
     def current(request: Request) -> Any:
-        uid = request.session.get("uid")
-        if not uid or time.time() - request.session.get("at", 0) > SESSION_HOURS * 3600:
-            request.session.pop("uid", None)
-            return None
-        return accounts.staff_by_id(int(uid), url)
+        return current_staff(request, url)
 
     def need(request: Request, action: str) -> Any:
         staff = current(request)
@@ -203,8 +210,10 @@ def router(url: str | None, env: Any) -> APIRouter:
         panels = []
         if request.query_params.get("panels", "1") != "0":
             for name, out in dashboard.panels(view, staff, url):
-                if hasattr(out, "tables"):
-                    panels.append({"name": name, "fig": figure_json(out, lang), "warnings": [w.render(lang) for w in out.warnings]})
+                if hasattr(out, "as_result"):  # a Result, or a fitted CSI model
+                    res = out.as_result()
+                    panels.append({"name": name, "fig": figure_json(res, lang),
+                                   "warnings": [w.render(lang) for w in res.warnings]})
                 else:
                     panels.append({"name": name, "fig": None, "warnings": [out.render(lang)]})
         tree = dashboard.unit_children(card, staff, url)

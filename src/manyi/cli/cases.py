@@ -1,0 +1,233 @@
+"""Commands of the complaint desk: cases import|list|open|act|timeline, sla load|show, worker."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from manyi.cli.common import LangOpt, app, err, fail, lang_of, out, src
+from manyi.i18n import ManyiError, t
+
+cases_app = typer.Typer(help="Cases: every customer contact. 客户工单。", no_args_is_help=True)
+sla_app = typer.Typer(help="Service levels of cases. 服务时限。", no_args_is_help=True)
+app.add_typer(cases_app, name="cases")
+app.add_typer(sla_app, name="sla")
+
+FmtOpt = Annotated[str, typer.Option("--format", "-f", help="table | json")]
+
+
+def _fmt(fmt: str, lang: str) -> None:
+    from manyi.core.messages import Message
+
+    if fmt not in ("table", "json"):
+        fail(ManyiError(Message("cli.bad_format", {"fmt": fmt, "choices": "table, json"})), lang)
+
+
+def _print_cases(rows: list[dict], lang: str) -> None:
+    import pandas as pd
+
+    from manyi.present.terminal import frame_table
+
+    table = pd.DataFrame(
+        [
+            {
+                "case": r["number"], "kind": r["kind"], "status": r["status"], "received_at": r["received_at"][:16],
+                "due": ", ".join(f"{k} {v[:16]}" for k, v in r["due"].items()),
+                "breaches": ", ".join(b["target"] for b in r["breaches"]) or "–",
+            }
+            for r in rows
+        ],
+        columns=["case", "kind", "status", "received_at", "due", "breaches"],
+    )
+    out.print(frame_table("cases", table, lang))
+
+
+@cases_app.command("import")
+def cases_import(
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX: external_id, kind, category, channel, received_at, customer, description")],
+    lang: LangOpt = "",
+) -> None:
+    """Import cases; importing the same file again adds nothing. 导入工单。"""
+    from manyi.services.cases import import_cases
+
+    lg = lang_of(lang)
+    try:
+        rep = import_cases(src(file))
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    for _row, msgs in rep.rejected[:20]:
+        for m in msgs:
+            err.print(f"  {file.name}: {m.render(lg)}", highlight=False, markup=False)
+    err.print(t("case.imported", lg, file=file.name, added=rep.added, already=rep.already,
+                rejected=len(rep.rejected)), highlight=False)
+
+
+@cases_app.command("list")
+def cases_list(
+    fmt: FmtOpt = "table",
+    limit: Annotated[int, typer.Option("--limit", min=1, help="at most this many / 条数上限")] = 100,
+    lang: LangOpt = "",
+) -> None:
+    """Cases, newest first, with their due instants and breaches. 工单列表。"""
+    from manyi.services.cases import list_cases
+
+    lg = lang_of(lang)
+    _fmt(fmt, lg)
+    try:
+        rows = list_cases(limit)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    if fmt == "json":
+        keep = ("id", "number", "external_id", "kind", "channel", "category", "severity", "status", "owner",
+                "first_owner", "escalation", "received_at", "due", "breaches", "version")
+        print(json.dumps([{k: r[k] for k in keep} for r in rows], ensure_ascii=False))
+    else:
+        _print_cases(rows, lg)
+
+
+@cases_app.command("open")
+def cases_open(
+    kind: Annotated[str, typer.Option("--kind", help="complaint | enquiry | suggestion | praise")] = "complaint",
+    channel: Annotated[str, typer.Option("--channel", help="hotline | web | app | email | walk_in | ...")] = "hotline",
+    category: Annotated[str, typer.Option("--category", help="product | service | broken_promise | ...")] = "",
+    severity: Annotated[str, typer.Option("--severity", help="low | medium | high | critical")] = "medium",
+    customer: Annotated[str, typer.Option("--customer", help="customer code / 客户编号")] = "",
+    description: Annotated[str, typer.Option("--description", help="what the customer said / 内容")] = "",
+    received_at: Annotated[str, typer.Option("--received-at", help="ISO-8601 (default: now)")] = "",
+    by: Annotated[str, typer.Option("--by", help="the agent who takes it (first-contact owner)")] = "",
+    fmt: FmtOpt = "table",
+    lang: LangOpt = "",
+) -> None:
+    """Record a contact as a case. 登记工单。"""
+    from manyi.services.cases import open_case
+
+    lg = lang_of(lang)
+    _fmt(fmt, lg)
+    try:
+        when = datetime.fromisoformat(received_at) if received_at else datetime.now(UTC)
+    except ValueError:
+        from manyi.core.messages import Message
+
+        fail(ManyiError(Message("cal.bad_instant", {"option": "--received-at", "value": received_at})), lg)
+        return
+    try:
+        c = open_case({"kind": kind, "channel": channel, "category": category or None, "severity": severity,
+                       "customer": customer or None, "description": description or None, "received_at": when},
+                      by or None)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    if fmt == "json":
+        print(json.dumps(c, ensure_ascii=False))
+    else:
+        _print_cases([c], lg)
+
+
+@cases_app.command("act")
+def cases_act(
+    case: Annotated[str, typer.Argument(help="case number or external id / 工单号")],
+    action: Annotated[str, typer.Argument(help="acknowledge | investigate | wait | resume | resolve | call_back | reopen | transfer | note")],
+    by: Annotated[str, typer.Option("--by", help="who acts / 操作人")] = "",
+    note: Annotated[str, typer.Option("--note", help="a note; a reason to reopen / 备注")] = "",
+    remedy: Annotated[str, typer.Option("--remedy", help="the remedy (resolve) / 处理措施")] = "",
+    root_cause: Annotated[str, typer.Option("--root-cause", help="the root cause (resolve) / 根本原因")] = "",
+    satisfied: Annotated[str, typer.Option("--satisfied", help="yes | no (call_back) / 是否满意")] = "",
+    to: Annotated[str, typer.Option("--to", help="the agent (transfer) / 转派给")] = "",
+    version: Annotated[int, typer.Option("--version", help="the version you saw (refused if it changed)")] = 0,
+    at: Annotated[str, typer.Option("--at", help="ISO-8601 instant of the action (default: now)")] = "",
+    fmt: FmtOpt = "table",
+    lang: LangOpt = "",
+) -> None:
+    """Act on a case; every action is an event on its timeline. 处理工单。"""
+    from manyi.services.cases import act
+
+    lg = lang_of(lang)
+    _fmt(fmt, lg)
+    sat = {"yes": True, "no": False, "是": True, "否": False}.get(satisfied.strip().lower()) if satisfied else None
+    try:
+        when = datetime.fromisoformat(at) if at else None
+        c = act(case, action, by or None, version or None, at=when, note=note or None, remedy=remedy or None,
+                root_cause=root_cause or None, satisfied=sat, to=to or None)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    if fmt == "json":
+        print(json.dumps(c, ensure_ascii=False))
+    else:
+        _print_cases([c], lg)
+
+
+@cases_app.command("timeline")
+def cases_timeline(case: Annotated[str, typer.Argument(help="case number / 工单号")], lang: LangOpt = "") -> None:
+    """A case's timeline, oldest first. 工单时间线。"""
+    from manyi.services.cases import timeline
+
+    lg = lang_of(lang)
+    try:
+        print(json.dumps(timeline(case), ensure_ascii=False, indent=1))
+    except ManyiError as exc:
+        fail(exc, lg)
+
+
+@sla_app.command("load")
+def sla_load(file: Annotated[Path, typer.Argument(help="service-level settings (YAML)")], lang: LangOpt = "") -> None:
+    """Check and store the service-level settings. 载入服务时限设置。"""
+    from manyi.services.cases import load_sla
+
+    lg = lang_of(lang)
+    try:
+        pol = load_sla(src(file))
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    out.print(t("sla.loaded", lg, file=file.name, names=", ".join(p.name for p in pol.policies)), highlight=False)
+
+
+@sla_app.command("show")
+def sla_show(lang: LangOpt = "") -> None:
+    """The service levels in force. 当前服务时限。"""
+    from manyi.services.cases import policies
+
+    lang_of(lang)  # an unknown --lang is still an error
+    for p in policies().policies:
+        match = ", ".join(f"{k}={'|'.join(v)}" for k, v in p.match.items()) or "*"
+        targets = ", ".join(f"{k} {v}" for k, v in p.targets.items())
+        out.print(f"{p.name}: {match} → {targets} ({p.calendar.name}, warn at {p.warn_at:.0%})", highlight=False, markup=False)
+
+
+@app.command("worker")
+def worker(
+    once: Annotated[bool, typer.Option("--once", help="one pass, then exit / 只运行一遍")] = False,
+    now: Annotated[str, typer.Option("--now", help="run as of this ISO-8601 instant (replays, tests)")] = "",
+    interval: Annotated[float, typer.Option("--interval", help="seconds between passes / 间隔秒数")] = 60.0,
+    lang: LangOpt = "",
+) -> None:
+    """The service-level clock: finds breached targets (each once) and escalates. 时限监控。"""
+    from manyi.services.cases import worker_pass
+
+    lg = lang_of(lang)
+    try:
+        when = datetime.fromisoformat(now) if now else None
+    except ValueError:
+        from manyi.core.messages import Message
+
+        fail(ManyiError(Message("cal.bad_instant", {"option": "--now", "value": now})), lg)
+        return
+    while True:
+        try:
+            n = worker_pass(when)
+        except ManyiError as exc:
+            fail(exc, lg)
+            return
+        err.print(t("case.worker_pass", lg, n=n, now=(when or datetime.now(UTC)).isoformat(timespec="seconds")),
+                  highlight=False)
+        if once:
+            return
+        time.sleep(max(1.0, interval))

@@ -1,0 +1,592 @@
+"""Use cases of the complaint desk: open and import cases, act on them (with optimistic
+locking), the service-level settings, and the worker pass that finds breaches exactly once.
+
+The rules are pure (:mod:`manyi.core.cases`, :mod:`manyi.core.sla`); this module stores their
+results: a case row, its append-only timeline, and one ``sla_breach`` row per missed target
+(a unique key makes a second detection of the same breach impossible, whatever number of
+worker passes run, at once or after a crash).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+
+from manyi.core.cases import (
+    CATEGORIES,
+    CHANNELS,
+    KINDS,
+    PACKS,
+    SEVERITIES,
+    CaseState,
+    apply,
+    escalate,
+)
+from manyi.core.messages import ManyiError, Message
+from manyi.core.sla import Policies, clock
+from manyi.services.requests import Source
+from manyi.store import db
+from manyi.store.models import Breach, Case, CaseEvent, OrgUnit, Setting
+
+BATCH = 500
+KNOWN_CATEGORIES = frozenset(CATEGORIES) | {c for pack in PACKS.values() for c in pack}
+
+
+# --- settings --------------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def _parsed(text: str) -> Policies:
+    from manyi.io.calendars import parse_sla
+
+    return parse_sla(text, "sla")
+
+
+def policies(url: str | None = None) -> Policies:
+    """The stored service levels (``manyi sla load``), else the defaults (docs/cases.md)."""
+    from manyi.io.calendars import DEFAULT_SLA
+
+    with db.session(url) as s:
+        row = s.get(Setting, "sla")
+        text = row.value if row is not None else DEFAULT_SLA
+    return _parsed(text)
+
+
+def load_sla(source: Source, url: str | None = None) -> Policies:
+    """Check a settings file and store it: from now on every case is timed by it."""
+    from manyi.io.calendars import parse_sla
+    from manyi.services.store import _audit, _text
+
+    text = _text(source)
+    pol = parse_sla(text, source.label)
+    with db.session(url) as s:
+        row = s.get(Setting, "sla")
+        if row is None:
+            s.add(Setting(key="sla", value=text))
+        else:
+            row.value = text
+        _audit(s, "settings.sla", source.label, {"policies": [p.name for p in pol.policies]})
+    return pol
+
+
+# --- one case --------------------------------------------------------------------------------
+def _state(c: Case) -> CaseState:
+    spans = [(datetime.fromisoformat(a), datetime.fromisoformat(b)) for a, b in (c.paused or {}).get("spans", [])]
+    return CaseState(
+        c.status, c.owner, c.first_owner, c.escalation, c.remedy, c.root_cause,
+        None if c.satisfied is None else bool(c.satisfied), _aware(c.acknowledged_at), _aware(c.resolved_at),
+        _aware(c.closed_at), _aware(c.called_back_at), _aware(c.waiting_since), spans,
+    )
+
+
+def _utc(t: datetime | None) -> datetime | None:
+    """An instant in UTC for storing (SQLite keeps no offset: every stored time is UTC)."""
+    return None if t is None else (t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC))
+
+
+def _store_state(c: Case, st: CaseState) -> None:
+    c.status, c.owner, c.first_owner, c.escalation = st.status, st.owner, st.first_owner, st.escalation
+    c.remedy, c.root_cause = st.remedy, st.root_cause
+    c.satisfied = None if st.satisfied is None else int(st.satisfied)
+    c.acknowledged_at, c.resolved_at, c.closed_at = _utc(st.acknowledged_at), _utc(st.resolved_at), _utc(st.closed_at)
+    c.called_back_at, c.waiting_since = _utc(st.called_back_at), _utc(st.waiting_since)
+    c.paused = {"spans": [[a.isoformat(), b.isoformat()] for a, b in st.paused]} if st.paused else None
+
+
+def _aware(t: datetime | None) -> datetime | None:
+    return None if t is None else (t if t.tzinfo else t.replace(tzinfo=UTC))
+
+
+def _fields(c: Case | dict[str, Any]) -> dict[str, Any]:
+    g = c.get if isinstance(c, dict) else lambda k: getattr(c, k)
+    return {k: g(k) for k in ("kind", "category", "severity", "channel")}
+
+
+def _due(pol: Policies, c: Case) -> tuple[str | None, dict[str, str]]:
+    p = pol.for_case(_fields(c))
+    if p is None:
+        return None, {}
+    ck = clock(p, _aware(c.received_at), _state(c))
+    return p.name, {t: p.calendar.local(d).isoformat() for t, d in ck.due.items()}
+
+
+def _check(data: dict[str, Any], where: str) -> list[Message]:
+    """What is wrong with a new case's fields (empty: nothing)."""
+    bad = []
+    for key, allowed in (("kind", KINDS), ("channel", CHANNELS), ("severity", SEVERITIES)):
+        v = data.get(key)
+        if v is not None and v not in allowed:
+            bad.append(Message("case.bad_field", {"where": where, "field": key, "value": v, "choices": ", ".join(allowed)}))
+    cat = data.get("category")
+    if cat and cat not in KNOWN_CATEGORIES:
+        bad.append(Message("case.bad_field", {"where": where, "field": "category", "value": cat,
+                                               "choices": ", ".join(sorted(KNOWN_CATEGORIES))}))
+    if not isinstance(data.get("received_at"), datetime):
+        bad.append(Message("case.bad_field", {"where": where, "field": "received_at",
+                                               "value": data.get("received_at"), "choices": "ISO-8601"}))
+    return bad
+
+
+def _new_case(s: Any, data: dict[str, Any], actor: str | None, pol: Policies) -> Case:
+    c = Case(
+        external_id=data.get("external_id"), kind=data.get("kind") or "complaint",
+        channel=data.get("channel") or "hotline", category=data.get("category"),
+        severity=data.get("severity") or "medium", customer_code=data.get("customer"),
+        contact=data.get("contact"), unit_id=data.get("unit_id"), remedy_asked=data.get("remedy_asked"),
+        description=data.get("description"), status="new", owner=actor, first_owner=actor, escalation=0,
+        received_at=_utc(data["received_at"]),
+    )
+    c.policy, c.due = _due(pol, c)
+    s.add(c)
+    if c.kind == "complaint" and c.customer_code and pol.repeat_days:
+        since = c.received_at - timedelta(days=pol.repeat_days)
+        earlier = s.scalar(
+            select(func.count(Case.id)).where(
+                Case.customer_code == c.customer_code, Case.kind == "complaint", Case.id.is_not(None),
+                Case.category.is_(None) if c.category is None else Case.category == c.category,
+                Case.received_at >= since, Case.received_at < c.received_at,
+            )
+        )
+        if earlier:  # a repeated complaint goes one level up at once (提级处理)
+            c.escalation = 1
+            c.repeat_of = earlier
+    return c
+
+
+def _repeat_event(s: Any, c: Case) -> None:
+    n = getattr(c, "repeat_of", 0)
+    if n:
+        s.add(CaseEvent(case_id=c.id, at=datetime.now(UTC), actor=None, action="escalate", from_status=c.status,
+                        to_status=c.status, note="repeat", data={"level": 1, "earlier_complaints": n}))
+
+
+def _numbered(s: Any) -> None:
+    """Case numbers (C0000123) for the cases just inserted."""
+    s.flush()
+    for c in s.scalars(select(Case).where(Case.number.is_(None))):
+        c.number = f"C{c.id:07d}"
+    s.flush()  # the version the caller sees is the stored one
+
+
+def open_case(data: dict[str, Any], actor: str | None = None, url: str | None = None) -> dict[str, Any]:
+    """Record one contact; its service levels start at ``received_at``."""
+    data = dict(data)
+    data.setdefault("received_at", datetime.now(UTC))
+    bad = _check(data, "case")
+    if bad:
+        raise ManyiError(*bad)
+    pol = policies(url)
+    with db.session(url) as s:
+        c = _new_case(s, data, actor, pol)
+        _numbered(s)
+        s.add(CaseEvent(case_id=c.id, at=datetime.now(UTC), actor=actor, action="open", from_status="new",
+                        to_status="new", note=None, data={"channel": c.channel}))
+        _repeat_event(s, c)
+        return case_dict(c, [])
+
+
+def act(number: str, action: str, actor: str | None, version: int | None = None, url: str | None = None,
+        at: datetime | None = None, **data: Any) -> dict[str, Any]:
+    """Apply ``action`` to case ``number`` (its timeline grows by one event). With ``version``
+    (the version the agent saw), a case changed meanwhile is refused with a conflict message
+    instead of overwriting the other change."""
+    at = at or datetime.now(UTC)
+    try:
+        with db.session(url) as s:
+            c = _find(s, number)
+            if version is not None and version != c.version:
+                raise ManyiError(Message("case.conflict", {"number": c.number, "seen": version, "now": c.version}))
+            st, ev = apply(_state(c), action, actor, at, **data)
+            _store_state(c, st)
+            c.policy, c.due = _due(policies(url), c)
+            s.add(CaseEvent(case_id=c.id, at=_utc(ev.at), actor=ev.actor, action=ev.action, from_status=ev.from_status,
+                            to_status=ev.to_status, note=ev.note, data=ev.data or None))
+            s.flush()
+            return case_dict(c, _breaches(s, [c.id]).get(c.id, []))
+    except StaleDataError:  # another save got in between the read and this one
+        raise ManyiError(Message("case.conflict", {"number": number, "seen": version, "now": "?"})) from None
+
+
+def _find(s: Any, number: str) -> Case:
+    c = s.scalar(select(Case).where(or_(Case.number == number, Case.external_id == number)))
+    if c is None and str(number).isdigit():
+        c = s.get(Case, int(number))
+    if c is None:
+        raise ManyiError(Message("case.unknown", {"number": number}))
+    return c
+
+
+def timeline(number: str, url: str | None = None) -> list[dict[str, Any]]:
+    with db.session(url) as s:
+        c = _find(s, number)
+        return [
+            {"at": _aware(e.at).isoformat(), "actor": e.actor, "action": e.action, "from": e.from_status,
+             "to": e.to_status, "note": e.note, "data": e.data}
+            for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == c.id).order_by(CaseEvent.id))
+        ]
+
+
+def case_dict(c: Case, breaches: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": c.id, "number": c.number, "external_id": c.external_id, "kind": c.kind, "channel": c.channel,
+        "category": c.category, "severity": c.severity, "status": c.status, "owner": c.owner,
+        "first_owner": c.first_owner, "escalation": c.escalation,
+        "received_at": _aware(c.received_at).isoformat(), "policy": c.policy, "due": dict(c.due or {}),
+        "breaches": breaches, "version": c.version,
+    }
+
+
+def _breaches(s: Any, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    out: dict[int, list[dict[str, Any]]] = {}
+    for b in s.scalars(select(Breach).where(Breach.case_id.in_(ids)).order_by(Breach.id)):
+        out.setdefault(b.case_id, []).append(
+            {"target": b.target, "due": _aware(b.due).isoformat(), "detected_at": _aware(b.detected_at).isoformat()}
+        )
+    return out
+
+
+def list_cases(limit: int = 100, offset: int = 0, url: str | None = None) -> list[dict[str, Any]]:
+    """Cases, newest received first, with their due instants and breaches."""
+    with db.session(url) as s:
+        rows = s.scalars(select(Case).order_by(Case.received_at.desc(), Case.id.desc()).limit(limit).offset(offset)).all()
+        br = _breaches(s, [c.id for c in rows])
+        return [case_dict(c, br.get(c.id, [])) for c in rows]
+
+
+# --- import ----------------------------------------------------------------------------------
+@dataclass
+class CaseImport:
+    added: int
+    already: int
+    rejected: list[tuple[int, list[Message]]]
+
+
+def import_cases(source: Source, url: str | None = None) -> CaseImport:
+    """Cases from CSV/XLSX (external_id, kind, category, channel, received_at, customer,
+    description; optional severity, unit, remedy_asked). Importing the same file again adds
+    nothing (external ids); rows with a wrong value are listed and left out."""
+    import pandas as pd
+
+    from manyi.io.responses import read_table
+
+    df = read_table(source.path if source.path is not None else source.data, name=source.name)
+    need = ["external_id", "kind", "received_at"]
+    missing = [c for c in need if c not in df.columns]
+    if missing:
+        raise ManyiError(Message("case.import_columns", {"file": source.label, "missing": ", ".join(missing),
+                                                          "have": ", ".join(map(str, df.columns[:15]))}))
+    pol = policies(url)
+    rejected: list[tuple[int, list[Message]]] = []
+    with db.session(url) as s:
+        have = set(s.scalars(select(Case.external_id).where(Case.external_id.is_not(None))).all())
+        units = dict(s.execute(select(OrgUnit.code, OrgUnit.id)).all())
+        added = already = 0
+        events = []
+        for i, r in enumerate(df.to_dict("records"), start=2):  # row 1 holds the headers
+            ext = _text(r.get("external_id"))
+            if not ext:
+                rejected.append((i, [Message("case.bad_field", {"where": f"row {i}", "field": "external_id", "value": "", "choices": "text"})]))
+                continue
+            if ext in have:
+                already += 1
+                continue
+            ts = pd.to_datetime(_text(r.get("received_at")), errors="coerce", utc=False)
+            received = None
+            if ts is not None and not pd.isna(ts):
+                received = ts.to_pydatetime()
+                if received.tzinfo is None:  # a time without offset is the desk's local time
+                    from zoneinfo import ZoneInfo
+
+                    received = received.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+            data = {
+                "external_id": ext, "kind": _text(r.get("kind")), "category": _text(r.get("category")),
+                "channel": _text(r.get("channel")) or "import", "severity": _text(r.get("severity")) or None,
+                "customer": _text(r.get("customer")), "description": _text(r.get("description")),
+                "remedy_asked": _text(r.get("remedy_asked")), "received_at": received,
+                "unit_id": units.get(_text(r.get("unit"))) if _text(r.get("unit")) else None,
+            }
+            bad = _check(data, f"row {i}")
+            if _text(r.get("unit")) and data["unit_id"] is None:
+                bad.append(Message("case.bad_field", {"where": f"row {i}", "field": "unit", "value": r.get("unit"), "choices": "a unit code"}))
+            if bad:
+                rejected.append((i, bad))
+                continue
+            c = _new_case(s, data, None, pol)
+            have.add(ext)
+            events.append(c)
+            added += 1
+        _numbered(s)
+        now = datetime.now(UTC)
+        for c in events:
+            s.add(CaseEvent(case_id=c.id, at=now, actor=None, action="open", from_status="new", to_status="new",
+                            note=None, data={"channel": c.channel, "import": source.label}))
+            _repeat_event(s, c)
+        from manyi.services.store import _audit
+
+        _audit(s, "cases.import", source.label, {"added": added, "already": already, "rejected": len(rejected)})
+    return CaseImport(added, already, rejected)
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    t = str(v).strip()
+    return t or None
+
+
+# --- the worker ------------------------------------------------------------------------------
+def worker_pass(now: datetime | None = None, url: str | None = None) -> int:
+    """One pass of the clock as of ``now``: every target breached by then is recorded once,
+    with an escalation event; returns the number of breaches recorded by this pass. Cases are
+    taken in batches, each in its own transaction, so a pass killed half-way leaves whole
+    batches behind, and the next pass finds the rest."""
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    try:
+        sweep_surveys(url)
+    except IntegrityError:  # a twin worker opened them first
+        pass
+    pol = policies(url)
+    recent = now - timedelta(days=30)
+    with db.session(url) as s:
+        ids = s.scalars(
+            select(Case.id).where(or_(Case.status != "closed", Case.closed_at >= recent)).order_by(Case.id)
+        ).all()
+    found = 0
+    for k in range(0, len(ids), BATCH):
+        part = ids[k : k + BATCH]
+        try:
+            found += _pass_batch(part, now, pol, url)
+        except (IntegrityError, StaleDataError):  # a twin worker got there first: one by one
+            for cid in part:
+                try:
+                    found += _pass_batch([cid], now, pol, url)
+                except (IntegrityError, StaleDataError):
+                    continue
+    return found
+
+
+def sweep_surveys(url: str | None = None, limit: int = 5000) -> int:
+    """Open a case for every new survey response the rule picks (``from_surveys``: a detractor,
+    or not satisfied): channel ``survey``, the response's customer and unit, its open comments
+    as the description. Reads the responses after a mark kept in the store; a response opens
+    one case at most (its external id is ``survey:CAMPAIGN:RESPONSE``). Returns cases opened."""
+    from manyi.services.dashboard import _parsed
+    from manyi.store.models import Campaign, InstrumentVersion, Response
+
+    pol = policies(url)
+    if (pol.from_surveys or {}).get("off"):
+        return 0
+    with db.session(url) as s:
+        mark_row = s.get(Setting, "survey_cases_mark")
+        mark = int(mark_row.value) if mark_row else 0
+        rows = s.execute(
+            select(Response.id, Response.campaign_id, Response.response_id, Response.customer_code, Response.unit_id,
+                   Response.answers, Response.satisfied, Response.instrument_version_id, Response.source)
+            .where(Response.id > mark).order_by(Response.id).limit(limit)
+        ).all()
+        if not rows:
+            return 0
+        versions = {iv.id: _parsed(iv.source) for iv in s.scalars(
+            select(InstrumentVersion).where(InstrumentVersion.id.in_({r.instrument_version_id for r in rows})))}
+        names = dict(s.execute(select(Campaign.id, Campaign.name)).all())
+        have = set(s.scalars(select(Case.external_id).where(Case.external_id.like("survey:%"))).all())
+        opened = 0
+        for r in rows:
+            if r.source == "import":  # history read from a file opens no cases
+                continue
+            inst = versions[r.instrument_version_id]
+            nps_q = next((q.id for q in inst.questions if q.type == "nps"), None)
+            nps = (r.answers or {}).get(nps_q) if nps_q else None
+            ext = f"survey:{names.get(r.campaign_id, r.campaign_id)}:{r.response_id}"
+            if ext in have or not pol.opens_case(None if nps is None else float(nps), r.satisfied):
+                continue
+            texts = [str(r.answers.get(q.id)) for q in inst.questions if q.type == "text" and r.answers.get(q.id)]
+            c = _new_case(s, {"external_id": ext, "kind": "complaint", "channel": "survey", "category": "service",
+                              "customer": r.customer_code, "unit_id": r.unit_id, "received_at": datetime.now(UTC),
+                              "description": " / ".join(texts) or None,
+                              "remedy_asked": None}, None, pol)
+            c.contact = {"survey": names.get(r.campaign_id), "response_id": r.response_id, "nps": nps}
+            have.add(ext)
+            opened += 1
+        if mark_row is None:
+            s.add(Setting(key="survey_cases_mark", value=str(rows[-1].id)))
+        else:
+            mark_row.value = str(rows[-1].id)
+        _numbered(s)
+        for c in s.scalars(select(Case).where(Case.channel == "survey", Case.id.not_in(
+                select(CaseEvent.case_id).where(CaseEvent.action == "open")))):
+            s.add(CaseEvent(case_id=c.id, at=datetime.now(UTC), actor=None, action="open", from_status="new",
+                            to_status="new", note=None, data={"channel": "survey"}))
+    return opened
+
+
+def _pass_batch(ids: list[int], now: datetime, pol: Policies, url: str | None) -> int:
+    found = 0
+    with db.session(url) as s:
+        have = {(b.case_id, b.target) for b in s.scalars(select(Breach).where(Breach.case_id.in_(ids)))}
+        for c in s.scalars(select(Case).where(Case.id.in_(ids))):
+            p = pol.for_case(_fields(c))
+            if p is None:
+                continue
+            st = _state(c)
+            for target, due in clock(p, _aware(c.received_at), st).breached(now).items():
+                if (c.id, target) in have:
+                    continue
+                s.add(Breach(case_id=c.id, target=target, due=_utc(due), detected_at=_utc(now)))
+                st, ev = escalate(st, now, f"sla:{target}")
+                c.escalation = st.escalation
+                s.add(CaseEvent(case_id=c.id, at=_utc(now), actor=None, action=ev.action, from_status=ev.from_status,
+                                to_status=ev.to_status, note=ev.note, data=ev.data))
+                found += 1
+        s.flush()
+    return found
+
+
+def count_breaches(url: str | None = None) -> int:
+    with db.session(url) as s:
+        return s.scalar(select(func.count()).select_from(Breach)) or 0
+
+
+# --- pages: the public form, the agent queue -------------------------------------------------
+MAX_DESCRIPTION = 4000
+
+
+def submit_public(form: dict[str, str], lang: str = "zh", url: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Message]]:
+    """A complaint (or other contact) from the public form: (the case with its status token,
+    or None) and the messages per field when something is missing or wrong."""
+    import secrets
+
+    errors: dict[str, Message] = {}
+    kind = (form.get("kind") or "complaint").strip()
+    if kind not in KINDS:
+        errors["kind"] = Message("web.required")
+    desc = (form.get("description") or "").strip()
+    if not desc:
+        errors["description"] = Message("web.required")
+    elif len(desc) > MAX_DESCRIPTION:
+        errors["description"] = Message("web.too_long", {"max": MAX_DESCRIPTION})
+    cat = (form.get("category") or "").strip() or None
+    if cat and cat not in KNOWN_CATEGORIES:
+        errors["category"] = Message("web.unknown_field")
+    phone, email, name = ((form.get(k) or "").strip()[:200] for k in ("phone", "email", "name"))
+    if not phone and not email:
+        errors["phone"] = Message("case.contact_needed")
+    if errors:
+        return None, errors
+    token = secrets.token_urlsafe(12)
+    data = {"kind": kind, "channel": "web", "category": cat, "description": desc,
+            "remedy_asked": (form.get("remedy_asked") or "").strip()[:1000] or None,
+            "contact": {"name": name or None, "phone": phone or None, "email": email or None, "lang": lang},
+            "received_at": datetime.now(UTC)}
+    c = open_case(data, None, url)
+    with db.session(url) as s:
+        row = s.get(Case, c["id"])
+        row.public_token = token
+    c["public_token"] = token
+    return c, {}
+
+
+def public_status(token: str, url: str | None = None) -> dict[str, Any] | None:
+    """What the customer may see of their case: number, kind, status, received, due to resolve."""
+    if not token:
+        return None
+    with db.session(url) as s:
+        c = s.scalar(select(Case).where(Case.public_token == token))
+        if c is None:
+            return None
+        return {"number": c.number, "kind": c.kind, "status": c.status, "received_at": _aware(c.received_at),
+                "resolve_due": (c.due or {}).get("resolve")}
+
+
+def queue(staff: Any, mine: bool = False, url: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Open cases of the account's units (or its own), the nearest due target first, each with
+    its state: ``breach`` (a target past due), ``warn`` (past the warning share), ``ok``."""
+    now = now or datetime.now(UTC)
+    pol = policies(url)
+    with db.session(url) as s:
+        q = select(Case).where(Case.status != "closed")
+        if staff.scope is not None:
+            q = q.where(Case.unit_id.in_(sorted(staff.scope) or [-1]))
+        if mine:
+            q = q.where(or_(Case.owner == staff.username, Case.first_owner == staff.username))
+        rows = s.scalars(q.limit(2000)).all()
+        out = []
+        for c in rows:
+            p = pol.for_case(_fields(c))
+            ck = clock(p, _aware(c.received_at), _state(c)) if p else None
+            pending = {t: d for t, d in (ck.due.items() if ck else []) if ck.met.get(t) is None}
+            nxt = min(pending.items(), key=lambda kv: kv[1]) if pending else None
+            level = "ok"
+            if ck and ck.breached(now):
+                level = "breach"
+            elif nxt and now >= ck.warn[nxt[0]]:
+                level = "warn"
+            out.append({**case_dict(c, []), "next_target": nxt[0] if nxt else None,
+                        "next_due": nxt[1] if nxt else None, "level": level,
+                        "next_due_text": p.calendar.local(nxt[1]).strftime("%m-%d %H:%M") if (p and nxt) else "",
+                        "left_seconds": p.calendar.between(now, nxt[1]) if (p and nxt) else None,
+                        "description": c.description})
+        out.sort(key=lambda r: (r["next_due"] is None, r["next_due"] or now))
+        return out
+
+
+def case_page(number: str, staff: Any, url: str | None = None) -> dict[str, Any]:
+    """One case with its timeline and breaches, for an account allowed to see its unit
+    (PermissionError otherwise); the customer's contact masked unless the role may see it."""
+    from manyi.core.access import mask
+
+    with db.session(url) as s:
+        c = _find(s, number)
+        if staff.scope is not None and c.unit_id not in staff.scope:
+            raise PermissionError("unit")
+        d = case_dict(c, _breaches(s, [c.id]).get(c.id, []))
+        contact = dict(c.contact or {})
+        if not staff.can("personal_data"):
+            contact = {k: mask(v, "phone" if k == "phone" else ("email" if k == "email" else "name"))
+                       if isinstance(v, str) and k != "lang" else v for k, v in contact.items()}
+        d.update(description=c.description, remedy_asked=c.remedy_asked, remedy=c.remedy, root_cause=c.root_cause,
+                 customer=c.customer_code, contact=contact, allowed=_allowed(c.status))
+    d["timeline"] = timeline(number, url)
+    pol = policies(url).for_case(d)
+    cal = pol.calendar if pol else None
+    for e in d["timeline"]:  # shown in the desk's own time zone
+        t = datetime.fromisoformat(e["at"])
+        e["local"] = (cal.local(t) if cal else t).strftime("%Y-%m-%d %H:%M")
+    return d
+
+
+def _allowed(status: str) -> list[str]:
+    from manyi.core.cases import allowed
+
+    return allowed(status)
+
+
+def lookup_customers(q: str, url: str | None = None, limit: int = 10) -> list[dict[str, Any]]:
+    """Customers whose name, code or phone contains ``q`` (the hotline's first question)."""
+    from sqlalchemy import String, cast
+
+    from manyi.store.models import Customer
+
+    q = (q or "").strip()
+    if len(q) < 2:
+        return []
+    term = f"%{q.replace('%', '').replace('_', '')}%"
+    with db.session(url) as s:
+        rows = s.scalars(
+            select(Customer).where(or_(Customer.name.ilike(term), Customer.code.ilike(term),
+                                       cast(Customer.contact, String).ilike(term))).limit(limit)
+        ).all()
+        return [{"code": r.code, "name": r.name, "tier": r.tier, "phone": (r.contact or {}).get("phone")} for r in rows]

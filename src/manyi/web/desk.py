@@ -1,0 +1,152 @@
+"""The complaint desk on the web: the public complaint form (``/complain``, rate-limited, a
+case number and a status link), the agents' queue (``/cases``), a case's page with its
+timeline and actions, and the hotline entry form with customer lookup (docs/cases.md)."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from manyi.i18n import translator
+
+LIMIT = 5  # public submissions per visitor ...
+WINDOW = 600.0  # ... per ten minutes
+
+
+def router(url: str | None, env: Any) -> APIRouter:
+    from manyi.core.cases import CATEGORIES, CAUSES_COMPANY, CAUSES_CUSTOMER, KINDS, SEVERITIES
+    from manyi.core.messages import ManyiError
+    from manyi.services import cases
+    from manyi.services.dashboard import unit_id
+    from manyi.web.staff import Forbidden, NeedLogin, _csrf, _form, _lang
+
+    r = APIRouter()
+    visits: dict[str, list[float]] = {}
+
+    def limited(request: Request) -> bool:
+        who = request.client.host if request.client else "?"
+        now = time.monotonic()
+        recent = [t for t in visits.get(who, []) if now - t < WINDOW]
+        visits[who] = recent
+        if len(recent) >= LIMIT:
+            return True
+        recent.append(now)
+        return False
+
+    def page(name: str, request: Request, status: int = 200, staff: Any = None, **ctx: Any) -> HTMLResponse:
+        from urllib.parse import urlencode
+
+        lang = _lang(request, staff)
+        html = env.get_template(name).render(
+            tr=translator(lang), lang=lang, path=request.url.path, staff=staff, csrf=_csrf(request),
+            query=dict(request.query_params), urlencode=urlencode, kinds=KINDS, categories=CATEGORIES,
+            severities=SEVERITIES, causes=CAUSES_COMPANY + CAUSES_CUSTOMER, **ctx,
+        )
+        return HTMLResponse(html, status_code=status)
+
+    # --- public --------------------------------------------------------------------------
+    @r.get("/complain", response_class=HTMLResponse)
+    def complain_form(request: Request) -> HTMLResponse:
+        return page("complain.html", request, values={}, errors={})
+
+    @r.post("/complain", response_class=HTMLResponse)
+    async def complain(request: Request) -> HTMLResponse:
+        body = await request.body()
+        if len(body) > 32 * 1024:
+            return page("notice.html", request, 413, kind="too_large")
+        form = await _form(request)
+        if limited(request):
+            return page("notice.html", request, 429, kind="rate_limited")
+        case, errors = cases.submit_public(form, _lang(request), url)
+        if case is None:
+            return page("complain.html", request, 422, values=form, errors=errors)
+        return page("complain_done.html", request, case=case,
+                    status_link=f"{request.base_url}complain/status/{case['public_token']}")
+
+    @r.get("/complain/status/{token}", response_class=HTMLResponse)
+    def complain_status(token: str, request: Request) -> HTMLResponse:
+        found = cases.public_status(token, url)
+        if found is None:
+            return page("notice.html", request, 404, kind="unknown")
+        return page("complain_status.html", request, case=found)
+
+    # --- staff ---------------------------------------------------------------------------
+    def need(request: Request) -> Any:
+        from manyi.web.staff import current_staff
+
+        staff = current_staff(request, url)
+        if staff is None:
+            raise NeedLogin()
+        if not staff.can("cases"):
+            raise Forbidden("cases")
+        return staff
+
+    @r.get("/cases", response_class=HTMLResponse)
+    def queue(request: Request) -> HTMLResponse:
+        staff = need(request)
+        mine = request.query_params.get("mine") == "1"
+        return page("cases.html", request, staff=staff, rows=cases.queue(staff, mine, url), mine=mine,
+                    now=datetime.now(UTC))
+
+    @r.get("/cases/new", response_class=HTMLResponse)
+    def new_form(request: Request) -> HTMLResponse:
+        staff = need(request)
+        q = request.query_params.get("q", "")
+        return page("case_new.html", request, staff=staff, q=q, found=cases.lookup_customers(q, url), error=None)
+
+    @r.post("/cases/new", response_class=HTMLResponse)
+    async def new_case(request: Request) -> Response:
+        staff = need(request)
+        form = await _form(request)
+        try:
+            c = cases.open_case(
+                {"kind": form.get("kind") or "complaint", "channel": form.get("channel") or "hotline",
+                 "category": form.get("category") or None, "severity": form.get("severity") or "medium",
+                 "customer": form.get("customer") or None, "description": (form.get("description") or "")[:4000],
+                 "contact": {"phone": form.get("phone") or None} if form.get("phone") else None,
+                 "unit_id": unit_id(staff.unit, url) if staff.unit else None},  # the agent's own unit
+                staff.username, url)
+        except ManyiError as exc:
+            return page("case_new.html", request, 422, staff=staff, q="", found=[], error=exc.render(_lang(request, staff)))
+        return RedirectResponse(f"/cases/{c['number']}", status_code=303)
+
+    @r.get("/cases/{number}", response_class=HTMLResponse)
+    def one(number: str, request: Request) -> HTMLResponse:
+        staff = need(request)
+        try:
+            c = cases.case_page(number, staff, url)
+        except PermissionError:
+            raise Forbidden("unit") from None
+        except ManyiError:
+            return page("notice_staff.html", request, 404, staff=staff, kind="not_found")
+        return page("case.html", request, staff=staff, c=c, error=None)
+
+    @r.post("/cases/{number}", response_class=HTMLResponse)
+    async def act(number: str, request: Request) -> Response:
+        staff = need(request)
+        form = await _form(request)
+        try:
+            cases.case_page(number, staff, url)  # the unit check
+        except PermissionError:
+            raise Forbidden("unit") from None
+        except ManyiError:
+            return page("notice_staff.html", request, 404, staff=staff, kind="not_found")
+        sat = {"yes": True, "no": False}.get(form.get("satisfied", ""))
+        try:
+            version = int(form.get("version", "0")) or None
+            cases.act(number, form.get("action", ""), staff.username, version, url,
+                      note=form.get("note") or None, remedy=form.get("remedy") or None,
+                      root_cause=form.get("root_cause") or None, satisfied=sat, to=form.get("to") or None)
+        except (ManyiError, ValueError) as exc:
+            lang = _lang(request, staff)
+            msg = exc.render(lang) if isinstance(exc, ManyiError) else str(exc)
+            c = cases.case_page(number, staff, url)
+            return page("case.html", request, 409 if "conflict" in repr(exc) or "changed" in msg else 422,
+                        staff=staff, c=c, error=msg)
+        return RedirectResponse(f"/cases/{number}", status_code=303)
+
+    return r

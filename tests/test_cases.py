@@ -1,0 +1,275 @@
+"""The complaint desk: the workflow as a state machine (no illegal transition reachable), the
+service-level clock (pauses while waiting on the customer), optimistic locking, imports, and
+the worker finding each breach exactly once — also when a pass is killed half-way."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from manyi.cli import app as cli
+from manyi.core.cases import STATES, TRANSITIONS, CaseState, allowed, apply
+from manyi.core.messages import ManyiError
+from manyi.core.sla import clock
+from manyi.io.calendars import DEFAULT_SLA, parse_sla
+
+runner = CliRunner()
+SH = ZoneInfo("Asia/Shanghai")
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=SH)  # a Monday
+ARGS = {"resolve": {"remedy": "replaced the part", "root_cause": "product"}, "reopen": {"note": "again"},
+        "transfer": {"to": "li"}, "call_back": {"satisfied": False}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(list(TRANSITIONS)), st.booleans()), max_size=25))
+def test_no_sequence_of_actions_reaches_an_illegal_state(steps):
+    state, at = CaseState(), T0
+    for action, happy in steps:
+        at += timedelta(minutes=7)
+        data = dict(ARGS.get(action, {}))
+        if action == "call_back":
+            data["satisfied"] = happy
+        if action in allowed(state.status):
+            new, ev = apply(state, action, "wang", at, **data)
+            assert ev.from_status == state.status and ev.to_status == new.status
+            dst = TRANSITIONS[action][1]
+            assert new.status == (dst or (("closed" if happy else "reopened") if action == "call_back" else state.status))
+            if action == "call_back" and not happy:
+                assert new.escalation == state.escalation + 1  # an unsatisfied call-back escalates
+            if state.first_owner:
+                assert new.first_owner == state.first_owner  # first-contact ownership survives transfers
+            state = new
+        else:
+            with pytest.raises(ManyiError):
+                apply(state, action, "wang", at, **data)
+        assert state.status in STATES
+
+
+def test_resolving_needs_remedy_and_cause_and_reopening_needs_a_reason():
+    s, _ = apply(CaseState(), "acknowledge", "wang", T0)
+    assert s.owner == s.first_owner == "wang"
+    with pytest.raises(ManyiError, match="remedy"):
+        apply(s, "resolve", "wang", T0, remedy="", root_cause="product")
+    s, _ = apply(s, "transfer", "wang", T0, to="li")
+    assert s.owner == "li" and s.first_owner == "wang"
+    s, _ = apply(s, "resolve", "li", T0, remedy="refund", root_cause="staff_error")
+    s, _ = apply(s, "call_back", "li", T0, satisfied=True)
+    assert s.status == "closed"
+    with pytest.raises(ManyiError):
+        apply(s, "reopen", "li", T0)
+    s, ev = apply(s, "reopen", "li", T0, note="the fault came back")
+    assert s.status == "reopened" and ev.note == "the fault came back"
+
+
+def test_waiting_on_the_customer_stops_the_resolve_clock():
+    pol = parse_sla(DEFAULT_SLA).for_case({"kind": "complaint"})
+    s = CaseState()
+    s, _ = apply(s, "acknowledge", "wang", T0 + timedelta(minutes=30))
+    base = clock(pol, T0, s).due["resolve"]
+    assert base == datetime(2026, 6, 4, 17, 30, tzinfo=SH)  # the close of the 3rd working day after
+    s, _ = apply(s, "wait", "wang", datetime(2026, 6, 1, 10, 0, tzinfo=SH))
+    assert "resolve" not in clock(pol, T0, s).due  # standing still
+    s, _ = apply(s, "resume", "wang", datetime(2026, 6, 2, 10, 0, tzinfo=SH))  # 7.5 working hours
+    later = clock(pol, T0, s).due["resolve"]
+    assert pol.calendar.between(base, later) == 7.5 * 3600
+    assert clock(pol, T0, s).due["acknowledge"] == datetime(2026, 6, 1, 10, 0, tzinfo=SH)
+    assert clock(pol, T0, s).breached(datetime(2026, 6, 9, tzinfo=SH)) == {"resolve": later}
+
+
+def _cases_file(path, n: int, start: datetime) -> None:
+    rows = [{"external_id": f"K{i}", "kind": "complaint" if i % 3 else "enquiry", "category": "service",
+             "channel": "hotline", "received_at": (start + timedelta(minutes=17 * i)).isoformat(),
+             "customer": f"C{i % 50}", "description": f"第 {i} 个"} for i in range(n)]
+    pd.DataFrame(rows).to_csv(path, index=False)
+
+
+def test_two_agents_saving_the_same_case_the_second_gets_a_conflict(store_url, tmp_path):
+    from manyi.services.cases import act, open_case, timeline
+
+    c = open_case({"kind": "complaint", "channel": "hotline", "received_at": T0}, "wang")
+    seen = c["version"]
+    first = act(c["number"], "acknowledge", "wang", version=seen)
+    assert first["status"] == "acknowledged"
+    with pytest.raises(ManyiError, match="changed by someone else"):
+        act(c["number"], "note", "li", version=seen, note="I call the customer")
+    assert [e["action"] for e in timeline(c["number"])] == ["open", "acknowledge"]  # nothing lost, nothing extra
+
+
+def test_import_is_idempotent_and_the_worker_finds_each_breach_once(store_url, tmp_path):
+    f = tmp_path / "cases.csv"
+    _cases_file(f, 60, datetime(2026, 6, 1, 8, 0, tzinfo=SH))
+    r = runner.invoke(cli, ["cases", "import", str(f)])
+    assert r.exit_code == 0 and "60 case(s) added" in r.stderr
+    r = runner.invoke(cli, ["cases", "import", str(f)])
+    assert "0 case(s) added, 60 already there" in r.stderr
+    now = "2026-06-10T12:00:00+08:00"
+    for _ in range(3):
+        assert runner.invoke(cli, ["worker", "--once", "--now", now]).exit_code == 0
+    cases = json.loads(runner.invoke(cli, ["cases", "list", "--format", "json", "--limit", "1000"]).stdout)
+    assert len(cases) == 60
+    for c in cases:
+        targets = [b["target"] for b in c["breaches"]]
+        assert len(targets) == len(set(targets))  # never two of one target
+        assert set(targets) == {t for t, d in c["due"].items() if datetime.fromisoformat(d) < datetime.fromisoformat(now)}
+        from manyi.services.cases import timeline
+
+        repeats = sum(1 for e in timeline(c["number"]) if e["action"] == "escalate" and e["note"] == "repeat")
+        assert c["escalation"] == len(targets) + repeats  # one level per breach, one for a repeat
+
+
+@pytest.mark.slow
+def test_a_worker_pass_killed_half_way_then_run_twice_records_every_breach_once(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    monkeypatch.setenv("MANYI_DATABASE_URL", url)
+    f = tmp_path / "cases.csv"
+    _cases_file(f, 3000, datetime(2026, 5, 1, 8, 0, tzinfo=SH))
+    assert runner.invoke(cli, ["cases", "import", str(f)]).exit_code == 0
+    env = {**os.environ, "MANYI_DATABASE_URL": url}
+    cmd = [sys.executable, "-m", "manyi.cli", "worker", "--once", "--now", "2026-07-01T12:00:00+08:00"]
+    p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    from manyi.services.cases import count_breaches
+
+    end = time.time() + 120
+    while time.time() < end and count_breaches(url) == 0 and p.poll() is None:
+        time.sleep(0.05)
+    os.killpg(p.pid, signal.SIGKILL)  # half-way (or just done: the count below holds either way)
+    p.wait()
+    partial = count_breaches(url)
+    for _ in range(2):
+        assert subprocess.run(cmd, env=env, capture_output=True).returncode == 0
+    from sqlalchemy import func, select
+
+    from manyi.store import db
+    from manyi.store.models import Breach
+
+    with db.session(url) as s:
+        rows = s.execute(select(Breach.case_id, Breach.target, func.count()).group_by(Breach.case_id, Breach.target)).all()
+    assert all(n == 1 for _, _, n in rows)
+    cases = json.loads(runner.invoke(cli, ["cases", "list", "--format", "json", "--limit", "5000"]).stdout)
+    want = sum(len(c["due"]) for c in cases)  # every target of these old cases is past due
+    assert len(rows) == want and partial <= want
+
+
+def test_a_repeated_complaint_of_a_customer_escalates_at_once(store_url):
+    from manyi.services.cases import open_case, timeline
+
+    a = open_case({"kind": "complaint", "channel": "hotline", "category": "service", "customer": "K9", "received_at": T0})
+    b = open_case({"kind": "complaint", "channel": "web", "category": "service", "customer": "K9",
+                   "received_at": T0 + timedelta(days=3)})
+    c = open_case({"kind": "complaint", "channel": "web", "category": "product", "customer": "K9",
+                   "received_at": T0 + timedelta(days=4)})
+    late = open_case({"kind": "complaint", "channel": "web", "category": "service", "customer": "K9",
+                      "received_at": T0 + timedelta(days=90)})
+    assert (a["escalation"], b["escalation"], c["escalation"], late["escalation"]) == (0, 1, 0, 0)
+    assert [e["action"] for e in timeline(b["number"])] == ["open", "escalate"]
+
+
+def test_the_public_form_the_queue_a_case_page_and_a_conflict_through_http(store_url, tmp_path):
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from manyi.web.app import create_app
+
+    units = tmp_path / "u.csv"
+    units.write_text("code,name_zh,name_en,parent\nco,公司,Co,\nbj,北京,Beijing,co\nsh,上海,Shanghai,co\n", encoding="utf-8")
+    assert runner.invoke(cli, ["unit", "import", str(units)]).exit_code == 0
+    for u, unit in (("agent-bj", "bj"), ("agent-sh", "sh")):
+        assert runner.invoke(cli, ["user", "create", u, "--role", "agent", "--unit", unit,
+                                   "--password", "agent-password-1"]).exit_code == 0
+    app = create_app(store_url)
+    pub = TestClient(app)
+    page = pub.get("/complain?lang=zh")
+    assert page.status_code == 200 and "投诉与建议" in page.text
+    tok = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    bad = pub.post("/complain", data={"csrf": tok, "kind": "complaint", "description": ""})
+    assert bad.status_code == 422 and "请回答此题" in bad.text
+    xss = "<script>alert(1)</script>"
+    done = pub.post("/complain", data={"csrf": tok, "kind": "complaint", "category": "service",
+                                       "description": f"等了三天 {xss}", "phone": "13812345678"})
+    assert done.status_code == 200 and "C000000" in done.text
+    link = re.search(r'href="(http://testserver/complain/status/[^"]+)"', done.text).group(1)
+    status = pub.get(link.replace("http://testserver", ""))
+    assert status.status_code == 200 and "已受理" in status.text
+    assert pub.get("/complain/status/nope").status_code == 404
+    for _ in range(5):
+        pub.post("/complain", data={"csrf": tok, "kind": "praise", "description": "好", "email": "a@b.cn"})
+    assert pub.post("/complain", data={"csrf": tok, "kind": "praise", "description": "好", "email": "a@b.cn"}).status_code == 429
+    # the case has no unit: an agent scoped to a branch does not see it; an admin routes it
+    from sqlalchemy import select
+
+    from manyi.store import db
+    from manyi.store.models import Case, OrgUnit
+
+    with db.session() as s:
+        c = s.scalar(select(Case).where(Case.description.like("等了三天%")))
+        c.unit_id = s.scalar(select(OrgUnit.id).where(OrgUnit.code == "bj"))
+        number = c.number
+
+    def login(user):
+        cl = TestClient(app)
+        t = re.search(r'name="csrf" value="([^"]+)"', cl.get("/login").text).group(1)
+        assert cl.post("/login", data={"username": user, "password": "agent-password-1", "csrf": t},
+                       follow_redirects=False).status_code == 303
+        return cl
+
+    bj, sh = login("agent-bj"), login("agent-sh")
+    queue = bj.get("/cases")
+    assert queue.status_code == 200 and number in queue.text and xss not in queue.text
+    assert number not in sh.get("/cases").text and sh.get(f"/cases/{number}").status_code == 403
+    case = bj.get(f"/cases/{number}")
+    assert case.status_code == 200 and "&lt;script&gt;" in case.text and xss not in case.text
+    t = re.search(r'name="csrf" value="([^"]+)"', case.text).group(1)
+    v = re.search(r'name="version" value="(\d+)"', case.text).group(1)
+    ok = bj.post(f"/cases/{number}", data={"csrf": t, "version": v, "action": "acknowledge"}, follow_redirects=False)
+    assert ok.status_code == 303
+    stale = bj.post(f"/cases/{number}", data={"csrf": t, "version": v, "action": "note", "note": "x"})
+    assert stale.status_code == 409 and ("changed by someone else" in stale.text or "已被他人修改" in stale.text)
+    page = bj.get(f"/cases/{number}").text
+    assert "agent-bj" in page and page.count("<tr>") >= 3  # open, acknowledge: the timeline
+    new = bj.post("/cases/new", data={"csrf": t, "kind": "enquiry", "description": "电话咨询网点地址", "phone": "13900001111"},
+                  follow_redirects=False)
+    assert new.status_code == 303 and new.headers["location"].startswith("/cases/C")
+    assert new.headers["location"].split("/")[-1] in bj.get("/cases?mine=1").text  # in the agent's own unit
+
+
+def test_a_detractor_answering_a_survey_opens_a_case_once(store_url, tmp_path):
+    from manyi.io.instruments import example_path, load_instrument
+    from manyi.services.cases import list_cases, sweep_surveys
+    from manyi.services.survey import api_submit, create_api_key
+
+    inst_path = str(example_path("after-sales"))
+    inst = load_instrument(inst_path)
+    for args in (["campaign", "create", "q1", "-i", inst_path], ["campaign", "open", "q1"]):
+        assert runner.invoke(cli, args).exit_code == 0
+    key = create_api_key("q1")
+    happy = {i: 5 for i in inst.item_ids} | {"nps": 10}
+    angry = {i: 2 for i in inst.item_ids} | {"nps": 3, "comment": "师傅迟到两小时"}
+    lukewarm = {i: 3 for i in inst.item_ids} | {"nps": 8}  # not a detractor, but not satisfied
+    for rid, a in (("r1", happy), ("r2", angry), ("r3", lukewarm)):
+        assert api_submit(a, campaign="q1", api_key=key, response_id=rid).status == 201
+    assert runner.invoke(cli, ["worker", "--once"]).exit_code == 0
+    assert runner.invoke(cli, ["worker", "--once"]).exit_code == 0
+    survey = [c for c in list_cases(100) if c["channel"] == "survey"]
+    assert sorted(c["external_id"] for c in survey) == ["survey:q1:r2", "survey:q1:r3"]
+    assert sweep_surveys() == 0
+    sla = tmp_path / "sla.yaml"
+    sla.write_text(DEFAULT_SLA + "from_surveys: {nps_at_most: 6, dissatisfied: false}\n", encoding="utf-8")
+    assert runner.invoke(cli, ["sla", "load", str(sla)]).exit_code == 0
+    assert api_submit(lukewarm, campaign="q1", api_key=key, response_id="r4").status == 201
+    assert api_submit(angry, campaign="q1", api_key=key, response_id="r5").status == 201
+    sweep_surveys()
+    assert sorted(c["external_id"] for c in list_cases(100) if c["channel"] == "survey")[-1] == "survey:q1:r5"
+    assert not any(c["external_id"] == "survey:q1:r4" for c in list_cases(100))
