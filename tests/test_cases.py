@@ -273,3 +273,41 @@ def test_a_detractor_answering_a_survey_opens_a_case_once(store_url, tmp_path):
     sweep_surveys()
     assert sorted(c["external_id"] for c in list_cases(100) if c["channel"] == "survey")[-1] == "survey:q1:r5"
     assert not any(c["external_id"] == "survey:q1:r4" for c in list_cases(100))
+
+
+def test_desk_kpis_by_hand(store_url):
+    """Four cases on the cn calendar: times in business hours, compliance, reopen rate,
+    call-back satisfaction and the Pareto counted by hand."""
+    from manyi.services.cases import act, kpis, open_case, worker_pass
+
+    mon = datetime(2026, 6, 1, 9, 0, tzinfo=SH)  # Monday 09:00; lunch 12:00-13:00
+    a = open_case({"kind": "complaint", "channel": "hotline", "category": "service", "received_at": mon})
+    act(a["number"], "acknowledge", "wang", at=mon + timedelta(minutes=30))              # 0.5 h
+    act(a["number"], "resolve", "wang", at=datetime(2026, 6, 1, 14, 0, tzinfo=SH), remedy="r", root_cause="negligence")  # 4 h
+    act(a["number"], "call_back", "wang", at=datetime(2026, 6, 2, 10, 0, tzinfo=SH), satisfied=False)  # reopened
+    b = open_case({"kind": "complaint", "channel": "web", "category": "service", "received_at": mon})
+    act(b["number"], "acknowledge", "li", at=datetime(2026, 6, 1, 13, 30, tzinfo=SH))   # 3.5 h: late (1 h target)
+    act(b["number"], "resolve", "li", at=datetime(2026, 6, 2, 9, 0, tzinfo=SH), remedy="r", root_cause="product")  # 7.5 h
+    act(b["number"], "call_back", "li", at=datetime(2026, 6, 2, 11, 0, tzinfo=SH), satisfied=True)
+    c = open_case({"kind": "complaint", "channel": "web", "category": "product", "received_at": mon})
+    open_case({"kind": "praise", "channel": "web", "received_at": mon})
+    worker_pass(datetime(2026, 6, 30, tzinfo=SH))
+    res = kpis()
+    k = res["kpis"].iloc[0]
+    assert (k["cases"], k["complaints"]) == (4, 3)
+    assert k["ack_median_h"] == pytest.approx(2.0)  # 0.5 and 3.5
+    assert k["resolve_median_h"] == pytest.approx(7.5)  # b only: a was reopened, it is not resolved now
+    assert k["reopen_rate"] == pytest.approx(1 / 2) and k["callback_satisfaction"] == pytest.approx(1 / 2)
+    # a: resolve late after the reopening; b: acknowledged late; c and the praise: never acknowledged
+    assert k["sla_compliance"] == pytest.approx(0.0)
+    pareto = res["pareto_categories"]
+    assert list(pareto["category"]) == ["service", "product"] and list(pareto["n"]) == [2, 1]
+    assert pareto["cumulative"].iloc[-1] == pytest.approx(1.0)
+    assert list(res["pareto_causes"]["cause"]) in (["negligence", "product"], ["product", "negligence"])
+    p = res["complaint_rate"]
+    assert p["p"].iloc[0] == pytest.approx(3 / 4) and p["n"].iloc[0] == 4
+    by = kpis(["channel"])["kpis"].set_index("channel")
+    assert by.loc["web", "cases"] == 3 and by.loc["hotline", "complaints"] == 1
+    r = runner.invoke(cli, ["cases", "kpi", "--by", "kind", "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["analysis"] == "desk"
+    assert c["number"]

@@ -231,3 +231,37 @@ def worker(
         if once:
             return
         time.sleep(max(1.0, interval))
+
+
+@cases_app.command("kpi")
+def cases_kpi(
+    by: Annotated[str, typer.Option("--by", help="unit, category, channel, kind, month (comma-separated)")] = "",
+    since: Annotated[str, typer.Option("--since", help="received from (ISO-8601)")] = "",
+    until: Annotated[str, typer.Option("--until", help="received before (ISO-8601)")] = "",
+    fmt: FmtOpt = "table",
+    lang: LangOpt = "",
+) -> None:
+    """The desk's figures: volume, time to acknowledge and resolve (business hours), SLA
+    compliance, reopen rate, call-back satisfaction, Pareto, p-chart. 工单指标。"""
+    from manyi.core.result import jsonable
+    from manyi.present.terminal import frame_table
+    from manyi.services.cases import kpis
+
+    lg = lang_of(lang)
+    _fmt(fmt, lg)
+    try:
+        res = kpis([b.strip() for b in by.split(",") if b.strip()],
+                   datetime.fromisoformat(since) if since else None, datetime.fromisoformat(until) if until else None)
+    except ValueError as exc:
+        from manyi.core.messages import Message
+
+        fail(ManyiError(Message("cal.bad_instant", {"option": "--since/--until", "value": str(exc)})), lg)
+        return
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    if fmt == "json":
+        print(json.dumps(jsonable(res.to_dict(lg)), ensure_ascii=False))
+        return
+    for name, table in res.tables.items():
+        out.print(frame_table(name, table, lg))

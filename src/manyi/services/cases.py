@@ -590,3 +590,111 @@ def lookup_customers(q: str, url: str | None = None, limit: int = 10) -> list[di
                                        cast(Customer.contact, String).ilike(term))).limit(limit)
         ).all()
         return [{"code": r.code, "name": r.name, "tier": r.tier, "phone": (r.contact or {}).get("phone")} for r in rows]
+
+
+# --- desk KPIs -------------------------------------------------------------------------------
+KPI_BY = ("unit", "category", "channel", "kind", "month")
+
+
+def kpis(by: list[str] | None = None, since: datetime | None = None, until: datetime | None = None,
+         url: str | None = None, now: datetime | None = None) -> Any:
+    """The desk's figures per group (``by``: unit, category, channel, kind, month) as a
+    :class:`~manyi.core.result.Result` of kind ``desk``: volume, complaints, complaints per
+    1,000 customers of the unit, time to acknowledge and to resolve in business hours (median
+    and 90th percentile, on each case's policy calendar), SLA compliance (cases without a
+    breach among those with a target due), reopen rate, call-back satisfaction; the Pareto of
+    complaint categories and of root causes; and the p-chart of the monthly complaint share of
+    all contacts with its rule signals (the landed SPC code)."""
+    import numpy as np
+    import pandas as pd
+
+    from manyi.core.result import Result
+    from manyi.core.spc import p_chart, rule_signals
+    from manyi.store.models import Customer
+
+    by = list(by or [])
+    bad = [b for b in by if b not in KPI_BY]
+    if bad:
+        raise ManyiError(Message("an.bad_option", {"option": "--by", "value": ", ".join(bad), "choices": ", ".join(KPI_BY)}))
+    now = now or datetime.now(UTC)
+    pol = policies(url)
+    with db.session(url) as s:
+        q = select(Case)
+        if since:
+            q = q.where(Case.received_at >= _utc(since))
+        if until:
+            q = q.where(Case.received_at < _utc(until))
+        rows = s.scalars(q).all()
+        br = {}
+        for b in s.scalars(select(Breach)):
+            br.setdefault(b.case_id, set()).add(b.target)
+        reopened = set(s.scalars(select(CaseEvent.case_id).where(
+            or_(CaseEvent.action == "reopen", (CaseEvent.action == "call_back") & (CaseEvent.to_status == "reopened")))).all())
+        ever_resolved = set(s.scalars(select(CaseEvent.case_id).where(CaseEvent.action == "resolve")).all())
+        units = {u.id: u.code for u in s.scalars(select(OrgUnit))}
+        customers = dict(s.execute(select(Customer.unit_id, func.count(Customer.id)).group_by(Customer.unit_id)).all())
+        recs = []
+        for c in rows:
+            p = pol.for_case(_fields(c))
+            cal = p.calendar if p else None
+            rec_at = _aware(c.received_at)
+            ack = _aware(c.acknowledged_at)
+            res = _aware(c.resolved_at) or (_aware(c.closed_at) if c.status == "closed" else None)
+            due = {t: datetime.fromisoformat(d) for t, d in (c.due or {}).items()}
+            recs.append({
+                "unit": units.get(c.unit_id, "") if c.unit_id else "",
+                "unit_id": c.unit_id,
+                "category": c.category or "", "channel": c.channel, "kind": c.kind,
+                "month": (cal.local(rec_at) if cal else rec_at).strftime("%Y-%m"),
+                "complaint": c.kind == "complaint",
+                "ack_h": cal.between(rec_at, ack) / 3600 if (cal and ack) else np.nan,
+                "resolve_h": cal.between(rec_at, res) / 3600 if (cal and res) else np.nan,
+                "targets_due": any(d <= now for d in due.values()) or bool(br.get(c.id)),
+                "breached": bool(br.get(c.id)),
+                "resolved": c.id in ever_resolved,
+                "reopened": c.id in reopened,
+                "called_back": c.called_back_at is not None,
+                "satisfied": c.satisfied == 1,
+                "cause": c.root_cause or "",
+            })
+    df = pd.DataFrame(recs, columns=["unit", "unit_id", "category", "channel", "kind", "month", "complaint", "ack_h",
+                                     "resolve_h", "targets_due", "breached", "resolved", "reopened", "called_back",
+                                     "satisfied", "cause"])
+
+    def figures(g: pd.DataFrame) -> dict[str, Any]:
+        due = g[g["targets_due"]]
+        res = g[g["resolved"]]  # ever resolved: the base of the reopen rate
+        cb = g[g["called_back"]]
+        unit_ids = {u for u in g["unit_id"].dropna()}
+        n_cust = sum(customers.get(u, 0) for u in unit_ids) if unit_ids else sum(customers.values())
+        q = lambda col, p: float(np.nanpercentile(g[col], p)) if g[col].notna().any() else None  # noqa: E731
+        return {
+            "cases": len(g), "complaints": int(g["complaint"].sum()),
+            "complaints_per_1000_customers": (1000 * g["complaint"].sum() / n_cust) if n_cust else None,
+            "ack_median_h": q("ack_h", 50), "ack_p90_h": q("ack_h", 90),
+            "resolve_median_h": q("resolve_h", 50), "resolve_p90_h": q("resolve_h", 90),
+            "sla_compliance": (1 - due["breached"].mean()) if len(due) else None,
+            "reopen_rate": res["reopened"].mean() if len(res) else None,
+            "callback_satisfaction": cb["satisfied"].mean() if len(cb) else None,
+        }
+
+    if by and len(df):
+        table = pd.DataFrame([{**dict(zip(by, k if isinstance(k, tuple) else (k,), strict=True)), **figures(g)}
+                              for k, g in df.groupby(by, sort=True)])
+    else:
+        table = pd.DataFrame([figures(df)])
+    tables = {"kpis": table}
+    for name, col in (("pareto_categories", "category"), ("pareto_causes", "cause")):
+        comp = df[df["complaint"] & (df[col] != "")]
+        counts = comp[col].value_counts()
+        tables[name] = pd.DataFrame({col: counts.index, "n": counts.to_numpy(),
+                                     "share": counts.to_numpy() / max(1, counts.sum()),
+                                     "cumulative": np.cumsum(counts.to_numpy()) / max(1, counts.sum())})
+    months = sorted(df["month"].unique()) if len(df) else []
+    if months:
+        m = df.groupby("month")
+        p = p_chart(months, m["complaint"].sum().reindex(months).to_numpy(), m.size().reindex(months).to_numpy())
+        sig = rule_signals(p["p"].to_numpy(), p["cl"].to_numpy(), p["sigma"].to_numpy())
+        p["signal"] = [",".join(str(r) for i2, r in sig if i2 == i) for i in range(len(p))]
+        tables["complaint_rate"] = p.rename(columns={"dissatisfied": "complaints"})
+    return Result("desk", len(df), tables, params={"by": by, "since": since, "until": until})
