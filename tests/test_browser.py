@@ -263,12 +263,21 @@ def test_a_complaint_from_the_public_form_to_call_back_and_closure(browser, tmp_
                     el.send_keys(value)
             b.find_element(By.CSS_SELECTOR, "form.filters button").click()
 
+        def shows(text: str) -> bool:  # the answer to a POST arrives after the click returns
+            end = time.time() + 20
+            while time.time() < end:
+                if text in b.find_element(By.TAG_NAME, "h1").text:
+                    return True
+                time.sleep(0.1)
+            return False
+
         b.get(f"{base}/cases/{number}")
         act("acknowledge")
+        assert shows("已确认")
         act("resolve", remedy="减免上门费并致歉", root_cause="negligence")
-        assert "已处理" in b.page_source
+        assert shows("已处理")
         act("call_back", satisfied="yes")
-        assert "已结案" in b.page_source
+        assert shows("已结案"), b.page_source[-2000:]
         b.save_screenshot(str(ARTIFACTS / "case-zh-closed.png"))
         rows = b.find_elements(By.CSS_SELECTOR, "section.card table tbody tr")
         assert len(rows) == 4  # opened, acknowledged, resolved, called back

@@ -311,3 +311,88 @@ def test_desk_kpis_by_hand(store_url):
     r = runner.invoke(cli, ["cases", "kpi", "--by", "kind", "--format", "json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["analysis"] == "desk"
     assert c["number"]
+
+
+def test_breach_notices_reach_a_signed_webhook_and_an_smtp_server_and_failures_are_retried(store_url, tmp_path, monkeypatch):
+    """A real HTTP receiver (which fails twice, then accepts) and a real SMTP server (aiosmtpd):
+    each breach gives one notice per channel, written with the breach; the webhook's signature
+    checks out; failed attempts are kept and retried until delivered."""
+    import hashlib
+    import hmac
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from aiosmtpd.controller import Controller
+
+    from manyi.services.cases import open_case, worker_pass
+    from manyi.services.notify import listing
+
+    got, fail_first = [], {"n": 2}
+
+    class Hook(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - the http.server API
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            if fail_first["n"] > 0:
+                fail_first["n"] -= 1
+                self.send_response(500)
+                self.end_headers()
+                return
+            got.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+
+    http = HTTPServer(("127.0.0.1", 0), Hook)
+    threading.Thread(target=http.serve_forever, daemon=True).start()
+    mails = []
+
+    class Inbox:
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802 - the aiosmtpd API
+            mails.append(envelope)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        smtp_port = probe.getsockname()[1]
+    smtp = Controller(Inbox(), hostname="127.0.0.1", port=smtp_port)
+    smtp.start()
+    try:
+        monkeypatch.setenv("DESK_HOOK_SECRET", "s3cret")
+        sla = tmp_path / "sla.yaml"
+        sla.write_text(DEFAULT_SLA + f"""notify:
+  webhooks:
+    - {{url: "http://127.0.0.1:{http.server_port}/hook", secret_env: DESK_HOOK_SECRET}}
+  email: {{host: 127.0.0.1, port: {smtp_port}, from: desk@example.com,
+          to: [manager@example.com]}}
+""", encoding="utf-8")
+        r = runner.invoke(cli, ["sla", "load", str(sla)])
+        assert r.exit_code == 0, r.stderr
+        open_case({"kind": "enquiry", "channel": "web", "received_at": T0})  # acknowledge 4 h, resolve 5 d
+        t1 = datetime(2026, 6, 1, 16, 0, tzinfo=SH)  # the acknowledge target is breached
+        assert worker_pass(t1) == 1
+        notes = listing()
+        assert sorted(n["channel"] for n in notes) == ["email", "webhook"]
+        assert next(n for n in notes if n["channel"] == "email")["status"] == "sent" and len(mails) == 1
+        hook = next(n for n in notes if n["channel"] == "webhook")
+        assert hook["status"] == "pending" and hook["attempts"] == 1 and "500" in hook["last_error"]
+        worker_pass(t1 + timedelta(seconds=30))  # not due again yet (1 minute)
+        assert next(n for n in listing() if n["channel"] == "webhook")["attempts"] == 1
+        worker_pass(t1 + timedelta(minutes=1))  # fails once more
+        worker_pass(t1 + timedelta(minutes=4))  # delivered
+        hook = next(n for n in listing() if n["channel"] == "webhook")
+        assert hook["status"] == "sent" and hook["attempts"] == 3 and len(got) == 1
+        headers, body = got[0]
+        want = "sha256=" + hmac.new(b"s3cret", body, hashlib.sha256).hexdigest()
+        assert headers["X-Manyi-Signature"] == want and headers["X-Manyi-Event"] == "breach"
+        doc = json.loads(body)
+        assert doc["target"] == "acknowledge" and doc["case"].startswith("C")
+        assert b"acknowledge" in mails[0].content and mails[0].rcpt_tos == ["manager@example.com"]
+        worker_pass(t1 + timedelta(hours=1))
+        assert len(listing()) == 2 and len(got) == 1  # the same breach: no second notice
+    finally:
+        http.shutdown()
+        smtp.stop()

@@ -265,3 +265,26 @@ def cases_kpi(
         return
     for name, table in res.tables.items():
         out.print(frame_table(name, table, lg))
+
+
+@app.command("notifications")
+def notifications(
+    fmt: FmtOpt = "table",
+    limit: Annotated[int, typer.Option("--limit", min=1, help="at most this many / 条数上限")] = 100,
+    lang: LangOpt = "",
+) -> None:
+    """Notices sent, pending and failed (e-mail, webhooks), newest first. 通知记录。"""
+    import pandas as pd
+
+    from manyi.present.terminal import frame_table
+    from manyi.services.notify import listing
+
+    lg = lang_of(lang)
+    _fmt(fmt, lg)
+    rows = listing(limit=limit)
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False))
+    else:
+        cols = ["id", "event", "channel", "target", "status", "attempts", "last_error"]
+        table = pd.DataFrame(rows, columns=cols).rename(columns={"target": "sent_to"})
+        out.print(frame_table("notifications", table, lg))

@@ -43,6 +43,9 @@ class Policies:
     #: a survey response that opens a case: NPS at most ``nps_at_most`` (a detractor), or not
     #: satisfied (index below the instrument's threshold) when ``dissatisfied`` is true
     from_surveys: dict[str, Any] = field(default_factory=lambda: {"nps_at_most": 6, "dissatisfied": True})
+    #: where notices go: ``{"webhooks": [{url, secret_env, events}], "email": {host, port, from,
+    #: to, user, password_env, starttls, events}}``
+    notify: dict[str, Any] = field(default_factory=dict)
 
     def opens_case(self, nps: float | None, satisfied: int | None) -> bool:
         rule = self.from_surveys or {}

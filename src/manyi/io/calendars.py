@@ -144,10 +144,10 @@ def parse_sla(text: str, source: str = "sla.yaml"):
     doc = yamlsafe.load(text, source)
     if not isinstance(doc, dict):
         raise ManyiError(Message("sla.not_mapping", {"where": source}))
-    unknown = sorted(set(doc) - {"calendars", "policies", "repeat_days", "from_surveys"})
+    unknown = sorted(set(doc) - {"calendars", "policies", "repeat_days", "from_surveys", "notify"})
     if unknown:
         raise ManyiError(Message("sla.unknown_key", {"where": source, "keys": ", ".join(unknown),
-                                                      "choices": "calendars, policies, repeat_days, from_surveys"}))
+                                                      "choices": "calendars, policies, repeat_days, from_surveys, notify"}))
     calendars: dict[str, Calendar] = {"cn": cn()}
     for name, spec in (doc.get("calendars") or {}).items():
         calendars[str(name)] = from_dict(spec, f"{source}: calendars.{name}", calendars)
@@ -164,4 +164,33 @@ def parse_sla(text: str, source: str = "sla.yaml"):
             raise ManyiError(Message("sla.unknown_key", {"where": f"{source}: from_surveys", "keys": str(rule),
                                                           "choices": "nps_at_most, dissatisfied (or off)"}))
         policies = replace(policies, from_surveys=rule)
+    if "notify" in doc:
+        policies = replace(policies, notify=_notify(doc["notify"], source))
     return policies
+
+
+def _notify(doc: Any, source: str) -> dict[str, Any]:
+    """The ``notify:`` section: webhooks (each signed with the secret in the environment
+    variable ``secret_env``) and an SMTP server for e-mail; ``events`` default to breaches."""
+    where = f"{source}: notify"
+    if not isinstance(doc, dict) or set(doc) - {"webhooks", "email"}:
+        raise ManyiError(Message("sla.unknown_key", {"where": where, "keys": str(doc), "choices": "webhooks, email"}))
+    out: dict[str, Any] = {}
+    hooks = doc.get("webhooks") or []
+    if not isinstance(hooks, list):
+        raise ManyiError(Message("cal.bad_key", {"where": where, "key": "webhooks", "value": hooks}))
+    out["webhooks"] = []
+    for h in hooks:
+        if not isinstance(h, dict) or not str(h.get("url", "")).startswith(("http://", "https://")) or not h.get("secret_env"):
+            raise ManyiError(Message("sla.bad_webhook", {"where": where, "value": h}))
+        out["webhooks"].append({"url": str(h["url"]), "secret_env": str(h["secret_env"]),
+                                "events": list(h.get("events") or ["breach"])})
+    if doc.get("email"):
+        e = doc["email"]
+        if not isinstance(e, dict) or not e.get("host") or not e.get("to") or not e.get("from"):
+            raise ManyiError(Message("sla.bad_email", {"where": where}))
+        out["email"] = {"host": str(e["host"]), "port": int(e.get("port", 25)), "from": str(e["from"]),
+                        "to": [str(x) for x in (e["to"] if isinstance(e["to"], list) else [e["to"]])],
+                        "user": e.get("user"), "password_env": e.get("password_env"),
+                        "starttls": bool(e.get("starttls", False)), "events": list(e.get("events") or ["breach"])}
+    return out

@@ -375,6 +375,10 @@ def worker_pass(now: datetime | None = None, url: str | None = None) -> int:
                     found += _pass_batch([cid], now, pol, url)
                 except (IntegrityError, StaleDataError):
                     continue
+    if pol.notify:
+        from manyi.services.notify import deliver
+
+        deliver(pol.notify, now, url)
     return found
 
 
@@ -448,6 +452,13 @@ def _pass_batch(ids: list[int], now: datetime, pol: Policies, url: str | None) -
                 s.add(Breach(case_id=c.id, target=target, due=_utc(due), detected_at=_utc(now)))
                 st, ev = escalate(st, now, f"sla:{target}")
                 c.escalation = st.escalation
+                if pol.notify:  # the notice is written with the breach (an outbox)
+                    from manyi.services.notify import queue
+
+                    queue(s, pol.notify, "breach", {
+                        "case": c.number, "kind": c.kind, "target": target, "due": _utc(due).isoformat(),
+                        "detected_at": _utc(now).isoformat(), "escalation": c.escalation, "owner": c.owner,
+                        "unit_id": c.unit_id}, c.id, _utc(now))
                 s.add(CaseEvent(case_id=c.id, at=_utc(now), actor=None, action=ev.action, from_status=ev.from_status,
                                 to_status=ev.to_status, note=ev.note, data=ev.data))
                 found += 1
