@@ -251,3 +251,26 @@ def test_one_record_gets_the_verdicts_of_the_file_reader(record):
                 assert (pd.isna(v) and pd.isna(w)) or v == pytest.approx(float(w)), col
             else:
                 assert (v is None and pd.isna(w)) or v == w, col
+
+
+def test_the_usual_chinese_label_sets_and_full_width_digits_read_alike_in_both_readers():
+    """非常满意/满意/一般/不满意/非常不满意 and 很满意/比较满意/… on the built-in five-point
+    scale, full-width letters and digits, inner spaces: the file reader and the one-record
+    reader give the same points."""
+    import pandas as pd
+
+    from manyi.io.instruments import load_example
+    from manyi.io.responses import validate_frame, validate_record
+
+    inst = load_example("after-sales")
+    item = inst.item_ids[0]
+    cases = {"非常满意": 5, "满意": 4, "一般": 3, "不满意": 2, "非常不满意": 1, "很满意": 5, "比较满意": 4,
+             "不太满意": 2, "很不满意": 1, "ＳＡＴＩＳＦＩＥＤ": 4, "４": 4, "５": 5, " 比较 满意 ": 4}
+    df = pd.DataFrame({k: ["4"] * len(cases) for k in inst.item_ids})
+    df[item] = list(cases)
+    df.insert(0, "response_id", [f"r{j}" for j in range(len(cases))])
+    frame = validate_frame(df, inst).data[item].tolist()
+    assert frame == [float(v) for v in cases.values()]
+    for text, want in cases.items():
+        rec = {k: "" for k in inst.item_ids} | {item: text}
+        assert validate_record(rec, inst)[0][item] == want, text

@@ -312,11 +312,10 @@ def convert_scale_column(
         raw_text = text
         nonnum = text.notna().to_numpy() & np.isnan(x)
         if nonnum.any():
-            labels = {}
-            for v, t in scale.labels.items():
-                labels[t.zh.strip().lower()] = v
-                labels[t.en.strip().lower()] = v
-            mapped = text[nonnum].map(lambda s: labels.get(s.lower(), np.nan)).to_numpy(dtype=float)
+            from manyi.core.instrument.spec import label_key
+
+            labels = scale.label_map()
+            mapped = text[nonnum].map(lambda s: labels.get(label_key(s), _wide_number(s))).to_numpy(dtype=float)
             x[nonnum] = mapped
             bad_idx = np.flatnonzero(nonnum)[np.isnan(mapped)]
             for i in bad_idx:
@@ -665,6 +664,17 @@ def read_responses(
 # --------------------------------------------------------------------------------------
 # One response at a time (survey pages, the API)
 # --------------------------------------------------------------------------------------
+def _wide_number(text: str) -> float:
+    """A number written in full-width digits (４, ３．５), as the same number; else NaN."""
+    import unicodedata
+
+    n = unicodedata.normalize("NFKC", text).strip()
+    if n == text.strip():
+        return np.nan
+    x = _number(n)
+    return np.nan if x is None else x
+
+
 def _number(text: str) -> float | None:
     """The number in ``text`` as pandas reads one (no digit separators), else None."""
     if "_" in text or not text.isascii():  # Python reads 1_0 and full-width digits; pandas not
@@ -701,10 +711,11 @@ def validate_record(
             return np.nan
         x = _number(t)
         if x is None:
-            for v, lab in scale.labels.items():
-                if t.lower() in (lab.zh.strip().lower(), lab.en.strip().lower()):
-                    x = v
-                    break
+            from manyi.core.instrument.spec import label_key
+
+            x = scale.label_map().get(label_key(t))
+            if x is None and not np.isnan(_wide_number(t)):
+                x = _wide_number(t)
             if x is None:
                 issues.append(
                     (col, t, Message("resp.unknown_label", {"value": t, "scale": scale_name}))

@@ -31,10 +31,28 @@ class Scale(_Model):
     min: float
     max: float
     labels: dict[float, Text] = Field(default_factory=dict)
+    #: other wordings of the points that answers use (built-in scales: the usual Chinese sets)
+    aliases: dict[str, float] = Field(default_factory=dict)
 
     @property
     def points(self) -> int:
         return int(round(self.max - self.min)) + 1
+
+    def label_map(self) -> dict[str, float]:
+        """Every label and alias, normalised with :func:`label_key`, → its point."""
+        out = {label_key(k): v for k, v in self.aliases.items()}
+        for v, t in self.labels.items():
+            out[label_key(t.zh)] = v
+            out[label_key(t.en)] = v
+        return out
+
+
+def label_key(text: str) -> str:
+    """A label as it is matched: NFKC (full-width letters and digits become ASCII), no spaces
+    around or inside, lower case."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", str(text)).split()).lower()
 
 
 def _labels(pairs: list[tuple[str, str]], lo: int) -> dict[float, Text]:
@@ -57,6 +75,9 @@ BUILTIN_SCALES: dict[str, Scale] = {
             ],
             1,
         ),
+        # the other usual Chinese wordings of a five-point satisfaction question
+        aliases={"非常满意": 5, "满意": 4, "较满意": 4, "不满意": 2, "比较不满意": 2, "非常不满意": 1,
+                 "neither satisfied nor dissatisfied": 3},
     ),
     "likert7": Scale(
         min=1,
@@ -73,6 +94,7 @@ BUILTIN_SCALES: dict[str, Scale] = {
             ],
             1,
         ),
+        aliases={"非常满意": 7, "比较满意": 5, "比较不满意": 3, "非常不满意": 1},
     ),
     "nps11": Scale(
         min=0,
