@@ -396,3 +396,73 @@ def test_breach_notices_reach_a_signed_webhook_and_an_smtp_server_and_failures_a
     finally:
         http.shutdown()
         smtp.stop()
+
+
+def test_an_improvement_action_is_checked_against_its_baseline(store_url):
+    """Complaints of a category before and after an action: the conditional binomial test by
+    hand (scipy's binomtest on the counts), and a dimension's mean by Welch's t."""
+    from scipy import stats
+
+    from manyi.services.actions import add_action, check, done
+    from manyi.services.cases import open_case
+
+    day0 = datetime(2026, 3, 1, 10, 0, tzinfo=SH)
+    for i in range(24):  # 24 service complaints in the 60 days before the action ...
+        open_case({"kind": "complaint", "channel": "hotline", "category": "service",
+                   "received_at": day0 + timedelta(days=2.5 * i)})
+    start = day0 + timedelta(days=60)
+    first = open_case({"kind": "complaint", "channel": "web", "category": "service", "received_at": day0})["number"]
+    a = add_action("回访话术培训", {"type": "complaints", "category": "service"}, owner="zhang",
+                   cases=[first], window_days=60, now=start)
+    assert a["before"]["complaints"] == 25 and a["status"] == "open"
+    with pytest.raises(ManyiError, match="not done"):
+        check(a["number"], now=start)
+    done(a["number"], at=start)
+    for i in range(3):  # ... and 3 in the 60 days after
+        open_case({"kind": "complaint", "channel": "hotline", "category": "service",
+                   "received_at": start + timedelta(days=20 * i + 1)})
+    open_case({"kind": "complaint", "channel": "hotline", "category": "product", "received_at": start + timedelta(days=2)})
+    res = check(a["number"], now=start + timedelta(days=60))
+    want = stats.binomtest(3, 28, 0.5).pvalue
+    assert res["after"]["complaints"] == 3 and res["after"]["p"] == pytest.approx(want, rel=1e-12)
+    assert res["after"]["effective"] is True and res["status"] == "effective"
+    r = runner.invoke(cli, ["actions", "list", "--format", "json"])
+    assert json.loads(r.stdout)[0]["number"] == a["number"]
+    with pytest.raises(ManyiError, match="C9999999"):
+        add_action("x", {"type": "complaints"}, cases=["C9999999"])
+    with pytest.raises(ManyiError, match="metric"):
+        add_action("x", {"type": "mood"})
+
+
+def test_a_dimension_action_is_judged_by_welch_on_the_stored_scores(store_url, tmp_path):
+    from scipy import stats
+
+    from manyi.io.instruments import example_path, load_instrument
+    from manyi.services.actions import add_action, check, done
+
+    inst_path = str(example_path("after-sales"))
+    inst = load_instrument(inst_path)
+    dim = next(d for d in inst.dimension_ids  # a dimension without reverse-coded items
+               if not any(it.reverse for it in inst.items if it.dimension == d))
+    items = [it.id for it in inst.items if it.dimension == dim]
+    rows = []
+    for i in range(40):
+        after = i >= 20
+        v = (4 + i % 2) if after else (3 + i % 2)
+        when = datetime(2026, 5, 1, tzinfo=SH) + timedelta(days=i if not after else 40 + i)
+        rows.append({"response_id": f"R{i}", "submitted_at": when.strftime("%Y-%m-%d %H:%M"),
+                     **{it: (v if it in items else 4) for it in inst.item_ids}})
+    f = tmp_path / "r.csv"
+    pd.DataFrame(rows).to_csv(f, index=False)
+    for args in (["campaign", "create", "d1", "-i", inst_path], ["import", "--campaign", "d1", str(f)]):
+        assert runner.invoke(cli, args).exit_code == 0
+    t_act = datetime(2026, 5, 25, tzinfo=SH)
+    a = add_action("备件前置仓", {"type": "dimension", "campaign": "d1", "dimension": dim}, window_days=60, now=t_act)
+    assert a["before"]["n"] == 20
+    done(a["number"], at=t_act)
+    res = check(a["number"], now=datetime(2026, 9, 1, tzinfo=SH))
+    before = [(3 + i % 2) * 20.0 for i in range(20)]  # ratio points: 3 of 5 → 60
+    after = [(4 + i % 2) * 20.0 for i in range(20)]
+    want = stats.ttest_ind(after, before, equal_var=False)
+    assert res["after"]["mean"] == pytest.approx(90.0) and a["before"]["mean"] == pytest.approx(70.0)
+    assert res["after"]["p"] == pytest.approx(want.pvalue, rel=1e-9) and res["status"] == "effective"

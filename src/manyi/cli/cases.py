@@ -288,3 +288,101 @@ def notifications(
         cols = ["id", "event", "channel", "target", "status", "attempts", "last_error"]
         table = pd.DataFrame(rows, columns=cols).rename(columns={"target": "sent_to"})
         out.print(frame_table("notifications", table, lg))
+
+
+actions_app = typer.Typer(help="Improvement actions (corrective, preventive). 改进措施。", no_args_is_help=True)
+app.add_typer(actions_app, name="actions")
+
+
+def _print_action(a: dict, fmt: str, lang: str) -> None:
+    if fmt == "json":
+        print(json.dumps(a, ensure_ascii=False))
+        return
+    b, f = a.get("before") or {}, a.get("after") or {}
+
+    def shown(m: dict) -> str:
+        if m.get("mean") is not None:
+            return f"{m['mean']:.1f} (n={m['n']})"
+        return f"{m['per_30_days']:.1f}/30d" if "per_30_days" in m else "–"
+    out.print(t("action.line", lang, number=a["number"], title=a["title"], status=a["status"],
+                before=shown(b) if b else "–", after=shown(f) if f else "–",
+                p="–" if not f or f.get("p") is None else f"{f['p']:.3f}"), highlight=False, markup=False)
+
+
+@actions_app.command("add")
+def actions_add(
+    title: Annotated[str, typer.Option("--title", help="what is done / 措施")],
+    kind: Annotated[str, typer.Option("--kind", help="corrective | preventive")] = "corrective",
+    owner: Annotated[str, typer.Option("--owner", help="who / 负责人")] = "",
+    due: Annotated[str, typer.Option("--due", help="by when (ISO date) / 期限")] = "",
+    case: Annotated[list[str], typer.Option("--case", help="a case it answers (repeatable) / 关联工单")] = [],  # noqa: B006
+    dimension: Annotated[str, typer.Option("--dimension", help="survey dimension to watch / 关注维度")] = "",
+    campaign: Annotated[str, typer.Option("--campaign", help="...of this campaign")] = "",
+    instrument: Annotated[str, typer.Option("--instrument-id", help="...or of every campaign of this instrument")] = "",
+    complaints: Annotated[str, typer.Option("--complaints", help="watch complaints (of this category, or 'all')")] = "",
+    window: Annotated[int, typer.Option("--window", help="days before used as the baseline")] = 90,
+    fmt: FmtOpt = "table",
+    lang: LangOpt = "",
+) -> None:
+    """Record an action with the metric it should move and its value before. 新增改进措施。"""
+    from manyi.core.messages import Message
+    from manyi.services.actions import add_action
+
+    lg = lang_of(lang)
+    _fmt(fmt, lg)
+    if dimension:
+        metric = {"type": "dimension", "dimension": dimension, "campaign": campaign or None, "instrument": instrument or None}
+    elif complaints:
+        metric = {"type": "complaints", "category": None if complaints == "all" else complaints}
+    else:
+        fail(ManyiError(Message("action.bad_metric", {"value": "--dimension or --complaints"})), lg)
+        return
+    try:
+        a = add_action(title, metric, kind, owner or None, datetime.fromisoformat(due) if due else None,
+                       list(case), window_days=window)
+    except ValueError:
+        fail(ManyiError(Message("cal.bad_instant", {"option": "--due", "value": due})), lg)
+        return
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    _print_action(a, fmt, lg)
+
+
+@actions_app.command("done")
+def actions_done(number: Annotated[str, typer.Argument(help="action number")], fmt: FmtOpt = "table", lang: LangOpt = "") -> None:
+    """Mark an action done: the 'after' period starts now. 措施完成。"""
+    from manyi.services.actions import done
+
+    lg = lang_of(lang)
+    try:
+        _print_action(done(number), fmt, lg)
+    except ManyiError as exc:
+        fail(exc, lg)
+
+
+@actions_app.command("check")
+def actions_check(number: Annotated[str, typer.Argument(help="action number")], fmt: FmtOpt = "table", lang: LangOpt = "") -> None:
+    """Did it work? The metric since it was done against before, with its test. 效果验证。"""
+    from manyi.services.actions import check
+
+    lg = lang_of(lang)
+    try:
+        _print_action(check(number), fmt, lg)
+    except ManyiError as exc:
+        fail(exc, lg)
+
+
+@actions_app.command("list")
+def actions_list(fmt: FmtOpt = "table", lang: LangOpt = "") -> None:
+    """Improvement actions, newest first. 改进措施列表。"""
+    from manyi.services.actions import list_actions
+
+    lg = lang_of(lang)
+    _fmt(fmt, lg)
+    rows = list_actions()
+    if fmt == "json":
+        print(json.dumps(rows, ensure_ascii=False))
+        return
+    for a in rows:
+        _print_action(a, "table", lg)

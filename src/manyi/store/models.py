@@ -282,3 +282,27 @@ class Notification(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ImprovementAction(Base):
+    """A corrective or preventive action (CAPA): what is done, by whom and by when, which cases
+    and survey dimension it answers, and the metric that shows whether it worked (its value
+    before, and after, with the effectiveness check)."""
+
+    __tablename__ = "improvement_action"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(30), unique=True, nullable=True)
+    kind: Mapped[str] = mapped_column(String(20))  # corrective | preventive
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), nullable=True)
+    due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="open")  # open | done | effective | ineffective
+    cases: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # {"numbers": [...]}
+    metric: Mapped[dict[str, Any]] = mapped_column(JSON)  # what to watch (see services/actions.py)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
