@@ -243,6 +243,8 @@ def test_the_public_form_the_queue_a_case_page_and_a_conflict_through_http(store
                   follow_redirects=False)
     assert new.status_code == 303 and new.headers["location"].startswith("/cases/C")
     assert new.headers["location"].split("/")[-1] in bj.get("/cases?mine=1").text  # in the agent's own unit
+    figures = bj.get("/cases/figures?by=channel&lang=en")
+    assert figures.status_code == 200 and 'id="fig-pareto_categories"' in figures.text and "web" in figures.text
 
 
 def test_a_detractor_answering_a_survey_opens_a_case_once(store_url, tmp_path):

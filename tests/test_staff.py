@@ -126,7 +126,7 @@ def test_every_staff_route_refuses_anonymous_and_wrong_role_or_unit(workspace):
     with db.session() as s:
         wuhan = s.scalar(select(OrgUnit.id).where(OrgUnit.code == "wuhan"))
         rid_north = s.scalar(select(Response.id).where(Response.unit_id == wuhan).limit(1))
-    desk = {"/cases", "/cases/new", "/cases/1"}
+    desk = {"/cases", "/cases/new", "/cases/1", "/cases/figures"}
     allowed = {
         "agent": {"/", "/dash"} | desk,
         "analyst": {"/", "/dash", "/dash/responses", "/dash/responses/1", "/dash/export"} | desk,

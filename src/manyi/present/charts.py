@@ -356,6 +356,42 @@ def scorecard(result: Result, tr: Translator, part: str | None = None):
     return style(fig)
 
 
+def desk(result: Result, tr: Translator, part: str | None = None):
+    """The complaint desk's figures: the Pareto of complaint categories (or ``part``:
+    pareto_causes) as bars with the cumulative share, or the p-chart of the monthly complaint
+    share (``part``: complaint_rate) with its limits and signals."""
+    go = _go()
+    part = part or "pareto_categories"
+    t = result.tables.get(part)
+    if t is None or t.empty:
+        return None
+    if part == "complaint_rate":
+        fig = go.Figure(
+            [
+                go.Scatter(x=t["period"], y=t["p"], mode="lines+markers", name=tr("column.p"),
+                           marker={"color": [SIGNIFICANT if s else "#1f77b4" for s in t["signal"]]}),
+                go.Scatter(x=t["period"], y=t["cl"], mode="lines", name=tr("column.cl"), line={"color": MUTED}),
+                go.Scatter(x=t["period"], y=t["ucl"], mode="lines", name=tr("column.ucl"),
+                           line={"color": MUTED, "dash": "dash"}),
+                go.Scatter(x=t["period"], y=t["lcl"], mode="lines", name=tr("column.lcl"),
+                           line={"color": MUTED, "dash": "dash"}),
+            ]
+        )
+        fig.update_layout(title=tr("column.complaint_rate"), xaxis={"type": "category"})
+        return style(fig)
+    key = "category" if part == "pareto_categories" else "cause"
+    names = [tr.get(f"desk.{key}.{v}", v) for v in t[key]]
+    fig = go.Figure(
+        [
+            go.Bar(x=names, y=t["n"], name=tr("column.n")),
+            go.Scatter(x=names, y=t["cumulative"], yaxis="y2", mode="lines+markers", name=tr("column.cumulative")),
+        ]
+    )
+    fig.update_layout(title=tr(f"column.{part}"),
+                      yaxis2={"overlaying": "y", "side": "right", "range": [0, 1.05], "tickformat": ".0%"})
+    return style(fig)
+
+
 def pls(result: Result, tr: Translator, part: str | None = None):
     """The importance–performance map of a PLS model (Ringle & Sarstedt 2016): constructs, or
     indicators with ``part="indicators"``."""
@@ -395,6 +431,7 @@ CHARTS: dict[str, Chart] = {
     "weighting": weighting,
     "pls": pls,
     "scorecard": scorecard,
+    "desk": desk,
 }
 
 

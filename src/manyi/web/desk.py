@@ -92,6 +92,23 @@ def router(url: str | None, env: Any) -> APIRouter:
         return page("cases.html", request, staff=staff, rows=cases.queue(staff, mine, url), mine=mine,
                     now=datetime.now(UTC))
 
+    @r.get("/cases/figures", response_class=HTMLResponse)
+    def figures(request: Request) -> HTMLResponse:
+        """The desk's figures by a grouping (``by=unit|category|channel|kind|month``)."""
+        from manyi.present.charts import chart
+
+        staff = need(request)
+        by = request.query_params.get("by", "category")
+        if by not in cases.KPI_BY:
+            by = "category"
+        res = cases.kpis([by], url=url)
+        lang = _lang(request, staff)
+        figs = {}
+        for part in ("pareto_categories", "pareto_causes", "complaint_rate"):
+            fig = chart(res, lang, part)
+            figs[part] = fig.to_json().replace("<", "\\u003c") if fig is not None else None
+        return page("cases_figures.html", request, staff=staff, res=res, by=by, figs=figs, groupings=cases.KPI_BY)
+
     @r.get("/cases/new", response_class=HTMLResponse)
     def new_form(request: Request) -> HTMLResponse:
         staff = need(request)
