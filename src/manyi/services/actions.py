@@ -24,16 +24,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from manyi.core.messages import ManyiError, Message
+from manyi.services.cases import _utc
 from manyi.store import db
 from manyi.store.models import Campaign, Case, ImprovementAction, InstrumentVersion, Response
 
 KINDS = ("corrective", "preventive")
 WINDOW_DAYS = 90
 ALPHA = 0.05
-
-
-def _utc(t: datetime | None) -> datetime | None:
-    return None if t is None else (t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC))
 
 
 def _measure(s: Any, metric: dict[str, Any], start: datetime, end: datetime) -> dict[str, Any]:

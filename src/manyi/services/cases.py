@@ -388,6 +388,7 @@ def sweep_surveys(url: str | None = None, limit: int = 5000) -> int:
     as the description. Reads the responses after a mark kept in the store; a response opens
     one case at most (its external id is ``survey:CAMPAIGN:RESPONSE``). Returns cases opened."""
     from manyi.services.dashboard import _parsed
+    from manyi.services.rollup import nps_question
     from manyi.store.models import Campaign, InstrumentVersion, Response
 
     pol = policies(url)
@@ -412,7 +413,7 @@ def sweep_surveys(url: str | None = None, limit: int = 5000) -> int:
             if r.source == "import":  # history read from a file opens no cases
                 continue
             inst = versions[r.instrument_version_id]
-            nps_q = next((q.id for q in inst.questions if q.type == "nps"), None)
+            nps_q = nps_question(inst)
             nps = (r.answers or {}).get(nps_q) if nps_q else None
             ext = f"survey:{names.get(r.campaign_id, r.campaign_id)}:{r.response_id}"
             if ext in have or not pol.opens_case(None if nps is None else float(nps), r.satisfied):

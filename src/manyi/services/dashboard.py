@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 
 from manyi.core.access import can, mask, narrowed, subtree
 from manyi.core.instrument import Instrument
@@ -197,30 +197,9 @@ def _f(x: Any) -> float | None:
 
 
 def _sums(s: Any, sc: Scope, group: Any | None = None) -> list[dict[str, Any]]:
-    inst = sc.instrument
-    cols = [
-        func.count(Response.id).label("responses"),
-        func.count(Response.csi).label("n"),
-        func.coalesce(func.sum(Response.csi), 0.0).label("s1"),
-        func.coalesce(func.sum(Response.csi * Response.csi), 0.0).label("s2"),
-        func.coalesce(func.sum(Response.satisfied), 0).label("sat"),
-        func.count(Response.satisfied).label("rated"),
-    ]
-    for j, d in enumerate(inst.dimension_ids):
-        x = Response.dimensions[d].as_float()
-        cols += [
-            func.count(x).label(f"d{j}_n"),
-            func.coalesce(func.sum(x), 0.0).label(f"d{j}_s1"),
-            func.coalesce(func.sum(x * x), 0.0).label(f"d{j}_s2"),
-        ]
-    nps = next((q.id for q in inst.questions if q.type == "nps"), None)
-    if nps:
-        a = Response.answers[nps].as_float()
-        cols += [
-            func.count(a).label("nps_n"),
-            func.coalesce(func.sum(case((a >= 9, 1), else_=0)), 0).label("nps_pro"),
-            func.coalesce(func.sum(case((a <= 6, 1), else_=0)), 0).label("nps_det"),
-        ]
+    from manyi.services.rollup import sum_columns
+
+    cols = sum_columns(sc.instrument)
     q = select(*([group.label("g")] if group is not None else []), *cols).where(and_(*sc.where))
     if group is not None:
         q = q.group_by(group).order_by(group)
@@ -370,7 +349,7 @@ def scorecard(view: View, staff: Staff, url: str | None = None) -> dict[str, Any
         "campaigns": [c.name for c in sc.campaigns],
         "instrument": inst.id,
         "labels": inst.labels(),
-        "segment_questions": [q.id for q in inst.questions if q.role == "segment"],
+        "segment_questions": inst.segment_columns,
         "overall": overall,
         "units": units,
         "trend": trend,

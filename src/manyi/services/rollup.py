@@ -31,13 +31,11 @@ def _month(s: Any):
     return month_of(s)
 
 
-def _fold_query(s: Any, cid: int, lo: int, hi: int, inst: Instrument):
-    nps = next((q.id for q in inst.questions if q.type == "nps"), None)
-    month = _month(s)
+def sum_columns(inst: Instrument) -> list[Any]:
+    """The aggregate columns every scorecard sum comes from (counts, Σ, Σ² of the index and of
+    each dimension, satisfied, NPS promoters and detractors); the dashboard's direct queries
+    and the rollup's fold use these same columns, so both give the same sums."""
     cols = [
-        Response.unit_id.label("unit_id"),
-        month.label("month"),
-        Response.source.label("source"),
         func.count(Response.id).label("responses"),
         func.count(Response.csi).label("n"),
         func.coalesce(func.sum(Response.csi), 0.0).label("s1"),
@@ -52,6 +50,7 @@ def _fold_query(s: Any, cid: int, lo: int, hi: int, inst: Instrument):
             func.coalesce(func.sum(x), 0.0).label(f"d{j}_s1"),
             func.coalesce(func.sum(x * x), 0.0).label(f"d{j}_s2"),
         ]
+    nps = nps_question(inst)
     if nps:
         a = Response.answers[nps].as_float()
         cols += [
@@ -59,8 +58,20 @@ def _fold_query(s: Any, cid: int, lo: int, hi: int, inst: Instrument):
             func.coalesce(func.sum(case((a >= 9, 1), else_=0)), 0).label("nps_pro"),
             func.coalesce(func.sum(case((a <= 6, 1), else_=0)), 0).label("nps_det"),
         ]
+    return cols
+
+
+def nps_question(inst: Instrument) -> str | None:
+    q = inst.metric_question("nps")
+    return q.id if q is not None else None
+
+
+def _fold_query(s: Any, cid: int, lo: int, hi: int, inst: Instrument):
+    month = _month(s)
+    keys = [Response.unit_id.label("unit_id"), month.label("month"), Response.source.label("source")]
     where = and_(Response.campaign_id == cid, Response.id > lo, Response.id <= hi)
-    return nps, select(*cols).where(where).group_by(Response.unit_id, month, Response.source)
+    q = select(*keys, *sum_columns(inst)).where(where).group_by(Response.unit_id, month, Response.source)
+    return nps_question(inst), q
 
 
 class Raced(Exception):
@@ -176,7 +187,7 @@ def as_sums(rs: list[ScoreRollup], inst: Instrument) -> dict[str, Any]:
     """Rollup rows added up, in the shape of one row of the dashboard's ``GROUP BY`` query."""
     out: dict[str, Any] = {k: 0 for k in ("responses", "n", "sat", "rated")}
     out.update(s1=0.0, s2=0.0)
-    nps = next((q.id for q in inst.questions if q.type == "nps"), None)
+    nps = nps_question(inst)
     for j, _ in enumerate(inst.dimension_ids):
         out.update({f"d{j}_n": 0, f"d{j}_s1": 0.0, f"d{j}_s2": 0.0})
     if nps:

@@ -160,19 +160,12 @@ def create_app(url: str | None = None) -> FastAPI:
         )
 
     # anonymous walk-in links: the same form, a new response each time, rate-limited per visitor
-    visits: dict[str, list[float]] = {}
+    from manyi.web.limits import RateLimit
+
+    walk_ins = RateLimit(WALK_IN_LIMIT, WALK_IN_WINDOW)
 
     def limited(request: Request) -> bool:
-        import time
-
-        who = (request.client.host if request.client else "?") + request.url.path
-        now = time.monotonic()
-        recent = [t for t in visits.get(who, []) if now - t < WALK_IN_WINDOW]
-        visits[who] = recent
-        if len(recent) >= WALK_IN_LIMIT:
-            return True
-        recent.append(now)
-        return False
+        return walk_ins.exceeded((request.client.host if request.client else "?") + request.url.path)
 
     @app.get("/w/{ptoken}", response_class=HTMLResponse)
     def walk_in(ptoken: str, request: Request) -> HTMLResponse:

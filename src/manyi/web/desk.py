@@ -4,7 +4,6 @@ timeline and actions, and the hotline entry form with customer lookup (docs/case
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,17 +24,12 @@ def router(url: str | None, env: Any) -> APIRouter:
     from manyi.web.staff import Forbidden, NeedLogin, _csrf, _form, _lang
 
     r = APIRouter()
-    visits: dict[str, list[float]] = {}
+    from manyi.web.limits import RateLimit
+
+    public = RateLimit(LIMIT, WINDOW)
 
     def limited(request: Request) -> bool:
-        who = request.client.host if request.client else "?"
-        now = time.monotonic()
-        recent = [t for t in visits.get(who, []) if now - t < WINDOW]
-        visits[who] = recent
-        if len(recent) >= LIMIT:
-            return True
-        recent.append(now)
-        return False
+        return public.exceeded(request.client.host if request.client else "?")
 
     def page(name: str, request: Request, status: int = 200, staff: Any = None, **ctx: Any) -> HTMLResponse:
         from urllib.parse import urlencode
