@@ -70,9 +70,12 @@ def store_url(request, tmp_path, monkeypatch):
 
 def pytest_configure(config):
     """Tests never touch the user's embedded store: without MANYI_DATABASE_URL they share a
-    SQLite file in a temporary folder (store tests choose their own database)."""
-    if not os.environ.get("MANYI_DATABASE_URL"):
+    SQLite file in a temporary folder (store tests choose their own database). Each process
+    gets its own: the workers of ``pytest -n`` inherit the controller's environment, and two
+    workers running the demo into one file would race."""
+    if not os.environ.get("MANYI_DATABASE_URL") or os.environ.get("MANYI_TEST_STORE_AUTO"):
         import tempfile
 
         folder = tempfile.mkdtemp(prefix="manyi-test-store-")
         os.environ["MANYI_DATABASE_URL"] = f"sqlite:///{folder}/manyi.db"
+        os.environ["MANYI_TEST_STORE_AUTO"] = "1"

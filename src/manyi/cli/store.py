@@ -311,19 +311,29 @@ app.add_typer(apikey_app, name="apikey")
 
 @apikey_app.command("create")
 def apikey_create(
-    campaign: Annotated[str, typer.Option("--campaign", help="campaign / 调查活动")],
+    campaign: Annotated[str, typer.Option("--campaign", help="campaign / 调查活动")] = "",
+    cases: Annotated[
+        bool, typer.Option("--cases", help="a key for the case API (/api/v1/cases) / 案件接口密钥")
+    ] = False,
     lang: LangOpt = "",
 ) -> None:
-    """A new API key scoped to one campaign (stored hashed, shown once). 生成接口密钥。"""
-    from manyi.services.survey import create_api_key
+    """A new API key scoped to one campaign, or with --cases to the desk's case API (stored
+    hashed, shown once). 生成接口密钥。"""
+    from manyi.services.survey import create_api_key, create_desk_key
 
     lg = lang_of(lang)
+    if bool(campaign) == cases:
+        err.print(t("store.apikey_scope", lg), highlight=False)
+        raise typer.Exit(2)
     try:
-        key = create_api_key(campaign)
+        key = create_desk_key() if cases else create_api_key(campaign)
     except ManyiError as exc:
         fail(exc, lg)
         return
-    out.print(t("store.apikey", lg, name=campaign, key=key), highlight=False)
+    if cases:
+        out.print(t("store.apikey_cases", lg, key=key), highlight=False)
+    else:
+        out.print(t("store.apikey", lg, name=campaign, key=key), highlight=False)
 
 
 @campaign_app.command("link")
@@ -388,6 +398,35 @@ def unit_list(lang: LangOpt = "") -> None:
     out.print(frame_table("units", table, lg))
 
 
+customer_app = typer.Typer(help="The customer list. 客户名单。", no_args_is_help=True)
+app.add_typer(customer_app, name="customers")
+
+
+@customer_app.command("import")
+def customers_import(
+    file: Annotated[
+        Path,
+        typer.Argument(help="CSV/XLSX: customer_id, name, type, tier, unit, phone, email, left_at / 客户名单"),
+    ],
+    lang: LangOpt = "",
+) -> None:
+    """Import or update customers by customer_id (left_at: when a customer was lost). 导入客户。"""
+    from manyi.services.store import import_customers
+
+    lg = lang_of(lang)
+    try:
+        new, updated, bad = import_customers(src(file))
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    for m in bad:
+        err.print(m.render(lg), highlight=False)
+    out.print(
+        t("store.customers_imported", lg, file=file.name, new=new, updated=updated, rejected=len(bad)),
+        highlight=False,
+    )
+
+
 user_app = typer.Typer(help="Staff accounts of the workspace. 工作台用户。", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 
@@ -407,6 +446,10 @@ def user_create(
         ),
     ] = "",
     user_lang: Annotated[str, typer.Option("--user-lang", help="zh | en: the user's language")] = "zh",
+    email: Annotated[str, typer.Option("--email", help="e-mail for escalation notices / 邮箱")] = "",
+    manager: Annotated[
+        bool, typer.Option("--manager", help="receives the unit's escalated cases / 单位负责人（接收升级）")
+    ] = False,
     lang: LangOpt = "",
 ) -> None:
     """Create a staff account (the first admin: --role admin). 创建工作台用户。"""
@@ -423,7 +466,7 @@ def user_create(
         else:
             password = sys.stdin.readline().rstrip("\r\n")
     try:
-        create_user(username, password, role, unit or None, user_lang, by="cli")
+        create_user(username, password, role, unit or None, user_lang, by="cli", email=email or None, manager=manager)
     except ManyiError as exc:
         fail(exc, lg)
         return

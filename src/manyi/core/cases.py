@@ -151,3 +151,23 @@ def escalate(state: CaseState, at: datetime, reason: str) -> tuple[CaseState, Ev
     """One level up (a breached target, a repeated complaint): the state stays."""
     new = replace(state, escalation=state.escalation + 1)
     return new, Event("escalate", None, at, state.status, state.status, reason, {"level": new.escalation})
+
+
+#: the whole organisation in an escalation chain (managers without a unit); unit ids start at 1
+ORGANISATION = 0
+
+
+def escalation_unit(chain: list[int], level: int, managed: set[int] | frozenset[int]) -> int | None:
+    """The unit a case at escalation ``level`` goes to (提级处理 along the unit tree).
+
+    ``chain`` is the case's unit and the units above it, nearest first, ending with
+    :data:`ORGANISATION`; ``managed`` the units that have a manager. Level 1 is the case's own
+    unit (its team lead), level 2 the unit above (the branch manager), level 3 the one above
+    that (the region), capped at the top; a unit without a manager passes the case further up.
+    None for level 0, or when nobody manages any unit from there up."""
+    if level <= 0 or not chain:
+        return None
+    for unit in chain[min(level, len(chain)) - 1 :]:
+        if unit in managed:
+            return unit
+    return None

@@ -171,7 +171,9 @@ def parse_sla(text: str, source: str = "sla.yaml"):
 
 def _notify(doc: Any, source: str) -> dict[str, Any]:
     """The ``notify:`` section: webhooks (each signed with the secret in the environment
-    variable ``secret_env``) and an SMTP server for e-mail; ``events`` default to breaches."""
+    variable ``secret_env``) and an SMTP server for e-mail; ``events`` (``breach``,
+    ``escalation``) default to breaches. Managers a case is escalated to get its escalation
+    notices by e-mail whenever the SMTP server is set, whatever the ``to`` list subscribes to."""
     where = f"{source}: notify"
     if not isinstance(doc, dict) or set(doc) - {"webhooks", "email"}:
         raise ManyiError(Message("sla.unknown_key", {"where": where, "keys": str(doc), "choices": "webhooks, email"}))
@@ -184,7 +186,7 @@ def _notify(doc: Any, source: str) -> dict[str, Any]:
         if not isinstance(h, dict) or not str(h.get("url", "")).startswith(("http://", "https://")) or not h.get("secret_env"):
             raise ManyiError(Message("sla.bad_webhook", {"where": where, "value": h}))
         out["webhooks"].append({"url": str(h["url"]), "secret_env": str(h["secret_env"]),
-                                "events": list(h.get("events") or ["breach"])})
+                                "events": _events(h.get("events"), where)})
     if doc.get("email"):
         e = doc["email"]
         if not isinstance(e, dict) or not e.get("host") or not e.get("to") or not e.get("from"):
@@ -192,5 +194,16 @@ def _notify(doc: Any, source: str) -> dict[str, Any]:
         out["email"] = {"host": str(e["host"]), "port": int(e.get("port", 25)), "from": str(e["from"]),
                         "to": [str(x) for x in (e["to"] if isinstance(e["to"], list) else [e["to"]])],
                         "user": e.get("user"), "password_env": e.get("password_env"),
-                        "starttls": bool(e.get("starttls", False)), "events": list(e.get("events") or ["breach"])}
+                        "starttls": bool(e.get("starttls", False)), "events": _events(e.get("events"), where)}
     return out
+
+
+NOTICE_EVENTS = ("breach", "escalation")
+
+
+def _events(value: Any, where: str) -> list[str]:
+    events = value if isinstance(value, list) else [value] if value else ["breach"]
+    bad = [str(v) for v in events if v not in NOTICE_EVENTS]
+    if bad:
+        raise ManyiError(Message("sla.bad_events", {"where": where, "value": ", ".join(bad), "choices": ", ".join(NOTICE_EVENTS)}))
+    return [str(v) for v in events]

@@ -66,9 +66,16 @@ def create_user(
     lang: str = "zh",
     by: str | None = None,
     url: str | None = None,
+    email: str | None = None,
+    manager: bool = False,
 ) -> None:
-    """A new account; the unit is an organisation unit's code (none: the whole organisation)."""
+    """A new account; the unit is an organisation unit's code (none: the whole organisation).
+    A ``manager`` receives the cases escalated to the unit (a team lead, a branch manager), by
+    e-mail at ``email`` when the desk's SMTP notices are set up."""
     username = username.strip()
+    email = (email or "").strip() or None
+    if email is not None and (len(email) > 200 or "@" not in email.strip("@") or any(c.isspace() for c in email)):
+        raise ManyiError(Message("staff.bad_email", {"email": email}))
     if role not in ROLES:
         raise ManyiError(Message("staff.bad_role", {"role": role, "roles": ", ".join(ROLES)}))
     if not username or len(username) > 100:
@@ -88,11 +95,14 @@ def create_user(
                 lang=lang if lang in ("zh", "en") else "zh",
                 active=1,
                 failed_logins=0,
+                email=email,
+                manager=1 if manager else 0,
             )
         )
         s.add(
             AuditEvent(
-                username=by, action="user.create", target=username, detail={"role": role, "unit": unit}
+                username=by, action="user.create", target=username,
+                detail={"role": role, "unit": unit, "manager": bool(manager)}
             )
         )
 
@@ -107,6 +117,8 @@ def list_users(url: str | None = None) -> list[dict[str, Any]]:
                 "username": u.username,
                 "role": u.role,
                 "unit": code,
+                "manager": bool(u.manager),
+                "email": u.email,
                 "active": bool(u.active),
                 "locked": bool(u.locked_until and _aware(u.locked_until) > datetime.now(UTC)),
             }

@@ -22,11 +22,13 @@ from manyi.core.cases import (
     CATEGORIES,
     CHANNELS,
     KINDS,
+    ORGANISATION,
     PACKS,
     SEVERITIES,
     CaseState,
     apply,
     escalate,
+    escalation_unit,
 )
 from manyi.core.messages import ManyiError, Message
 from manyi.core.sla import Policies, clock
@@ -157,11 +159,54 @@ def _new_case(s: Any, data: dict[str, Any], actor: str | None, pol: Policies) ->
     return c
 
 
-def _repeat_event(s: Any, c: Case) -> None:
+def _repeat_event(s: Any, c: Case, pol: Policies, router: _Router | None = None, quiet: bool = False) -> None:
     n = getattr(c, "repeat_of", 0)
     if n:
-        s.add(CaseEvent(case_id=c.id, at=datetime.now(UTC), actor=None, action="escalate", from_status=c.status,
-                        to_status=c.status, note="repeat", data={"level": 1, "earlier_complaints": n}))
+        now = datetime.now(UTC)
+        to = (router or _Router(s)).route(c, "repeat", now, pol, quiet=quiet)
+        s.add(CaseEvent(case_id=c.id, at=now, actor=None, action="escalate", from_status=c.status,
+                        to_status=c.status, note="repeat", data={"level": 1, "earlier_complaints": n, **to}))
+
+
+class _Router:
+    """Where an escalated case goes: the unit :func:`~manyi.core.cases.escalation_unit` picks
+    for its level, and that unit's managers (accounts marked ``manager``). Routing a case sets
+    its ``escalated_unit_id`` and, with notices configured, queues an ``escalation`` notice in
+    the same transaction: to the webhooks and addresses that subscribe to it, and by e-mail to
+    each manager with an address."""
+
+    def __init__(self, s: Any) -> None:
+        from manyi.store.models import User
+
+        self.s = s
+        units = s.execute(select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.code)).all()
+        self.parent = {u.id: u.parent_id for u in units}
+        self.code = {u.id: u.code for u in units}
+        self.managers: dict[int, list[tuple[str, str | None]]] = {}
+        for u in s.execute(select(User.username, User.email, User.unit_id).where(User.manager == 1, User.active == 1)):
+            self.managers.setdefault(u.unit_id or ORGANISATION, []).append((u.username, u.email))
+
+    def chain(self, unit_id: int | None) -> list[int]:
+        out: list[int] = []
+        while unit_id is not None and unit_id not in out:
+            out.append(unit_id)
+            unit_id = self.parent.get(unit_id)
+        return [*out, ORGANISATION]
+
+    def route(self, c: Case, reason: str, at: datetime, pol: Policies, quiet: bool = False) -> dict[str, Any]:
+        target = escalation_unit(self.chain(c.unit_id), c.escalation, frozenset(self.managers))
+        c.escalated_unit_id = target or None
+        people = self.managers.get(target, []) if target is not None else []
+        to = {"unit": None if target is None else self.code.get(target, "*"), "managers": [p[0] for p in people]}
+        if pol.notify and not quiet:
+            from manyi.services.notify import queue
+
+            queue(self.s, pol.notify, "escalation", {
+                "case": c.number, "kind": c.kind, "category": c.category, "reason": reason, "level": c.escalation,
+                "escalated_to": to, "owner": c.owner, "first_owner": c.first_owner,
+                "unit": self.code.get(c.unit_id) if c.unit_id else None, "at": _utc(at).isoformat()},
+                c.id, _utc(at), emails=[p[1] for p in people if p[1]])
+        return to
 
 
 def _numbered(s: Any) -> None:
@@ -185,7 +230,7 @@ def open_case(data: dict[str, Any], actor: str | None = None, url: str | None = 
         _numbered(s)
         s.add(CaseEvent(case_id=c.id, at=datetime.now(UTC), actor=actor, action="open", from_status="new",
                         to_status="new", note=None, data={"channel": c.channel}))
-        _repeat_event(s, c)
+        _repeat_event(s, c, pol)
         return case_dict(c, [])
 
 
@@ -200,11 +245,16 @@ def act(number: str, action: str, actor: str | None, version: int | None = None,
             c = _find(s, number)
             if version is not None and version != c.version:
                 raise ManyiError(Message("case.conflict", {"number": c.number, "seen": version, "now": c.version}))
+            before = c.escalation
             st, ev = apply(_state(c), action, actor, at, **data)
             _store_state(c, st)
-            c.policy, c.due = _due(policies(url), c)
+            pol = policies(url)
+            c.policy, c.due = _due(pol, c)
+            extra = {}
+            if c.escalation > before:  # an unsatisfied call-back goes one level up
+                extra = _Router(s).route(c, action, at, pol)
             s.add(CaseEvent(case_id=c.id, at=_utc(ev.at), actor=ev.actor, action=ev.action, from_status=ev.from_status,
-                            to_status=ev.to_status, note=ev.note, data=ev.data or None))
+                            to_status=ev.to_status, note=ev.note, data={**(ev.data or {}), **extra} or None))
             s.flush()
             return case_dict(c, _breaches(s, [c.id]).get(c.id, []))
     except StaleDataError:  # another save got in between the read and this one
@@ -234,7 +284,7 @@ def case_dict(c: Case, breaches: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": c.id, "number": c.number, "external_id": c.external_id, "kind": c.kind, "channel": c.channel,
         "category": c.category, "severity": c.severity, "status": c.status, "owner": c.owner,
-        "first_owner": c.first_owner, "escalation": c.escalation,
+        "first_owner": c.first_owner, "escalation": c.escalation, "escalated_unit_id": c.escalated_unit_id,
         "received_at": _aware(c.received_at).isoformat(), "policy": c.policy, "due": dict(c.due or {}),
         "breaches": breaches, "version": c.version,
     }
@@ -321,10 +371,11 @@ def import_cases(source: Source, url: str | None = None) -> CaseImport:
             added += 1
         _numbered(s)
         now = datetime.now(UTC)
+        router = _Router(s)
         for c in events:
             s.add(CaseEvent(case_id=c.id, at=now, actor=None, action="open", from_status="new", to_status="new",
                             note=None, data={"channel": c.channel, "import": source.label}))
-            _repeat_event(s, c)
+            _repeat_event(s, c, pol, router, quiet=True)  # history: routed, no notices
         from manyi.services.store import _audit
 
         _audit(s, "cases.import", source.label, {"added": added, "already": already, "rejected": len(rejected)})
@@ -440,6 +491,7 @@ def sweep_surveys(url: str | None = None, limit: int = 5000) -> int:
 
 def _pass_batch(ids: list[int], now: datetime, pol: Policies, url: str | None) -> int:
     found = 0
+    router: _Router | None = None
     with db.session(url) as s:
         have = {(b.case_id, b.target) for b in s.scalars(select(Breach).where(Breach.case_id.in_(ids)))}
         for c in s.scalars(select(Case).where(Case.id.in_(ids))):
@@ -453,15 +505,18 @@ def _pass_batch(ids: list[int], now: datetime, pol: Policies, url: str | None) -
                 s.add(Breach(case_id=c.id, target=target, due=_utc(due), detected_at=_utc(now)))
                 st, ev = escalate(st, now, f"sla:{target}")
                 c.escalation = st.escalation
+                if router is None:
+                    router = _Router(s)
+                to = router.route(c, f"sla:{target}", now, pol)
                 if pol.notify:  # the notice is written with the breach (an outbox)
                     from manyi.services.notify import queue
 
                     queue(s, pol.notify, "breach", {
                         "case": c.number, "kind": c.kind, "target": target, "due": _utc(due).isoformat(),
                         "detected_at": _utc(now).isoformat(), "escalation": c.escalation, "owner": c.owner,
-                        "unit_id": c.unit_id}, c.id, _utc(now))
+                        "unit_id": c.unit_id, "escalated_to": to}, c.id, _utc(now))
                 s.add(CaseEvent(case_id=c.id, at=_utc(now), actor=None, action=ev.action, from_status=ev.from_status,
-                                to_status=ev.to_status, note=ev.note, data=ev.data))
+                                to_status=ev.to_status, note=ev.note, data={**(ev.data or {}), **to}))
                 found += 1
         s.flush()
     return found
@@ -476,9 +531,11 @@ def count_breaches(url: str | None = None) -> int:
 MAX_DESCRIPTION = 4000
 
 
-def submit_public(form: dict[str, str], lang: str = "zh", url: str | None = None) -> tuple[dict[str, Any] | None, dict[str, Message]]:
+def submit_public(form: dict[str, str], lang: str = "zh", url: str | None = None,
+                  files: list[tuple[str, bytes]] | None = None) -> tuple[dict[str, Any] | None, dict[str, Message]]:
     """A complaint (or other contact) from the public form: (the case with its status token,
-    or None) and the messages per field when something is missing or wrong."""
+    or None) and the messages per field when something is missing or wrong. ``files``: the
+    attachments sent with it (checked before anything is stored)."""
     import secrets
 
     errors: dict[str, Message] = {}
@@ -496,6 +553,13 @@ def submit_public(form: dict[str, str], lang: str = "zh", url: str | None = None
     phone, email, name = ((form.get(k) or "").strip()[:200] for k in ("phone", "email", "name"))
     if not phone and not email:
         errors["phone"] = Message("case.contact_needed")
+    files = [(_clean_name(n), d) for n, d in files or [] if d or n]
+    for name, data in files[:MAX_ATTACHMENTS]:
+        bad = check_attachment(name, data)
+        if bad is not None:
+            errors["attachment"] = bad
+    if len(files) > MAX_ATTACHMENTS:
+        errors["attachment"] = Message("case.attach_count", {"number": "", "max": MAX_ATTACHMENTS})
     if errors:
         return None, errors
     token = secrets.token_urlsafe(12)
@@ -507,6 +571,8 @@ def submit_public(form: dict[str, str], lang: str = "zh", url: str | None = None
     with db.session(url) as s:
         row = s.get(Case, c["id"])
         row.public_token = token
+    for name, blob in files:
+        add_attachment(c["number"], name, blob, None, url)
     c["public_token"] = token
     return c, {}
 
@@ -523,9 +589,11 @@ def public_status(token: str, url: str | None = None) -> dict[str, Any] | None:
                 "resolve_due": (c.due or {}).get("resolve")}
 
 
-def queue(staff: Any, mine: bool = False, url: str | None = None, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Open cases of the account's units (or its own), the nearest due target first, each with
-    its state: ``breach`` (a target past due), ``warn`` (past the warning share), ``ok``."""
+def queue(staff: Any, mine: bool = False, url: str | None = None, now: datetime | None = None,
+          escalated: bool = False) -> list[dict[str, Any]]:
+    """Open cases of the account's units (or its own; or those escalated), the nearest due
+    target first, each with its state: ``breach`` (a target past due), ``warn`` (past the
+    warning share), ``ok``, and the unit it is escalated to."""
     now = now or datetime.now(UTC)
     pol = policies(url)
     with db.session(url) as s:
@@ -534,7 +602,10 @@ def queue(staff: Any, mine: bool = False, url: str | None = None, now: datetime 
             q = q.where(Case.unit_id.in_(sorted(staff.scope) or [-1]))
         if mine:
             q = q.where(or_(Case.owner == staff.username, Case.first_owner == staff.username))
+        if escalated:
+            q = q.where(Case.escalation > 0)
         rows = s.scalars(q.limit(2000)).all()
+        codes = dict(s.execute(select(OrgUnit.id, OrgUnit.code)).all())
         out = []
         for c in rows:
             p = pol.for_case(_fields(c))
@@ -550,7 +621,7 @@ def queue(staff: Any, mine: bool = False, url: str | None = None, now: datetime 
                         "next_due": nxt[1] if nxt else None, "level": level,
                         "next_due_text": p.calendar.local(nxt[1]).strftime("%m-%d %H:%M") if (p and nxt) else "",
                         "left_seconds": p.calendar.between(now, nxt[1]) if (p and nxt) else None,
-                        "description": c.description})
+                        "escalated_to": codes.get(c.escalated_unit_id, ""), "description": c.description})
         out.sort(key=lambda r: (r["next_due"] is None, r["next_due"] or now))
         return out
 
@@ -570,7 +641,10 @@ def case_page(number: str, staff: Any, url: str | None = None) -> dict[str, Any]
             contact = {k: mask(v, "phone" if k == "phone" else ("email" if k == "email" else "name"))
                        if isinstance(v, str) and k != "lang" else v for k, v in contact.items()}
         d.update(description=c.description, remedy_asked=c.remedy_asked, remedy=c.remedy, root_cause=c.root_cause,
-                 customer=c.customer_code, contact=contact, allowed=_allowed(c.status))
+                 customer=c.customer_code, contact=contact, allowed=_allowed(c.status),
+                 escalated_to=s.scalar(select(OrgUnit.code).where(OrgUnit.id == c.escalated_unit_id))
+                 if c.escalated_unit_id else None,
+                 attachments=attachments(s, c.id))
     d["timeline"] = timeline(number, url)
     pol = policies(url).for_case(d)
     cal = pol.calendar if pol else None
@@ -614,7 +688,10 @@ def kpis(by: list[str] | None = None, since: datetime | None = None, until: date
     :class:`~manyi.core.result.Result` of kind ``desk``: volume, complaints, complaints per
     1,000 customers of the unit, time to acknowledge and to resolve in business hours (median
     and 90th percentile, on each case's policy calendar), SLA compliance (cases without a
-    breach among those with a target due), reopen rate, call-back satisfaction; the Pareto of
+    breach among those with a target due), reopen rate, call-back satisfaction, the recovery
+    rate (of the distinct complainants whose complaint was resolved and who were customers
+    when they complained, the share not lost since: no ``left_at`` in the customer list,
+    ``manyi customers import``; customers unknown to the store are not counted); the Pareto of
     complaint categories and of root causes; and the p-chart of the monthly complaint share of
     all contacts with its rule signals (the landed SPC code)."""
     import numpy as np
@@ -645,6 +722,8 @@ def kpis(by: list[str] | None = None, since: datetime | None = None, until: date
         ever_resolved = set(s.scalars(select(CaseEvent.case_id).where(CaseEvent.action == "resolve")).all())
         units = {u.id: u.code for u in s.scalars(select(OrgUnit))}
         customers = dict(s.execute(select(Customer.unit_id, func.count(Customer.id)).group_by(Customer.unit_id)).all())
+        known = {code: _aware(left) for code, left in s.execute(select(Customer.code, Customer.left_at).where(
+            Customer.code.in_(select(Case.customer_code).where(Case.kind == "complaint").distinct())))}
         recs = []
         for c in rows:
             p = pol.for_case(_fields(c))
@@ -653,6 +732,8 @@ def kpis(by: list[str] | None = None, since: datetime | None = None, until: date
             ack = _aware(c.acknowledged_at)
             res = _aware(c.resolved_at) or (_aware(c.closed_at) if c.status == "closed" else None)
             due = {t: datetime.fromisoformat(d) for t, d in (c.due or {}).items()}
+            left = known.get(c.customer_code, now)  # now: not a known customer
+            settled = c.id in ever_resolved or c.status == "closed"
             recs.append({
                 "unit": units.get(c.unit_id, "") if c.unit_id else "",
                 "unit_id": c.unit_id,
@@ -668,15 +749,21 @@ def kpis(by: list[str] | None = None, since: datetime | None = None, until: date
                 "called_back": c.called_back_at is not None,
                 "satisfied": c.satisfied == 1,
                 "cause": c.root_cause or "",
+                # a complainant still a customer when the complaint came, and whether they stayed
+                "complainant": c.customer_code if (c.kind == "complaint" and settled and c.customer_code in known
+                                                   and (left is None or left >= rec_at)) else None,
+                "lost": left is not None and c.customer_code in known,
             })
     df = pd.DataFrame(recs, columns=["unit", "unit_id", "category", "channel", "kind", "month", "complaint", "ack_h",
                                      "resolve_h", "targets_due", "breached", "resolved", "reopened", "called_back",
-                                     "satisfied", "cause"])
+                                     "satisfied", "cause", "complainant", "lost"])
 
     def figures(g: pd.DataFrame) -> dict[str, Any]:
         due = g[g["targets_due"]]
         res = g[g["resolved"]]  # ever resolved: the base of the reopen rate
         cb = g[g["called_back"]]
+        base = g["complainant"].dropna().unique()  # distinct complainants with a settled complaint
+        lost = g.loc[g["complainant"].notna() & g["lost"], "complainant"].unique()
         unit_ids = {u for u in g["unit_id"].dropna()}
         n_cust = sum(customers.get(u, 0) for u in unit_ids) if unit_ids else sum(customers.values())
         q = lambda col, p: float(np.nanpercentile(g[col], p)) if g[col].notna().any() else None  # noqa: E731
@@ -688,6 +775,8 @@ def kpis(by: list[str] | None = None, since: datetime | None = None, until: date
             "sla_compliance": (1 - due["breached"].mean()) if len(due) else None,
             "reopen_rate": res["reopened"].mean() if len(res) else None,
             "callback_satisfaction": cb["satisfied"].mean() if len(cb) else None,
+            "complainants": int(base.size),
+            "recovery_rate": (1 - lost.size / base.size) if base.size else None,
         }
 
     if by and len(df):
@@ -710,3 +799,182 @@ def kpis(by: list[str] | None = None, since: datetime | None = None, until: date
         p["signal"] = [",".join(str(r) for i2, r in sig if i2 == i) for i in range(len(p))]
         tables["complaint_rate"] = p.rename(columns={"dissatisfied": "complaints"})
     return Result("desk", len(df), tables, params={"by": by, "since": since, "until": until})
+
+
+# --- attachments -----------------------------------------------------------------------------
+MAX_ATTACHMENT = 5 * 1024 * 1024  # bytes per file
+MAX_ATTACHMENTS = 10  # files per case
+#: what a case may carry, told by the file's first bytes (never by its name or the browser's word)
+ATTACHMENT_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "application/pdf", "text/plain")
+
+
+def sniff(data: bytes) -> str | None:
+    """The type of a file from its content: JPEG, PNG, GIF, WebP, PDF, or UTF-8 text (no NUL,
+    no markup that a browser would run); None for anything else."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    if data.startswith(b"%PDF-"):
+        return "application/pdf"
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    head = text[:1024].lstrip().lower()
+    if "\x00" in text or head.startswith(("<!doctype", "<html", "<script", "<svg", "<?xml")):
+        return None
+    return "text/plain"
+
+
+def _clean_name(name: str) -> str:
+    import unicodedata
+
+    base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C" and ch not in '"<>:|?*').strip(". ")
+    return (base or "attachment")[:200]
+
+
+def check_attachment(name: str, data: bytes) -> Message | None:
+    """What is wrong with a file as an attachment (empty, too large, a type not allowed), or None."""
+    if not data:
+        return Message("case.attach_empty", {"file": name})
+    if len(data) > MAX_ATTACHMENT:
+        return Message("case.attach_too_large", {"file": name, "size": len(data), "max": MAX_ATTACHMENT})
+    if sniff(data) is None:
+        return Message("case.attach_type", {"file": name, "choices": "JPEG, PNG, GIF, WebP, PDF, text"})
+    return None
+
+
+def add_attachment(number: str, filename: str, data: bytes, actor: str | None, url: str | None = None,
+                   staff: Any = None) -> dict[str, Any]:
+    """Attach a file to a case (its timeline records it): at most ``MAX_ATTACHMENT`` bytes, one
+    of ``ATTACHMENT_TYPES`` by content, ``MAX_ATTACHMENTS`` per case; anything else is refused
+    with a message naming the limit."""
+    import hashlib
+
+    from manyi.store.models import Attachment
+
+    name = _clean_name(filename)
+    bad = check_attachment(name, data)
+    if bad is not None:
+        raise ManyiError(bad)
+    kind = sniff(data)
+    with db.session(url) as s:
+        c = _find(s, number)
+        if staff is not None and staff.scope is not None and c.unit_id not in staff.scope:
+            raise PermissionError("unit")
+        have = s.scalar(select(func.count(Attachment.id)).where(Attachment.case_id == c.id)) or 0
+        if have >= MAX_ATTACHMENTS:
+            raise ManyiError(Message("case.attach_count", {"number": c.number, "max": MAX_ATTACHMENTS}))
+        a = Attachment(case_id=c.id, filename=name, content_type=kind, size=len(data),
+                       sha256=hashlib.sha256(data).hexdigest(), data=data, uploaded_by=actor, at=datetime.now(UTC))
+        s.add(a)
+        s.flush()
+        s.add(CaseEvent(case_id=c.id, at=datetime.now(UTC), actor=actor, action="attach", from_status=c.status,
+                        to_status=c.status, note=name, data={"attachment": a.id, "size": len(data), "type": kind}))
+        return {"id": a.id, "filename": name, "content_type": kind, "size": len(data), "sha256": a.sha256}
+
+
+def attachments(s: Any, case_id: int) -> list[dict[str, Any]]:
+    from manyi.store.models import Attachment
+
+    return [{"id": a.id, "filename": a.filename, "content_type": a.content_type, "size": a.size,
+             "uploaded_by": a.uploaded_by, "at": _aware(a.at).isoformat()}
+            for a in s.scalars(select(Attachment).where(Attachment.case_id == case_id).order_by(Attachment.id))]
+
+
+def attachment(number: str, attachment_id: int, staff: Any, url: str | None = None) -> tuple[str, str, bytes]:
+    """(file name, type, bytes) of one attachment of a case the account may see."""
+    from manyi.store.models import Attachment
+
+    with db.session(url) as s:
+        c = _find(s, number)
+        if staff is not None and staff.scope is not None and c.unit_id not in staff.scope:
+            raise PermissionError("unit")
+        a = s.scalar(select(Attachment).where(Attachment.id == attachment_id, Attachment.case_id == c.id))
+        if a is None:
+            raise ManyiError(Message("case.unknown", {"number": f"{number}/{attachment_id}"}))
+        return a.filename, a.content_type, bytes(a.data)
+
+
+# --- the case API ----------------------------------------------------------------------------
+API_FIELDS = ("external_id", "kind", "channel", "category", "severity", "customer", "unit", "description",
+              "remedy_asked", "received_at", "contact")
+
+
+def api_open(body: dict[str, Any], idempotency_key: str | None = None,
+             url: str | None = None) -> tuple[int, dict[str, Any] | list[Message]]:
+    """Open a case from an integration (``POST /api/v1/cases``): (201, the case) or, when the
+    same ``external_id`` (or ``Idempotency-Key``) was sent before, (200, that case): a retry
+    never opens a second one; (422, the messages) for wrong fields."""
+    bad: list[Message] = []
+    unknown = sorted(set(body) - set(API_FIELDS))
+    if unknown:
+        bad.append(Message("case.bad_field", {"where": "body", "field": unknown[0], "value": "",
+                                               "choices": ", ".join(API_FIELDS)}))
+    text = {k: (str(body[k]).strip() if body.get(k) is not None else None) for k in API_FIELDS if k != "contact"}
+    ext = text["external_id"] or (f"api:{idempotency_key.strip()[:190]}" if idempotency_key else None)
+    if ext:
+        with db.session(url) as s:
+            c = s.scalar(select(Case).where(Case.external_id == ext))
+            if c is not None:
+                return 200, case_dict(c, _breaches(s, [c.id]).get(c.id, []))
+    received: Any = datetime.now(UTC)
+    if text["received_at"]:
+        try:
+            received = datetime.fromisoformat(text["received_at"].replace("Z", "+00:00"))
+            if received.tzinfo is None:
+                bad.append(Message("case.bad_field", {"where": "body", "field": "received_at",
+                                                       "value": text["received_at"], "choices": "ISO-8601 with offset"}))
+        except ValueError:
+            received = text["received_at"]
+    contact = body.get("contact")
+    if contact is not None and (not isinstance(contact, dict) or not all(
+            isinstance(v, str | None) for v in contact.values())):
+        bad.append(Message("case.bad_field", {"where": "body", "field": "contact", "value": str(contact)[:50],
+                                               "choices": "an object of texts (name, phone, email)"}))
+    desc = text["description"] or ""
+    if not desc:
+        bad.append(Message("case.bad_field", {"where": "body", "field": "description", "value": "", "choices": "text"}))
+    elif len(desc) > MAX_DESCRIPTION:
+        bad.append(Message("web.too_long", {"max": MAX_DESCRIPTION}))
+    unit_id = None
+    if text["unit"]:
+        with db.session(url) as s:
+            unit_id = s.scalar(select(OrgUnit.id).where(OrgUnit.code == text["unit"]))
+        if unit_id is None:
+            bad.append(Message("case.bad_field", {"where": "body", "field": "unit", "value": text["unit"],
+                                                   "choices": "a unit code"}))
+    data = {"external_id": ext, "kind": text["kind"] or "complaint", "channel": text["channel"] or "api",
+            "category": text["category"], "severity": text["severity"], "customer": text["customer"],
+            "unit_id": unit_id, "description": desc, "remedy_asked": text["remedy_asked"],
+            "contact": {k: v for k, v in contact.items() if v} if isinstance(contact, dict) else None,
+            "received_at": received}
+    bad += _check(data, "body")
+    if bad:
+        return 422, bad
+    try:
+        return 201, open_case(data, None, url)
+    except IntegrityError:  # the same external id, sent twice at once: the first one stands
+        with db.session(url) as s:
+            c = s.scalar(select(Case).where(Case.external_id == ext))
+            return 200, case_dict(c, _breaches(s, [c.id]).get(c.id, []))
+
+
+def api_case(number: str, url: str | None = None) -> dict[str, Any] | None:
+    """One case as the API shows it (with its due instants and breaches), or None."""
+    with db.session(url) as s:
+        try:
+            c = _find(s, number)
+        except ManyiError:
+            return None
+        d = case_dict(c, _breaches(s, [c.id]).get(c.id, []))
+        d["timeline"] = [{"at": _aware(e.at).isoformat(), "actor": e.actor, "action": e.action, "from": e.from_status,
+                          "to": e.to_status} for e in s.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == c.id).order_by(CaseEvent.id))]
+        return d

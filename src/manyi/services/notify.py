@@ -29,8 +29,10 @@ MAX_ATTEMPTS = 10
 
 
 def queue(s: Any, notify: dict[str, Any], event: str, payload: dict[str, Any], case_id: int | None,
-          now: datetime) -> int:
-    """Add one notice per configured channel that subscribes to ``event`` (in session ``s``)."""
+          now: datetime, emails: list[str] | None = None) -> int:
+    """Add one notice per configured channel that subscribes to ``event`` (in session ``s``);
+    ``emails``: people this notice is for whatever the subscriptions (the managers a case is
+    escalated to), by e-mail when an SMTP server is configured."""
     n = 0
     for h in notify.get("webhooks", []):
         if event in h["events"]:
@@ -38,8 +40,10 @@ def queue(s: Any, notify: dict[str, Any], event: str, payload: dict[str, Any], c
                                status="pending", attempts=0, next_at=now))
             n += 1
     e = notify.get("email")
-    if e and event in e["events"]:
-        for to in e["to"]:
+    if e:
+        targets = list(e["to"]) if event in e["events"] else []
+        targets += [a for a in emails or [] if a not in targets]
+        for to in targets:
             s.add(Notification(case_id=case_id, event=event, channel="email", target=to, payload=payload,
                                status="pending", attempts=0, next_at=now))
             n += 1

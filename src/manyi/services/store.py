@@ -568,6 +568,76 @@ def import_units(source: Source, url: str | None = None) -> tuple[int, int]:
     return new, updated
 
 
+CUSTOMER_FIELDS = ("name", "type", "tier")
+CUSTOMER_CONTACT = ("phone", "mobile", "email", "wechat")
+
+
+def import_customers(source: Source, url: str | None = None) -> tuple[int, int, list[Message]]:
+    """The customer list (CSV/XLSX): ``customer_id`` and optionally ``name``, ``type``,
+    ``tier``, ``unit`` (a unit code), contact fields (``phone``, ``mobile``, ``email``,
+    ``wechat``; personal data) and ``left_at`` (the date a customer was lost: a cancelled
+    contract, a closed account; blank while a customer). Stored or updated by ``customer_id``;
+    a row with an unknown unit or an unreadable date is left out and reported. Returns (new,
+    updated, messages)."""
+    from manyi.io.responses import read_table
+    from manyi.store.models import Customer, OrgUnit
+
+    label = source.label
+    df = read_table(source.path if source.path is not None else source.data, name=source.name)
+    if "customer_id" not in df.columns:
+        raise ManyiError(Message("store.no_customer_id", {"file": label}))
+    left = pd.to_datetime(df["left_at"], errors="coerce") if "left_at" in df.columns else None
+    new = updated = 0
+    bad: list[Message] = []
+    with db.session(url) as s:
+        units = dict(s.execute(select(OrgUnit.code, OrgUnit.id)).all())
+        known = {c.code: c for c in s.scalars(select(Customer))}
+        def val(row: dict[str, Any], k: str) -> str | None:
+            v = row.get(k)
+            return None if v is None or pd.isna(v) or not str(v).strip() else str(v).strip()
+
+        for i, row in enumerate(df.to_dict("records")):
+            code = val(row, "customer_id") or ""
+            where = f"{label} row {i + 2}"
+            if not code:
+                bad.append(Message("case.bad_field", {"where": where, "field": "customer_id", "value": "", "choices": "text"}))
+                continue
+            unit = val(row, "unit")
+            if unit and unit not in units:
+                bad.append(Message("case.bad_field", {"where": where, "field": "unit", "value": unit, "choices": "a unit code"}))
+                continue
+            gone = None
+            if left is not None and val(row, "left_at"):
+                if pd.isna(left.iloc[i]):
+                    bad.append(Message("case.bad_field", {"where": where, "field": "left_at", "value": row["left_at"],
+                                                           "choices": "a date (YYYY-MM-DD)"}))
+                    continue
+                gone = left.iloc[i].to_pydatetime()
+                if gone.tzinfo is None:
+                    from zoneinfo import ZoneInfo
+
+                    gone = gone.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+            c = known.get(code)
+            if c is None:
+                c = known[code] = Customer(code=code)
+                s.add(c)
+                new += 1
+            else:
+                updated += 1
+            for attr in CUSTOMER_FIELDS:
+                if val(row, attr):
+                    setattr(c, attr, val(row, attr))
+            if unit:
+                c.unit_id = units[unit]
+            contact = {k: val(row, k) for k in CUSTOMER_CONTACT if val(row, k)}
+            if contact:
+                c.contact = {**(c.contact or {}), **contact}
+            if "left_at" in df.columns:
+                c.left_at = None if gone is None else gone.astimezone(UTC)
+        _audit(s, "customers.import", label, {"new": new, "updated": updated, "rejected": len(bad)})
+    return new, updated, bad
+
+
 def unit_tree(url: str | None = None) -> pd.DataFrame:
     """The organisation tree: one row per unit with its depth and path of codes."""
     from manyi.store.models import OrgUnit

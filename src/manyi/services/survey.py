@@ -309,6 +309,30 @@ def key_allows(s: Any, api_key: str | None, c: Campaign) -> bool:
     return k is not None and k.campaign_id == c.id
 
 
+def create_desk_key(url: str | None = None) -> str:
+    """A new API key for the desk's case API (``/api/v1/cases``): shown once, stored hashed."""
+    import secrets
+
+    from manyi.store.models import ApiKey
+
+    key = "mk_" + secrets.token_urlsafe(24)
+    with db.session(url) as s:
+        s.add(ApiKey(campaign_id=None, scope="cases", prefix=key[:10], digest=_digest(key)))
+        from manyi.services.store import _audit
+
+        _audit(s, "apikey.create", "cases", {"prefix": key[:10]})
+    return key
+
+
+def desk_key_ok(api_key: str | None, url: str | None = None) -> bool:
+    from manyi.store.models import ApiKey
+
+    if not api_key:
+        return False
+    with db.session(url) as s:
+        return s.scalar(select(ApiKey.id).where(ApiKey.digest == _digest(api_key), ApiKey.scope == "cases")) is not None
+
+
 def create_api_key(campaign: str, url: str | None = None) -> str:
     """A new API key for ``campaign``: shown once, stored as its SHA-256."""
     import secrets

@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -38,6 +48,7 @@ class Customer(Base):
     tier: Mapped[str | None] = mapped_column(String(50), nullable=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), nullable=True)
     contact: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # personal data
+    left_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # lost customer
 
 
 class InstrumentVersion(Base):
@@ -104,11 +115,13 @@ class Response(Base):
 
 
 class ApiKey(Base):
-    """An API key for integrations, scoped to one campaign; only its SHA-256 is stored."""
+    """An API key for integrations, scoped to one campaign (``scope`` "campaign") or to the
+    complaint desk's case API (``scope`` "cases", no campaign); only its SHA-256 is stored."""
 
     __tablename__ = "api_key"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"), index=True, nullable=True)
+    scope: Mapped[str] = mapped_column(String(20), default="campaign", server_default="campaign")
     prefix: Mapped[str] = mapped_column(String(12))
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -138,6 +151,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))  # admin | analyst | agent | viewer
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), nullable=True)
     lang: Mapped[str] = mapped_column(String(5), default="zh")
+    email: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    manager: Mapped[int] = mapped_column(Integer, default=0)  # receives escalations for the unit
     active: Mapped[int] = mapped_column(Integer, default=1)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
@@ -218,6 +233,7 @@ class Case(Base):
     owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
     first_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
     escalation: Mapped[int] = mapped_column(Integer, default=0)
+    escalated_unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id"), nullable=True)
     remedy: Mapped[str | None] = mapped_column(Text, nullable=True)
     root_cause: Mapped[str | None] = mapped_column(String(50), nullable=True)
     satisfied: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -306,3 +322,19 @@ class ImprovementAction(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     checked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Attachment(Base):
+    """A file attached to a case (a photo, a scan, a letter): kept in the store with its
+    checked type, size and SHA-256, so a backup of the store holds it too."""
+
+    __tablename__ = "case_attachment"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

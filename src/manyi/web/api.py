@@ -166,4 +166,61 @@ def router(url: str | None) -> APIRouter:
             return JSONResponse({"error": exc.render(lang)}, status_code=422)
         return JSONResponse(jsonable(res.to_dict(lang)))
 
+    # --- the complaint desk's case API (a key made with ``manyi apikey create --cases``) --------
+    def _desk_denied(request: Request) -> JSONResponse | None:
+        h = request.headers
+        if survey.desk_key_ok(_key(h.get("x-api-key"), h.get("authorization")), url):
+            return None
+        return JSONResponse({"error": "unauthorised"}, status_code=401)
+
+    @r.post("/cases", status_code=201)
+    async def open_case(request: Request) -> JSONResponse:
+        """Open a case (``{"kind", "category", "description", "customer", "unit", "contact",
+        "received_at", "external_id", ...}``; channel ``api`` unless given). A retry with the same
+        ``external_id`` or ``Idempotency-Key`` returns the first case (200), never a second."""
+        from manyi.services import cases
+
+        denied = _desk_denied(request)
+        if denied is not None:
+            return denied
+        raw = await request.body()
+        if len(raw) > MAX_BODY:
+            return JSONResponse({"error": "body too large", "limit": MAX_BODY}, status_code=413)
+        try:
+            data = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return JSONResponse({"error": "malformed JSON"}, status_code=400)
+        if not isinstance(data, dict):
+            return JSONResponse({"error": "invalid", "errors": [{"field": "body", "message": "an object"}]}, 422)
+        status, out = cases.api_open(data, request.headers.get("idempotency-key"), url)
+        if status == 422:
+            lang = _lang(request)
+            return JSONResponse({"error": "invalid", "errors": [
+                {"field": m.params.get("field", "description"), "message": m.render(lang)} for m in out]}, 422)
+        return JSONResponse(out, status_code=status)
+
+    @r.get("/cases/{number}")
+    def get_case(number: str, request: Request) -> JSONResponse:
+        """A case with its status, due instants, breaches and timeline."""
+        from manyi.services import cases
+
+        denied = _desk_denied(request)
+        if denied is not None:
+            return denied
+        found = cases.api_case(number, url)
+        if found is None:
+            return JSONResponse({"error": "unknown case"}, status_code=404)
+        return JSONResponse(found)
+
+    @r.get("/cases")
+    def list_cases(request: Request, limit: int = Query(100, ge=1, le=1000),
+                   offset: int = Query(0, ge=0)) -> JSONResponse:
+        """Cases, newest first, in the shape of ``manyi cases list --format json``."""
+        from manyi.services import cases
+
+        denied = _desk_denied(request)
+        if denied is not None:
+            return denied
+        return JSONResponse({"cases": cases.list_cases(limit, offset, url)})
+
     return r

@@ -14,6 +14,32 @@ from manyi.i18n import translator
 
 LIMIT = 5  # public submissions per visitor ...
 WINDOW = 600.0  # ... per ten minutes
+FORM_BYTES = 32 * 1024  # a form's text fields
+
+
+async def _within(request: Request, limit: int) -> bool:
+    """Read the body, giving up (False) as soon as it passes ``limit`` bytes: an oversized
+    upload is refused without being held in memory."""
+    size = request.headers.get("content-length", "")
+    if size.isdigit() and int(size) > limit:
+        return False
+    chunks, n = [], 0
+    async for chunk in request.stream():
+        n += len(chunk)
+        if n > limit:
+            return False
+        chunks.append(chunk)
+    request._body = b"".join(chunks)  # what Starlette's form parser reads  # noqa: SLF001
+    return True
+
+
+async def _files(request: Request, field: str) -> list[tuple[str, bytes]]:
+    """The files sent in a multipart form field (none chosen: none)."""
+    out = []
+    for v in (await request.form()).getlist(field):
+        if hasattr(v, "read") and (v.filename or v.size):
+            out.append((v.filename or "", await v.read()))
+    return out
 
 
 def router(url: str | None, env: Any) -> APIRouter:
@@ -49,13 +75,13 @@ def router(url: str | None, env: Any) -> APIRouter:
 
     @r.post("/complain", response_class=HTMLResponse)
     async def complain(request: Request) -> HTMLResponse:
-        body = await request.body()
-        if len(body) > 32 * 1024:
+        if not await _within(request, FORM_BYTES + cases.MAX_ATTACHMENT):
             return page("notice.html", request, 413, kind="too_large")
         form = await _form(request)
         if limited(request):
             return page("notice.html", request, 429, kind="rate_limited")
-        case, errors = cases.submit_public(form, _lang(request), url)
+        files = await _files(request, "attachment")
+        case, errors = cases.submit_public(form, _lang(request), url, files=files[:1])
         if case is None:
             return page("complain.html", request, 422, values=form, errors=errors)
         return page("complain_done.html", request, case=case,
@@ -83,7 +109,9 @@ def router(url: str | None, env: Any) -> APIRouter:
     def queue(request: Request) -> HTMLResponse:
         staff = need(request)
         mine = request.query_params.get("mine") == "1"
-        return page("cases.html", request, staff=staff, rows=cases.queue(staff, mine, url), mine=mine,
+        up = request.query_params.get("escalated") == "1"
+        return page("cases.html", request, staff=staff, rows=cases.queue(staff, mine, url, escalated=up), mine=mine,
+                    escalated=up,
                     now=datetime.now(UTC))
 
     @r.get("/cases/figures", response_class=HTMLResponse)
@@ -135,6 +163,40 @@ def router(url: str | None, env: Any) -> APIRouter:
         except ManyiError:
             return page("notice_staff.html", request, 404, staff=staff, kind="not_found")
         return page("case.html", request, staff=staff, c=c, error=None)
+
+    @r.post("/cases/{number}/attachments", response_class=HTMLResponse)
+    async def attach(number: str, request: Request) -> Response:
+        staff = need(request)
+        if not await _within(request, FORM_BYTES + cases.MAX_ATTACHMENT):
+            return page("notice_staff.html", request, 413, staff=staff, kind="too_large")
+        await _form(request)  # the CSRF check
+        try:
+            for name, data in await _files(request, "file"):
+                cases.add_attachment(number, name, data, staff.username, url, staff=staff)
+        except PermissionError:
+            raise Forbidden("unit") from None
+        except ManyiError as exc:
+            try:
+                c = cases.case_page(number, staff, url)
+            except ManyiError:
+                return page("notice_staff.html", request, 404, staff=staff, kind="not_found")
+            return page("case.html", request, 422, staff=staff, c=c, error=exc.render(_lang(request, staff)))
+        return RedirectResponse(f"/cases/{number}", status_code=303)
+
+    @r.get("/cases/{number}/attachments/{aid}")
+    def download(number: str, aid: int, request: Request) -> Response:
+        from urllib.parse import quote
+
+        staff = need(request)
+        try:
+            name, kind, data = cases.attachment(number, aid, staff, url)
+        except PermissionError:
+            raise Forbidden("unit") from None
+        except ManyiError:
+            return page("notice_staff.html", request, 404, staff=staff, kind="not_found")
+        return Response(data, media_type=kind, headers={
+            "Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}",
+            "Content-Security-Policy": "default-src 'none'; sandbox"})
 
     @r.post("/cases/{number}", response_class=HTMLResponse)
     async def act(number: str, request: Request) -> Response:

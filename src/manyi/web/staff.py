@@ -276,7 +276,8 @@ def router(url: str | None, env: Any) -> APIRouter:
         form = await _form(request)
         try:
             accounts.create_user(form.get("username", ""), form.get("password", ""), form.get("role", ""),
-                                 form.get("unit") or None, form.get("lang", "zh"), by=staff.username, url=url)
+                                 form.get("unit") or None, form.get("lang", "zh"), by=staff.username, url=url,
+                                 email=form.get("email") or None, manager=form.get("manager") == "1")
         except ManyiError as exc:
             return page("users.html", request, staff, 422, users=accounts.list_users(url),
                         error=exc.render(_lang(request, staff)), units=dashboard.unit_list(url))

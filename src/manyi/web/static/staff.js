@@ -35,4 +35,21 @@
       });
     });
   });
+  // Keyboard: j / k move through the rows of a list (Enter opens), n a new case, / the search box.
+  document.addEventListener("keydown", function (ev) {
+    var tag = (ev.target.tagName || "").toLowerCase();
+    if (ev.altKey || ev.ctrlKey || ev.metaKey || tag === "input" || tag === "textarea" || tag === "select") { return; }
+    var links = Array.prototype.slice.call(document.querySelectorAll("table.keys tbody tr td:first-child a"));
+    var at = links.indexOf(document.activeElement);
+    if ((ev.key === "j" || ev.key === "k") && links.length) {
+      var next = ev.key === "j" ? Math.min(at + 1, links.length - 1) : Math.max(at - 1, 0);
+      links[next].focus();
+      ev.preventDefault();
+    } else if (ev.key === "n" && document.querySelector("a[data-key=n]")) {
+      window.location.href = document.querySelector("a[data-key=n]").getAttribute("href");
+    } else if (ev.key === "/") {
+      var box = document.querySelector("input[type=search]");
+      if (box) { box.focus(); ev.preventDefault(); }
+    }
+  });
 })();
