@@ -160,6 +160,9 @@ def test_staff_log_in_filter_the_dashboard_open_a_response_and_export(browser, t
         b.find_element(By.NAME, "username").send_keys(user)
         b.find_element(By.NAME, "password").send_keys(password)
         b.find_element(By.CSS_SELECTOR, "form.login button").click()
+        end = time.time() + 20
+        while "/login" in b.current_url and time.time() < end:  # the answer arrives after the click
+            time.sleep(0.1)
 
     def charts_drawn(n: int) -> int:
         end = time.time() + 60
@@ -217,6 +220,7 @@ def test_staff_log_in_filter_the_dashboard_open_a_response_and_export(browser, t
 def test_a_complaint_from_the_public_form_to_call_back_and_closure(browser, tmp_path, monkeypatch):
     """A customer complains on a phone in Chinese; an agent acknowledges, resolves and calls
     back in the staff workspace; the customer's status link shows the case closed."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -236,8 +240,14 @@ def test_a_complaint_from_the_public_form_to_call_back_and_closure(browser, tmp_
         b.find_element(By.NAME, "description").send_keys("约好上午十点上门维修，师傅下午三点才到。")
         b.find_element(By.NAME, "remedy_asked").send_keys("希望减免上门费")
         b.find_element(By.NAME, "phone").send_keys("13812345678")
+        photo = tmp_path / "门锁照片.png"
+        photo.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(200))
+        b.find_element(By.NAME, "attachment").send_keys(str(photo))
         b.save_screenshot(str(ARTIFACTS / "complain-zh-phone.png"))
         b.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        end = time.time() + 20
+        while "您的工单号是" not in b.page_source and time.time() < end:  # the answer comes after the click
+            time.sleep(0.1)
         assert "您的工单号是" in b.page_source
         b.save_screenshot(str(ARTIFACTS / "complain-zh-done.png"))
         status_link = b.find_element(By.CSS_SELECTOR, ".notice a").get_attribute("href")
@@ -249,6 +259,9 @@ def test_a_complaint_from_the_public_form_to_call_back_and_closure(browser, tmp_
         b.find_element(By.NAME, "username").send_keys("wang")
         b.find_element(By.NAME, "password").send_keys("agent-password-1")
         b.find_element(By.CSS_SELECTOR, "form.login button").click()
+        end = time.time() + 20
+        while "/login" in b.current_url and time.time() < end:  # the login's answer arrives after the click
+            time.sleep(0.1)
         b.get(f"{base}/cases")
         assert number in b.page_source
         b.save_screenshot(str(ARTIFACTS / "cases-zh-queue.png"))
@@ -266,12 +279,16 @@ def test_a_complaint_from_the_public_form_to_call_back_and_closure(browser, tmp_
         def shows(text: str) -> bool:  # the answer to a POST arrives after the click returns
             end = time.time() + 20
             while time.time() < end:
-                if text in b.find_element(By.TAG_NAME, "h1").text:
-                    return True
+                try:
+                    if text in b.find_element(By.TAG_NAME, "h1").text:
+                        return True
+                except (StaleElementReferenceException, NoSuchElementException):  # the page is changing
+                    pass
                 time.sleep(0.1)
             return False
 
         b.get(f"{base}/cases/{number}")
+        assert "门锁照片.png" in b.page_source  # the customer's photo came with the complaint
         act("acknowledge")
         assert shows("已确认")
         act("resolve", remedy="减免上门费并致歉", root_cause="negligence")
@@ -280,7 +297,7 @@ def test_a_complaint_from_the_public_form_to_call_back_and_closure(browser, tmp_
         assert shows("已结案"), b.page_source[-2000:]
         b.save_screenshot(str(ARTIFACTS / "case-zh-closed.png"))
         rows = b.find_elements(By.CSS_SELECTOR, "section.card table tbody tr")
-        assert len(rows) == 4  # opened, acknowledged, resolved, called back
+        assert len(rows) == 5  # opened, the photo attached, acknowledged, resolved, called back
         b.get(status_link)
         assert "已结案" in b.page_source
     finally:

@@ -174,6 +174,10 @@ def test_attachments_are_checked_by_content_kept_and_downloaded_only_in_scope(st
 
     case = api_case(number)
     assert [e["action"] for e in case["timeline"]] == ["open", "attach"]
+    from manyi.services.cases import case_page
+
+    admin = type("S", (), {"scope": None, "can": lambda self, a: True})()
+    assert case_page(number, admin)["contact"]["name"] is None  # the file's name is not the customer's
     from sqlalchemy import func, select
 
     from manyi.store import db
@@ -246,3 +250,39 @@ def test_the_case_api_opens_a_case_once_per_key_and_explains_bad_fields(store_ur
     listed = api.get("/api/v1/cases?limit=5", headers={"X-API-Key": key}).json()["cases"]
     assert [c["number"] for c in listed] == [case["number"]]
     assert listed[0]["breaches"] == [] and json.dumps(listed)
+
+
+def test_the_actions_page_records_marks_done_and_checks_an_action(store_url, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from manyi.services.cases import open_case
+    from manyi.web.app import create_app
+
+    _tree(tmp_path)
+    case = open_case({"kind": "complaint", "channel": "hotline", "category": "service", "received_at": T0})
+    app = create_app(store_url)
+
+    def login(user, pw):
+        cl = TestClient(app)
+        t = re.search(r'name="csrf" value="([^"]+)"', cl.get("/login").text).group(1)
+        cl.post("/login", data={"username": user, "password": pw, "csrf": t})
+        return cl
+
+    assert login("agent", "agent-password-1").get("/actions").status_code == 403
+    tl = login("tl", "manager-password-1")
+    page = tl.get("/actions?lang=en")
+    assert page.status_code == 200 and "No actions yet." in page.text
+    t = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+    bad = tl.post("/actions?lang=en", data={"csrf": t, "title": "", "metric": "complaints"})
+    assert bad.status_code == 422 and "needs a title" in bad.text
+    ok = tl.post("/actions", data={"csrf": t, "title": "<b>回访话术培训</b>", "metric": "complaints",
+                                   "category": "service", "cases": case["number"], "due": "2026-12-31"},
+                 follow_redirects=False)
+    assert ok.status_code == 303
+    page = tl.get("/actions?lang=en").text
+    assert "&lt;b&gt;回访话术培训&lt;/b&gt;" in page and "<b>回访" not in page and case["number"] in page
+    number = re.search(r"A\d{7}", page).group(0)
+    assert tl.post(f"/actions/{number}", data={"csrf": t, "step": "check"}).status_code == 422  # not done yet
+    assert tl.post(f"/actions/{number}", data={"csrf": t, "step": "done"}, follow_redirects=False).status_code == 303
+    assert "Check effect" in tl.get("/actions?lang=en").text
+    assert tl.post(f"/actions/{number}", data={"step": "done"}).status_code == 403  # no CSRF token

@@ -129,7 +129,7 @@ def test_every_staff_route_refuses_anonymous_and_wrong_role_or_unit(workspace):
     desk = {"/cases", "/cases/new", "/cases/1", "/cases/figures", "/cases/1/attachments/1"}
     allowed = {
         "agent": {"/", "/dash"} | desk,
-        "analyst": {"/", "/dash", "/dash/responses", "/dash/responses/1", "/dash/export"} | desk,
+        "analyst": {"/", "/dash", "/dash/responses", "/dash/responses/1", "/dash/export", "/actions"} | desk,
         "admin": {p for _, p in routes},
     }
     for user, role in (("agt", "agent"), ("ana", "analyst"), ("boss", "admin")):

@@ -22,6 +22,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "personal_data": frozenset({"admin", "analyst", "agent"}),
     "export_personal_data": frozenset({"admin"}),
     "cases": frozenset({"admin", "analyst", "agent"}),
+    "actions": frozenset({"admin", "analyst"}),
     "users": frozenset({"admin"}),
     "audit": frozenset({"admin"}),
 }

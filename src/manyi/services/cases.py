@@ -554,8 +554,8 @@ def submit_public(form: dict[str, str], lang: str = "zh", url: str | None = None
     if not phone and not email:
         errors["phone"] = Message("case.contact_needed")
     files = [(_clean_name(n), d) for n, d in files or [] if d or n]
-    for name, data in files[:MAX_ATTACHMENTS]:
-        bad = check_attachment(name, data)
+    for file_name, blob in files[:MAX_ATTACHMENTS]:
+        bad = check_attachment(file_name, blob)
         if bad is not None:
             errors["attachment"] = bad
     if len(files) > MAX_ATTACHMENTS:
@@ -571,8 +571,8 @@ def submit_public(form: dict[str, str], lang: str = "zh", url: str | None = None
     with db.session(url) as s:
         row = s.get(Case, c["id"])
         row.public_token = token
-    for name, blob in files:
-        add_attachment(c["number"], name, blob, None, url)
+    for file_name, blob in files:
+        add_attachment(c["number"], file_name, blob, None, url)
     c["public_token"] = token
     return c, {}
 

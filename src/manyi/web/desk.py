@@ -164,6 +164,68 @@ def router(url: str | None, env: Any) -> APIRouter:
             return page("notice_staff.html", request, 404, staff=staff, kind="not_found")
         return page("case.html", request, staff=staff, c=c, error=None)
 
+    # --- improvement actions (CAPA) ---------------------------------------------------------
+    def need_actions(request: Request) -> Any:
+        from manyi.web.staff import current_staff
+
+        staff = current_staff(request, url)
+        if staff is None:
+            raise NeedLogin()
+        if not staff.can("actions"):
+            raise Forbidden("actions")
+        return staff
+
+    def actions_page(request: Request, staff: Any, status: int = 200, error: str | None = None,
+                     values: dict[str, str] | None = None) -> HTMLResponse:
+        from manyi.services import actions
+        from manyi.services.store import list_campaigns
+
+        names = list(list_campaigns(url)["campaign"])
+        return page("actions.html", request, status, staff=staff, rows=actions.list_actions(url), error=error,
+                    values=values or {}, campaigns=names)
+
+    @r.get("/actions", response_class=HTMLResponse)
+    def actions_list(request: Request) -> HTMLResponse:
+        return actions_page(request, need_actions(request))
+
+    @r.post("/actions", response_class=HTMLResponse)
+    async def actions_add(request: Request) -> Response:
+        from manyi.services import actions
+
+        staff = need_actions(request)
+        form = await _form(request)
+        lang = _lang(request, staff)
+        try:
+            if form.get("metric") == "dimension":
+                metric = {"type": "dimension", "dimension": form.get("dimension", "").strip(),
+                          "campaign": form.get("campaign") or None}
+            else:
+                metric = {"type": "complaints", "category": form.get("category") or None}
+            due = datetime.fromisoformat(form["due"]).replace(tzinfo=UTC) if form.get("due") else None
+            actions.add_action(form.get("title", ""), metric, kind=form.get("kind") or "corrective",
+                               owner=form.get("owner") or staff.username, due=due,
+                               cases=[c for c in form.get("cases", "").replace(",", " ").split() if c],
+                               description=form.get("description") or None, url=url)
+        except (ManyiError, ValueError) as exc:
+            msg = exc.render(lang) if isinstance(exc, ManyiError) else str(exc)
+            return actions_page(request, staff, 422, msg, form)
+        return RedirectResponse("/actions", status_code=303)
+
+    @r.post("/actions/{number}", response_class=HTMLResponse)
+    async def actions_step(number: str, request: Request) -> Response:
+        from manyi.services import actions
+
+        staff = need_actions(request)
+        form = await _form(request)
+        try:
+            if form.get("step") == "done":
+                actions.done(number, url=url)
+            else:
+                actions.check(number, url=url)
+        except ManyiError as exc:
+            return actions_page(request, staff, 422, exc.render(_lang(request, staff)))
+        return RedirectResponse("/actions", status_code=303)
+
     @r.post("/cases/{number}/attachments", response_class=HTMLResponse)
     async def attach(number: str, request: Request) -> Response:
         staff = need(request)
