@@ -156,6 +156,15 @@ def check_answers(
     return Submission(True, "stored", values=values), row
 
 
+def warm() -> None:
+    """Load the compiled scoring kernel before the first submission (from numba's cache: about
+    a second once per process), so that the first requests a server answers do not wait."""
+    from manyi.io.instruments import load_example
+
+    inst = load_example("after-sales")
+    score_responses(inst, np.full((1, len(inst.item_ids)), 3.0))
+
+
 def instrument_of(iv: InstrumentVersion) -> Instrument:
     return _instrument(iv.source, f"{iv.instrument} v{iv.version}")
 

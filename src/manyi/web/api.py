@@ -31,33 +31,111 @@ def _key(x_api_key: str | None, authorization: str | None) -> str | None:
     return None
 
 
-async def _body(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
-    raw = await request.body()
+def _parse(raw: bytes) -> tuple[dict[str, Any] | None, tuple[int, dict[str, Any]] | None]:
+    """A submission's JSON body, or the (status, error body) that refuses it."""
     if len(raw) > MAX_BODY:
-        return None, JSONResponse({"error": "body too large", "limit": MAX_BODY}, status_code=413)
+        return None, (413, {"error": "body too large", "limit": MAX_BODY})
     try:
         data = json.loads(raw or b"{}")
     except (ValueError, UnicodeDecodeError):
-        return None, JSONResponse({"error": "malformed JSON"}, status_code=400)
+        return None, (400, {"error": "malformed JSON"})
     if not isinstance(data, dict) or not isinstance(data.get("answers", {}), dict):
-        return None, JSONResponse(
-            {
-                "error": "invalid",
-                "errors": [{"field": "answers", "message": "an object of answers"}],
-            },
-            status_code=422,
-        )
+        return None, (422, {"error": "invalid", "errors": [{"field": "answers", "message": "an object of answers"}]})
     return data, None
 
 
-def router(url: str | None) -> APIRouter:
+async def _body(request: Request) -> tuple[dict[str, Any] | None, JSONResponse | None]:
+    data, bad = _parse(await request.body())
+    return data, None if bad is None else JSONResponse(bad[1], status_code=bad[0])
+
+
+def _accept_lang(header: str) -> str:
+    for part in header.lower().split(","):
+        code = part.split(";")[0].strip()[:2]
+        if code in ("zh", "en"):
+            return code
+    return "en"
+
+
+CAMPAIGN_SUBMIT = ("/api/v1/campaigns/", "/responses")
+
+
+class FastSubmit:
+    """The busiest route, ``POST /api/v1/campaigns/NAME/responses``, served straight from
+    ASGI: the same checks, answers and headers as the routed endpoint, without the framework's
+    middleware, routing and parameter machinery on the way (a third of the time of a
+    submission). The app hands such requests here before anything else (``manyi.web.app``)."""
+
+    def __init__(self, intake: Any):
+        self.intake = intake
+
+    @staticmethod
+    def campaign_of(scope: Any) -> str | None:
+        """The campaign of a submission's path, or None for every other request."""
+        if scope["type"] != "http" or scope["method"] != "POST":
+            return None
+        path: str = scope["path"]
+        head, tail = CAMPAIGN_SUBMIT
+        if not (path.startswith(head) and path.endswith(tail)) or len(path) <= len(head) + len(tail):
+            return None
+        name = path[len(head) : -len(tail)]
+        return None if "/" in name else name
+
+    async def __call__(self, scope: Any, receive: Any, send: Any, campaign: str) -> None:
+        import asyncio
+
+        from manyi.web.staff import security_headers
+
+        status, body = 500, {"error": "internal error"}
+        try:
+            h = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope["headers"]}
+            chunks, size, more = [], 0, True
+            while more:
+                msg = await receive()
+                if msg["type"] == "http.disconnect":
+                    return
+                part = msg.get("body", b"")
+                size += len(part)
+                if size > MAX_BODY:
+                    break
+                chunks.append(part)
+                more = msg.get("more_body", False)
+            data, bad = _parse(b"".join(chunks) if size <= MAX_BODY else b" " * (MAX_BODY + 1))
+            if bad is not None:
+                status, body = bad
+            else:
+                rid = data.get("response_id")
+                pending = self.intake.submit(
+                    campaign,
+                    data.get("answers", {}),
+                    api_key=_key(h.get("x-api-key"), h.get("authorization")),
+                    response_id=None if rid is None else str(rid),
+                    idempotency_key=h.get("idempotency-key"),
+                    lang=_accept_lang(h.get("accept-language", "")),
+                )
+                if not pending.done() and self.intake.waiting == 1:
+                    asyncio.get_running_loop().call_soon(self.intake.flush)
+                out = await asyncio.wrap_future(pending)  # answered once committed
+                status, body = out.status, out.body
+        except Exception:  # noqa: BLE001 - no traceback reaches a client
+            status, body = 500, {"error": "internal error"}
+        payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        headers: dict[str, str] = {}
+        security_headers(scope["path"], headers)
+        raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+        raw += [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": payload})
+
+
+def router(url: str | None, intake: Any = None) -> APIRouter:
     import asyncio
 
     from manyi.services import survey
     from manyi.services.intake import Intake
 
     r = APIRouter(prefix="/api/v1")
-    intake = Intake(url)  # group commit of submissions with an API key
+    intake = intake or Intake(url)  # group commit of submissions with an API key
 
     def flush_soon() -> None:
         """Write what is waiting once the requests that arrived together have been checked."""
