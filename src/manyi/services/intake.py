@@ -1,7 +1,8 @@
 """Use case: many API submissions at once, written with group commit.
 
-Each submission is checked and scored at once (:meth:`Intake.submit`), with the same code as
-every other way in (:func:`manyi.services.survey.check_answers`), and waits; :meth:`Intake.flush`
+Each submission is checked at once (:meth:`Intake.submit`), with the same code as every other
+way in (:func:`manyi.services.survey.validate_answers`), and waits; its batch is scored together
+(:func:`manyi.services.survey.scored_rows`, the code of ``manyi score``); :meth:`Intake.flush`
 takes every submission waiting and writes them in one transaction (one query for the campaigns' status, one for earlier answers to the same
 ``Idempotency-Key``\\ s, one for response ids already stored, one multi-row insert each for the
 responses and the idempotency answers) and commits. Only then does each caller get its answer,
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from manyi.core.instrument import Instrument
 from manyi.services.survey import (
@@ -31,13 +32,23 @@ from manyi.services.survey import (
     _errors,
     _previous,
     api_submit,
-    check_answers,
     instrument_of,
+    scored_rows,
+    validate_answers,
 )
 from manyi.store import db
 from manyi.store.models import ApiKey, Campaign, Idempotency, InstrumentVersion, Response
 
 BATCH = 500  # submissions per transaction at most
+# the batch's queries, built once (expanding parameters: one cached statement for any batch size)
+_STATUS = select(Campaign.id, Campaign.status).where(Campaign.id.in_(bindparam("cids", expanding=True)))
+_PREVIOUS = select(Idempotency.scope, Idempotency.key, Idempotency.status, Idempotency.body).where(
+    Idempotency.scope.in_(bindparam("scopes", expanding=True)), Idempotency.key.in_(bindparam("keys", expanding=True))
+)  # the (scope, key) index
+_TAKEN = select(Response.campaign_id, Response.response_id).where(
+    Response.campaign_id.in_(bindparam("cids", expanding=True)),
+    Response.response_id.in_(bindparam("rids", expanding=True)),
+)
 TTL = 2.0  # seconds a campaign's instrument and an API key's campaign are remembered
 
 
@@ -110,7 +121,7 @@ class Intake:
             return ApiAnswer(404, {"error": "unknown campaign"})
         if not api_key or self._key_campaign(api_key) != c.id:
             return ApiAnswer(401, {"error": "a valid API key of this campaign is needed"})
-        sub, row = check_answers(c.instrument, answers)
+        sub, row = validate_answers(c.instrument, answers)  # scored with its batch at the flush
         if row is None:  # a retry of a stored request gets its first answer, even if now invalid
             prev = _previous(f"campaign:{c.name}", idempotency_key, self.url)
             return prev or ApiAnswer(422, _errors(sub, lang))
@@ -186,7 +197,16 @@ class Intake:
             return exc
 
     def _write(self, batch: list[_Item]) -> list[ApiAnswer]:
-        """One transaction for the whole batch; each item's answer in order."""
+        """One transaction for the whole batch; each item's answer in order. The batch's
+        answers are scored first, each campaign's in one call of the kernel."""
+        groups: dict[int, list[int]] = {}
+        for i, it in enumerate(batch):
+            groups.setdefault(it.campaign.version_id, []).append(i)
+        scored: list[dict[str, Any] | None] = [None] * len(batch)
+        for idx in groups.values():
+            for i, row in zip(idx, scored_rows(batch[idx[0]].campaign.instrument, [batch[i].row for i in idx]),
+                              strict=True):
+                scored[i] = row
         cids = {it.campaign.id for it in batch}
         scopes = {f"campaign:{it.campaign.name}" for it in batch}
         keys = {it.key for it in batch if it.key}
@@ -194,27 +214,13 @@ class Intake:
         now = datetime.now(UTC)
         out: list[ApiAnswer | None] = [None] * len(batch)
         with db.ensure_schema(self.url).begin() as s:  # Core: no unit of work to keep
-            status = dict(
-                s.execute(select(Campaign.id, Campaign.status).where(Campaign.id.in_(cids))).all()
-            )
+            status = dict(s.execute(_STATUS, {"cids": list(cids)}).all())
             prev: dict[tuple[str, str], ApiAnswer] = {}
             if keys:
-                for scope, key, st, body in s.execute(
-                    select(
-                        Idempotency.scope, Idempotency.key, Idempotency.status, Idempotency.body
-                    ).where(
-                        Idempotency.scope.in_(scopes), Idempotency.key.in_(keys)
-                    )  # the (scope, key) index
-                ):
+                for scope, key, st, body in s.execute(_PREVIOUS, {"scopes": list(scopes), "keys": list(keys)}):
                     if scope in scopes:
                         prev[(scope, key)] = ApiAnswer(st, body)
-            taken = set(
-                s.execute(
-                    select(Response.campaign_id, Response.response_id).where(
-                        Response.campaign_id.in_(cids), Response.response_id.in_(rids)
-                    )
-                ).all()
-            )
+            taken = set(s.execute(_TAKEN, {"cids": list(cids), "rids": list(rids)}).all())
             rows, idem = [], []
             for i, it in enumerate(batch):
                 scope = f"campaign:{it.campaign.name}"
@@ -239,7 +245,7 @@ class Intake:
                             "submitted_at": now,
                             "source": "api",
                             "created_at": now,
-                            **it.row,
+                            **scored[i],
                         }
                     )
                     if it.key:

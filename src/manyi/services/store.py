@@ -148,8 +148,9 @@ def item_points(inst: Instrument, X: np.ndarray) -> np.ndarray:
     return to_points(np.asarray(X, dtype=float), lo, hi, inst.scoring.points)
 
 
-def points_dict(inst: Instrument, row: np.ndarray) -> dict[str, float | None]:
-    return {i: None if np.isnan(v) else float(v) for i, v in zip(inst.item_ids, row, strict=True)}
+def points_dict(inst: Instrument, row: np.ndarray | list[float]) -> dict[str, float | None]:
+    values = row.tolist() if isinstance(row, np.ndarray) else row  # Python floats: NaN is v != v
+    return {i: None if v != v else v for i, v in zip(inst.item_ids, values, strict=True)}
 
 
 def _plain(v: Any) -> Any:

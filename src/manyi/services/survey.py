@@ -124,6 +124,17 @@ def check_answers(
     """Check ``form`` with the reader's rules (items required, text at most 2,000 characters)
     and score it as ``manyi score`` does: the outcome and, when valid, the stored fields
     (answers, dimension, item and overall scores, satisfied)."""
+    sub, clean = validate_answers(inst, form)
+    if clean is None:
+        return sub, None
+    return sub, scored_rows(inst, [clean])[0]
+
+
+def validate_answers(
+    inst: Instrument, form: dict[str, Any]
+) -> tuple[Submission, dict[str, Any] | None]:
+    """The checks of :func:`check_answers` without the scoring: the outcome and, when valid,
+    the clean answers (what :func:`scored_rows` scores, one at a time or many at once)."""
     values = {k: "" if form.get(k) is None else str(form.get(k)).strip() for k in fields(inst)}
     errors: dict[str, Message] = {}
     for it in inst.items:
@@ -140,20 +151,28 @@ def check_answers(
         errors.setdefault(col, msg)
     if errors:
         return Submission(False, "invalid", errors, values), None
-    X = np.array([[clean[i] for i in inst.item_ids]], dtype=float)
+    return Submission(True, "stored", values=values), clean
+
+
+def scored_rows(inst: Instrument, cleans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The stored fields of valid answers (answers, dimension, item and overall scores,
+    satisfied), scored together in one call of the compiled kernel, row for row as
+    ``manyi score`` scores a file."""
+    X = np.array([[c[i] for i in inst.item_ids] for c in cleans], dtype=float)
     sc = score_responses(inst, X)
-    csi = float(sc.csi[0])
-    row = {
-        "answers": {k: None if isinstance(v, float) and np.isnan(v) else v for k, v in clean.items()},
-        "dimensions": {
-            d: None if np.isnan(sc.dimensions[0, j]) else float(sc.dimensions[0, j])
-            for j, d in enumerate(inst.dimension_ids)
-        },
-        "items": points_dict(inst, item_points(inst, X)[0]),
-        "csi": None if np.isnan(csi) else csi,
-        "satisfied": None if np.isnan(sc.satisfied[0]) else int(sc.satisfied[0]),
-    }
-    return Submission(True, "stored", values=values), row
+    pts, dims = item_points(inst, X).tolist(), sc.dimensions.tolist()  # Python floats: NaN is v != v
+    csis, sats = sc.csi.tolist(), sc.satisfied.tolist()
+    out = []
+    for r, clean in enumerate(cleans):
+        csi, sat = csis[r], sats[r]
+        out.append({
+            "answers": {k: None if (isinstance(v, float) and v != v) else v for k, v in clean.items()},
+            "dimensions": {d: None if x != x else x for d, x in zip(inst.dimension_ids, dims[r], strict=True)},
+            "items": points_dict(inst, pts[r]),
+            "csi": None if csi != csi else csi,
+            "satisfied": None if sat != sat else int(sat),
+        })
+    return out
 
 
 def warm() -> None:
