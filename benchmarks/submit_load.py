@@ -132,6 +132,25 @@ async def load(port: int, key: str, seconds: float, concurrency: int, acked: lis
     await asyncio.gather(*(worker() for _ in range(concurrency)))
 
 
+def fresh_pg(admin_url: str):
+    """A new, empty database on the server of ``admin_url``, and a function that drops it."""
+    import psycopg
+
+    dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
+    name = f"manyi_load_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        from manyi.store import db
+
+        db.dispose_all()
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    return dsn.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + "/" + name, drop
+
+
 def stored(url: str) -> tuple[int, int, set[str]]:
     from sqlalchemy import func, select
 
@@ -156,6 +175,9 @@ def main() -> None:
     WORKERS = args.workers
     tmp = Path(tempfile.mkdtemp(prefix="manyi-load-"))
     url = args.database or f"sqlite:///{tmp / 'manyi.db'}"
+    drop = None
+    if url.startswith("postgresql"):  # a fresh database on that server, dropped at the end
+        url, drop = fresh_pg(url)
     key = setup(url)
     port = free_port()
 
@@ -194,6 +216,8 @@ def main() -> None:
     lost = len(acknowledged - ids)
     print(f"kill test: {len(acked2)} acknowledged around a SIGKILL and a restart")
     print(f"acknowledged={len(acknowledged)} stored={len(acknowledged & ids)} lost={lost} duplicated={dup}")
+    if drop is not None:
+        drop()
 
 
 if __name__ == "__main__":
