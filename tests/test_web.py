@@ -247,3 +247,50 @@ def test_group_commit_settles_a_batch_like_one_by_one(fielded, store_url, monkey
     late = intake.submit("w", answers, api_key=key, response_id="g")
     intake.flush()
     assert late.result().status == 410
+
+
+def test_the_fast_submission_path_answers_exactly_as_the_routed_endpoint(fielded, store_url):
+    """The submission route served from ASGI (FastSubmit) against the same FastAPI endpoint
+    with the fast path switched off: the same status, body and headers for good and bad
+    requests alike."""
+    from manyi.web.app import create_app
+
+    client, tokens, inst = fielded
+    key = runner.invoke(cli, ["apikey", "create", "--campaign", "w"]).stdout.strip().rsplit(" ", 1)[1]
+    slow_app = create_app(store_url)
+    slow_app.fast = None
+    slow = TestClient(slow_app)
+    good = {i: 4 for i in inst.item_ids}
+    cases = [
+        ("w", {"response_id": "R", "answers": good}, {"X-API-Key": key}),
+        ("w", {"response_id": "R", "answers": good}, {"X-API-Key": key}),  # the id again: 409
+        ("w", {"answers": {**good, inst.item_ids[0]: 9}}, {"X-API-Key": key, "Accept-Language": "zh"}),
+        ("w", {"answers": {**good, "mood": 1}}, {"X-API-Key": key, "Accept-Language": "en"}),
+        ("w", {"answers": []}, {"X-API-Key": key}),
+        ("w", b"{oops", {"X-API-Key": key}),
+        ("w", b"{" + b" " * 70000 + b"}", {"X-API-Key": key}),
+        ("w", {"answers": good}, {}),
+        ("nowhere", {"answers": good}, {"X-API-Key": key}),
+        ("w", {"response_id": "K", "answers": good}, {"Authorization": f"Bearer {key}", "Idempotency-Key": "i1"}),
+        ("w", {"response_id": "K2", "answers": good}, {"Authorization": f"Bearer {key}", "Idempotency-Key": "i1"}),
+    ]
+    statuses = []
+    for which, (campaign, body, headers) in enumerate(cases):
+        got = []
+        for cl, suffix in ((client, "a"), (slow, "b")):  # each path its own response ids
+            if isinstance(body, dict) and "response_id" in body:
+                body_ = {**body, "response_id": body["response_id"] + suffix}
+            else:
+                body_ = body
+            h = {k: (v + suffix if k == "Idempotency-Key" else v) for k, v in headers.items()}
+            kw = {"content": body_} if isinstance(body_, bytes) else {"json": body_}
+            r = cl.post(f"/api/v1/campaigns/{campaign}/responses", headers=h, **kw)
+            payload = r.json()
+            if isinstance(payload, dict) and "response_id" in payload:
+                payload["response_id"] = payload["response_id"].removesuffix(suffix)
+            got.append((r.status_code, payload, r.headers.get("content-type"),
+                        r.headers.get("x-content-type-options"), r.headers.get("cache-control")))
+        assert got[0] == got[1], (which, got)
+        statuses.append(got[0][0])
+    # the last one reuses the idempotency key: the first answer (201, K) comes back
+    assert statuses == [201, 409, 422, 422, 422, 400, 413, 401, 404, 201, 201]
