@@ -260,12 +260,10 @@ def read_table(
         raise ManyiError(Message("resp.unreadable", {"file": name, "detail": detail})) from None
     df.columns = [str(c).strip() for c in df.columns]
     # drop the entirely empty rows that spreadsheets and CSV writers leave at the very end
+    # (looked for from the end: only those rows are read)
     if len(df) and ext != ".parquet":
-        blank = np.ones(len(df), dtype=bool)
-        for c in df.columns:
-            blank &= _as_text(df[c]).isna().to_numpy()
         end = len(df)
-        while end > 0 and blank[end - 1]:
+        while end > 0 and _as_text(pd.Series(list(df.iloc[end - 1]), dtype=object)).isna().all():
             end -= 1
         df = df.iloc[:end]
     df.attrs["warnings"] = notes
@@ -305,44 +303,47 @@ def convert_scale_column(
     lo, hi = scale.min, scale.max
     if pd.api.types.is_numeric_dtype(col.dtype) and not pd.api.types.is_bool_dtype(col.dtype):
         x = col.to_numpy(dtype=float, na_value=np.nan, copy=True)
-        raw_text = None
-    else:
-        text = _as_text(col)
-        x = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
-        raw_text = text
-        nonnum = text.notna().to_numpy() & np.isnan(x)
-        if nonnum.any():
-            from manyi.core.instrument.spec import label_key
+        finite = ~np.isnan(x)
+        outside = finite & ((x < lo - 1e-9) | (x > hi + 1e-9))
+        with np.errstate(invalid="ignore"):
+            notwhole = finite & ~outside & (np.abs((x - lo) - np.round(x - lo)) > 1e-9) & whole
+        for mask, key in ((outside, "resp.outside_scale"), (notwhole, "resp.not_whole")):
+            for i in np.flatnonzero(mask):
+                shown = f"{x[i]:g}"
+                issues.append(Issue(int(rows[i]), column, shown, Message(key, {"value": shown, "min": lo, "max": hi})))
+        x[outside | notwhole] = np.nan
+        return x
+    # text: each distinct cell is read once (a column of answers holds a dozen distinct strings),
+    # then spread back to the rows by its code
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    text = _as_text(pd.Series(uniq, dtype=object) if not isinstance(uniq, pd.Index) else uniq.to_series())
+    text = text.reset_index(drop=True)
+    ux = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    nonnum = text.notna().to_numpy() & np.isnan(ux)
+    badlabel = np.zeros(len(ux), dtype=bool)
+    if nonnum.any():
+        from manyi.core.instrument.spec import label_key
 
-            labels = scale.label_map()
-            mapped = text[nonnum].map(lambda s: labels.get(label_key(s), _wide_number(s))).to_numpy(dtype=float)
-            x[nonnum] = mapped
-            bad_idx = np.flatnonzero(nonnum)[np.isnan(mapped)]
-            for i in bad_idx:
-                issues.append(
-                    Issue(
-                        int(rows[i]),
-                        column,
-                        str(text.iat[i]),
-                        Message("resp.unknown_label", {"value": text.iat[i], "scale": scale_name}),
-                    )
-                )
-    finite = ~np.isnan(x)
-    outside = finite & ((x < lo - 1e-9) | (x > hi + 1e-9))
+        labels = scale.label_map()
+        mapped = text[nonnum].map(lambda s: labels.get(label_key(s), _wide_number(s))).to_numpy(dtype=float)
+        ux[nonnum] = mapped
+        badlabel[np.flatnonzero(nonnum)[np.isnan(mapped)]] = True
+    finite = ~np.isnan(ux)
+    outside = finite & ((ux < lo - 1e-9) | (ux > hi + 1e-9))
     with np.errstate(invalid="ignore"):
-        notwhole = finite & ~outside & (np.abs((x - lo) - np.round(x - lo)) > 1e-9) & whole
-    for mask, key in ((outside, "resp.outside_scale"), (notwhole, "resp.not_whole")):
-        for i in np.flatnonzero(mask):
-            shown = raw_text.iat[i] if raw_text is not None else f"{x[i]:g}"
-            issues.append(
-                Issue(
-                    int(rows[i]),
-                    column,
-                    str(shown),
-                    Message(key, {"value": shown, "min": lo, "max": hi}),
-                )
-            )
-    x[outside | notwhole] = np.nan
+        notwhole = finite & ~outside & (np.abs((ux - lo) - np.round(ux - lo)) > 1e-9) & whole
+    ux[outside | notwhole] = np.nan
+    has = codes >= 0
+    x = np.full(len(codes), np.nan)
+    x[has] = ux[codes[has]]
+    for umask, key in ((badlabel, "resp.unknown_label"), (outside, "resp.outside_scale"), (notwhole, "resp.not_whole")):
+        if not umask.any():
+            continue
+        for i in np.flatnonzero(has & umask[np.where(has, codes, 0)]):  # the rows, in order
+            shown = str(text.iat[codes[i]])
+            params = ({"value": shown, "scale": scale_name} if key == "resp.unknown_label"
+                      else {"value": shown, "min": lo, "max": hi})
+            issues.append(Issue(int(rows[i]), column, shown, Message(key, params)))
     return x
 
 
