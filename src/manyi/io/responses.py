@@ -136,7 +136,7 @@ def decode_text(raw: bytes, name: str, notes: list[Message] | None = None) -> st
     except UnicodeDecodeError:
         pass
     lines = raw.split(b"\n")
-    nonascii = [i for i, ln in enumerate(lines) if any(b > 127 for b in ln)]
+    nonascii = [i for i, ln in enumerate(lines) if not ln.isascii()]
     bad_utf8 = []
     for i in nonascii:
         try:
@@ -156,6 +156,32 @@ def decode_text(raw: bytes, name: str, notes: list[Message] | None = None) -> st
             Message("resp.mixed_encoding", {"file": name, "lines": shown, "n": len(bad_utf8)})
         )
     return raw.decode("utf-8-sig", errors="replace")
+
+
+def _arrow_csv(text: str, sep: str, columns: list[str]) -> pd.DataFrame | None:
+    """The table of a CSV's text parsed by pyarrow (every core; every cell a string, empty
+    cells empty strings), or None where pyarrow would read it differently from the pandas
+    reader it stands in for: blank lines (rows of their own there, dropped here), quoted line
+    breaks, rows of another width, repeated header names. The caller then reads it with
+    pandas."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    if "\n\n" in text or "\n\r\n" in text or len(set(columns)) != len(columns) or not columns:
+        return None
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(use_threads=True, column_names=columns, skip_rows=1),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={c: pa.string() for c in columns}, null_values=[], strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
 
 
 def _check_header(columns: list[str], name: str) -> None:
@@ -238,14 +264,16 @@ def read_table(
             sep = "\t" if ext == ".tsv" else ","
             header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
             _check_header([h.strip() for h in header], name)
-            df = pd.read_csv(
-                io.StringIO(text),
-                sep=sep,
-                dtype=str,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                on_bad_lines="error",
-            )
+            df = _arrow_csv(text, sep, header)
+            if df is None:
+                df = pd.read_csv(
+                    io.StringIO(text),
+                    sep=sep,
+                    dtype=str,
+                    keep_default_na=False,
+                    skip_blank_lines=False,
+                    on_bad_lines="error",
+                )
         elif ext in (".xlsx", ".xlsm"):
             df = _pick_sheet(source, name, sheet, want, notes)
             _check_header([str(c).strip() for c in df.columns], name)
@@ -290,6 +318,23 @@ def _as_text(col: pd.Series) -> pd.Series:
     return st.astype(object).where(~miss.to_numpy(dtype=bool), None)
 
 
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(code per row, -1 where missing; the distinct cells as an object array): pyarrow's
+    dictionary encoding for arrow-backed text, pandas' factorize for anything else."""
+    if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        arr = pa.array(col.array)
+        if isinstance(arr, pa.ChunkedArray):
+            arr = arr.combine_chunks()
+        enc = pc.dictionary_encode(arr)
+        codes = pc.fill_null(enc.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64, copy=False)
+        return codes, np.asarray(enc.dictionary.to_pylist(), dtype=object)
+    codes, uniq = pd.factorize(col, use_na_sentinel=True)
+    return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object)
+
+
 def convert_scale_column(
     col: pd.Series,
     scale: Scale,
@@ -315,9 +360,8 @@ def convert_scale_column(
         return x
     # text: each distinct cell is read once (a column of answers holds a dozen distinct strings),
     # then spread back to the rows by its code
-    codes, uniq = pd.factorize(col, use_na_sentinel=True)
-    text = _as_text(pd.Series(uniq, dtype=object) if not isinstance(uniq, pd.Index) else uniq.to_series())
-    text = text.reset_index(drop=True)
+    codes, uniq = _codes(col)
+    text = _as_text(pd.Series(uniq, dtype=object))
     ux = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
     nonnum = text.notna().to_numpy() & np.isnan(ux)
     badlabel = np.zeros(len(ux), dtype=bool)
@@ -354,25 +398,54 @@ def convert_choice_column(
     order = [c if isinstance(c, str) else c.id for c in (q.choices or [])]
     if isinstance(col.dtype, pd.CategoricalDtype) and set(col.cat.categories) <= set(order):
         return pd.Series(pd.Categorical(col, categories=order))
-    text = _as_text(col)
-    lower = text.astype("string").str.lower()
-    mapped = lower.map(q.choice_codes())  # vectorised dictionary look-up
-    bad = (text.notna() & mapped.isna()).to_numpy()
+    # each distinct cell looked up once, then spread back to the rows by its code
+    codes, uniq = _codes(col)
+    utext = _as_text(pd.Series(uniq, dtype=object))
+    umapped = utext.astype("string").str.lower().map(q.choice_codes()).astype(object)
+    ubad = (utext.notna() & umapped.isna()).to_numpy()
+    has = codes >= 0
+    safe = np.where(has, codes, 0)
+    bad = has & ubad[safe]
     for i in np.flatnonzero(bad):
+        shown = utext.iat[codes[i]]
         issues.append(
             Issue(
                 int(rows[i]),
                 column,
-                text.iat[i],
-                Message("resp.unknown_choice", {"value": text.iat[i], "choices": ", ".join(order)}),
+                shown,
+                Message("resp.unknown_choice", {"value": shown, "choices": ", ".join(order)}),
             )
         )
-    return pd.Series(pd.Categorical(mapped.astype(object).where(~bad, None), categories=order))
+    cat_codes = np.full(len(codes), -1, dtype=np.int64)
+    pos = {c: k for k, c in enumerate(order)}
+    ucat = np.array([pos.get(m, -1) if isinstance(m, str) else -1 for m in umapped], dtype=np.int64)
+    cat_codes[has] = ucat[codes[has]]
+    return pd.Series(pd.Categorical.from_codes(cat_codes, categories=order))
 
 
 _AWARE = r"(?:Z|[+-]\d{2}:?\d{2})$"
 _AMBIGUOUS = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b(.*)$"
 DATE_FORMATS = ("dmy", "mdy", "ymd")
+
+
+def _matches(text: pd.Series, pattern: str, how: str = "search", arr: Any = None) -> np.ndarray:
+    """Which cells of an object column of strings (None for missing) match ``pattern``
+    (``how``: search, match at the start, or fullmatch). All-ASCII columns go through
+    pyarrow's RE2 on every core, where ``\\d`` and ``\\s`` mean what Python's ``re`` means
+    for ASCII; any other column through Python's ``re``."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if arr is None:  # ``arr``: the column already in arrow, when the caller asks several times
+        arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    if pc.all(pc.string_is_ascii(arr)).as_py() is not False:
+        pat = {"search": pattern, "match": f"^(?:{pattern})", "full": f"^(?:{pattern})$"}[how]
+        return pc.fill_null(pc.match_substring_regex(arr, pat), False).to_numpy(zero_copy_only=False)
+    import re
+
+    rx = re.compile(pattern)
+    test = {"search": rx.search, "match": rx.match, "full": rx.fullmatch}[how]
+    return np.fromiter((v is not None and test(v) is not None for v in text), dtype=bool, count=len(text))
 
 
 def _date_order(text: pd.Series, column: str, date_format: str | None) -> pd.Series:
@@ -383,9 +456,13 @@ def _date_order(text: pd.Series, column: str, date_format: str | None) -> pd.Ser
     above 12 means month/day; both at once, or neither while some dates differ by order
     (03/02/2026), is an error that lists examples and asks for ``--date-format``.
     """
+    if date_format == "ymd":
+        return text
+    if not _matches(text, _AMBIGUOUS, "match").any():  # ISO dates, the usual case: nothing to rewrite
+        return text
     parts = text.astype("string").str.extract(_AMBIGUOUS)
     hit = parts[0].notna().to_numpy()
-    if not hit.any() or date_format == "ymd":
+    if not hit.any():
         return text
     a = parts[0].astype(float).to_numpy()
     b = parts[1].astype(float).to_numpy()
@@ -441,21 +518,26 @@ def convert_datetime_column(
     shown = text
     text = _date_order(text, column, date_format)
     out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[ns, {tz}]")
+    import pyarrow as pa
+
     present = text.notna()
-    aware = present & text.astype("string").str.contains(_AWARE, regex=True).fillna(False).astype(
-        bool
-    )
+    arr = pa.array(text.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    aware = present & _matches(text, _AWARE, arr=arr)
     naive = present & ~aware
     # a bare number is not a date; years outside 1900-2199 are typing errors
-    plausible = present & ~text.astype("string").str.fullmatch(r"[+-]?\d+(\.\d*)?").fillna(
-        False
-    ).astype(bool)
+    plausible = present & ~_matches(text, r"[+-]?\d+(\.\d*)?", "full", arr=arr)
     for part, utc in ((naive & plausible, False), (aware & plausible, True)):
         if not part.any():
             continue
-        parsed = pd.to_datetime(text[part], errors="coerce", format="mixed", utc=utc)
-        if not pd.api.types.is_datetime64_any_dtype(parsed.dtype):
-            parsed = pd.to_datetime(parsed, errors="coerce", utc=utc)
+        # ISO 8601 first (one fast pass), then every other way of writing a date for the rest
+        parsed = pd.to_datetime(text[part], errors="coerce", format="ISO8601", utc=utc)
+        rest = parsed.isna().to_numpy()
+        if rest.any():
+            other = pd.to_datetime(text[part][rest], errors="coerce", format="mixed", utc=utc)
+            if not pd.api.types.is_datetime64_any_dtype(other.dtype):
+                other = pd.to_datetime(other, errors="coerce", utc=utc)
+            parsed = parsed.astype(other.dtype) if parsed.dtype != other.dtype else parsed
+            parsed[rest] = other
         parsed = parsed.where((parsed.dt.year >= 1900) & (parsed.dt.year < 2200))
         if utc:
             out[part] = parsed.dt.tz_convert(tz)
