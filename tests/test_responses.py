@@ -274,3 +274,75 @@ def test_the_usual_chinese_label_sets_and_full_width_digits_read_alike_in_both_r
     for text, want in cases.items():
         rec = {k: "" for k in inst.item_ids} | {item: text}
         assert validate_record(rec, inst)[0][item] == want, text
+
+
+WJX_INSTRUMENT = """\
+manyi: 1
+id: 订舱
+version: "1"
+title: {zh: 订舱服务满意度调查, en: Booking service survey}
+scoring: {points: range, satisfied_at: 70, target_rate: 0.85, min_answered: 0.5}
+dimensions:
+  - id: 订舱服务
+    label: {zh: 订舱服务, en: Booking service}
+    weight: 1
+    items:
+      - {id: 订舱效率, text: {zh: 订舱效率, en: Speed}, scale: likert5, column: "1、您对订舱效率的满意度"}
+      - {id: 订舱准确, text: {zh: 订舱准确性, en: Accuracy}, scale: likert5}
+questions:
+  - {id: 区域, type: choice, role: segment, text: {zh: 区域, en: Region}, choices: [华北, 华南]}
+"""
+
+
+def test_a_wenjuanxing_export_with_chinese_headers_scores_with_a_column_map(tmp_path):
+    """A 问卷星 export as it comes (序号, 提交答卷时间, metadata columns, numbered Chinese
+    question headers, answers as option texts): ids in Chinese, one header named in the
+    instrument (``column:``), the rest by ``--columns``; unmapped columns stay usable."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from manyi.cli import app
+
+    inst = tmp_path / "订舱.yaml"
+    inst.write_text(WJX_INSTRUMENT, encoding="utf-8")
+    export = tmp_path / "问卷星导出.csv"
+    export.write_text(
+        "序号,提交答卷时间,所用时间,来源,来自IP,1、您对订舱效率的满意度,2、您对订舱准确性的满意度,3、区域\n"
+        "1,2026/5/6 10:01:02,120秒,微信,1.2.3.4(上海),非常满意,满意,华北\n"
+        "2,2026/5/6 11:00:00,95秒,链接,5.6.7.8(北京),一般,非常满意,华南\n"
+        "3,2026/5/7 09:30:00,60秒,微信,9.9.9.9(广州),不满意,很不满意,华南\n"
+        "4,2026/5/8 14:00:00,75秒,微信,1.1.1.1(天津),５,4,华北\n",
+        encoding="utf-8-sig",
+    )
+    cmap = tmp_path / "map.csv"
+    cmap.write_text("column,id\n序号,response_id\n提交答卷时间,submitted_at\n"
+                    "2、您对订舱准确性的满意度,订舱准确\n3、 区域,区域\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["score", "-i", str(inst), str(export), "--columns", str(cmap),
+                                 "--by", "区域", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    # points: 5→100, 4→75, 3→50, 2→25, 1→0; index = mean of the two items (equal weights)
+    want = {"华北": [(100 + 75) / 2, (100 + 75) / 2], "华南": [(50 + 100) / 2, (25 + 0) / 2]}
+    got = {g["keys"]["区域"]: g for g in doc["groups"]}
+    for region, idx in want.items():
+        assert got[region]["n"] == 2 and got[region]["csi"] == pytest.approx(sum(idx) / 2)
+    assert doc["total"]["n"] == 4 and doc["rejected"] == []
+    # an unmapped metadata column is a segment like any other
+    r = CliRunner().invoke(app, ["score", "-i", str(inst), str(export), "--columns", str(cmap),
+                                 "--by", "来源", "--format", "json"])
+    assert r.exit_code == 0, r.output
+    assert {g["keys"]["来源"]: g["n"] for g in json.loads(r.stdout)["groups"]} == {"微信": 3, "链接": 1}
+    # without the map only the instrument's own column: is found, and the reader says what it misses
+    r = CliRunner().invoke(app, ["score", "-i", str(inst), str(export), "--lang", "en"])
+    assert r.exit_code == 0 and "column 订舱准确 is not in the file" in r.output
+    # YAML maps work too, and a map naming one column twice differently is refused
+    ymap = tmp_path / "map.yaml"
+    ymap.write_text("序号: response_id\n提交答卷时间: submitted_at\n2、您对订舱准确性的满意度: 订舱准确\n3、区域: 区域\n",
+                    encoding="utf-8")
+    r = CliRunner().invoke(app, ["score", "-i", str(inst), str(export), "--columns", str(ymap), "--format", "json"])
+    assert r.exit_code == 0 and json.loads(r.stdout)["total"]["n"] == 4
+    bad = tmp_path / "bad.csv"
+    bad.write_text("column,id\n序号,response_id\n序号,q9\n", encoding="utf-8")
+    r = CliRunner().invoke(app, ["score", "-i", str(inst), str(export), "--columns", str(bad), "--lang", "en"])
+    assert r.exit_code == 2 and "mapped twice" in r.output

@@ -9,6 +9,7 @@ import typer
 from manyi.cli.common import (
     FORMAT_OF_SUFFIX,
     ChartOpt,
+    ColumnsOpt,
     DateOpt,
     InstrumentOpt,
     LangOpt,
@@ -65,6 +66,7 @@ def analyze(
     chart: ChartOpt = None,
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
+    columns: ColumnsOpt = None,
     lang: LangOpt = "",
 ) -> None:
     """Analyses that say what to fix: SERVQUAL gaps, IPA, Kano, comparisons, control charts. 分析。"""
@@ -102,7 +104,7 @@ def analyze(
             responses=src(responses),
             by=keys,
             options=opts,
-            read=ReadOptions(date_format=date_format or None, sheet=sheet or None),
+            read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None),
         )
         res = analyze_file(req)
         if chart is not None and res.kind in charts.CHARTS:

@@ -30,6 +30,10 @@ DateOpt = Annotated[
     typer.Option("--date-format", help="dates like 03/02/2026: dmy | mdy | ymd / 日期顺序"),
 ]
 SheetOpt = Annotated[str, typer.Option("--sheet", help="XLSX: the sheet to read / 工作表")]
+ColumnsOpt = Annotated[
+    Path | None,
+    typer.Option("--columns", help="column map: CSV (column,id) or YAML (header: id) / 列映射文件"),
+]
 OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", help="write to this file / 输出文件")
 ]

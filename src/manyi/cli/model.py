@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from manyi.cli.common import (
+    ColumnsOpt,
     DateOpt,
     LangOpt,
     OutputOpt,
@@ -52,6 +53,7 @@ def model_fit(
     ] = None,
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
+    columns: ColumnsOpt = None,
     lang: LangOpt = "",
 ) -> None:
     """Fit an ACSI/ECSI model by PLS path modelling, with a bootstrap. 估计满意度指数模型。"""
@@ -83,7 +85,7 @@ def model_fit(
                 scheme=scheme or None,
                 bootstrap=bootstrap,
                 seed=seed,
-                read=ReadOptions(date_format=date_format or None, sheet=sheet or None),
+                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None),
             )
             res = fit_model_file(
                 req, progress=lambda done, total: prog.update(task, completed=done, total=total)

@@ -9,6 +9,7 @@ import pandas as pd
 import typer
 
 from manyi.cli.common import (
+    ColumnsOpt,
     DateOpt,
     InstrumentOpt,
     LangOpt,
@@ -128,6 +129,7 @@ def weight(
     ] = None,
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
+    columns: ColumnsOpt = None,
     lang: LangOpt = "",
 ) -> None:
     """Weight responses to population margins (raking or post-stratification). 加权。"""
@@ -146,7 +148,7 @@ def weight(
                 method=method,
                 cap=cap or None,
                 floor=floor or None,
-                read=ReadOptions(date_format=date_format or None, sheet=sheet or None),
+                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None),
             )
         )
     except ManyiError as exc:

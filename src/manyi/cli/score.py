@@ -10,6 +10,7 @@ import typer
 
 from manyi.cli.common import (
     FORMAT_OF_SUFFIX,
+    ColumnsOpt,
     DateOpt,
     LangOpt,
     OutputOpt,
@@ -80,6 +81,7 @@ def score(
     ] = "",
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
+    columns: ColumnsOpt = None,
     lang: LangOpt = "",
 ) -> None:
     """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
@@ -110,7 +112,8 @@ def score(
                     weights=weights or None,
                     compare=compare or None,
                     read=ReadOptions(
-                        strict=strict, date_format=date_format or None, sheet=sheet or None
+                        strict=strict, date_format=date_format or None, sheet=sheet or None,
+                        columns=src(columns) if columns else None,
                     ),
                 )
             )

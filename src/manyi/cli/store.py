@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from manyi.cli.common import (
+    ColumnsOpt,
     DateOpt,
     InstrumentOpt,
     LangOpt,
@@ -98,6 +99,7 @@ def import_(
     campaign: Annotated[str, typer.Option("--campaign", help="campaign name / 调查活动")],
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
+    columns: ColumnsOpt = None,
     unit_column: Annotated[
         str,
         typer.Option(
@@ -117,7 +119,7 @@ def import_(
         rep = import_file(
             campaign,
             src(file),
-            ReadOptions(date_format=date_format or None, sheet=sheet or None),
+            ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None),
             unit_column=unit_column or None,
         )
     except ManyiError as exc:

@@ -723,6 +723,78 @@ class _Rendered(Message):
         return self.issue.render(self.source, lang)
 
 
+def header_key(text: Any) -> str:
+    """A column header as it is matched against a column map: NFKC (full-width letters and
+    digits as ASCII), without any blanks (exports differ in the spaces they put around
+    question numbers)."""
+    import re
+    import unicodedata
+
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(text)))
+
+
+def column_map(instrument: Instrument, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """Header → id: the ``column:`` of the instrument's items and questions, then ``extra``
+    (a ``--columns`` file), which wins."""
+    out = {}
+    for it in instrument.items:
+        if it.column:
+            out[header_key(it.column)] = it.id
+    for q in instrument.questions:
+        if q.column:
+            out[header_key(q.column)] = q.id
+    for col, ident in (extra or {}).items():
+        out[header_key(col)] = ident
+    return out
+
+
+def rename_columns(df: pd.DataFrame, mapping: dict[str, str], name: str, notes: list[Message]) -> pd.DataFrame:
+    """The table with its mapped headers renamed to their ids; a header whose id is already a
+    column of the file is left alone and named in ``notes``."""
+    if not mapping:
+        return df
+    have = set(df.columns)
+    renames: dict[str, str] = {}
+    for c in df.columns:
+        target = mapping.get(header_key(c))
+        if target is None or target == c:
+            continue
+        if target in have or target in renames.values():
+            notes.append(Message("resp.map_clash", {"file": name, "column": c, "id": target}))
+            continue
+        renames[c] = target
+    return df.rename(columns=renames) if renames else df
+
+
+def load_column_map(path: str | Path | bytes, name: str | None = None) -> dict[str, str]:
+    """A column map file: CSV/XLSX with the columns ``column`` and ``id``, or YAML (a mapping
+    ``header: id``, or a list of ``{column, id}``)."""
+    label = name or (Path(str(path)).name if not isinstance(path, bytes | bytearray) else "<data>")
+    if label.lower().endswith((".yaml", ".yml")):
+        from manyi.io import yamlsafe
+
+        raw = path if isinstance(path, bytes | bytearray) else Path(path).read_bytes()
+        doc = yamlsafe.load(raw.decode("utf-8-sig"), label)
+        pairs = list(doc.items()) if isinstance(doc, dict) else [
+            (d.get("column"), d.get("id")) for d in doc if isinstance(d, dict)] if isinstance(doc, list) else None
+        if pairs is None:
+            raise ManyiError(Message("resp.map_format", {"file": label}))
+    else:
+        df = read_table(path, name=name)
+        if not {"column", "id"} <= set(df.columns):
+            raise ManyiError(Message("resp.map_format", {"file": label}))
+        pairs = list(zip(df["column"], df["id"], strict=True))
+    out: dict[str, str] = {}
+    for col, ident in pairs:
+        if col is None or ident is None or not str(col).strip() or not str(ident).strip():
+            raise ManyiError(Message("resp.map_format", {"file": label}))
+        key = header_key(col)
+        if key in out and out[key] != str(ident).strip():
+            raise ManyiError(Message("resp.map_twice", {"file": label, "column": col}))
+        out[key] = str(ident).strip()
+    return out
+
+
 def read_responses(
     path: str | Path | bytes,
     instrument: Instrument,
@@ -731,11 +803,16 @@ def read_responses(
     date_format: str | None = None,
     sheet: str | None = None,
     name: str | None = None,
+    columns: dict[str, str] | None = None,
 ) -> ResponseSet:
     """Read a CSV/XLSX/Parquet response file (a path, or bytes with their ``name``) and
-    validate it against ``instrument``."""
-    want = set(instrument.item_ids) | {"response_id", "submitted_at"}
+    validate it against ``instrument``. Headers are matched to ids by the instrument's
+    ``column:`` entries and ``columns`` (header → id, e.g. from ``--columns FILE``); columns
+    mapped to nothing are kept under their own headers (segments for ``--by``)."""
+    mapping = column_map(instrument, columns)
+    want = set(instrument.item_ids) | {"response_id", "submitted_at"} | set(mapping)
     raw = read_table(path, sheet=sheet, want=want, name=name)
+    raw = rename_columns(raw, mapping, name or str(path)[-60:], raw.attrs.setdefault("warnings", []))
     source = name or (Path(str(path)).name if not isinstance(path, bytes | bytearray) else "<data>")
     rs = validate_frame(
         raw, instrument, source=source, strict=strict, tz=tz, date_format=date_format

@@ -49,6 +49,7 @@ class ReadOptions(_Request):
     strict: bool = False
     date_format: str | None = None  # dmy | mdy | ymd (checked by the reader, with a message)
     sheet: str | None = None
+    columns: Source | None = None  # a column map: header → id (CSV column,id or YAML)
 
 
 class ScoreRequest(_Request):

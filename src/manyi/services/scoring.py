@@ -80,7 +80,13 @@ def load(source: Source) -> Instrument:
 
 
 def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
-    """The responses of a request, read and validated."""
+    """The responses of a request, read and validated (headers renamed by the column map)."""
+    columns = None
+    if opts.columns is not None:
+        from manyi.io.responses import load_column_map
+
+        m = opts.columns
+        columns = load_column_map(m.path if m.path is not None else m.data, m.name)
     return read_responses(
         source.path if source.path is not None else source.data,
         inst,
@@ -88,6 +94,7 @@ def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
         date_format=opts.date_format,
         sheet=opts.sheet,
         name=source.name,
+        columns=columns,
     )
 
 

@@ -7,7 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-SLUG = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]*$")
+#: an id: a letter of any script first (订舱服务, q1, Q_3), then letters, digits, "_" or "-"
+SLUG = re.compile(r"^[^\W\d_][\w\-]*$")
 RESERVED_COLUMNS = {"response_id", "submitted_at", "customer_id", "weight", "period"}
 
 
@@ -146,6 +147,7 @@ class Item(_Model):
     importance: bool = False
     importance_scale: str | None = None  # scale of the __importance answers; default: scale
     tags: list[str] = Field(default_factory=list)
+    column: str | None = None  # the header of its column in response files, when not the id
 
 
 class Dimension(_Model):
@@ -169,6 +171,7 @@ class Question(_Model):
     metric: Literal["nps", "csat", "ces"] | None = None
     choices: list[Choice | str] | None = None
     dimension: str | None = None  # points: the dimension whose importance the points allocate
+    column: str | None = None  # the header of its column in response files, when not the id
 
     @property
     def scale_name(self) -> str | None:

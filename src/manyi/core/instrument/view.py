@@ -33,6 +33,7 @@ class ItemView:
     importance: bool
     importance_scale: Scale
     text: Text
+    column: str | None = None  # its header in response files, when not the id
 
 
 class Instrument:
@@ -100,6 +101,7 @@ class Instrument:
                         importance=i.importance,
                         importance_scale=self.scales[i.importance_scale or i.scale],
                         text=i.text,
+                        column=i.column,
                     )
                 )
         return out
