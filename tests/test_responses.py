@@ -143,7 +143,9 @@ def test_parquet_numeric_fast_path(tmp_path):
 def test_bad_files_give_clear_errors(tmp_path):
     with pytest.raises(ManyiError, match="nope.csv: file not found"):
         read_responses(tmp_path / "nope.csv", INST)
-    with pytest.raises(ManyiError, match="unsupported file type .sav"):
+    with pytest.raises(ManyiError, match="unsupported file type .sps"):
+        read_responses(write(tmp_path, "x", "utf-8", "a.sps"), INST)
+    with pytest.raises(ManyiError, match="a.sav: cannot read the file"):  # not SPSS inside
         read_responses(write(tmp_path, "x", "utf-8", "a.sav"), INST)
     with pytest.raises(ManyiError, match="none of the instrument's item columns"):
         read_responses(write(tmp_path, "response_id,foo\n1,2\n", "utf-8"), INST)
@@ -346,3 +348,107 @@ def test_a_wenjuanxing_export_with_chinese_headers_scores_with_a_column_map(tmp_
     bad.write_text("column,id\n序号,response_id\n序号,q9\n", encoding="utf-8")
     r = CliRunner().invoke(app, ["score", "-i", str(inst), str(export), "--columns", str(bad), "--lang", "en"])
     assert r.exit_code == 2 and "mapped twice" in r.output
+
+
+TOOL_INSTRUMENT = """\
+manyi: 1
+id: tools
+version: "1"
+title: {zh: 服务满意度, en: Service satisfaction}
+scoring: {points: range, satisfied_at: 70, target_rate: 0.85, min_answered: 0.5}
+dimensions:
+  - id: service
+    label: {zh: 服务, en: Service}
+    items:
+      - {id: Q1, text: {zh: 总体, en: Overall}, scale: likert5}
+      - {id: Q2_1, text: {zh: 速度, en: Speed}, scale: likert5}
+      - {id: Q2_2, text: {zh: 准确, en: Accuracy}, scale: likert5}
+questions:
+  - {id: Q3, type: nps, text: {zh: 推荐, en: Recommend}}
+"""
+
+
+def _tool_inst():
+    from manyi.io.instruments import parse_instrument
+
+    return parse_instrument(TOOL_INSTRUMENT)
+
+
+def test_a_qualtrics_export_reads_with_no_rejected_rows(tmp_path):
+    """Qualtrics' three header rows (names, question texts with a line break inside quotes,
+    ImportId JSON) are skipped, ResponseId and RecordedDate become the id and the time, the
+    choice texts read on the built-in scale, and a bad value is reported on its file row."""
+    meta = ["StartDate", "EndDate", "Status", "IPAddress", "Progress", "Duration (in seconds)", "Finished",
+            "RecordedDate", "ResponseId", "DistributionChannel", "UserLanguage"]
+    names = meta + ["Q1", "Q2_1", "Q2_2", "Q3"]
+    texts = ["Start Date", "End Date", "Response Type", "IP Address", "Progress", "Duration (in seconds)",
+             "Finished", "Recorded Date", "Response ID", "Distribution Channel", "User Language",
+             '"How satisfied are you\nwith our service?"', "Rate the following - Speed",
+             "Rate the following - Accuracy", "How likely are you to recommend us?"]
+    imports = ['"{""ImportId"":""' + n + '"",""timeZone"":""America/Denver""}"' for n in names]
+    rows = [
+        ["2026-05-01 10:00:00", "2026-05-01 10:05:00", "IP Address", "1.2.3.4", "100", "300", "True",
+         "2026-05-01 10:05:01", "R_1a", "anonymous", "EN", "Extremely satisfied", "Somewhat satisfied",
+         "Neither satisfied nor dissatisfied", "9"],
+        ["2026-05-02 11:00:00", "2026-05-02 11:03:00", "IP Address", "5.6.7.8", "100", "180", "True",
+         "2026-05-02 11:03:02", "R_2b", "anonymous", "EN", "Somewhat dissatisfied", "Extremely dissatisfied",
+         "Somewhat satisfied", "3"],
+        ["2026-05-03 09:00:00", "2026-05-03 09:01:00", "IP Address", "9.9.9.9", "100", "60", "True",
+         "2026-05-03 09:01:05", "R_3c", "anonymous", "EN", "Very satisfied", "Somewhat satisfied",
+         "Great", "10"],
+    ]
+    text = "\n".join([",".join(names), ",".join(texts), ",".join(imports)] + [",".join(r) for r in rows]) + "\n"
+    p = tmp_path / "qualtrics.csv"
+    p.write_text(text, encoding="utf-8")
+    rs = read_responses(p, _tool_inst())
+    assert rs.report.rows_rejected == 0 and len(rs) == 3
+    assert list(rs.data["response_id"]) == ["R_1a", "R_2b", "R_3c"]
+    assert list(rs.data["Q1"]) == [5, 2, 5] and list(rs.data["Q2_1"]) == [4, 1, 4]
+    assert str(rs.data["submitted_at"].iloc[0]).startswith("2026-05-01 10:05:01")
+    bad = [(i.row, i.column, i.value) for i in rs.report.issues]
+    assert bad == [(6, "Q2_2", "Great")]  # file row 6: three header rows, then the third response
+    assert any("qualtrics" in m.render("en") for m in rs.report.warnings)
+
+
+def test_a_surveymonkey_export_names_matrix_rows_under_their_question(tmp_path):
+    """SurveyMonkey's two header rows: a matrix question's text over its first column only,
+    the rows below; the combined headers map to ids with a column map."""
+    from manyi.io.responses import load_column_map
+
+    head = ["Respondent ID", "Collector ID", "Start Date", "End Date", "IP Address",
+            '"Overall, how satisfied are you?"', "Please rate:", "", "How likely are you to recommend us?"]
+    sub = ["", "", "", "", "", "Response", "Speed", "Accuracy", "Response"]
+    rows = [["11", "900", "05/01/2026 10:00:00 AM", "05/01/2026 10:04:00 AM", "1.2.3.4",
+             "Very satisfied", "Somewhat satisfied", "Very dissatisfied", "8"],
+            ["12", "900", "05/02/2026 09:00:00 AM", "05/02/2026 09:02:00 AM", "1.2.3.5",
+             "Neither satisfied nor dissatisfied", "Very satisfied", "Somewhat dissatisfied", "10"]]
+    p = tmp_path / "monkey.csv"
+    p.write_text("\n".join(",".join(r) for r in [head, sub, *rows]) + "\n", encoding="utf-8")
+    cmap = tmp_path / "m.csv"
+    cmap.write_text('column,id\n"Overall, how satisfied are you?",Q1\nPlease rate: - Speed,Q2_1\n'
+                    "Please rate: - Accuracy,Q2_2\nHow likely are you to recommend us?,Q3\n", encoding="utf-8")
+    rs = read_responses(p, _tool_inst(), columns=load_column_map(cmap), date_format="mdy")
+    assert rs.report.rows_rejected == 0 and list(rs.data["response_id"]) == ["11", "12"]
+    assert list(rs.data["Q2_1"]) == [4, 5] and list(rs.data["Q2_2"]) == [1, 2] and list(rs.data["Q3"]) == [8, 10]
+
+
+def test_spss_and_stata_files_read_by_codes_and_map_by_variable_labels(tmp_path):
+    """An SPSS file written with value and variable labels (pyreadstat), and a Stata file: the
+    codes are read, and a column map may name a column by its variable label."""
+    import pandas as pd
+    import pyreadstat
+
+    df = pd.DataFrame({"resp": ["a", "b", "c"], "v1": [5.0, 3.0, 1.0], "v2": [4.0, 4.0, 2.0],
+                       "Q2_2": [5.0, 1.0, 3.0], "Q3": [9.0, 6.0, 10.0]})
+    sav = tmp_path / "survey.sav"
+    pyreadstat.write_sav(df, str(sav), column_labels=["Response", "Overall satisfaction", "Speed", "Accuracy",
+                                                      "Recommend"],
+                         variable_value_labels={"v1": {1.0: "Very dissatisfied", 5.0: "Very satisfied"}})
+    cmap = {"resp": "response_id", "Overall satisfaction": "Q1", "Speed": "Q2_1"}
+    rs = read_responses(sav, _tool_inst(), columns=cmap)
+    assert rs.report.rows_rejected == 0 and list(rs.data["response_id"]) == ["a", "b", "c"]
+    assert list(rs.data["Q1"]) == [5, 3, 1] and list(rs.data["Q2_1"]) == [4, 4, 2]
+    dta = tmp_path / "survey.dta"
+    df.rename(columns={"v1": "Q1", "v2": "Q2_1"}).to_stata(dta, write_index=False)
+    rs = read_responses(dta, _tool_inst(), columns={"resp": "response_id"})
+    assert rs.report.rows_rejected == 0 and list(rs.data["Q2_2"]) == [5, 1, 3]

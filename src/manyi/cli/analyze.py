@@ -16,6 +16,7 @@ from manyi.cli.common import (
     OutputOpt,
     ResponsesArg,
     SheetOpt,
+    SourceOpt,
     WeightsOpt,
     app,
     err,
@@ -67,6 +68,7 @@ def analyze(
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
+    source: SourceOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """Analyses that say what to fix: SERVQUAL gaps, IPA, Kano, comparisons, control charts. 分析。"""
@@ -104,7 +106,7 @@ def analyze(
             responses=src(responses),
             by=keys,
             options=opts,
-            read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None),
+            read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None),
         )
         res = analyze_file(req)
         if chart is not None and res.kind in charts.CHARTS:

@@ -30,6 +30,14 @@ DateOpt = Annotated[
     typer.Option("--date-format", help="dates like 03/02/2026: dmy | mdy | ymd / 日期顺序"),
 ]
 SheetOpt = Annotated[str, typer.Option("--sheet", help="XLSX: the sheet to read / 工作表")]
+SourceOpt = Annotated[
+    str,
+    typer.Option(
+        "--source",
+        help="the tool that wrote the file: qualtrics, surveymonkey, wjx (问卷星), tencent (腾讯问卷), "
+        "limesurvey, formbricks, plain (default: told by its headers) / 导出来源",
+    ),
+]
 ColumnsOpt = Annotated[
     Path | None,
     typer.Option("--columns", help="column map: CSV (column,id) or YAML (header: id) / 列映射文件"),

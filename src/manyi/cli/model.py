@@ -14,6 +14,7 @@ from manyi.cli.common import (
     OutputOpt,
     SeedOpt,
     SheetOpt,
+    SourceOpt,
     app,
     err,
     fail,
@@ -54,6 +55,7 @@ def model_fit(
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
+    source: SourceOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """Fit an ACSI/ECSI model by PLS path modelling, with a bootstrap. 估计满意度指数模型。"""
@@ -85,7 +87,7 @@ def model_fit(
                 scheme=scheme or None,
                 bootstrap=bootstrap,
                 seed=seed,
-                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None),
+                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None),
             )
             res = fit_model_file(
                 req, progress=lambda done, total: prog.update(task, completed=done, total=total)

@@ -15,6 +15,7 @@ from manyi.cli.common import (
     LangOpt,
     SeedOpt,
     SheetOpt,
+    SourceOpt,
     app,
     err,
     fail,
@@ -130,6 +131,7 @@ def weight(
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
+    source: SourceOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """Weight responses to population margins (raking or post-stratification). 加权。"""
@@ -148,7 +150,7 @@ def weight(
                 method=method,
                 cap=cap or None,
                 floor=floor or None,
-                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None),
+                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None),
             )
         )
     except ManyiError as exc:

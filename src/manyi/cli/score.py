@@ -15,6 +15,7 @@ from manyi.cli.common import (
     LangOpt,
     OutputOpt,
     SheetOpt,
+    SourceOpt,
     WeightsOpt,
     app,
     err,
@@ -82,6 +83,7 @@ def score(
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
+    source: SourceOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
@@ -113,7 +115,7 @@ def score(
                     compare=compare or None,
                     read=ReadOptions(
                         strict=strict, date_format=date_format or None, sheet=sheet or None,
-                        columns=src(columns) if columns else None,
+                        columns=src(columns) if columns else None, source=source or None,
                     ),
                 )
             )

@@ -13,6 +13,7 @@ from manyi.cli.common import (
     InstrumentOpt,
     LangOpt,
     SheetOpt,
+    SourceOpt,
     app,
     err,
     fail,
@@ -100,6 +101,7 @@ def import_(
     date_format: DateOpt = "",
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
+    source: SourceOpt = "",
     unit_column: Annotated[
         str,
         typer.Option(
@@ -119,7 +121,7 @@ def import_(
         rep = import_file(
             campaign,
             src(file),
-            ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None),
+            ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None),
             unit_column=unit_column or None,
         )
     except ManyiError as exc:

@@ -158,12 +158,12 @@ def decode_text(raw: bytes, name: str, notes: list[Message] | None = None) -> st
     return raw.decode("utf-8-sig", errors="replace")
 
 
-def _arrow_csv(text: str, sep: str, columns: list[str]) -> pd.DataFrame | None:
+def _arrow_csv(text: str, sep: str, columns: list[str], skip: int = 1) -> pd.DataFrame | None:
     """The table of a CSV's text parsed by pyarrow (every core; every cell a string, empty
-    cells empty strings), or None where pyarrow would read it differently from the pandas
-    reader it stands in for: blank lines (rows of their own there, dropped here), quoted line
-    breaks, rows of another width, repeated header names. The caller then reads it with
-    pandas."""
+    cells empty strings; quoted line breaks kept), its data starting after ``skip`` physical
+    lines, or None where pyarrow would read it differently from the pandas reader it stands
+    in for: blank lines (rows of their own there, dropped here), rows of another width,
+    repeated header names. The caller then reads it with pandas."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -172,8 +172,8 @@ def _arrow_csv(text: str, sep: str, columns: list[str]) -> pd.DataFrame | None:
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(use_threads=True, column_names=columns, skip_rows=1),
-            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=False),
+            read_options=pacsv.ReadOptions(use_threads=True, column_names=columns, skip_rows=skip),
+            parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types={c: pa.string() for c in columns}, null_values=[], strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
@@ -198,7 +198,7 @@ def _pick_sheet(
     """The sheet to read: ``sheet`` if given; else the one whose header names the most of the
     expected columns ``want`` (or, without them, the first sheet that looks like a table);
     a note says which sheet was read when the workbook has several."""
-    book = pd.read_excel(p, dtype=object, engine="openpyxl", sheet_name=None)
+    book = pd.read_excel(p, dtype=object, engine="calamine", sheet_name=None)  # Rust: fast, also .xls
     names = list(book)
     if sheet is not None:
         if sheet not in book:
@@ -229,13 +229,17 @@ def read_table(
     sheet: str | None = None,
     want: set[str] | None = None,
     name: str | None = None,
+    source: str | None = None,
 ) -> pd.DataFrame:
     """A response file as a DataFrame of raw cells (strings for CSV, native for XLSX/Parquet).
 
     ``path`` is a file's path, or its bytes (an upload) with its ``name`` (whose extension
     tells the format). ``sheet`` picks a workbook's sheet; ``want`` (expected column names)
-    helps choose one. Notes on what was assumed (encoding, sheet) are in
-    ``df.attrs["warnings"]``.
+    helps choose one. Exports of other tools (Qualtrics, SurveyMonkey, 问卷星, 腾讯问卷,
+    LimeSurvey, Formbricks; :mod:`manyi.io.sources`) are told by their header rows, or named by
+    ``source``: their extra header rows are skipped and their id and time columns renamed.
+    Notes on what was assumed (encoding, sheet, tool) are in ``df.attrs["warnings"]``; the
+    file row of the first data row in ``df.attrs["first_row"]``.
 
     Example::
 
@@ -243,6 +247,10 @@ def read_table(
         >>> df.shape
         (2, 2)
     """
+    from manyi.io import sources as tools
+
+    if source is not None and source not in tools.SOURCES:
+        raise ManyiError(Message("resp.bad_source", {"value": source, "choices": ", ".join(tools.SOURCES)}))
     notes: list[Message] = []
     if isinstance(path, bytes | bytearray):
         data: bytes | None = bytes(path)
@@ -257,14 +265,23 @@ def read_table(
         if p.is_dir():
             raise ManyiError(Message("resp.is_folder", {"file": str(path)}))
     ext = p.suffix.lower()
-    source: Path | io.BytesIO = io.BytesIO(data) if data is not None else p
+    src: Path | io.BytesIO = io.BytesIO(data) if data is not None else p
+    lay = None
     try:
         if ext in (".csv", ".txt", ".tsv"):
             text = decode_text(data if data is not None else p.read_bytes(), name, notes)
-            sep = "\t" if ext == ".tsv" else ","
-            header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
-            _check_header([h.strip() for h in header], name)
-            df = _arrow_csv(text, sep, header)
+            sep = "\t" if ext == ".tsv" or (ext != ".csv" and "\t" in text[:2000].split("\n", 1)[0]) else ","
+            import itertools
+
+            first = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=sep), 3))
+            header = first[0] if first else []
+            kind = source or tools.detect(header, *(first[1:3]))
+            lay = tools.layout(kind, header, first[1] if len(first) > 1 else None)
+            _check_header(lay.columns, name)
+            heads = csv.reader(io.StringIO(text), delimiter=sep)  # the header rows' physical lines
+            for _ in itertools.islice(heads, 1 + lay.skip):
+                pass
+            df = _arrow_csv(text, sep, lay.columns, heads.line_num)
             if df is None:
                 df = pd.read_csv(
                     io.StringIO(text),
@@ -274,11 +291,21 @@ def read_table(
                     skip_blank_lines=False,
                     on_bad_lines="error",
                 )
-        elif ext in (".xlsx", ".xlsm"):
-            df = _pick_sheet(source, name, sheet, want, notes)
-            _check_header([str(c).strip() for c in df.columns], name)
+                df = df.iloc[lay.skip :]
+                df.columns = lay.columns
+        elif ext in (".xlsx", ".xlsm", ".xls"):
+            df = _pick_sheet(src, name, sheet, want, notes)
+            header = [str(c) for c in df.columns]
+            second, third = ([_cell_text(v) or "" for v in df.iloc[k]] if len(df) > k else None for k in (0, 1))
+            kind = source or tools.detect(header, second, third)
+            lay = tools.layout(kind, header, second)
+            df = df.iloc[lay.skip :]
+            df.columns = lay.columns
+            _check_header([str(c).strip() for c in df.columns if not str(c).startswith("Unnamed:")], name)
         elif ext == ".parquet":
-            df = pd.read_parquet(source)
+            df = pd.read_parquet(src)
+        elif ext in (".sav", ".zsav", ".dta"):
+            df = _read_stats_file(src, ext, notes, name)
         else:
             raise ManyiError(Message("resp.format", {"file": name, "ext": ext or "(none)"}))
     except ManyiError:
@@ -286,6 +313,15 @@ def read_table(
     except Exception as exc:  # parser errors of pandas/openpyxl/pyarrow become one sentence
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ManyiError(Message("resp.unreadable", {"file": name, "detail": detail})) from None
+    if lay is None:  # Parquet, SPSS, Stata: the columns alone tell the tool
+        kind = source or tools.detect([str(c) for c in df.columns])
+        lay = tools.layout(kind, [str(c) for c in df.columns])
+    if lay.renames:
+        df = df.rename(columns=lay.renames)
+    if lay.source != "plain":
+        notes.append(Message("resp.source_read", {"file": name, "source": lay.source}))
+    df = df.reset_index(drop=True)
+    df.attrs["first_row"] = 2 + lay.skip
     df.columns = [str(c).strip() for c in df.columns]
     # drop the entirely empty rows that spreadsheets and CSV writers leave at the very end
     # (looked for from the end: only those rows are read)
@@ -295,6 +331,32 @@ def read_table(
             end -= 1
         df = df.iloc[:end]
     df.attrs["warnings"] = notes
+    return df
+
+
+def _read_stats_file(src: Path | io.BytesIO, ext: str, notes: list[Message], name: str) -> pd.DataFrame:
+    """An SPSS (.sav, .zsav) or Stata (.dta) file: the stored codes (not their value labels:
+    the instrument's scales read the codes), the variable labels kept in
+    ``df.attrs["labels"]`` so that a column map may name a column by its question text."""
+    if ext == ".dta":
+        reader = pd.io.stata.StataReader(src)
+        with reader:
+            df = reader.read(convert_categoricals=False)
+            labels = reader.variable_labels()
+    else:
+        import tempfile
+
+        import pyreadstat
+
+        if isinstance(src, io.BytesIO):  # pyreadstat reads paths only
+            with tempfile.NamedTemporaryFile(suffix=ext) as tmp:
+                tmp.write(src.getvalue())
+                tmp.flush()
+                df, meta = pyreadstat.read_sav(tmp.name, apply_value_formats=False)
+        else:
+            df, meta = pyreadstat.read_sav(str(src), apply_value_formats=False)
+        labels = dict(zip(meta.column_names, meta.column_labels, strict=True))
+    df.attrs["labels"] = {k: v for k, v in labels.items() if v}
     return df
 
 
@@ -576,7 +638,8 @@ def validate_frame(
     date_format = date_format or inst.spec.date_format
     report = ValidationReport(source=source, rows_read=len(raw))
     n = len(raw)
-    rows = np.arange(2, n + 2)
+    first = int(raw.attrs.get("first_row", 2))  # the file row of the first data row
+    rows = np.arange(first, n + first)
     issues: list[Issue] = []
     raw = raw.reset_index(drop=True)
     out: dict[str, Any] = {}
@@ -755,8 +818,11 @@ def rename_columns(df: pd.DataFrame, mapping: dict[str, str], name: str, notes: 
         return df
     have = set(df.columns)
     renames: dict[str, str] = {}
+    labels = df.attrs.get("labels", {})  # SPSS/Stata variable labels: the question texts
     for c in df.columns:
         target = mapping.get(header_key(c))
+        if target is None and c in labels:
+            target = mapping.get(header_key(labels[c]))
         if target is None or target == c:
             continue
         if target in have or target in renames.values():
@@ -804,6 +870,7 @@ def read_responses(
     sheet: str | None = None,
     name: str | None = None,
     columns: dict[str, str] | None = None,
+    source: str | None = None,
 ) -> ResponseSet:
     """Read a CSV/XLSX/Parquet response file (a path, or bytes with their ``name``) and
     validate it against ``instrument``. Headers are matched to ids by the instrument's
@@ -811,7 +878,7 @@ def read_responses(
     mapped to nothing are kept under their own headers (segments for ``--by``)."""
     mapping = column_map(instrument, columns)
     want = set(instrument.item_ids) | {"response_id", "submitted_at"} | set(mapping)
-    raw = read_table(path, sheet=sheet, want=want, name=name)
+    raw = read_table(path, sheet=sheet, want=want, name=name, source=source)
     raw = rename_columns(raw, mapping, name or str(path)[-60:], raw.attrs.setdefault("warnings", []))
     source = name or (Path(str(path)).name if not isinstance(path, bytes | bytearray) else "<data>")
     rs = validate_frame(

@@ -50,6 +50,7 @@ class ReadOptions(_Request):
     date_format: str | None = None  # dmy | mdy | ymd (checked by the reader, with a message)
     sheet: str | None = None
     columns: Source | None = None  # a column map: header → id (CSV column,id or YAML)
+    source: str | None = None  # the tool that wrote the file (manyi.io.sources); None: told by its headers
 
 
 class ScoreRequest(_Request):

@@ -95,6 +95,7 @@ def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
         sheet=opts.sheet,
         name=source.name,
         columns=columns,
+        source=opts.source,
     )
 
 

@@ -78,7 +78,10 @@ BUILTIN_SCALES: dict[str, Scale] = {
         ),
         # the other usual Chinese wordings of a five-point satisfaction question
         aliases={"非常满意": 5, "满意": 4, "较满意": 4, "不满意": 2, "比较不满意": 2, "非常不满意": 1,
-                 "neither satisfied nor dissatisfied": 3},
+                 "neither satisfied nor dissatisfied": 3,
+                 # the wording of Qualtrics' and SurveyMonkey's five-point satisfaction scales
+                 "extremely satisfied": 5, "somewhat satisfied": 4, "somewhat dissatisfied": 2,
+                 "extremely dissatisfied": 1},
     ),
     "likert7": Scale(
         min=1,
