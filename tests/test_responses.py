@@ -452,3 +452,40 @@ def test_spss_and_stata_files_read_by_codes_and_map_by_variable_labels(tmp_path)
     df.rename(columns={"v1": "Q1", "v2": "Q2_1"}).to_stata(dta, write_index=False)
     rs = read_responses(dta, _tool_inst(), columns={"resp": "response_id"})
     assert rs.report.rows_rejected == 0 and list(rs.data["Q2_2"]) == [5, 1, 3]
+
+
+def test_an_instrument_inferred_from_a_wenjuanxing_export_scores_it_as_it_is(tmp_path):
+    """`manyi instrument infer` on a 问卷星 export: satisfaction columns (labels, full-width
+    and plain digits) become likert5 items, 0-10 with 推荐 in its text NPS, a few repeated
+    texts a segment, free text an open question; the tool's own columns are left out; the
+    draft validates and scores the file (numbers by hand)."""
+    import json
+
+    import yaml
+    from typer.testing import CliRunner
+
+    from manyi.cli import app
+
+    export = tmp_path / "订舱调查.csv"
+    export.write_text(
+        "序号,提交答卷时间,所用时间,来源,来自IP,1、您对订舱效率的满意度,2、您对订舱准确性的满意度,"
+        "3、您向同事推荐我们的可能性,4、区域,5、其他建议\n"
+        "1,2026/5/6 10:01:02,120秒,微信,1.2.3.4(上海),非常满意,满意,9,华北,很好\n"
+        "2,2026/5/6 11:00:00,95秒,链接,5.6.7.8(北京),一般,非常满意,7,华南,慢\n"
+        "3,2026/5/7 09:30:00,60秒,微信,9.9.9.9(广州),不满意,很不满意,3,华南,太慢了\n"
+        "4,2026/5/8 14:00:00,75秒,微信,1.1.1.1(天津),５,4,10,华北,无\n", encoding="utf-8")
+    draft = tmp_path / "draft.yaml"
+    r = CliRunner().invoke(app, ["instrument", "infer", str(export), "-o", str(draft), "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    doc = yaml.safe_load(draft.read_text(encoding="utf-8"))
+    items = doc["dimensions"][0]["items"]
+    assert [(i["id"], i["scale"], i["column"]) for i in items] == [
+        ("您对订舱效率的满意度", "likert5", "1、您对订舱效率的满意度"),
+        ("您对订舱准确性的满意度", "likert5", "2、您对订舱准确性的满意度")]
+    kinds = {q["id"]: q["type"] for q in doc["questions"]}
+    assert kinds == {"您向同事推荐我们的可能性": "nps", "区域": "choice", "其他建议": "text"}
+    assert CliRunner().invoke(app, ["validate", str(draft)]).exit_code == 0
+    r = CliRunner().invoke(app, ["score", "-i", str(draft), str(export), "--by", "区域", "--format", "json"])
+    got = {g["keys"]["区域"]: g for g in json.loads(r.stdout)["groups"]}
+    assert got["华北"]["csi"] == pytest.approx(87.5) and got["华南"]["csi"] == pytest.approx(43.75)
+    assert got["华北"]["nps"] == pytest.approx(100.0) and got["华南"]["nps"] == pytest.approx(-50.0)

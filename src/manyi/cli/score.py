@@ -196,3 +196,32 @@ def demo(
         )
     elif res.store_note is not None:
         err.print("! " + res.store_note.render(lg), markup=False, highlight=False)
+
+
+instrument_app = typer.Typer(help="Draft and check instruments. 问卷定义。", no_args_is_help=True)
+app.add_typer(instrument_app, name="instrument")
+
+
+@instrument_app.command("infer")
+def instrument_infer(
+    file: Annotated[Path, typer.Argument(help="a response file or a tool's export / 答卷文件")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="the instrument YAML to write / 输出文件")],
+    source: SourceOpt = "",
+    sheet: SheetOpt = "",
+    lang: LangOpt = "",
+) -> None:
+    """Draft an instrument from a response file: items, scales, NPS, segments, open questions,
+    each with its column. 由答卷文件起草问卷定义。"""
+    from manyi.io.infer import infer
+    from manyi.io.instruments import parse_instrument
+
+    lg = lang_of(lang)
+    try:
+        text = infer(file, source=source or None, sheet=sheet or None)
+        inst = parse_instrument(text, output.name)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    output.write_text(text, encoding="utf-8")
+    out.print(t("inst.inferred", lg, file=output, items=len(inst.item_ids), questions=len(inst.questions)),
+              highlight=False)
