@@ -489,3 +489,33 @@ def test_an_instrument_inferred_from_a_wenjuanxing_export_scores_it_as_it_is(tmp
     got = {g["keys"]["区域"]: g for g in json.loads(r.stdout)["groups"]}
     assert got["华北"]["csi"] == pytest.approx(87.5) and got["华南"]["csi"] == pytest.approx(43.75)
     assert got["华北"]["nps"] == pytest.approx(100.0) and got["华南"]["nps"] == pytest.approx(-50.0)
+
+
+def test_title_rows_above_the_headers_are_found_or_named_and_rows_keep_their_numbers(tmp_path):
+    """A report-style file: a title and a date line over the headers. The headers are found
+    (a note says so), or named with header_row; rejected values keep the file's row numbers;
+    a workbook likewise."""
+    import pandas as pd
+
+    from manyi.io.responses import read_table
+
+    body = "response_id,a1,a2,a3\n1,4,5,3\n2,9,4,4\n"
+    p = tmp_path / "titled.csv"
+    p.write_text("2026年客户满意度调查数据,,,\n导出日期：2026-05-01,,,\n" + body, encoding="utf-8")
+    rs = read_responses(p, INST)
+    assert list(rs.data["response_id"]) == ["1", "2"]
+    assert [(i.row, i.column, i.value) for i in rs.report.issues] == [(5, "a1", "9")]
+    assert any("look like a title" in m.render("en") for m in rs.report.warnings)
+    p2 = tmp_path / "bare-title.csv"  # a title line of one field: pyarrow refuses it, pandas reads past it
+    p2.write_text("客户满意度调查\n" + body, encoding="utf-8")
+    assert [(i.row, i.column) for i in read_responses(p2, INST).report.issues] == [(4, "a1")]
+    assert list(read_table(p, header_row=3).columns) == ["response_id", "a1", "a2", "a3"]
+    with pytest.raises(ManyiError, match="--header-row 40"):
+        read_table(p, header_row=40)
+    book = tmp_path / "titled.xlsx"
+    rows = [["2026年客户满意度调查数据", None, None, None], ["response_id", "a1", "a2", "a3"],
+            [1, 4, 5, 3], [2, 9, 4, 4]]
+    pd.DataFrame(rows).to_excel(book, index=False, header=False)
+    rs = read_responses(book, INST)
+    assert list(rs.data["response_id"]) == ["1", "2"]
+    assert [(i.row, i.column, i.value) for i in rs.report.issues] == [(4, "a1", "9")]

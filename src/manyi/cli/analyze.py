@@ -11,6 +11,7 @@ from manyi.cli.common import (
     ChartOpt,
     ColumnsOpt,
     DateOpt,
+    HeaderRowOpt,
     InstrumentOpt,
     LangOpt,
     OutputOpt,
@@ -69,6 +70,7 @@ def analyze(
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
     source: SourceOpt = "",
+    header_row: HeaderRowOpt = 0,
     lang: LangOpt = "",
 ) -> None:
     """Analyses that say what to fix: SERVQUAL gaps, IPA, Kano, comparisons, control charts. 分析。"""
@@ -106,7 +108,7 @@ def analyze(
             responses=src(responses),
             by=keys,
             options=opts,
-            read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None),
+            read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None, header_row=header_row or None),
         )
         res = analyze_file(req)
         if chart is not None and res.kind in charts.CHARTS:

@@ -38,6 +38,9 @@ SourceOpt = Annotated[
         "limesurvey, formbricks, plain (default: told by its headers) / 导出来源",
     ),
 ]
+HeaderRowOpt = Annotated[
+    int, typer.Option("--header-row", help="the row that holds the headers (default: found) / 表头所在行")
+]
 ColumnsOpt = Annotated[
     Path | None,
     typer.Option("--columns", help="column map: CSV (column,id) or YAML (header: id) / 列映射文件"),

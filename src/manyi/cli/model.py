@@ -10,6 +10,7 @@ import typer
 from manyi.cli.common import (
     ColumnsOpt,
     DateOpt,
+    HeaderRowOpt,
     LangOpt,
     OutputOpt,
     SeedOpt,
@@ -56,6 +57,7 @@ def model_fit(
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
     source: SourceOpt = "",
+    header_row: HeaderRowOpt = 0,
     lang: LangOpt = "",
 ) -> None:
     """Fit an ACSI/ECSI model by PLS path modelling, with a bootstrap. 估计满意度指数模型。"""
@@ -87,7 +89,7 @@ def model_fit(
                 scheme=scheme or None,
                 bootstrap=bootstrap,
                 seed=seed,
-                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None),
+                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None, header_row=header_row or None),
             )
             res = fit_model_file(
                 req, progress=lambda done, total: prog.update(task, completed=done, total=total)

@@ -11,6 +11,7 @@ import typer
 from manyi.cli.common import (
     ColumnsOpt,
     DateOpt,
+    HeaderRowOpt,
     InstrumentOpt,
     LangOpt,
     SeedOpt,
@@ -132,6 +133,7 @@ def weight(
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
     source: SourceOpt = "",
+    header_row: HeaderRowOpt = 0,
     lang: LangOpt = "",
 ) -> None:
     """Weight responses to population margins (raking or post-stratification). 加权。"""
@@ -150,7 +152,7 @@ def weight(
                 method=method,
                 cap=cap or None,
                 floor=floor or None,
-                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None),
+                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None, header_row=header_row or None),
             )
         )
     except ManyiError as exc:

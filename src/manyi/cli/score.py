@@ -12,6 +12,7 @@ from manyi.cli.common import (
     FORMAT_OF_SUFFIX,
     ColumnsOpt,
     DateOpt,
+    HeaderRowOpt,
     LangOpt,
     OutputOpt,
     SheetOpt,
@@ -84,6 +85,7 @@ def score(
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
     source: SourceOpt = "",
+    header_row: HeaderRowOpt = 0,
     lang: LangOpt = "",
 ) -> None:
     """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
@@ -115,7 +117,7 @@ def score(
                     compare=compare or None,
                     read=ReadOptions(
                         strict=strict, date_format=date_format or None, sheet=sheet or None,
-                        columns=src(columns) if columns else None, source=source or None,
+                        columns=src(columns) if columns else None, source=source or None, header_row=header_row or None,
                     ),
                 )
             )
@@ -208,6 +210,7 @@ def instrument_infer(
     output: Annotated[Path, typer.Option("--output", "-o", help="the instrument YAML to write / 输出文件")],
     source: SourceOpt = "",
     sheet: SheetOpt = "",
+    header_row: HeaderRowOpt = 0,
     lang: LangOpt = "",
 ) -> None:
     """Draft an instrument from a response file: items, scales, NPS, segments, open questions,
@@ -217,7 +220,7 @@ def instrument_infer(
 
     lg = lang_of(lang)
     try:
-        text = infer(file, source=source or None, sheet=sheet or None)
+        text = infer(file, source=source or None, header_row=header_row or None, sheet=sheet or None)
         inst = parse_instrument(text, output.name)
     except ManyiError as exc:
         fail(exc, lg)

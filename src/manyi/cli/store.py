@@ -10,6 +10,7 @@ import typer
 from manyi.cli.common import (
     ColumnsOpt,
     DateOpt,
+    HeaderRowOpt,
     InstrumentOpt,
     LangOpt,
     SheetOpt,
@@ -102,6 +103,7 @@ def import_(
     sheet: SheetOpt = "",
     columns: ColumnsOpt = None,
     source: SourceOpt = "",
+    header_row: HeaderRowOpt = 0,
     unit_column: Annotated[
         str,
         typer.Option(
@@ -121,7 +123,7 @@ def import_(
         rep = import_file(
             campaign,
             src(file),
-            ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None),
+            ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None, header_row=header_row or None),
             unit_column=unit_column or None,
         )
     except ManyiError as exc:

@@ -86,11 +86,11 @@ def _kind(values: list[str], n_rows: int, header: str) -> tuple[str, Any]:
 
 
 def infer(path: str | Path | bytes, name: str | None = None, source: str | None = None,
-          sheet: str | None = None) -> str:
+          sheet: str | None = None, header_row: int | None = None) -> str:
     """The YAML text of an instrument drafted from a response file."""
     import yaml
 
-    df = read_table(path, sheet=sheet, name=name, source=source)
+    df = read_table(path, sheet=sheet, name=name, source=source, header_row=header_row)
     label = name or (Path(str(path)).name if not isinstance(path, bytes | bytearray) else "survey")
     labels = df.attrs.get("labels", {})
     taken: set[str] = set()

@@ -158,6 +158,39 @@ def decode_text(raw: bytes, name: str, notes: list[Message] | None = None) -> st
     return raw.decode("utf-8-sig", errors="replace")
 
 
+def _first_rows(text: str, sep: str, n: int) -> list[list[str]]:
+    """The first ``n`` rows of a CSV text, as far as the csv module reads them (it stops at a
+    cell over its size limit; the table's reader reads such cells)."""
+    out: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    try:
+        for row in reader:
+            out.append(row)
+            if len(out) == n:
+                break
+    except csv.Error:
+        pass
+    return out
+
+
+def _header_index(rows: list[list[str]], header_row: int | None, name: str, notes: list[Message]) -> int:
+    """The 0-based index of the header among a table's first rows: ``header_row`` - 1 when
+    given; else past title rows (a row with at most one cell filled, above a row with three or
+    more), which a note reports."""
+    if header_row is not None:
+        if header_row < 1 or header_row > len(rows):
+            raise ManyiError(Message("resp.bad_header_row", {"file": name, "row": header_row, "rows": len(rows)}))
+        return header_row - 1
+    filled = [sum(1 for c in r if str(c).strip()) for r in rows]
+    k = 0
+    while k < len(rows) - 1 and filled[k] <= 1:
+        k += 1
+    if k and filled[k] >= 3:
+        notes.append(Message("resp.title_rows", {"file": name, "n": k, "header": k + 1}))
+        return k
+    return 0
+
+
 def _arrow_csv(text: str, sep: str, columns: list[str], skip: int = 1) -> pd.DataFrame | None:
     """The table of a CSV's text parsed by pyarrow (every core; every cell a string, empty
     cells empty strings; quoted line breaks kept), its data starting after ``skip`` physical
@@ -230,6 +263,7 @@ def read_table(
     want: set[str] | None = None,
     name: str | None = None,
     source: str | None = None,
+    header_row: int | None = None,
 ) -> pd.DataFrame:
     """A response file as a DataFrame of raw cells (strings for CSV, native for XLSX/Parquet).
 
@@ -239,7 +273,9 @@ def read_table(
     LimeSurvey, Formbricks; :mod:`manyi.io.sources`) are told by their header rows, or named by
     ``source``: their extra header rows are skipped and their id and time columns renamed.
     Notes on what was assumed (encoding, sheet, tool) are in ``df.attrs["warnings"]``; the
-    file row of the first data row in ``df.attrs["first_row"]``.
+    file row of the first data row in ``df.attrs["first_row"]``. ``header_row`` (1-based) names
+    the row that holds the headers; without it, title rows above the headers (a first row with
+    one cell filled, over a row with several) are found, skipped and reported.
 
     Example::
 
@@ -267,21 +303,28 @@ def read_table(
     ext = p.suffix.lower()
     src: Path | io.BytesIO = io.BytesIO(data) if data is not None else p
     lay = None
+    title = 0
     try:
         if ext in (".csv", ".txt", ".tsv"):
             text = decode_text(data if data is not None else p.read_bytes(), name, notes)
             sep = "\t" if ext == ".tsv" or (ext != ".csv" and "\t" in text[:2000].split("\n", 1)[0]) else ","
             import itertools
 
-            first = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=sep), 3))
+            first = _first_rows(text, sep, 12)
+            title = _header_index(first, header_row, name, notes)
+            first = first[title:]
             header = first[0] if first else []
             kind = source or tools.detect(header, *(first[1:3]))
             lay = tools.layout(kind, header, first[1] if len(first) > 1 else None)
             _check_header(lay.columns, name)
-            heads = csv.reader(io.StringIO(text), delimiter=sep)  # the header rows' physical lines
-            for _ in itertools.islice(heads, 1 + lay.skip):
-                pass
-            df = _arrow_csv(text, sep, lay.columns, heads.line_num)
+
+            def lines(rows: int) -> int:  # the physical lines of the first rows (quoted breaks)
+                heads = csv.reader(io.StringIO(text), delimiter=sep)
+                for _ in itertools.islice(heads, rows):
+                    pass
+                return heads.line_num
+
+            df = _arrow_csv(text, sep, lay.columns, lines(title + 1 + lay.skip))
             if df is None:
                 df = pd.read_csv(
                     io.StringIO(text),
@@ -290,11 +333,18 @@ def read_table(
                     keep_default_na=False,
                     skip_blank_lines=False,
                     on_bad_lines="error",
+                    skiprows=lines(title) if title else None,
                 )
                 df = df.iloc[lay.skip :]
                 df.columns = lay.columns
         elif ext in (".xlsx", ".xlsm", ".xls"):
             df = _pick_sheet(src, name, sheet, want, notes)
+            top = [[str(c) if not str(c).startswith("Unnamed:") else "" for c in df.columns]]
+            top += [[_cell_text(v) or "" for v in df.iloc[k]] for k in range(min(11, len(df)))]
+            title = _header_index(top, header_row, name, notes)
+            if title:  # the header is data row title - 1 of what pandas read
+                df = df.iloc[title:]
+                df.columns = [c or f"Unnamed: {j}" for j, c in enumerate(top[title])]
             header = [str(c) for c in df.columns]
             second, third = ([_cell_text(v) or "" for v in df.iloc[k]] if len(df) > k else None for k in (0, 1))
             kind = source or tools.detect(header, second, third)
@@ -321,7 +371,7 @@ def read_table(
     if lay.source != "plain":
         notes.append(Message("resp.source_read", {"file": name, "source": lay.source}))
     df = df.reset_index(drop=True)
-    df.attrs["first_row"] = 2 + lay.skip
+    df.attrs["first_row"] = 2 + lay.skip + (title if ext in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls") else 0)
     df.columns = [str(c).strip() for c in df.columns]
     # drop the entirely empty rows that spreadsheets and CSV writers leave at the very end
     # (looked for from the end: only those rows are read)
@@ -871,6 +921,7 @@ def read_responses(
     name: str | None = None,
     columns: dict[str, str] | None = None,
     source: str | None = None,
+    header_row: int | None = None,
 ) -> ResponseSet:
     """Read a CSV/XLSX/Parquet response file (a path, or bytes with their ``name``) and
     validate it against ``instrument``. Headers are matched to ids by the instrument's
@@ -878,7 +929,7 @@ def read_responses(
     mapped to nothing are kept under their own headers (segments for ``--by``)."""
     mapping = column_map(instrument, columns)
     want = set(instrument.item_ids) | {"response_id", "submitted_at"} | set(mapping)
-    raw = read_table(path, sheet=sheet, want=want, name=name, source=source)
+    raw = read_table(path, sheet=sheet, want=want, name=name, source=source, header_row=header_row)
     raw = rename_columns(raw, mapping, name or str(path)[-60:], raw.attrs.setdefault("warnings", []))
     source = name or (Path(str(path)).name if not isinstance(path, bytes | bytearray) else "<data>")
     rs = validate_frame(

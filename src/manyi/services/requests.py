@@ -50,6 +50,7 @@ class ReadOptions(_Request):
     date_format: str | None = None  # dmy | mdy | ymd (checked by the reader, with a message)
     sheet: str | None = None
     columns: Source | None = None  # a column map: header → id (CSV column,id or YAML)
+    header_row: int | None = None  # the row of the headers (1-based); None: past any title rows
     source: str | None = None  # the tool that wrote the file (manyi.io.sources); None: told by its headers
 
 

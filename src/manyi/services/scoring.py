@@ -96,6 +96,7 @@ def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
         name=source.name,
         columns=columns,
         source=opts.source,
+        header_row=opts.header_row,
     )
 
 
