@@ -519,3 +519,22 @@ def test_title_rows_above_the_headers_are_found_or_named_and_rows_keep_their_num
     rs = read_responses(book, INST)
     assert list(rs.data["response_id"]) == ["1", "2"]
     assert [(i.row, i.column, i.value) for i in rs.report.issues] == [(4, "a1", "9")]
+
+
+def test_a_long_read_reports_its_progress_to_an_installed_reporter_only(tmp_path):
+    """The reader tells how far it has got (bytes read, columns checked) to a reporter the
+    front end installs (the command line: a Rich bar on terminals); without one, nothing."""
+    from manyi.io.progress import reporting
+
+    p = write(tmp_path, "response_id,a1,a2,a3\n1,4,5,3\n2,3,4,4\n", "utf-8")
+    seen = []
+    with reporting(lambda stage, done, total, unit: seen.append((stage, done, total, unit))):
+        read_responses(p, INST)
+    size = p.stat().st_size
+    assert seen[0] == ("progress.read", 0, size, "bytes") and ("progress.read", size, size, "bytes") in seen
+    checks = [s for s in seen if s[0] == "progress.check"]
+    assert checks[-1][1] == checks[-1][2] == len(INST.items) + len(INST.questions)
+    assert [c[1] for c in checks] == sorted(c[1] for c in checks)  # never backwards
+    seen.clear()
+    read_responses(p, INST)
+    assert seen == []

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -48,6 +48,47 @@ def argv_lang(argv: list[str]) -> str:
     return default_lang()
 
 
+class BarReporter:
+    """A Rich progress bar per stage of a long read (the file's megabytes with their speed,
+    then its columns), on stderr, gone when the read is done."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+
+    def __call__(self, stage: str, done: int, total: int, unit: str) -> None:
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        if self.progress is None:
+            self.progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[size]}"),
+                                     TextColumn("{task.fields[speed]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                                     console=err, transient=True)
+            self.progress.start()
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(t(stage, self.lang), total=total, size="", speed="")
+        task = self.tasks[stage]
+        self.progress.update(task, completed=done, total=total)
+        shown = self.progress.tasks[task]
+        if unit == "bytes":
+            size = DownloadColumn().render(shown)
+            speed = f"{done / 2**20 / shown.elapsed:,.0f} MB/s" if done and shown.elapsed else ""
+        else:
+            size, speed = MofNCompleteColumn().render(shown), ""
+        self.progress.update(task, size=size, speed=speed)
+        if all(x.finished for x in self.progress.tasks) and stage == "progress.check":
+            self.progress.stop()
+            self.progress, self.tasks = None, {}
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line. A user's mistake exits 2 with its message (in each command); any
     other exception is an internal error: a short message with a bug-report hint, exit 1
@@ -60,8 +101,14 @@ def main(argv: list[str] | None = None) -> None:
     warnings.simplefilter("ignore", RuntimeWarning)
     warnings.filterwarnings("ignore", module="pandas")
     warnings.filterwarnings("ignore", module="numpy")
+    from manyi.io.progress import reporting
+
+    # a progress bar on terminals, for the commands that read files (not the servers)
+    serving = bool(args) and args[0] in ("serve", "worker")
+    bar = BarReporter(argv_lang(args)) if err.is_terminal and not serving else None
     try:
-        app(args=args, prog_name="manyi", standalone_mode=True)
+        with reporting(bar):
+            app(args=args, prog_name="manyi", standalone_mode=True)
     except SystemExit:
         raise
     except KeyboardInterrupt:

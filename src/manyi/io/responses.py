@@ -306,6 +306,10 @@ def read_table(
     title = 0
     try:
         if ext in (".csv", ".txt", ".tsv"):
+            from manyi.io.progress import step
+
+            size = len(data) if data is not None else p.stat().st_size
+            step("progress.read", 0, size, "bytes")
             text = decode_text(data if data is not None else p.read_bytes(), name, notes)
             sep = "\t" if ext == ".tsv" or (ext != ".csv" and "\t" in text[:2000].split("\n", 1)[0]) else ","
             import itertools
@@ -325,6 +329,7 @@ def read_table(
                 return heads.line_num
 
             df = _arrow_csv(text, sep, lay.columns, lines(title + 1 + lay.skip))
+            step("progress.read", size // 2, size, "bytes")
             if df is None:
                 df = pd.read_csv(
                     io.StringIO(text),
@@ -337,6 +342,7 @@ def read_table(
                 )
                 df = df.iloc[lay.skip :]
                 df.columns = lay.columns
+            step("progress.read", size, size, "bytes")
         elif ext in (".xlsx", ".xlsm", ".xls"):
             df = _pick_sheet(src, name, sheet, want, notes)
             top = [[str(c) if not str(c).startswith("Unnamed:") else "" for c in df.columns]]
@@ -737,8 +743,12 @@ def validate_frame(
         known.add("weight")
 
     # items and their expectation / importance columns
+    from manyi.io.progress import step
+
     present_items = 0
-    for it in inst.items:
+    n_cols = len(inst.items) + len(inst.questions)
+    for k, it in enumerate(inst.items):
+        step("progress.check", k, n_cols)
         specs = [(it.id, it.scale, it.scale_name, True)]
         if it.expectation:
             specs.append((f"{it.id}__expected", it.scale, it.scale_name, True))
@@ -763,7 +773,8 @@ def validate_frame(
             )
         )
 
-    for q in inst.questions:
+    for k, q in enumerate(inst.questions):
+        step("progress.check", len(inst.items) + k + 1, n_cols)
         known.add(q.id)
         if q.id not in raw.columns:
             if q.role == "segment" or q.effective_metric:
@@ -778,6 +789,7 @@ def validate_frame(
             out[q.id] = convert_choice_column(raw[q.id], q, q.id, rows, issues)
         else:
             out[q.id] = _as_text(raw[q.id])
+    step("progress.check", n_cols, n_cols)
     for c in raw.columns:
         if c not in known:
             out[c] = _as_text(raw[c])  # extra columns are segments
