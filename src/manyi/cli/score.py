@@ -13,6 +13,7 @@ from manyi.cli.common import (
     ColumnsOpt,
     DateOpt,
     HeaderRowOpt,
+    InstrumentOpt,
     LangOpt,
     OutputOpt,
     SheetOpt,
@@ -228,3 +229,43 @@ def instrument_infer(
     output.write_text(text, encoding="utf-8")
     out.print(t("inst.inferred", lg, file=output, items=len(inst.item_ids), questions=len(inst.questions)),
               highlight=False)
+
+
+@app.command("export")
+def export_responses(
+    instrument: InstrumentOpt,
+    responses: Annotated[Path, typer.Argument(help="response file / 答卷文件")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help=".sav, .zsav, .parquet, .xlsx or .csv / 输出文件")
+    ],
+    labels: Annotated[
+        bool, typer.Option("--labels", help="CSV/XLSX: question texts as headers, scale labels as answers / 用标签")
+    ] = False,
+    date_format: DateOpt = "",
+    sheet: SheetOpt = "",
+    columns: ColumnsOpt = None,
+    source: SourceOpt = "",
+    header_row: HeaderRowOpt = 0,
+    lang: LangOpt = "",
+) -> None:
+    """Write the checked responses for other tools: SPSS with variable and value labels,
+    Parquet, XLSX or CSV, in the chosen language. 导出答卷（SPSS、Parquet、Excel、CSV）。"""
+    from manyi.io.writers import write_responses
+    from manyi.services.requests import ReadOptions
+    from manyi.services.scoring import load, read
+
+    lg = lang_of(lang)
+    try:
+        inst = load(src(instrument))
+        opts = ReadOptions(date_format=date_format or None, sheet=sheet or None,
+                           columns=src(columns) if columns else None, source=source or None,
+                           header_row=header_row or None)
+        rs = read(src(responses), inst, opts)
+        n = write_responses(rs, inst, output, lg, labels)
+    except ManyiError as exc:
+        fail(exc, lg)
+        return
+    from manyi.cli.common import print_validation
+
+    print_validation(rs.report, rs.report.warnings, lg)
+    out.print(t("resp.exported", lg, file=output, n=n, rejected=rs.report.rows_rejected), highlight=False)
