@@ -49,6 +49,16 @@ def _tree(tmp_path):
     assert r.exit_code == 0
 
 
+def _login(app, user, pw):
+    """A client logged in as ``user``."""
+    from fastapi.testclient import TestClient
+
+    cl = TestClient(app)
+    t = re.search(r'name="csrf" value="([^"]+)"', cl.get("/login").text).group(1)
+    cl.post("/login", data={"username": user, "password": pw, "csrf": t})
+    return cl
+
+
 def _unit(code):
     from sqlalchemy import select
 
@@ -128,10 +138,7 @@ def test_attachments_are_checked_by_content_kept_and_downloaded_only_in_scope(st
     app = create_app(store_url)
 
     def login(user, pw):
-        cl = TestClient(app)
-        t = re.search(r'name="csrf" value="([^"]+)"', cl.get("/login").text).group(1)
-        cl.post("/login", data={"username": user, "password": pw, "csrf": t})
-        return cl
+        return _login(app, user, pw)
 
     agent = login("agent", "agent-password-1")
     page = agent.get(f"/cases/{c['number']}?lang=en")
@@ -253,7 +260,6 @@ def test_the_case_api_opens_a_case_once_per_key_and_explains_bad_fields(store_ur
 
 
 def test_the_actions_page_records_marks_done_and_checks_an_action(store_url, tmp_path):
-    from fastapi.testclient import TestClient
 
     from manyi.services.cases import open_case
     from manyi.web.app import create_app
@@ -263,10 +269,7 @@ def test_the_actions_page_records_marks_done_and_checks_an_action(store_url, tmp
     app = create_app(store_url)
 
     def login(user, pw):
-        cl = TestClient(app)
-        t = re.search(r'name="csrf" value="([^"]+)"', cl.get("/login").text).group(1)
-        cl.post("/login", data={"username": user, "password": pw, "csrf": t})
-        return cl
+        return _login(app, user, pw)
 
     assert login("agent", "agent-password-1").get("/actions").status_code == 403
     tl = login("tl", "manager-password-1")

@@ -26,6 +26,7 @@ from manyi.cli.common import (
     out,
     out_format,
     print_warnings,
+    read_options,
     request,
     src,
     write_or_print,
@@ -80,7 +81,7 @@ def analyze(
     from manyi.present import charts, terminal
     from manyi.present.json import dumps
     from manyi.services.analysis import Options, analyze_file
-    from manyi.services.requests import AnalyzeRequest, ReadOptions
+    from manyi.services.requests import AnalyzeRequest
 
     lg = lang_of(lang)
     fmt = out_format(fmt, output, ("table", "json", "csv"), lg)
@@ -108,7 +109,7 @@ def analyze(
             responses=src(responses),
             by=keys,
             options=opts,
-            read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None, header_row=header_row or None),
+            read=read_options(date_format, sheet, columns, source, header_row),
         )
         res = analyze_file(req)
         if chart is not None and res.kind in charts.CHARTS:

@@ -118,6 +118,23 @@ def print_report(result: Any, lang: str, limit: int = 15) -> None:
     print_validation(result.report, result.warnings, lang, limit)
 
 
+def read_options(
+    date_format: str = "",
+    sheet: str = "",
+    columns: Path | None = None,
+    source: str = "",
+    header_row: int = 0,
+    strict: bool = False,
+) -> Any:
+    """The ``ReadOptions`` of a command's reading options (an empty value: the default)."""
+    from manyi.services.requests import ReadOptions
+
+    return ReadOptions(
+        strict=strict, date_format=date_format or None, sheet=sheet or None,
+        columns=src(columns) if columns else None, source=source or None, header_row=header_row or None,
+    )
+
+
 def print_validation(report: Any, warnings: list[Any], lang: str, limit: int = 15) -> None:
     """A validation report and warnings on standard error (the title with its markup)."""
     from manyi.present.terminal import validation_lines

@@ -23,6 +23,7 @@ from manyi.cli.common import (
     out,
     out_format,
     print_warnings,
+    read_options,
     request,
     src,
     write_or_print,
@@ -64,7 +65,7 @@ def model_fit(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from manyi.services.model import fit_model_file
-    from manyi.services.requests import FitModelRequest, ReadOptions
+    from manyi.services.requests import FitModelRequest
 
     lg = lang_of(lang)
     fmt = out_format(fmt, output, ("table", "json"), lg)
@@ -89,7 +90,7 @@ def model_fit(
                 scheme=scheme or None,
                 bootstrap=bootstrap,
                 seed=seed,
-                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None, header_row=header_row or None),
+                read=read_options(date_format, sheet, columns, source, header_row),
             )
             res = fit_model_file(
                 req, progress=lambda done, total: prog.update(task, completed=done, total=total)

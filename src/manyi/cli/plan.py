@@ -22,6 +22,7 @@ from manyi.cli.common import (
     fail,
     lang_of,
     out,
+    read_options,
     request,
     src,
 )
@@ -137,7 +138,7 @@ def weight(
     lang: LangOpt = "",
 ) -> None:
     """Weight responses to population margins (raking or post-stratification). 加权。"""
-    from manyi.services.requests import ReadOptions, WeightRequest
+    from manyi.services.requests import WeightRequest
     from manyi.services.weighting import weight_file
 
     lg = lang_of(lang)
@@ -152,7 +153,7 @@ def weight(
                 method=method,
                 cap=cap or None,
                 floor=floor or None,
-                read=ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None, header_row=header_row or None),
+                read=read_options(date_format, sheet, columns, source, header_row),
             )
         )
     except ManyiError as exc:

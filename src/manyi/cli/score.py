@@ -26,6 +26,7 @@ from manyi.cli.common import (
     out,
     out_format,
     print_report,
+    read_options,
     request,
     src,
 )
@@ -90,7 +91,7 @@ def score(
     lang: LangOpt = "",
 ) -> None:
     """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
-    from manyi.services.requests import ReadOptions, ScoreRequest
+    from manyi.services.requests import ScoreRequest
     from manyi.services.scoring import export, score_file, write_respondents
 
     lg = lang_of(lang)
@@ -116,10 +117,7 @@ def score(
                     period=period or None,
                     weights=weights or None,
                     compare=compare or None,
-                    read=ReadOptions(
-                        strict=strict, date_format=date_format or None, sheet=sheet or None,
-                        columns=src(columns) if columns else None, source=source or None, header_row=header_row or None,
-                    ),
+                    read=read_options(date_format, sheet, columns, source, header_row, strict=strict),
                 )
             )
         if fmt == "table":
@@ -251,16 +249,12 @@ def export_responses(
     """Write the checked responses for other tools: SPSS with variable and value labels,
     Parquet, XLSX or CSV, in the chosen language. 导出答卷（SPSS、Parquet、Excel、CSV）。"""
     from manyi.io.writers import write_responses
-    from manyi.services.requests import ReadOptions
     from manyi.services.scoring import load, read
 
     lg = lang_of(lang)
     try:
         inst = load(src(instrument))
-        opts = ReadOptions(date_format=date_format or None, sheet=sheet or None,
-                           columns=src(columns) if columns else None, source=source or None,
-                           header_row=header_row or None)
-        rs = read(src(responses), inst, opts)
+        rs = read(src(responses), inst, read_options(date_format, sheet, columns, source, header_row))
         n = write_responses(rs, inst, output, lg, labels)
     except ManyiError as exc:
         fail(exc, lg)

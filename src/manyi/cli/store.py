@@ -20,6 +20,7 @@ from manyi.cli.common import (
     fail,
     lang_of,
     out,
+    read_options,
     src,
 )
 from manyi.i18n import ManyiError, t
@@ -115,7 +116,6 @@ def import_(
 ) -> None:
     """Import a response file into a campaign; a second import adds nothing. 导入答卷。"""
     from manyi.cli.common import print_validation
-    from manyi.services.requests import ReadOptions
     from manyi.services.store import import_file
 
     lg = lang_of(lang)
@@ -123,7 +123,7 @@ def import_(
         rep = import_file(
             campaign,
             src(file),
-            ReadOptions(date_format=date_format or None, sheet=sheet or None, columns=src(columns) if columns else None, source=source or None, header_row=header_row or None),
+            read_options(date_format, sheet, columns, source, header_row),
             unit_column=unit_column or None,
         )
     except ManyiError as exc:
