@@ -392,3 +392,36 @@ def test_weighted_deff_counts_only_weighted_responses_and_names_the_weighted_cou
     assert t["satisfied_n"] == int(np.nansum(sat[keep]))
     assert t["satisfied_weighted"] == pytest.approx(float((w[keep] * sat[keep]).sum()))
     assert t["satisfied_rate"] == pytest.approx(t["satisfied_weighted"] / w[keep].sum())
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_has_index_agrees_with_the_scoring_kernel_row_for_row(data):
+    """The reader's check for rows with too few answers (two matrix products) against the
+    compiled kernel's own rule, on random instruments' weights, thresholds and answer gaps."""
+    from manyi.core.scoring.response import has_index
+
+    n_dims = data.draw(st.integers(1, 4))
+    per = [data.draw(st.integers(1, 4)) for _ in range(n_dims)]
+    share = data.draw(st.sampled_from([0.25, 0.34, 0.5, 0.51, 0.67, 0.75, 1.0]))
+    lines = ["manyi: 1", "id: h", 'version: "1"', "title: {zh: h, en: h}",
+             f"scoring: {{points: range, satisfied_at: 70, target_rate: 0.85, min_answered: {share}}}",
+             "dimensions:"]
+    weighted = {1: [1.0], 2: [0.3, 0.7], 3: [0.2, 0.3, 0.5], 4: [0.1, 0.2, 0.3, 0.4]}[n_dims]
+    use_weights = data.draw(st.booleans())  # given dimension weights, or equal ones
+    for d, k in enumerate(per):
+        lines += [f"  - id: d{d}", f"    label: {{zh: d{d}, en: d{d}}}"]
+        lines += [f"    weight: {weighted[d]}"] if use_weights else []
+        lines += ["    items:"]
+        for i in range(k):
+            iw = data.draw(st.sampled_from([1, 2, 3, 0.5]))
+            lines.append(f"      - {{id: q{d}_{i}, text: {{zh: q, en: q}}, scale: likert5, weight: {iw}}}")
+    from manyi.io.instruments import parse_instrument
+
+    inst = parse_instrument("\n".join(lines) + "\n")
+    rng = np.random.default_rng(data.draw(st.integers(0, 10_000)))
+    X = rng.integers(1, 6, size=(300, len(inst.item_ids))).astype(float)
+    X[rng.random(X.shape) < data.draw(st.sampled_from([0.1, 0.3, 0.5, 0.7]))] = np.nan
+    from manyi.core.scoring import score_responses
+
+    assert np.array_equal(has_index(inst, X), ~np.isnan(score_responses(inst, X).csi))

@@ -809,12 +809,11 @@ def validate_frame(
     for i in np.flatnonzero(~answered):
         row_reasons.setdefault(i, Message("resp.no_answers"))
     if answered.any():  # answered, but too little of the index's weight to compute it
-        from manyi.core.scoring import score_responses
+        from manyi.core.scoring.response import has_index
 
         X = np.column_stack([np.asarray(out[it.id], dtype=float) for it in inst.items])
-        csi = score_responses(inst, X).csi
         share = inst.scoring.min_answered
-        for i in np.flatnonzero(answered & np.isnan(csi)):
+        for i in np.flatnonzero(answered & ~has_index(inst, X)):
             row_reasons.setdefault(i, Message("resp.too_few_answers", {"share": share}))
     if strict and row_reasons:
         r = min(row_reasons)

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from manyi.core._kernels import SERIAL_BELOW, as_list, score_and_sum, score_and_sum_serial
+from manyi.core._kernels import EPS, SERIAL_BELOW, as_list, score_and_sum, score_and_sum_serial
 from manyi.core.instrument import Instrument, Scale
 
 
@@ -122,6 +122,19 @@ class _Plan:
             int(G),
         )
         return KernelSums(*out)
+
+
+def has_index(inst: Instrument, values: np.ndarray) -> np.ndarray:
+    """Which rows of an n × items matrix of answers get an overall index: the rule of the
+    scoring kernel (a dimension counts when its answered items carry at least
+    ``min_answered`` of its item weight; the index when its counted dimensions carry at least
+    that share of the dimension weight) as two matrix products, without scoring."""
+    plan = _Plan(inst)
+    answered = ~np.isnan(np.asarray(values, dtype=float))
+    share = np.zeros((len(plan.item_w), len(plan.dw)))
+    share[np.arange(len(plan.item_w)), plan.item_dim] = plan.item_w
+    counted = (answered.astype(float) @ share) >= plan.min_answered - EPS
+    return (counted.astype(float) @ plan.dw) >= plan.min_answered - EPS
 
 
 def score_responses(inst: Instrument, values: np.ndarray) -> ResponseScores:
