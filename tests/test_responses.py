@@ -577,3 +577,23 @@ def test_an_spss_file_with_value_labels_round_trips_through_manyi_export(tmp_pat
     pq = tmp_path / "out.parquet"
     assert CliRunner().invoke(app, ["export", "-i", str(inst_file), str(sav), "-o", str(pq)]).exit_code == 0
     assert list(pd.read_parquet(pq)["Q3"]) == [9.0, 6.0, 10.0]
+
+
+@pytest.mark.parametrize(("header", "source", "rid", "when"), [
+    ("序号,提交答卷时间,所用时间,来源,来自IP,Q1,Q2_1,Q2_2,Q3", "wjx", "序号", "提交答卷时间"),
+    ("编号,开始答题时间,结束答题时间,答题时长,Q1,Q2_1,Q2_2,Q3", "tencent", "编号", "结束答题时间"),
+    ("id,submitdate,lastpage,startlanguage,seed,Q1,Q2_1,Q2_2,Q3", "limesurvey", "id", "submitdate"),
+    ("Response ID,Timestamp,Finished,Q1,Q2_1,Q2_2,Q3", "formbricks", "Response ID", "Timestamp"),
+])
+def test_each_tool_is_told_by_its_headers_and_its_id_and_time_columns_are_used(tmp_path, header, source, rid, when):
+    cols = header.split(",")
+    row = {c: "" for c in cols}
+    row.update({rid: "77", when: "2026-05-06 10:01:02", "Q1": "5", "Q2_1": "4", "Q2_2": "3", "Q3": "9"})
+    p = tmp_path / f"{source}.csv"
+    p.write_text(header + "\n" + ",".join(row[c] or "x" for c in cols) + "\n", encoding="utf-8")
+    rs = read_responses(p, _tool_inst())
+    assert rs.report.rows_rejected == 0 and list(rs.data["response_id"]) == ["77"]
+    assert str(rs.data["submitted_at"].iloc[0]).startswith("2026-05-06 10:01:02")
+    assert any(source in m.render("en") for m in rs.report.warnings)
+    plain = read_responses(p, _tool_inst(), source="plain")  # forced: nothing renamed
+    assert list(plain.data["response_id"]) == ["2"] and "submitted_at" not in plain.data.columns
