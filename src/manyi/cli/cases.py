@@ -85,9 +85,7 @@ def cases_list(
         fail(exc, lg)
         return
     if fmt == "json":
-        keep = ("id", "number", "external_id", "kind", "channel", "category", "severity", "status", "owner",
-                "first_owner", "escalation", "received_at", "due", "breaches", "version")
-        print(json.dumps([{k: r[k] for k in keep} for r in rows], ensure_ascii=False))
+        print(json.dumps(rows, ensure_ascii=False))
     else:
         _print_cases(rows, lg)
 

@@ -377,7 +377,7 @@ def read_table(
     if lay.source != "plain":
         notes.append(Message("resp.source_read", {"file": name, "source": lay.source}))
     df = df.reset_index(drop=True)
-    df.attrs["first_row"] = 2 + lay.skip + (title if ext in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls") else 0)
+    df.attrs["first_row"] = 2 + title + lay.skip
     df.columns = [str(c).strip() for c in df.columns]
     # drop the entirely empty rows that spreadsheets and CSV writers leave at the very end
     # (looked for from the end: only those rows are read)

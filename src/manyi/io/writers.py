@@ -20,6 +20,7 @@ import pandas as pd
 
 from manyi.core.instrument import Instrument
 from manyi.core.messages import ManyiError, Message
+from manyi.i18n import t
 from manyi.io.responses import ResponseSet
 
 FORMATS = (".sav", ".zsav", ".parquet", ".xlsx", ".csv")
@@ -32,10 +33,10 @@ def _variables(inst: Instrument, lang: str) -> dict[str, tuple[str, dict[float, 
         values = {float(k): v.get(lang) for k, v in it.scale.labels.items()} or None
         out[it.id] = (it.text.get(lang), values)
         if it.expectation:
-            out[f"{it.id}__expected"] = (f"{it.text.get(lang)} ({'期望' if lang == 'zh' else 'expected'})", values)
+            out[f"{it.id}__expected"] = (t("resp.var_expected", lang, text=it.text.get(lang)), values)
         if it.importance:
             imp = {float(k): v.get(lang) for k, v in it.importance_scale.labels.items()} or None
-            out[f"{it.id}__importance"] = (f"{it.text.get(lang)} ({'重要性' if lang == 'zh' else 'importance'})", imp)
+            out[f"{it.id}__importance"] = (t("resp.var_importance", lang, text=it.text.get(lang)), imp)
     for q in inst.questions:
         values = None
         if q.scale_name and q.scale_name in inst.scales:

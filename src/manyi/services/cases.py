@@ -299,12 +299,17 @@ def _breaches(s: Any, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return out
 
 
+#: the fields of a case in ``manyi cases list --format json`` and ``GET /api/v1/cases``
+LIST_FIELDS = ("id", "number", "external_id", "kind", "channel", "category", "severity", "status", "owner",
+               "first_owner", "escalation", "received_at", "due", "breaches", "version")
+
+
 def list_cases(limit: int = 100, offset: int = 0, url: str | None = None) -> list[dict[str, Any]]:
-    """Cases, newest received first, with their due instants and breaches."""
+    """Cases, newest received first, with their due instants and breaches (``LIST_FIELDS``)."""
     with db.session(url) as s:
         rows = s.scalars(select(Case).order_by(Case.received_at.desc(), Case.id.desc()).limit(limit).offset(offset)).all()
         br = _breaches(s, [c.id for c in rows])
-        return [case_dict(c, br.get(c.id, [])) for c in rows]
+        return [{k: d[k] for k in LIST_FIELDS} for d in (case_dict(c, br.get(c.id, [])) for c in rows)]
 
 
 # --- import ----------------------------------------------------------------------------------

@@ -15,12 +15,7 @@ MAX_BODY = 64 * 1024
 
 
 def _lang(request: Request) -> str:
-    header = request.headers.get("accept-language", "").lower()
-    for part in header.split(","):
-        code = part.split(";")[0].strip()[:2]
-        if code in ("zh", "en"):
-            return code
-    return "en"
+    return _accept_lang(request.headers.get("accept-language", ""))
 
 
 def _key(x_api_key: str | None, authorization: str | None) -> str | None:
@@ -60,6 +55,26 @@ def _accept_lang(header: str) -> str:
 CAMPAIGN_SUBMIT = ("/api/v1/campaigns/", "/responses")
 
 
+async def submit(intake: Any, campaign: str, data: dict[str, Any], headers: Any) -> Any:
+    """One submission by campaign through the group commit: checked now, answered (an
+    ``ApiAnswer``) once its batch is committed. The first submission waiting schedules one
+    flush for all those that arrive together. ``headers``: lower-case names."""
+    import asyncio
+
+    rid = data.get("response_id")
+    pending = intake.submit(
+        campaign,
+        data.get("answers", {}),
+        api_key=_key(headers.get("x-api-key"), headers.get("authorization")),
+        response_id=None if rid is None else str(rid),
+        idempotency_key=headers.get("idempotency-key"),
+        lang=_accept_lang(headers.get("accept-language", "")),
+    )
+    if not pending.done() and intake.waiting == 1:
+        asyncio.get_running_loop().call_soon(intake.flush)
+    return await asyncio.wrap_future(pending)
+
+
 class FastSubmit:
     """The busiest route, ``POST /api/v1/campaigns/NAME/responses``, served straight from
     ASGI: the same checks, answers and headers as the routed endpoint, without the framework's
@@ -82,7 +97,6 @@ class FastSubmit:
         return None if "/" in name else name
 
     async def __call__(self, scope: Any, receive: Any, send: Any, campaign: str) -> None:
-        import asyncio
 
         from manyi.web.staff import security_headers
 
@@ -104,18 +118,7 @@ class FastSubmit:
             if bad is not None:
                 status, body = bad
             else:
-                rid = data.get("response_id")
-                pending = self.intake.submit(
-                    campaign,
-                    data.get("answers", {}),
-                    api_key=_key(h.get("x-api-key"), h.get("authorization")),
-                    response_id=None if rid is None else str(rid),
-                    idempotency_key=h.get("idempotency-key"),
-                    lang=_accept_lang(h.get("accept-language", "")),
-                )
-                if not pending.done() and self.intake.waiting == 1:
-                    asyncio.get_running_loop().call_soon(self.intake.flush)
-                out = await asyncio.wrap_future(pending)  # answered once committed
+                out = await submit(self.intake, campaign, data, h)
                 status, body = out.status, out.body
         except Exception:  # noqa: BLE001 - no traceback reaches a client
             status, body = 500, {"error": "internal error"}
@@ -129,18 +132,12 @@ class FastSubmit:
 
 
 def router(url: str | None, intake: Any = None) -> APIRouter:
-    import asyncio
 
     from manyi.services import survey
     from manyi.services.intake import Intake
 
     r = APIRouter(prefix="/api/v1")
     intake = intake or Intake(url)  # group commit of submissions with an API key
-
-    def flush_soon() -> None:
-        """Write what is waiting once the requests that arrived together have been checked."""
-        if intake.waiting == 1:  # the first one waiting: schedule one flush for all
-            asyncio.get_running_loop().call_soon(intake.flush)
 
     def _denied(campaign: str, key: str | None) -> JSONResponse | None:
         """401 without a valid key of the campaign, 404 for an unknown one, else None."""
@@ -177,19 +174,7 @@ def router(url: str | None, intake: Any = None) -> APIRouter:
         data, bad = await _body(request)
         if bad is not None:
             return bad
-        h = request.headers
-        rid = data.get("response_id")
-        pending = intake.submit(
-            campaign,
-            data.get("answers", {}),
-            api_key=_key(h.get("x-api-key"), h.get("authorization")),
-            response_id=None if rid is None else str(rid),
-            idempotency_key=h.get("idempotency-key"),
-            lang=_lang(request),
-        )
-        if not pending.done():
-            flush_soon()
-        out = await asyncio.wrap_future(pending)  # answered once committed
+        out = await submit(intake, campaign, data, request.headers)
         return JSONResponse(out.body, status_code=out.status)
 
     @r.get("/campaigns/{campaign}/responses")

@@ -178,9 +178,9 @@ def router(url: str | None, env: Any) -> APIRouter:
     def actions_page(request: Request, staff: Any, status: int = 200, error: str | None = None,
                      values: dict[str, str] | None = None) -> HTMLResponse:
         from manyi.services import actions
-        from manyi.services.store import list_campaigns
+        from manyi.services.dashboard import campaigns_of
 
-        names = list(list_campaigns(url)["campaign"])
+        names = [c["campaign"] for c in campaigns_of(url)]
         return page("actions.html", request, status, staff=staff, rows=actions.list_actions(url), error=error,
                     values=values or {}, campaigns=names)
 
