@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from manyi.cli import analyze, calendar, cases, model, plan, score, store  # noqa: F401 - the commands register
+from manyi.cli import analyze, calendar, cases, model, plan, report, score, store  # noqa: F401 - the commands register
 from manyi.cli.common import app
 from manyi.cli.root import main
 

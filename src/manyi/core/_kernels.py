@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
-from numba.typed import List
 
 EPS = 1e-9
 #: Per-response scores are rounded to 1e-9 points (``rint(x·ROUND)/ROUND``), so that answers
@@ -191,14 +190,6 @@ def score_and_sum(
 # server. The parts are the same, so the sums are added in the same order: equal results.
 score_and_sum_serial = njit(cache=True, error_model="numpy")(score_and_sum.py_func)
 SERIAL_BELOW = 20_000  # rows
-
-
-def as_list(columns: list[np.ndarray]) -> List:
-    """Columns as a numba typed list of contiguous float64 arrays."""
-    out = List()
-    for c in columns:
-        out.append(np.ascontiguousarray(c, dtype=np.float64))
-    return out
 
 
 # --------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from manyi.core.analysis import AnalysisResult, adjust
 from manyi.core.messages import Message
@@ -29,7 +29,7 @@ def two_proportion_z(x1: float, n1: float, x2: float, n2: float) -> tuple[float,
     if se == 0:
         return float("nan"), float("nan")
     z = (x1 / n1 - x2 / n2) / se
-    return float(z), float(2 * stats.norm.sf(abs(z)))
+    return float(z), float(2 * special.ndtr(-abs(z)))
 
 
 def compare(
@@ -61,6 +61,8 @@ def compare(
         if pairs == "all"
         else [(i - 1, i) for i in range(1, len(groups))]
     )
+    from scipy import stats  # the rank and ANOVA tests: imported when groups are compared
+
     rows = []
     for name, raw in measures.items():
         oks = [~np.isnan(np.asarray(v, dtype=float)) for v in raw]

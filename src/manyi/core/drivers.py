@@ -15,7 +15,7 @@ from math import factorial
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
@@ -140,7 +140,7 @@ def drivers(
     # OLS on z-scores with an intercept: se(β_j)² = (1 − R²)/(n − k − 1)·(R_xx⁻¹)_jj
     se = np.sqrt((1 - r2) / (ne - k - 1) * vif)
     t = beta / se
-    p = 2 * stats.t.sf(np.abs(t), ne - k - 1)
+    p = 2 * special.stdtr(ne - k - 1, -np.abs(t))
     boots = [
         rw_b
         for Cb in _boot_correlations(M, w, bootstrap, seed)

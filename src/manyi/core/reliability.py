@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
@@ -35,8 +35,8 @@ def cronbach_alpha(X: np.ndarray, w: np.ndarray | None = None) -> float:
 
 def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    lo = 1 - (1 - alpha) * stats.f.ppf(1 - (1 - level) / 2, df1, df2)
-    hi = 1 - (1 - alpha) * stats.f.ppf((1 - level) / 2, df1, df2)
+    lo = 1 - (1 - alpha) * special.fdtri(df1, df2, 1 - (1 - level) / 2)
+    hi = 1 - (1 - alpha) * special.fdtri(df1, df2, (1 - level) / 2)
     return float(lo), float(hi)
 
 
@@ -84,7 +84,7 @@ def bartlett(R: np.ndarray, n: int) -> tuple[float, int, float]:
     sign, logdet = np.linalg.slogdet(R)
     chi2 = -(n - 1 - (2 * p + 5) / 6) * logdet
     df = p * (p - 1) // 2
-    return float(chi2), df, float(stats.chi2.sf(chi2, df))
+    return float(chi2), df, float(special.chdtrc(df, chi2))
 
 
 def reliability(
@@ -262,12 +262,28 @@ def parallel_analysis(
     seed: int = 1,
     quantile: float = 0.95,
 ) -> tuple[np.ndarray, int]:
-    """Horn's (1965) parallel analysis: eigenvalues of random normal data of the same size;
-    factors retained while the observed eigenvalue exceeds the random ones' 95th percentile."""
+    """Horn's (1965) parallel analysis: eigenvalues of the correlation matrices of random
+    normal data of the same size (n × p); factors retained while the observed eigenvalue
+    exceeds the random ones' 95th percentile.
+
+    The random data are never drawn: the scatter matrix of n independent standard normal
+    vectors around their mean is Wishart(n − 1, I_p), drawn at p × p cost by Bartlett's
+    decomposition (A lower triangular, A_ii² ~ χ²(n − 1 − i), A_ij ~ N(0, 1) below the
+    diagonal; S = A Aᵀ; Bartlett 1933, Odell & Feiveson 1966). Its correlation matrix has
+    exactly the distribution of the correlation matrix of the n × p data, so the reference
+    eigenvalues are the same in distribution, at a cost independent of n."""
     rng = np.random.default_rng(seed)
+    df = max(n - 1, p)
     sims = np.empty((resamples, p))
+    rows, cols = np.tril_indices(p, -1)
+    chi_df = df - np.arange(p)
     for b in range(resamples):
-        sims[b] = np.linalg.eigvalsh(np.corrcoef(rng.standard_normal((n, p)), rowvar=False))[::-1]
+        A = np.zeros((p, p))
+        A[np.diag_indices(p)] = np.sqrt(rng.chisquare(chi_df))
+        A[rows, cols] = rng.standard_normal(len(rows))
+        S = A @ A.T
+        d = 1.0 / np.sqrt(np.diag(S))
+        sims[b] = np.linalg.eigvalsh(S * d[:, None] * d[None, :])[::-1]
     thr = np.quantile(sims, quantile, axis=0)
     above = eigenvalues > thr
     k = int(np.argmin(above)) if not above.all() else p

@@ -119,3 +119,21 @@ class SampleRequest(_Request):
     sd_column: str | None = None
     deff: float = 1.0
     seed: int = 1
+
+
+class ReportRequest(_Request):
+    """The survey report (``manyi report``): a response file with its instrument, or a
+    campaign of the store; optional model, cases and notes files."""
+
+    instrument: Source | None = None
+    responses: Source | None = None
+    campaign: str | None = None
+    by: list[str] = Field(default_factory=list)
+    period: str | None = None  # month | quarter | year; None: month when the answers span months
+    weights: str | None = None
+    model: Source | None = None
+    cases: Source | None = None
+    notes: Source | None = None
+    bootstrap: int = Field(200, ge=0, le=100_000)  # key drivers' bootstrap resamples
+    seed: int = 1
+    read: ReadOptions = Field(default_factory=ReadOptions)

@@ -336,6 +336,19 @@ def score_campaign(
     return result
 
 
+def campaign_responses(campaign: str, url: str | None = None) -> ResponseSet:
+    """A campaign's stored responses as the reader gives a file's (for the report)."""
+    with db.session(url) as s:
+        c, _, inst = _campaign(s, campaign)
+        data = campaign_frame(s, c, inst)
+    if data.empty:
+        raise ManyiError(Message("store.no_responses", {"name": campaign}))
+    report = ValidationReport(
+        source=campaign, rows_read=len(data), rows_used=len(data), rows_rejected=0
+    )
+    return ResponseSet(data, inst, report, np.arange(1, len(data) + 1))
+
+
 def when(v: datetime | None) -> str:
     return "" if v is None else v.isoformat()
 

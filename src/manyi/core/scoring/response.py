@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from manyi.core._kernels import EPS, SERIAL_BELOW, as_list, score_and_sum, score_and_sum_serial
+from manyi.core._kernels import EPS, SERIAL_BELOW, score_and_sum, score_and_sum_serial
 from manyi.core.instrument import Instrument, Scale
 
 
@@ -38,6 +38,15 @@ def weighted_means(
     with np.errstate(invalid="ignore", divide="ignore"):
         out = num / cover
     out[cover < min_answered - 1e-9] = np.nan
+    return out
+
+
+def _stack(columns: list[np.ndarray]) -> np.ndarray:
+    """Item columns as one contiguous items × rows float64 array."""
+    n = len(columns[0]) if columns else 0
+    out = np.empty((len(columns), n), dtype=np.float64)
+    for k, c in enumerate(columns):
+        out[k] = c
     return out
 
 
@@ -101,9 +110,11 @@ class _Plan:
         weights: np.ndarray | None = None,
     ) -> KernelSums:
         """Per-response scores and per-group sums in one compiled pass. ``columns`` is a list
-        of item columns, or one items × rows array (cheaper for a few rows: no typed list)."""
+        of item columns, or one items × rows array. The kernel takes the array: a numba
+        typed list would be compiled again in every process (about 2 s; its methods are
+        not cached), while stacking the columns costs one copy of the answers."""
         if not isinstance(columns, np.ndarray):
-            columns = as_list(columns)
+            columns = _stack(columns)
         if weights is None:
             weights = np.ones(len(codes))
         kernel = score_and_sum_serial if len(codes) < SERIAL_BELOW else score_and_sum

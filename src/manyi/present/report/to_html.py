@@ -1,0 +1,267 @@
+"""The report as one self-contained HTML file: plotly's JavaScript inlined once (no CDN),
+a table of contents, a print stylesheet, a font family that renders Chinese; every text
+escaped by Jinja's autoescaping."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from manyi.present.report.document import (
+    F1,
+    F2,
+    F3,
+    INT,
+    PCT,
+    Bullets,
+    Chart,
+    Document,
+    Figures,
+    Para,
+    Table,
+)
+from manyi.present.theme import CHART_FONT, MUTED, SIGNIFICANT
+
+PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#17becf"]
+
+
+def cell(v: Any, fmt: str | None) -> str:
+    """A value as the table shows it (the digits of its Excel number format)."""
+    if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+        return "–"
+    if isinstance(v, bool | np.bool_) or not isinstance(v, int | float | np.integer | np.floating):
+        return str(v)
+    x = float(v)
+    if fmt == PCT:
+        return f"{100 * x:.1f}%"
+    if fmt == INT:
+        return f"{x:,.0f}"
+    digits = {F1: 1, F2: 2, F3: 3}.get(fmt or "", 4 if fmt else 2)
+    if fmt and fmt.startswith("0.0000"):
+        return f"{x:.4f}" if x >= 1e-4 else f"{x:.1e}"
+    return f"{x:,.{digits}f}"
+
+
+def figure(c: Chart) -> Any:
+    """The plotly figure of a chart block (the same data the spreadsheet and deck embed)."""
+    import plotly.graph_objects as go
+
+    d = c.data
+    labels = d.iloc[:, 0].astype(str).tolist()
+    traces = []
+    if c.kind == "scatter":
+        x, y = d[c.series[0]], d[c.series[1]]
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=y,
+                mode="markers+text",
+                text=labels,
+                textposition="top center",
+                marker={"size": 10, "color": PALETTE[0]},
+                showlegend=False,
+            )
+        )
+    else:
+        for k, s in enumerate(c.series):
+            color = MUTED if s in c.dashed else PALETTE[k % len(PALETTE)]
+            if c.kind == "bar":
+                kw = (
+                    {"x": d[s], "y": labels, "orientation": "h"}
+                    if c.horizontal
+                    else {"x": labels, "y": d[s]}
+                )
+                traces.append(go.Bar(name=s, marker={"color": color}, **kw))
+            else:
+                traces.append(
+                    go.Scatter(
+                        x=labels,
+                        y=d[s],
+                        name=s,
+                        mode="lines" if s in c.dashed else "lines+markers",
+                        line={
+                            "color": SIGNIFICANT if s in c.dashed and k > 1 else color,
+                            "dash": "dash" if s in c.dashed else "solid",
+                        },
+                    )
+                )
+    fig = go.Figure(traces)
+    fmt = ".1%" if c.number_format == PCT else None
+    axis_v = {"title": c.y_title}
+    if c.y_range and c.kind != "scatter":
+        axis_v["range"] = list(c.y_range)
+    if fmt:
+        axis_v["tickformat"] = fmt
+    layout: dict[str, Any] = {
+        "font": {"family": CHART_FONT},
+        "template": "plotly_white",
+        "margin": {"l": 60, "r": 20, "t": 30, "b": 60},
+        "height": 380 if not (c.horizontal and len(d) > 8) else 30 * len(d) + 120,
+        "barmode": "group",
+        "legend": {"orientation": "h", "y": -0.2},
+    }
+    if c.kind == "scatter":
+        layout["xaxis"] = {"title": c.x_title}
+        layout["yaxis"] = {"title": c.y_title}
+    elif c.horizontal:
+        layout["xaxis"] = axis_v
+        layout["yaxis"] = {"type": "category", "automargin": True}
+    else:
+        layout["yaxis"] = axis_v
+        layout["xaxis"] = {"type": "category", "title": c.x_title}
+    fig.update_layout(**layout)
+    return fig
+
+
+_TEMPLATE = """<!DOCTYPE html>
+<html lang="{{ lang_attr }}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ doc.title }}</title>
+<style>
+:root { --bad: #c62828; --good: #2e7d32; --muted: #6b7280; --line: #d9dee5; }
+body { font-family: {{ font }}; color: #1f2937; margin: 0; line-height: 1.55; }
+main { max-width: 1040px; margin: 0 auto; padding: 24px 32px 64px; }
+header.cover { border-bottom: 3px solid #1f77b4; margin-bottom: 18px; }
+h1 { font-size: 28px; margin: 8px 0 4px; }
+h2 { font-size: 22px; margin-top: 36px; border-bottom: 1px solid var(--line); padding-bottom: 4px; }
+h3 { font-size: 16px; margin: 22px 0 6px; }
+.sub { color: var(--muted); margin: 0 0 12px; }
+.headline { font-size: 17px; font-weight: 600; padding: 10px 14px; border-left: 5px solid #1f77b4; background: #f5f8fb; }
+.good { color: var(--good); border-color: var(--good); }
+.bad { color: var(--bad); border-color: var(--bad); }
+nav.toc { background: #f8fafc; border: 1px solid var(--line); padding: 8px 18px; margin: 14px 0; }
+nav.toc ol { margin: 6px 0; }
+.figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 12px; margin: 14px 0; }
+.figure { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
+.figure .label { color: var(--muted); font-size: 13px; }
+.figure .value { font-size: 28px; font-weight: 700; }
+.figure .detail { font-size: 12px; color: var(--muted); }
+.figure.bad .value { color: var(--bad); } .figure.good .value { color: var(--good); }
+table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0 4px; }
+th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
+th { background: #f1f5f9; position: sticky; top: 0; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+.note { font-size: 12px; color: var(--muted); }
+.chart { break-inside: avoid; page-break-inside: avoid; margin: 8px 0 18px; }
+.chart h3 { margin-bottom: 0; }
+ol.recs li { margin-bottom: 10px; }
+ol.recs .evidence { display: block; font-size: 13px; color: var(--muted); }
+@media print {
+  main { max-width: none; padding: 0 8mm; }
+  nav.toc { break-after: page; }
+  h2 { break-before: page; }
+  th { position: static; }
+  table, .figure { break-inside: avoid; }
+  @page { size: A4; margin: 14mm 10mm; }
+}
+</style>
+<script>{{ plotly_js | safe }}</script>
+</head>
+<body>
+<main>
+<header class="cover">
+<h1>{{ doc.title }}</h1>
+<p class="sub">{{ doc.subtitle }}</p>
+</header>
+<p class="headline {{ doc.headline_tone or '' }}">{{ doc.headline }}</p>
+<nav class="toc"><strong>{{ toc_title }}</strong>
+<ol>{% for s in doc.sections %}<li><a href="#{{ s.key }}">{{ s.title }}</a></li>{% endfor %}</ol>
+</nav>
+{% for s in doc.sections %}
+<section id="{{ s.key }}">
+<h2>{{ s.title }}</h2>
+{% for b in s.blocks %}
+{% if b.kind_ == 'para' %}<p class="{{ b.tone or '' }}">{{ b.text }}</p>
+{% elif b.kind_ == 'figures' %}<div class="figures">{% for f in b.entries %}
+<div class="figure {{ f.tone or '' }}"><div class="label">{{ f.label }}</div><div class="value">{{ f.value }}</div><div class="detail">{{ f.detail }}</div></div>{% endfor %}</div>
+{% elif b.kind_ == 'table' %}<h3 id="t-{{ b.key }}">{{ b.title }}</h3>
+<table data-key="{{ b.key }}"><thead><tr>{% for h in b.headers %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in b.rows %}<tr>{% for v, num in row %}<td{% if num %} class="num"{% endif %}>{{ v }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
+{% if b.note %}<p class="note">{{ b.note }}</p>{% endif %}
+{% elif b.kind_ == 'chart' %}<div class="chart" data-key="{{ b.key }}"><h3>{{ b.title }}</h3>{{ b.html | safe }}</div>
+{% elif b.kind_ == 'bullets' %}<ol class="recs">{% for text, ev in b.entries %}<li>{{ text }}<span class="evidence">{{ evidence }}: {{ ev }}</span></li>{% endfor %}</ol>
+{% endif %}
+{% endfor %}
+</section>
+{% endfor %}
+<p class="note">{{ footer }}</p>
+</main>
+</body>
+</html>
+"""
+
+
+def _view(b: Any) -> dict[str, Any]:
+    if isinstance(b, Para):
+        return {"kind_": "para", "text": b.text, "tone": b.tone}
+    if isinstance(b, Figures):
+        return {"kind_": "figures", "entries": b.items}
+    if isinstance(b, Table):
+        fr = b.frame
+        rows = [
+            [
+                (cell(v, b.formats.get(h)), h in b.formats and b.formats[h] != "@")
+                for h, v in zip(fr.columns, r, strict=True)
+            ]
+            for r in fr.itertuples(index=False, name=None)
+        ]
+        return {
+            "kind_": "table",
+            "key": b.key,
+            "title": b.title,
+            "headers": list(fr.columns),
+            "rows": rows,
+            "note": b.note,
+        }
+    if isinstance(b, Chart):
+        html = figure(b).to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            config={"displaylogo": False, "responsive": True},
+        )
+        return {"kind_": "chart", "key": b.key, "title": b.title, "html": html}
+    if isinstance(b, Bullets):
+        return {"kind_": "bullets", "entries": b.items}
+    raise TypeError(type(b))
+
+
+def render_html(doc: Document) -> str:
+    """The HTML text of the report."""
+    import jinja2
+    from plotly.offline import get_plotlyjs
+
+    from manyi.i18n import translator
+
+    tr = translator(doc.lang)
+    env = jinja2.Environment(autoescape=True)
+    tpl = env.from_string(_TEMPLATE)
+
+    class _S:
+        def __init__(self, s: Any):
+            self.key, self.title = s.key, s.title
+            self.blocks = [_view(b) for b in s.blocks]
+
+    view = type("D", (), {})()
+    view.title, view.subtitle, view.headline = doc.title, doc.subtitle, doc.headline
+    view.headline_tone = doc.headline_tone
+    view.sections = [_S(s) for s in doc.sections]
+    # plotly's bundle is inlined once; a closing script tag inside it could end the element
+    js = get_plotlyjs().replace("</script", "<\\/script")
+    return tpl.render(
+        doc=view,
+        plotly_js=js,
+        font=CHART_FONT,
+        lang_attr="zh-CN" if doc.lang == "zh" else "en",
+        toc_title=tr("report.toc"),
+        evidence=tr("report.evidence"),
+        footer=tr("report.footer"),
+    )
+
+
+def write_html(doc: Document, path: Path) -> None:
+    path.write_text(render_html(doc), encoding="utf-8")
