@@ -89,6 +89,7 @@ def report(
     from manyi.services.requests import ReportRequest
 
     lg = lang_of(lang)
+    browser = None
     try:
         if output is None:
             raise ManyiError(Message("report.needs_output"))
@@ -105,10 +106,11 @@ def report(
                     "cli.os_error", {"file": str(template), "reason": t("report.not_a_file", lg)}
                 )
             )
-        if fmt == "pdf":
-            from manyi.present.report import find_chromium
+        if fmt == "pdf":  # Chromium starts now, while the report is computed
+            from manyi.present.report import start_browser
 
-            if find_chromium() is None:  # before the long work
+            browser = start_browser()
+            if browser is None:
                 raise ManyiError(Message("report.no_chromium"))
         if not campaign and (instrument is None or responses is None):
             raise ManyiError(Message("report.needs_input"))
@@ -129,10 +131,13 @@ def report(
             read=read_options(date_format, sheet, columns, source, header_row),
         )
         data = build_report(req)
-        write_report(data, fmt, output, lg, template)
+        write_report(data, fmt, output, lg, template, browser)
     except ManyiError as exc:
         fail(exc, lg)
         return
+    finally:
+        if browser is not None:
+            browser.close()
     print_validation(data.validation, [], lg, limit=5)
     s = summary_numbers(data)
     err.print(

@@ -227,8 +227,11 @@ def write_report(
     output: str | Path,
     lang: str,
     template: str | Path | None = None,
+    browser: Any = None,
 ) -> Path:
-    """Write the report in ``fmt`` (html, xlsx, pptx, pdf) to ``output``."""
+    """Write the report in ``fmt`` (html, xlsx, pptx, pdf) to ``output``. For a PDF,
+    ``browser`` may be a Chromium started before the computation
+    (:func:`manyi.present.report.start_browser`), which saves its start-up time."""
     from manyi.present import report as rep
 
     if fmt not in FORMATS:
@@ -242,7 +245,7 @@ def write_report(
     elif fmt == "pptx":
         rep.write_pptx(doc, out, template)
     else:
-        rep.write_pdf(doc, out)
+        rep.write_pdf(doc, out, browser)
     return out
 
 

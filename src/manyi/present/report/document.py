@@ -688,6 +688,9 @@ class _Builder:
                 )
             )
             if n_sig:
+                sig = sig.sort_values("period", ascending=False, kind="stable")
+                more = tr("report.more_signals", n=n_sig - SIGNALS) if n_sig > SIGNALS else ""
+                sig = sig.head(SIGNALS)
                 st = pd.DataFrame(
                     {
                         "chart": [tr(f"chart.{x}") for x in sig["chart"]],
@@ -696,7 +699,9 @@ class _Builder:
                         "value": sig["value"],
                     }
                 )
-                blocks.append(self.table("signals", tr("report.t.signals"), st, {"value": F3}))
+                blocks.append(
+                    self.table("signals", tr("report.t.signals"), st, {"value": F3}, more)
+                )
             else:
                 blocks.append(Para(tr("report.no_signals")))
         if d.model is not None:
@@ -1028,7 +1033,9 @@ class _Builder:
 
 
 #: Rejected values listed in the appendix (the count of the rest is given).
-LIMIT = 500
+LIMIT = 100
+#: Control-chart signals listed, newest first (the count of the rest is given).
+SIGNALS = 12
 
 
 def document(data: ReportData, lang: str | Translator) -> Document:

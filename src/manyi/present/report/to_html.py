@@ -4,6 +4,7 @@ escaped by Jinja's autoescaping."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -45,75 +46,96 @@ def cell(v: Any, fmt: str | None) -> str:
     return f"{x:,.{digits}f}"
 
 
-def figure(c: Chart) -> Any:
-    """The plotly figure of a chart block (the same data the spreadsheet and deck embed)."""
-    import plotly.graph_objects as go
+def _values(col: Any) -> list[Any]:
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v) for v in col]
 
+
+def figure(c: Chart) -> dict[str, Any]:
+    """The plotly.js figure (data and layout as plain JSON data) of a chart block: the same
+    data the spreadsheet and the deck embed. Plain dictionaries, not plotly's Python
+    objects, whose validation would cost more than the rest of the page."""
     d = c.data
     labels = d.iloc[:, 0].astype(str).tolist()
-    traces = []
+    traces: list[dict[str, Any]] = []
     if c.kind == "scatter":
-        x, y = d[c.series[0]], d[c.series[1]]
         traces.append(
-            go.Scatter(
-                x=x,
-                y=y,
-                mode="markers+text",
-                text=labels,
-                textposition="top center",
-                marker={"size": 10, "color": PALETTE[0]},
-                showlegend=False,
-            )
+            {
+                "type": "scatter",
+                "x": _values(d[c.series[0]]),
+                "y": _values(d[c.series[1]]),
+                "mode": "markers+text",
+                "text": labels,
+                "textposition": "top center",
+                "marker": {"size": 10, "color": PALETTE[0]},
+                "showlegend": False,
+            }
         )
     else:
         for k, s in enumerate(c.series):
             color = MUTED if s in c.dashed else PALETTE[k % len(PALETTE)]
             if c.kind == "bar":
-                kw = (
-                    {"x": d[s], "y": labels, "orientation": "h"}
+                xy = (
+                    {"x": _values(d[s]), "y": labels, "orientation": "h"}
                     if c.horizontal
-                    else {"x": labels, "y": d[s]}
+                    else {"x": labels, "y": _values(d[s])}
                 )
-                traces.append(go.Bar(name=s, marker={"color": color}, **kw))
+                traces.append({"type": "bar", "name": s, "marker": {"color": color}, **xy})
             else:
                 traces.append(
-                    go.Scatter(
-                        x=labels,
-                        y=d[s],
-                        name=s,
-                        mode="lines" if s in c.dashed else "lines+markers",
-                        line={
+                    {
+                        "type": "scatter",
+                        "x": labels,
+                        "y": _values(d[s]),
+                        "name": s,
+                        "mode": "lines" if s in c.dashed else "lines+markers",
+                        "line": {
                             "color": SIGNIFICANT if s in c.dashed and k > 1 else color,
                             "dash": "dash" if s in c.dashed else "solid",
                         },
-                    )
+                    }
                 )
-    fig = go.Figure(traces)
-    fmt = ".1%" if c.number_format == PCT else None
-    axis_v = {"title": c.y_title}
+    grid = {"gridcolor": "#e5e7eb", "zerolinecolor": "#d1d5db", "automargin": True}
+    axis_v: dict[str, Any] = {**grid, "title": {"text": c.y_title}}
     if c.y_range and c.kind != "scatter":
         axis_v["range"] = list(c.y_range)
-    if fmt:
-        axis_v["tickformat"] = fmt
+    if c.number_format == PCT:
+        axis_v["tickformat"] = ".1%"
+    height = 380 if not (c.horizontal and len(d) > 8) else 30 * len(d) + 120
     layout: dict[str, Any] = {
         "font": {"family": CHART_FONT},
-        "template": "plotly_white",
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
         "margin": {"l": 60, "r": 20, "t": 30, "b": 60},
-        "height": 380 if not (c.horizontal and len(d) > 8) else 30 * len(d) + 120,
+        "height": height,
         "barmode": "group",
         "legend": {"orientation": "h", "y": -0.2},
     }
     if c.kind == "scatter":
-        layout["xaxis"] = {"title": c.x_title}
-        layout["yaxis"] = {"title": c.y_title}
+        layout["xaxis"] = {**grid, "title": {"text": c.x_title}}
+        layout["yaxis"] = {**grid, "title": {"text": c.y_title}}
     elif c.horizontal:
         layout["xaxis"] = axis_v
-        layout["yaxis"] = {"type": "category", "automargin": True}
+        layout["yaxis"] = {**grid, "type": "category"}
     else:
         layout["yaxis"] = axis_v
-        layout["xaxis"] = {"type": "category", "title": c.x_title}
-    fig.update_layout(**layout)
-    return fig
+        layout["xaxis"] = {**grid, "type": "category", "title": {"text": c.x_title}}
+    return {"data": traces, "layout": layout}
+
+
+def _script_json(v: Any) -> str:
+    """JSON that is safe inside a script element."""
+    return json.dumps(v, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
+
+
+def chart_html(c: Chart) -> str:
+    fig = figure(c)
+    div = f"c-{c.key}"
+    config = {"displaylogo": False, "displayModeBar": False, "responsive": True}
+    return (
+        f'<div id="{div}" class="plot" style="height:{fig["layout"]["height"]}px"></div>'
+        f"<script>Plotly.newPlot({_script_json(div)}, {_script_json(fig['data'])}, "
+        f"{_script_json(fig['layout'])}, {_script_json(config)});</script>"
+    )
 
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -156,7 +178,7 @@ ol.recs .evidence { display: block; font-size: 13px; color: var(--muted); }
   nav.toc { break-after: page; }
   h2 { break-before: page; }
   th { position: static; }
-  table, .figure { break-inside: avoid; }
+  .figure, tr { break-inside: avoid; }
   @page { size: A4; margin: 14mm 10mm; }
 }
 </style>
@@ -219,12 +241,7 @@ def _view(b: Any) -> dict[str, Any]:
             "note": b.note,
         }
     if isinstance(b, Chart):
-        html = figure(b).to_html(
-            full_html=False,
-            include_plotlyjs=False,
-            config={"displaylogo": False, "responsive": True},
-        )
-        return {"kind_": "chart", "key": b.key, "title": b.title, "html": html}
+        return {"kind_": "chart", "key": b.key, "title": b.title, "html": chart_html(b)}
     if isinstance(b, Bullets):
         return {"kind_": "bullets", "entries": b.items}
     raise TypeError(type(b))

@@ -4,10 +4,13 @@ install it (the command exits with 2)."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from manyi.core.messages import ManyiError, Message
@@ -16,6 +19,16 @@ from manyi.present.report.to_html import render_html
 
 #: Browsers tried in order (``MANYI_CHROMIUM`` first when set).
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-extensions",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+)
 
 
 def find_chromium() -> str | None:
@@ -29,6 +42,127 @@ def find_chromium() -> str | None:
     return None
 
 
+class Browser:
+    """A headless Chromium started ahead of time and driven over the DevTools protocol, so
+    that its start-up (a second or two) overlaps the report's computation. Used as a
+    context manager; :meth:`print_pdf` prints one HTML file. Where it cannot start, the
+    one-shot ``--print-to-pdf`` command is used instead (:func:`print_pdf`)."""
+
+    def __init__(self, exe: str):
+        self.profile = tempfile.TemporaryDirectory(prefix="manyi-chromium-")
+        self.proc = subprocess.Popen(
+            [
+                exe,
+                *FLAGS,
+                f"--user-data-dir={self.profile.name}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.ws: object | None = None
+        self.next_id = 0
+
+    def __enter__(self) -> Browser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _connect(self, timeout: float) -> object:
+        from websockets.sync.client import connect
+
+        if self.ws is not None:
+            return self.ws
+        port_file = Path(self.profile.name) / "DevToolsActivePort"
+        end = time.monotonic() + timeout
+        while not port_file.exists() or len(port_file.read_text().split()) < 2:
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise OSError("Chromium did not start")
+            time.sleep(0.05)
+        port, path = port_file.read_text().split()[:2]
+        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=timeout)
+        return self.ws
+
+    def _call(
+        self,
+        method: str,
+        params: dict | None = None,
+        session: str | None = None,
+        timeout: float = 120,
+    ) -> dict:
+        ws = self.ws
+        self.next_id += 1
+        msg = {"id": self.next_id, "method": method, "params": params or {}}
+        if session:
+            msg["sessionId"] = session
+        ws.send(json.dumps(msg))
+        end = time.monotonic() + timeout
+        while True:
+            reply = json.loads(ws.recv(timeout=max(0.1, end - time.monotonic())))
+            if reply.get("id") == self.next_id:
+                if "error" in reply:
+                    raise OSError(str(reply["error"].get("message", reply["error"])))
+                return reply.get("result", {})
+
+    def _wait_event(self, name: str, session: str, timeout: float) -> None:
+        end = time.monotonic() + timeout
+        while True:
+            ev = json.loads(self.ws.recv(timeout=max(0.1, end - time.monotonic())))
+            if ev.get("method") == name and ev.get("sessionId") == session:
+                return
+
+    def print_pdf(self, html: Path, pdf: Path, timeout: float = 120) -> None:
+        self._connect(timeout)
+        target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+            "sessionId"
+        ]
+        self._call("Page.enable", session=session)
+        self._call("Page.navigate", {"url": html.resolve().as_uri()}, session)
+        self._wait_event("Page.loadEventFired", session, timeout)
+        # the charts are drawn by scripts run at load; one animation frame lets them finish
+        self._call(
+            "Runtime.evaluate",
+            {
+                "expression": "new Promise(r => requestAnimationFrame(() => r(1)))",
+                "awaitPromise": True,
+            },
+            session,
+        )
+        out = self._call(
+            "Page.printToPDF",
+            {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False},
+            session,
+            timeout,
+        )
+        pdf.write_bytes(base64.b64decode(out["data"]))
+
+    def close(self) -> None:
+        try:
+            if self.ws is not None:
+                try:
+                    self._call("Browser.close", timeout=5)
+                except Exception:  # noqa: BLE001 - closing anyway
+                    pass
+                self.ws.close()
+        finally:
+            if self.proc.poll() is None:
+                self.proc.terminate()
+                try:
+                    self.proc.wait(5)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+            self.profile.cleanup()
+
+
+def start_browser() -> Browser | None:
+    """A Chromium started now for a PDF printed later; None without Chromium."""
+    exe = find_chromium()
+    return Browser(exe) if exe else None
+
+
 def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> None:
     """Print an HTML file to PDF with headless Chromium."""
     exe = find_chromium()
@@ -37,13 +171,10 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> None:
     with tempfile.TemporaryDirectory(prefix="manyi-chromium-") as profile:
         cmd = [
             exe,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
+            *FLAGS,
             f"--user-data-dir={profile}",
             "--no-pdf-header-footer",
-            "--virtual-time-budget=15000",
+            "--virtual-time-budget=5000",
             f"--print-to-pdf={pdf}",
             html.resolve().as_uri(),
         ]
@@ -60,13 +191,23 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> None:
         raise ManyiError(Message("report.pdf_failed", {"detail": detail[0][:300]}))
 
 
-def write_pdf(doc: Document, path: Path) -> None:
-    if find_chromium() is None:
+def write_pdf(doc: Document, path: Path, browser: Browser | None = None) -> None:
+    """Print the report's HTML to ``path``: with ``browser`` (started earlier by
+    :func:`start_browser`) over its DevTools connection, else with a one-shot Chromium."""
+    if browser is None and find_chromium() is None:
         raise ManyiError(Message("report.no_chromium"))
     path = path.resolve()
     with tempfile.TemporaryDirectory(prefix="manyi-report-") as tmp:
         html = Path(tmp) / "report.html"
         html.write_text(render_html(doc), encoding="utf-8")
         out = Path(tmp) / "report.pdf"
-        print_pdf(html, out)
+        done = False
+        if browser is not None:
+            try:
+                browser.print_pdf(html, out)
+                done = out.exists() and out.stat().st_size > 0
+            except Exception:  # noqa: BLE001 - any failure of the connection: the one-shot command
+                done = False
+        if not done:
+            print_pdf(html, out)
         shutil.move(str(out), path)
