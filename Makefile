@@ -25,11 +25,14 @@ test: $(STAMP) browser
 fuzz: $(STAMP)   # the fuzz suite with a long budget (make test runs a short one)
 	MANYI_FUZZ_EXAMPLES=$${MANYI_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q tests/test_fuzz.py tests/test_instrument.py -k "fuzz or broken or options or holey or bounded"
 
-browser:  # Debian's chromium and chromium-driver for the browser test (no browser downloads)
-	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || \
-	  (apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null 2>&1 || \
-	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver fonts-noto-cjk >/dev/null 2>&1) || \
-	   echo "chromium/chromium-driver could not be installed: the browser test will skip and say so")
+# Debian's chromium and chromium-driver (browser tests, the PDF report; no browser downloads),
+# a CJK font, and LibreOffice Impress/Calc to render the report's deck and workbook in tests
+BROWSER_PKGS := chromium chromium-driver fonts-noto-cjk libreoffice-impress libreoffice-calc
+browser:
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && command -v soffice >/dev/null 2>&1 || \
+	  (apt-get install -y -q --no-install-recommends $(BROWSER_PKGS) >/dev/null 2>&1 || \
+	   (apt-get update -q >/dev/null 2>&1 && apt-get install -y -q --no-install-recommends $(BROWSER_PKGS) >/dev/null 2>&1) || \
+	   echo "chromium/chromium-driver/LibreOffice could not be installed: the tests that need them will skip and say so")
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

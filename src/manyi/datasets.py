@@ -266,3 +266,41 @@ MOBI_ECSI_CONSTRUCTS = {
     "Loyalty": [f"CUSL{i}" for i in range(1, 4)],
 }
 MOBI_ECSI_PATHS = list(TEMPLATES["ecsi"])  # the ECSI template of manyi.core.pls
+
+
+#: Complaint categories of the demo's cases, with their relative frequency (a Pareto: a few
+#: categories make most complaints, as the desk's figures usually show).
+CASE_CATEGORIES = {
+    "waiting_time": 0.30,
+    "repair_quality": 0.22,
+    "parts_delay": 0.18,
+    "billing": 0.12,
+    "staff_attitude": 0.08,
+    "appointment": 0.06,
+    "other": 0.04,
+}
+CASE_KINDS = {"complaint": 0.55, "enquiry": 0.30, "suggestion": 0.10, "praise": 0.05}
+
+
+def cases(n: int = 600, seed: int = 9) -> pd.DataFrame:
+    """Customer contacts over the twelve months of :func:`after_sales`, in the layout that
+    ``manyi cases import`` and ``manyi report --cases`` read: external_id, kind, category,
+    channel, received_at, customer, description."""
+    rng = np.random.default_rng(seed)
+    kinds = rng.choice(list(CASE_KINDS), n, p=list(CASE_KINDS.values()))
+    cats = rng.choice(list(CASE_CATEGORIES), n, p=list(CASE_CATEGORIES.values()))
+    start = np.datetime64("2025-12-01T08:00")
+    minutes = rng.integers(0, 364 * 24 * 60, n).astype("timedelta64[m]")
+    when = pd.Series(start + minutes).dt.strftime("%Y-%m-%d %H:%M")
+    texts = rng.choice(COMMENTS_LOW, n)
+    return pd.DataFrame(
+        {
+            "external_id": [f"CASE-{i:05d}" for i in range(1, n + 1)],
+            "kind": kinds,
+            "category": cats,
+            "channel": rng.choice(["phone", "wechat", "web", "store"], n, p=[0.5, 0.25, 0.15, 0.1]),
+            "received_at": when,
+            "customer": [f"C{int(c):06d}" for c in rng.integers(1, 5000, n)],
+            "description": texts,
+        }
+    )

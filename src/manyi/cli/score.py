@@ -160,7 +160,7 @@ def demo(
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())) and not force:
         fail(ManyiError(Message("cli.demo_exists", {"dir": str(directory)})), lg)
     try:
-        res = run_demo(directory, seed=seed)
+        res = run_demo(directory, seed=seed, lang=lg)
     except ManyiError as exc:
         fail(exc, lg)
         return
@@ -191,6 +191,10 @@ def demo(
         res.directory / "ecsi-responses.csv",
     )
     out.print(t("cli.demo_next_model", lg, inst=model_file, data=model_data), highlight=False)
+    if res.reports:
+        out.print(t("cli.demo_report", lg, files=", ".join(p.name for p in res.reports)), highlight=False)
+    if res.report_note is not None:
+        err.print("! " + res.report_note.render(lg), markup=False, highlight=False)
     if res.survey_link:
         out.print(
             t("cli.demo_survey", lg, campaign=res.campaign, link=res.survey_link), highlight=False

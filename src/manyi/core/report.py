@@ -94,7 +94,8 @@ def draft(data: ReportData) -> list[Recommendation]:
     keys = list(data.scores.keys)
     if keys:
         g = data.scores.groups
-        below = g[(g["meets_target"] == False) & (~g["small_sample"].astype(bool))]  # noqa: E712
+        known = g[keys].notna().all(axis=1)
+        below = g[known & (g["meets_target"] == False) & (~g["small_sample"].astype(bool))]  # noqa: E712
         below = below.sort_values("satisfied_rate").head(PER_RULE)
         for _, r in below.iterrows():
             out.append(
@@ -167,7 +168,7 @@ def draft(data: ReportData) -> list[Recommendation]:
                 "driver",
                 str(r["driver"]),
                 {
-                    "outcome": str(dr.params.get("outcome", "")),
+                    "outcome": str(dr.tables["model"]["outcome"].iloc[0]),
                     "share": _num(r["rescaled_rw"]),
                     "low": _num(r["rw_ci_low"]),
                     "high": _num(r["rw_ci_high"]),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from manyi import datasets
@@ -26,10 +26,15 @@ class DemoOutput:
     campaign: str | None = None
     survey_link: str | None = None
     store_note: Message | None = None
+    reports: list[Path] = field(default_factory=list)
+    report_note: Message | None = None
 
 
-def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000) -> DemoOutput:
-    """Write the example instruments and generated responses into ``directory`` and score them."""
+def run_demo(
+    directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000, lang: str = "en"
+) -> DemoOutput:
+    """Write the example instruments and generated responses into ``directory``, score them,
+    fit the CSI model and write the survey report in four formats (in ``lang``)."""
     out = Path(directory)
     (out / "instruments").mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
@@ -71,8 +76,49 @@ def run_demo(directory: str | Path = "manyi-demo", seed: int = 7, n: int = 3000)
             seed=seed,
         )
     )
+    cases_file = out / "demo-cases.csv"
+    datasets.cases(seed=seed).to_csv(cases_file, index=False, encoding="utf-8-sig")
+    files.append(cases_file)
+    reports, report_note = write_demo_report(inst_path, data, cases_file, out, lang)
+    files += reports
     campaign, link, note = load_demo_store(inst_path, data, out, seed)
-    return DemoOutput(out, files, by_branch, by_quarter, csi_model, campaign, link, note)
+    return DemoOutput(
+        out, files, by_branch, by_quarter, csi_model, campaign, link, note, reports, report_note
+    )
+
+
+def write_demo_report(
+    inst_path: Path, data: Path, cases_file: Path, out: Path, lang: str
+) -> tuple[list[Path], Message | None]:
+    """The survey report of the demo in HTML, XLSX, PPTX and PDF (PDF when Chromium is
+    installed; otherwise the message that says how to install it)."""
+    from manyi.present.report import start_browser
+    from manyi.services.report import build_report, write_report
+    from manyi.services.requests import ReportRequest
+
+    report = build_report(
+        ReportRequest(
+            instrument=Source.of(inst_path),
+            responses=Source.of(data),
+            cases=Source.of(cases_file),
+            by=["branch"],
+        )
+    )
+    written: list[Path] = []
+    for fmt in ("html", "xlsx", "pptx"):
+        written.append(write_report(report, fmt, out / f"after-sales-report.{fmt}", lang))
+    browser = start_browser()
+    if browser is None:
+        return written, Message("report.no_chromium")
+    try:
+        written.append(
+            write_report(report, "pdf", out / "after-sales-report.pdf", lang, None, browser)
+        )
+    except ManyiError as exc:
+        return written, exc.messages[0]
+    finally:
+        browser.close()
+    return written, None
 
 
 DEMO_CAMPAIGN = "demo-after-sales"

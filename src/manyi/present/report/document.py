@@ -58,7 +58,9 @@ class Chart:
     x_title: str = ""
     y_title: str = ""
     horizontal: bool = False
-    dashed: list[str] = field(default_factory=list)  # reference lines (CL, limits, target)
+    dashed: list[str] = field(default_factory=list)  # reference lines (CL, limits, intervals)
+    limits: list[str] = field(default_factory=list)  # of those, control limits (drawn red)
+    cross: tuple[float, float] | None = None  # scatter: the cross-hairs (x, y)
     y_range: tuple[float, float] | None = None
     number_format: str = F1
 
@@ -321,7 +323,13 @@ class _Builder:
         )
         keys = d.scores.keys
         if keys:
-            g = d.scores.groups.sort_values("csi", ascending=False)
+            g = d.scores.groups
+            known = g[keys].notna().all(axis=1)
+            # units ranked by the index; answers without a unit last, out of the ranking
+            g = pd.concat(
+                [g[known].sort_values("csi", ascending=False), g[~known]], ignore_index=True
+            )
+            known = g[keys].notna().all(axis=1).to_numpy()
             unit = [
                 " · ".join("–" if pd.isna(v) else str(v) for v in row)
                 for row in g[keys].itertuples(index=False, name=None)
@@ -349,18 +357,21 @@ class _Builder:
                     note,
                 )
             )
-            chart_units = units[["unit", "csi"]].iloc[::-1].reset_index(drop=True)
-            below = int((g["meets_target"] == False).sum())  # noqa: E712
+            chart_units = units[known][["unit", "csi"]].iloc[::-1].reset_index(drop=True)
+            ranked = units[known & ~g["small_sample"].astype(bool).to_numpy()]
+            if ranked.empty:
+                ranked = units[known] if known.any() else units
+            below = int((g["meets_target"][known] == False).sum())  # noqa: E712
             blocks.append(
                 Chart(
                     "units",
                     "bar",
                     tr(
                         "report.c.units",
-                        best=units["unit"].iloc[0],
-                        worst=units["unit"].iloc[-1],
+                        best=ranked["unit"].iloc[0],
+                        worst=ranked["unit"].iloc[-1],
                         below=below,
-                        total=len(units),
+                        total=int(known.sum()),
                     ),
                     chart_units[["unit", "csi"]].rename(
                         columns={"unit": self.col("unit"), "csi": self.col("csi")}
@@ -599,13 +610,14 @@ class _Builder:
                     x_title=self.col("performance"),
                     y_title=self.col("importance"),
                     number_format=F2,
+                    cross=(float(c["performance_cross"]), float(c["importance_cross"])),
                 )
             )
         if "drivers" in a:
             r = a["drivers"]
             dr = r.tables["drivers"]
             m = r.tables["model"].iloc[0]
-            outcome = str(r.params.get("outcome", ""))
+            outcome = str(m["outcome"])
             t = pd.DataFrame(
                 {
                     "driver": [self.name(x) for x in dr["driver"]],
@@ -673,6 +685,7 @@ class _Builder:
                     [self.col(c) for c in ("mean", "cl", "lcl", "ucl")],
                     y_title=self.col("csi"),
                     dashed=[self.col(c) for c in ("cl", "lcl", "ucl")],
+                    limits=[self.col(c) for c in ("lcl", "ucl")],
                 )
             )
             p = r.tables["p_chart"]
@@ -684,6 +697,7 @@ class _Builder:
                     p[["period", "p", "cl", "lcl", "ucl"]].rename(columns=self.col),
                     [self.col(c) for c in ("p", "cl", "lcl", "ucl")],
                     dashed=[self.col(c) for c in ("cl", "lcl", "ucl")],
+                    limits=[self.col(c) for c in ("lcl", "ucl")],
                     number_format=PCT,
                 )
             )

@@ -50,6 +50,16 @@ def _values(col: Any) -> list[Any]:
     return [None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v) for v in col]
 
 
+def _padded(col: Any, share: float) -> list[float] | None:
+    """An axis range around the values with room for the point labels."""
+    v = [x for x in _values(col) if x is not None]
+    if not v:
+        return None
+    lo, hi = min(v), max(v)
+    pad = (hi - lo) * share or 1.0
+    return [lo - pad, hi + pad]
+
+
 def figure(c: Chart) -> dict[str, Any]:
     """The plotly.js figure (data and layout as plain JSON data) of a chart block: the same
     data the spreadsheet and the deck embed. Plain dictionaries, not plotly's Python
@@ -89,7 +99,7 @@ def figure(c: Chart) -> dict[str, Any]:
                         "name": s,
                         "mode": "lines" if s in c.dashed else "lines+markers",
                         "line": {
-                            "color": SIGNIFICANT if s in c.dashed and k > 1 else color,
+                            "color": SIGNIFICANT if s in c.limits else color,
                             "dash": "dash" if s in c.dashed else "solid",
                         },
                     }
@@ -111,8 +121,40 @@ def figure(c: Chart) -> dict[str, Any]:
         "legend": {"orientation": "h", "y": -0.2},
     }
     if c.kind == "scatter":
-        layout["xaxis"] = {**grid, "title": {"text": c.x_title}}
-        layout["yaxis"] = {**grid, "title": {"text": c.y_title}}
+        layout["xaxis"] = {
+            **grid,
+            "title": {"text": c.x_title},
+            "range": _padded(d[c.series[0]], 0.12),
+        }
+        layout["yaxis"] = {
+            **grid,
+            "title": {"text": c.y_title},
+            "range": _padded(d[c.series[1]], 0.1),
+        }
+        if c.cross is not None:  # the cross-hairs that divide the quadrants
+            line = {"color": MUTED, "dash": "dot", "width": 1}
+            layout["shapes"] = [
+                {
+                    "type": "line",
+                    "xref": "x",
+                    "yref": "paper",
+                    "x0": c.cross[0],
+                    "x1": c.cross[0],
+                    "y0": 0,
+                    "y1": 1,
+                    "line": line,
+                },
+                {
+                    "type": "line",
+                    "xref": "paper",
+                    "yref": "y",
+                    "y0": c.cross[1],
+                    "y1": c.cross[1],
+                    "x0": 0,
+                    "x1": 1,
+                    "line": line,
+                },
+            ]
     elif c.horizontal:
         layout["xaxis"] = axis_v
         layout["yaxis"] = {**grid, "type": "category"}
@@ -157,7 +199,7 @@ h3 { font-size: 16px; margin: 22px 0 6px; }
 .good { color: var(--good); border-color: var(--good); }
 .bad { color: var(--bad); border-color: var(--bad); }
 nav.toc { background: #f8fafc; border: 1px solid var(--line); padding: 8px 18px; margin: 14px 0; }
-nav.toc ol { margin: 6px 0; }
+nav.toc ol { margin: 6px 0; list-style: none; padding-left: 8px; }
 .figures { display: grid; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); gap: 12px; margin: 14px 0; }
 .figure { border: 1px solid var(--line); border-radius: 6px; padding: 10px 12px; }
 .figure .label { color: var(--muted); font-size: 13px; }
@@ -167,7 +209,7 @@ nav.toc ol { margin: 6px 0; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; margin: 6px 0 4px; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 8px; text-align: left; vertical-align: top; }
 th { background: #f1f5f9; position: sticky; top: 0; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+th.num, td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .note { font-size: 12px; color: var(--muted); }
 .chart { break-inside: avoid; page-break-inside: avoid; margin: 8px 0 18px; }
 .chart h3 { margin-bottom: 0; }
@@ -202,7 +244,7 @@ ol.recs .evidence { display: block; font-size: 13px; color: var(--muted); }
 {% elif b.kind_ == 'figures' %}<div class="figures">{% for f in b.entries %}
 <div class="figure {{ f.tone or '' }}"><div class="label">{{ f.label }}</div><div class="value">{{ f.value }}</div><div class="detail">{{ f.detail }}</div></div>{% endfor %}</div>
 {% elif b.kind_ == 'table' %}<h3 id="t-{{ b.key }}">{{ b.title }}</h3>
-<table data-key="{{ b.key }}"><thead><tr>{% for h in b.headers %}<th>{{ h }}</th>{% endfor %}</tr></thead>
+<table data-key="{{ b.key }}"><thead><tr>{% for h, num in b.headers %}<th{% if num %} class="num"{% endif %}>{{ h }}</th>{% endfor %}</tr></thead>
 <tbody>{% for row in b.rows %}<tr>{% for v, num in row %}<td{% if num %} class="num"{% endif %}>{{ v }}</td>{% endfor %}</tr>{% endfor %}</tbody></table>
 {% if b.note %}<p class="note">{{ b.note }}</p>{% endif %}
 {% elif b.kind_ == 'chart' %}<div class="chart" data-key="{{ b.key }}"><h3>{{ b.title }}</h3>{{ b.html | safe }}</div>
@@ -236,7 +278,7 @@ def _view(b: Any) -> dict[str, Any]:
             "kind_": "table",
             "key": b.key,
             "title": b.title,
-            "headers": list(fr.columns),
+            "headers": [(h, h in b.formats) for h in fr.columns],
             "rows": rows,
             "note": b.note,
         }
