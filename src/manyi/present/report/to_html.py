@@ -289,7 +289,7 @@ def _view(b: Any) -> dict[str, Any]:
     raise TypeError(type(b))
 
 
-def render_html(doc: Document) -> str:
+def render_html(doc: Document, bundle: bool = True) -> str:
     """The HTML text of the report."""
     import jinja2
     from plotly.offline import get_plotlyjs
@@ -310,7 +310,7 @@ def render_html(doc: Document) -> str:
     view.headline_tone = doc.headline_tone
     view.sections = [_S(s) for s in doc.sections]
     # plotly's bundle is inlined once; a closing script tag inside it could end the element
-    js = get_plotlyjs().replace("</script", "<\\/script")
+    js = get_plotlyjs().replace("</script", "<\\/script") if bundle else ""
     return tpl.render(
         doc=view,
         plotly_js=js,

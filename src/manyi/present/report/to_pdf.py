@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -63,6 +64,34 @@ class Browser:
         )
         self.ws: object | None = None
         self.next_id = 0
+        self.session: str | None = None
+        self.warm_error: BaseException | None = None
+        # connect and load plotly's bundle into a page while the report is computed
+        self.warm = threading.Thread(target=self._warm_up, daemon=True)
+        self.warm.start()
+
+    def _warm_up(self) -> None:
+        try:
+            from plotly.offline import get_plotlyjs
+
+            shell = Path(self.profile.name) / "shell.html"
+            js = get_plotlyjs().replace("</script", "<\\/script")
+            shell.write_text(
+                f'<!DOCTYPE html><html><head><meta charset="utf-8"><script>{js}</script></head>'
+                "<body></body></html>",
+                encoding="utf-8",
+            )
+            self._connect(60)
+            target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})[
+                "sessionId"
+            ]
+            self._call("Page.enable", session=session)
+            self._call("Page.navigate", {"url": shell.as_uri()}, session)
+            self._wait_event("Page.loadEventFired", session, 60)
+            self.session = session
+        except BaseException as exc:  # noqa: BLE001 - print_pdf reports it
+            self.warm_error = exc
 
     def __enter__(self) -> Browser:
         return self
@@ -113,7 +142,38 @@ class Browser:
             if ev.get("method") == name and ev.get("sessionId") == session:
                 return
 
+    def print_report(self, html: str, pdf: Path, timeout: float = 120) -> None:
+        """Print the report's HTML (without plotly's bundle, which the page has loaded
+        already): the document is replaced, then its chart scripts are run."""
+        self.warm.join(timeout)
+        if self.warm_error is not None or self.session is None:
+            raise OSError(f"Chromium is not ready: {self.warm_error}")
+        session = self.session
+        script = (
+            "(async () => {"
+            f"document.documentElement.innerHTML = {json.dumps(_inner(html))};"
+            "for (const s of Array.from(document.querySelectorAll('script'))) {"
+            " (0, eval)(s.textContent); }"
+            "await document.fonts.ready;"
+            "await new Promise(r => requestAnimationFrame(() => r(1)));"
+            "return document.querySelectorAll('.plot .main-svg').length; })()"
+        )
+        self._call(
+            "Runtime.evaluate",
+            {"expression": script, "awaitPromise": True, "returnByValue": True},
+            session,
+            timeout,
+        )
+        out = self._call(
+            "Page.printToPDF",
+            {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False},
+            session,
+            timeout,
+        )
+        pdf.write_bytes(base64.b64decode(out["data"]))
+
     def print_pdf(self, html: Path, pdf: Path, timeout: float = 120) -> None:
+        self.warm.join(timeout)
         self._connect(timeout)
         target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
         session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})[
@@ -140,6 +200,7 @@ class Browser:
         pdf.write_bytes(base64.b64decode(out["data"]))
 
     def close(self) -> None:
+        self.warm.join(60)
         try:
             if self.ws is not None:
                 try:
@@ -155,6 +216,12 @@ class Browser:
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
             self.profile.cleanup()
+
+
+def _inner(html: str) -> str:
+    """The inside of the html element of a page."""
+    start = html.index(">", html.index("<html")) + 1
+    return html[start : html.rindex("</html>")]
 
 
 def start_browser() -> Browser | None:
@@ -204,7 +271,7 @@ def write_pdf(doc: Document, path: Path, browser: Browser | None = None) -> None
         done = False
         if browser is not None:
             try:
-                browser.print_pdf(html, out)
+                browser.print_report(render_html(doc, bundle=False), out)
                 done = out.exists() and out.stat().st_size > 0
             except Exception:  # noqa: BLE001 - any failure of the connection: the one-shot command
                 done = False
