@@ -175,6 +175,15 @@ class _Deck:
             gf = s.shapes.add_chart(XL_CHART_TYPE.XY_SCATTER, x, y, cx, cy, cd)
             ch = gf.chart
             plot = ch.plots[0]
+            from pptx.dml.color import RGBColor
+            from pptx.enum.chart import XL_MARKER_STYLE
+
+            ser0 = plot.series[0]
+            ser0.marker.style = XL_MARKER_STYLE.CIRCLE
+            ser0.marker.size = 10
+            ser0.marker.format.fill.solid()
+            ser0.marker.format.fill.fore_color.rgb = RGBColor.from_string("1F77B4")
+            ser0.format.line.fill.background()  # points, not a line through them
             for k, pt_label in enumerate(labels):
                 pt = plot.series[0].points[k]
                 pt.data_label.text_frame.text = pt_label
