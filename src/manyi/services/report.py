@@ -81,9 +81,19 @@ def _analyses(
     ]
     done: dict[str, Result] = {}
     skipped: dict[str, list[Message]] = {}
+    outcome = any(
+        (q := inst.metric_question(m)) is not None
+        and q.id in rs.data
+        and rs.data[q.id].notna().any()
+        for m in ("nps", "csat")
+    )
     for name, o in plan:
         if name == "spc" and "submitted_at" not in rs.data:
             skipped[name] = [Message("an.no_periods", {"minimum": 3, "n": 0})]
+            continue
+        if name == "drivers" and not outcome:
+            # the index is made of the dimensions: it cannot be their outcome (R² = 1)
+            skipped[name] = [Message("report.no_outcome")]
             continue
         try:
             done[name] = analyze(name, rs, [], o)

@@ -61,6 +61,7 @@ class Chart:
     dashed: list[str] = field(default_factory=list)  # reference lines (CL, limits, intervals)
     limits: list[str] = field(default_factory=list)  # of those, control limits (drawn red)
     cross: tuple[float, float] | None = None  # scatter: the cross-hairs (x, y)
+    shown: list[bool] | None = None  # scatter: which points carry their label (all: None)
     y_range: tuple[float, float] | None = None
     number_format: str = F1
 
@@ -89,6 +90,11 @@ class Document:
     method_note: str  # for the deck's speaker notes
     headline: str
     headline_tone: str | None
+    figure_headers: tuple[str, str, str] = (
+        "",
+        "",
+        "",
+    )  # key figures as a table: measure, value, detail
 
     def tables(self) -> dict[str, Table]:
         return {b.key: b for s in self.sections for b in s.blocks if isinstance(b, Table)}
@@ -611,6 +617,8 @@ class _Builder:
                     y_title=self.col("importance"),
                     number_format=F2,
                     cross=(float(c["performance_cross"]), float(c["importance_cross"])),
+                    # many points: only those to act on are labelled (the rest in the table)
+                    shown=None if len(t) <= 12 else list(it["quadrant"] == "concentrate"),
                 )
             )
         if "drivers" in a:
@@ -1043,6 +1051,7 @@ class _Builder:
             method_note,
             head,
             tone,
+            (tr("report.col.measure"), tr("report.col.value"), tr("report.col.detail")),
         )
 
 

@@ -74,7 +74,11 @@ def figure(c: Chart) -> dict[str, Any]:
                 "x": _values(d[c.series[0]]),
                 "y": _values(d[c.series[1]]),
                 "mode": "markers+text",
-                "text": labels,
+                "text": labels
+                if c.shown is None
+                else [t if k else "" for t, k in zip(labels, c.shown, strict=True)],
+                "hovertext": labels,
+                "hoverinfo": "text+x+y",
                 "textposition": "top center",
                 "marker": {"size": 10, "color": PALETTE[0]},
                 "showlegend": False,

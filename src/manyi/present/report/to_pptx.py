@@ -185,6 +185,8 @@ class _Deck:
             ser0.marker.format.fill.fore_color.rgb = RGBColor.from_string("1F77B4")
             ser0.format.line.fill.background()  # points, not a line through them
             for k, pt_label in enumerate(labels):
+                if c.shown is not None and not c.shown[k]:
+                    continue
                 pt = plot.series[0].points[k]
                 pt.data_label.text_frame.text = pt_label
                 _set_font(pt.data_label.text_frame.paragraphs[0].runs[0], self.lang, 10)

@@ -170,7 +170,8 @@ def write_xlsx(doc: Document, path: Path) -> None:
                     "figures",
                     "",
                     pd.DataFrame(
-                        [(f.label, f.value, f.detail) for f in b.items], columns=["", " ", "  "]
+                        [(f.label, f.value, f.detail) for f in b.items],
+                        columns=list(doc.figure_headers),
                     ),
                 )
                 head, _ = sh.table(t, caption=False)
