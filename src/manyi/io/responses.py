@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -158,11 +159,25 @@ def decode_text(raw: bytes, name: str, notes: list[Message] | None = None) -> st
     return raw.decode("utf-8-sig", errors="replace")
 
 
+def _head(text: str, rows: int) -> str:
+    """A prefix of ``text`` that holds at least its first ``rows`` physical lines (the csv
+    module then reads the first rows without copying a large file's whole text)."""
+    end = -1
+    for _ in range(rows + 1):
+        end = text.find("\n", end + 1)
+        if end < 0:
+            return text
+    return text[: end + 1]
+
+
 def _first_rows(text: str, sep: str, n: int) -> list[list[str]]:
     """The first ``n`` rows of a CSV text, as far as the csv module reads them (it stops at a
     cell over its size limit; the table's reader reads such cells)."""
     out: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    head = _head(text, 4 * n + 64)
+    if head is not text and head.count('"') % 2:  # a quoted line break crosses the cut
+        head = text
+    reader = csv.reader(io.StringIO(head), delimiter=sep)
     try:
         for row in reader:
             out.append(row)
@@ -191,7 +206,14 @@ def _header_index(rows: list[list[str]], header_row: int | None, name: str, note
     return 0
 
 
-def _arrow_csv(text: str, sep: str, columns: list[str], skip: int = 1) -> pd.DataFrame | None:
+def _arrow_csv(
+    text: str,
+    sep: str,
+    columns: list[str],
+    skip: int = 1,
+    data: bytes | None = None,
+    dictionary: set[str] | None = None,
+) -> pd.DataFrame | None:
     """The table of a CSV's text parsed by pyarrow (every core; every cell a string, empty
     cells empty strings; quoted line breaks kept), its data starting after ``skip`` physical
     lines, or None where pyarrow would read it differently from the pandas reader it stands
@@ -202,18 +224,22 @@ def _arrow_csv(text: str, sep: str, columns: list[str], skip: int = 1) -> pd.Dat
 
     if "\n\n" in text or "\n\r\n" in text or len(set(columns)) != len(columns) or not columns:
         return None
+    coded = pa.dictionary(pa.int32(), pa.string())
+    types = {c: coded if dictionary and c in dictionary else pa.string() for c in columns}
     try:
         table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")),
+            io.BytesIO(data if data is not None else text.encode("utf-8")),
             read_options=pacsv.ReadOptions(use_threads=True, column_names=columns, skip_rows=skip),
             parse_options=pacsv.ParseOptions(delimiter=sep, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
-                column_types={c: pa.string() for c in columns}, null_values=[], strings_can_be_null=False,
+                column_types=types, null_values=[], strings_can_be_null=False,
                 quoted_strings_can_be_null=False,
             ),
         )
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
+    # answer columns come dictionary-encoded (a dozen distinct strings, an int32 per cell): a
+    # pandas Categorical without a string per cell; the rest as arrow-backed strings
     return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get)
 
 
@@ -264,6 +290,7 @@ def read_table(
     name: str | None = None,
     source: str | None = None,
     header_row: int | None = None,
+    dictionary: Callable[[str], bool] | None = None,
 ) -> pd.DataFrame:
     """A response file as a DataFrame of raw cells (strings for CSV, native for XLSX/Parquet).
 
@@ -275,7 +302,9 @@ def read_table(
     Notes on what was assumed (encoding, sheet, tool) are in ``df.attrs["warnings"]``; the
     file row of the first data row in ``df.attrs["first_row"]``. ``header_row`` (1-based) names
     the row that holds the headers; without it, title rows above the headers (a first row with
-    one cell filled, over a row with several) are found, skipped and reported.
+    one cell filled, over a row with several) are found, skipped and reported. ``dictionary``
+    says which columns (by their name after the tool's renames) a large CSV may hand over as
+    pandas Categoricals of their distinct cells (the reader of responses does, for answers).
 
     Example::
 
@@ -310,7 +339,11 @@ def read_table(
 
             size = len(data) if data is not None else p.stat().st_size
             step("progress.read", 0, size, "bytes")
-            text = decode_text(data if data is not None else p.read_bytes(), name, notes)
+            raw_bytes = data if data is not None else p.read_bytes()
+            try:  # plain UTF-8 goes to the parser as it is (no second copy encoded from the text)
+                text, utf8 = raw_bytes.decode("utf-8-sig"), raw_bytes
+            except UnicodeDecodeError:
+                text, utf8 = decode_text(raw_bytes, name, notes), None
             sep = "\t" if ext == ".tsv" or (ext != ".csv" and "\t" in text[:2000].split("\n", 1)[0]) else ","
             import itertools
 
@@ -323,12 +356,18 @@ def read_table(
             _check_header(lay.columns, name)
 
             def lines(rows: int) -> int:  # the physical lines of the first rows (quoted breaks)
-                heads = csv.reader(io.StringIO(text), delimiter=sep)
+                head = _head(text, 4 * rows + 64)
+                if head is not text and head.count('"') % 2:
+                    head = text
+                heads = csv.reader(io.StringIO(head), delimiter=sep)
                 for _ in itertools.islice(heads, rows):
                     pass
                 return heads.line_num
 
-            df = _arrow_csv(text, sep, lay.columns, lines(title + 1 + lay.skip))
+            coded = None
+            if dictionary is not None:
+                coded = {c for c in lay.columns if dictionary(lay.renames.get(c, c))}
+            df = _arrow_csv(text, sep, lay.columns, lines(title + 1 + lay.skip), utf8, coded)
             step("progress.read", size // 2, size, "bytes")
             if df is None:
                 df = pd.read_csv(
@@ -429,6 +468,11 @@ def _cell_text(v: Any) -> Any:
 
 def _as_text(col: pd.Series) -> pd.Series:
     """Cells as stripped strings (object dtype), missing tokens as None."""
+    if isinstance(col.dtype, pd.CategoricalDtype):  # each distinct cell once, then by its code
+        codes = col.cat.codes.to_numpy()
+        cats = _as_text(pd.Series(np.asarray(col.cat.categories, dtype=object), dtype=object))
+        vals = np.append(cats.to_numpy(dtype=object), None)  # code -1 (missing) → None
+        return pd.Series(vals[codes], index=col.index, dtype=object)
     if not (pd.api.types.is_string_dtype(col.dtype) and col.dtype != object):
         col = col.astype(object).map(_cell_text).astype("string")
     st = col.astype("string").str.strip()
@@ -439,6 +483,9 @@ def _as_text(col: pd.Series) -> pd.Series:
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(code per row, -1 where missing; the distinct cells as an object array): pyarrow's
     dictionary encoding for arrow-backed text, pandas' factorize for anything else."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        cats = np.asarray(col.cat.categories, dtype=object)
+        return col.cat.codes.to_numpy().astype(np.int64), cats
     if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -940,7 +987,13 @@ def read_responses(
     mapped to nothing are kept under their own headers (segments for ``--by``)."""
     mapping = column_map(instrument, columns)
     want = set(instrument.item_ids) | {"response_id", "submitted_at"} | set(mapping)
-    raw = read_table(path, sheet=sheet, want=want, name=name, source=source, header_row=header_row)
+    # the answer columns, by their header: handed over as categoricals of their distinct cells
+    coded = set(instrument.item_ids)
+    coded |= {f"{i.id}__expected" for i in instrument.items if i.expectation}
+    coded |= {f"{i.id}__importance" for i in instrument.items if i.importance}
+    coded |= {q.id for q in instrument.questions if q.type in ("nps", "rating", "points", "choice")}
+    raw = read_table(path, sheet=sheet, want=want, name=name, source=source, header_row=header_row,
+                     dictionary=lambda c: mapping.get(header_key(c), c) in coded)
     raw = rename_columns(raw, mapping, name or str(path)[-60:], raw.attrs.setdefault("warnings", []))
     source = name or (Path(str(path)).name if not isinstance(path, bytes | bytearray) else "<data>")
     rs = validate_frame(
