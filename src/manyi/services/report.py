@@ -14,7 +14,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from manyi.core.messages import ManyiError, Message
@@ -269,5 +268,5 @@ def summary_numbers(data: ReportData) -> dict[str, Any]:
         "target_rate": float(t["target_rate"]),
         "meets_target": bool(t["meets_target"]) if not pd.isna(t["meets_target"]) else None,
         "recommendations": len(data.recommendations),
-        "nps": None if "nps" not in t or pd.isna(t.get("nps")) else float(np.round(t["nps"], 12)),
+        "nps": None if "nps" not in t or pd.isna(t.get("nps")) else float(t["nps"]),
     }
