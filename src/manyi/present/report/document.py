@@ -140,6 +140,16 @@ class _Builder:
             return self.d.model.label(key, self.lang)
         return self.tr.get(f"construct.{key}", self.tr.get(f"column.{key}", key))
 
+    def outcome_name(self, key: str) -> str:
+        """An outcome by its short name: NPS or CSAT for their questions, else its label."""
+        for metric in ("nps", "csat"):
+            q = self.inst.metric_question(metric)
+            if q is not None and q.id == key:
+                return self.tr(f"report.f.{metric}")
+        if key == "csi":
+            return self.tr("report.f.csi")
+        return self.name(key)
+
     def col(self, key: str) -> str:
         return self.tr.get(f"report.col.{key}", self.tr.column(key))
 
@@ -641,7 +651,7 @@ class _Builder:
                 Para(
                     tr(
                         "report.drivers_intro",
-                        outcome=self.name(outcome),
+                        outcome=self.outcome_name(outcome),
                         r2=_f(m["r2"], 3),
                         n=int(m["n"]),
                         b=int(m["bootstrap"]),
@@ -669,7 +679,7 @@ class _Builder:
                     "drivers",
                     "bar",
                     tr(
-                        "report.c.drivers", driver=top["driver"].iloc[0], outcome=self.name(outcome)
+                        "report.c.drivers", driver=top["driver"].iloc[0], outcome=self.outcome_name(outcome)
                     ),
                     top[["driver", "rescaled_rw"]].iloc[::-1].rename(columns=self.col),
                     [self.col("rescaled_rw")],
@@ -900,7 +910,7 @@ class _Builder:
             )
         elif r.kind == "driver":
             fmt.update(
-                outcome=self.name(v["outcome"]),
+                outcome=self.outcome_name(v["outcome"]),
                 share=_pct(v.get("share")),
                 low=_f(v.get("low"), 3),
                 high=_f(v.get("high"), 3),
