@@ -445,3 +445,39 @@ def test_analyze_compare_has_an_nps_table():
     assert t["diff"] == pytest.approx(nb - na) and t["se"] == pytest.approx(np.hypot(sa, sb))
     assert t["p"] == pytest.approx(2 * stats.norm.sf(abs((nb - na) / np.hypot(sa, sb))))
     assert t["ci_low"] < t["diff"] < t["ci_high"]
+
+
+def test_rank_and_anova_tests_match_scipy():
+    """The comparison's own Mann–Whitney, Kruskal–Wallis, one-way ANOVA and Welch tests give
+    scipy.stats' numbers (ties, no ties, tiny samples, unequal sizes)."""
+    from scipy import stats
+
+    from manyi.core.compare import anova_oneway, kruskal, mann_whitney
+    from manyi.core.wstats import welch
+
+    rng = np.random.default_rng(8)
+    cases = [
+        (rng.integers(1, 6, 40).astype(float), rng.integers(1, 6, 55).astype(float)),  # many ties
+        (rng.normal(70, 10, 300), rng.normal(72, 12, 250)),  # no ties
+        (rng.normal(0, 1, 5), rng.normal(0.5, 1, 7)),  # tiny: exact distribution
+        (np.array([1.0, 2, 2, 3]), np.array([2.0, 3, 3, 4, 5])),  # tiny with ties: asymptotic
+        (np.round(rng.normal(75, 15, 2000), 1), np.round(rng.normal(76, 15, 1500), 1)),
+    ]
+    for x, y in cases:
+        ref = stats.mannwhitneyu(y, x, alternative="two-sided")
+        u, p = mann_whitney(np.sort(y), np.sort(x))
+        assert u == pytest.approx(float(ref.statistic), rel=1e-12)
+        assert p == pytest.approx(float(ref.pvalue), rel=1e-9, abs=1e-300)
+        t_ref = stats.ttest_ind(y, x, equal_var=False)
+        t, df, tp = welch(x, None, y, None)
+        assert (t, df, tp) == pytest.approx((t_ref.statistic, t_ref.df, t_ref.pvalue), rel=1e-9)
+    groups = [rng.integers(1, 11, n).astype(float) for n in (30, 45, 60, 12)]
+    h, hp = kruskal(groups)
+    ref = stats.kruskal(*groups)
+    assert (h, hp) == pytest.approx((ref.statistic, ref.pvalue), rel=1e-9)
+    f, fp = anova_oneway(groups)
+    ref = stats.f_oneway(*groups)
+    assert (f, fp) == pytest.approx((ref.statistic, ref.pvalue), rel=1e-9)
+    cont = [rng.normal(m, 3, 200) for m in (10, 10.5, 11)]
+    assert kruskal(cont) == pytest.approx(tuple(stats.kruskal(*cont)), rel=1e-9)
+    assert anova_oneway(cont) == pytest.approx(tuple(stats.f_oneway(*cont)), rel=1e-9)

@@ -32,6 +32,77 @@ def two_proportion_z(x1: float, n1: float, x2: float, n2: float) -> tuple[float,
     return float(z), float(2 * special.ndtr(-abs(z)))
 
 
+def _ties(sorted_values: np.ndarray) -> np.ndarray:
+    """The sizes of the runs of equal values in a sorted array."""
+    if not len(sorted_values):
+        return np.zeros(0)
+    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+    return np.diff(np.r_[starts, len(sorted_values)]).astype(float)
+
+
+def mann_whitney(y_sorted: np.ndarray, x_sorted: np.ndarray) -> tuple[float, float]:
+    """Mann–Whitney U test of y against x, two-sided: (U of y, p), the numbers of
+    ``scipy.stats.mannwhitneyu(y, x)``: U₁ = Σ over y of (#x below + ½ #x equal); the normal
+    approximation with the tie correction and the continuity correction (Mann & Whitney 1947;
+    tie term Σ(t³ − t) of the pooled sample), or the exact null distribution when a sample has
+    eight values or fewer and nothing is tied, as scipy's ``method="auto"`` does. Both inputs
+    sorted (each group is sorted once, not once per pair)."""
+    n1, n2 = len(y_sorted), len(x_sorted)
+    below = np.searchsorted(x_sorted, y_sorted, side="left")
+    upto = np.searchsorted(x_sorted, y_sorted, side="right")
+    u1 = float(below.sum() + 0.5 * (upto - below).sum())
+    pooled = np.sort(np.concatenate([y_sorted, x_sorted]), kind="mergesort")
+    t = _ties(pooled)
+    if (n1 <= 8 or n2 <= 8) and not (t > 1).any():
+        from scipy.stats import mannwhitneyu  # the exact distribution, for tiny samples only
+
+        r = mannwhitneyu(y_sorted, x_sorted, alternative="two-sided")
+        return float(r.statistic), float(r.pvalue)
+    n = n1 + n2
+    u = max(u1, n1 * n2 - u1)
+    s = np.sqrt(n1 * n2 / 12 * ((n + 1) - float(np.sum(t**3 - t)) / (n * (n - 1))))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = (u - n1 * n2 / 2 - 0.5) / s
+    return u1, float(np.clip(2 * special.ndtr(-z), 0.0, 1.0))
+
+
+def kruskal(samples: list[np.ndarray]) -> tuple[float, float]:
+    """Kruskal–Wallis H with the tie correction and its χ²(k − 1) p-value (Kruskal & Wallis
+    1952; the numbers of ``scipy.stats.kruskal``)."""
+    allv = np.concatenate(samples)
+    n_tot = len(allv)
+    order = np.argsort(allv, kind="mergesort")
+    s = allv[order]
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    counts = np.diff(np.r_[starts, n_tot])
+    ranks = np.empty(n_tot)
+    ranks[order] = np.repeat(starts + (counts + 1) / 2.0, counts)  # average ranks, 1-based
+    ends = np.cumsum([len(v) for v in samples])
+    sums = np.add.reduceat(ranks, np.r_[0, ends[:-1]]) if n_tot else np.zeros(len(samples))
+    ssbn = float(np.sum(sums**2 / np.array([len(v) for v in samples], dtype=float)))
+    h = 12.0 / (n_tot * (n_tot + 1)) * ssbn - 3 * (n_tot + 1)
+    c = counts.astype(float)
+    h /= 1 - float(np.sum(c**3 - c)) / (n_tot**3 - n_tot)
+    return float(h), float(special.chdtrc(len(samples) - 1, h))
+
+
+def anova_oneway(samples: list[np.ndarray]) -> tuple[float, float]:
+    """One-way ANOVA F = (SS between / (k − 1)) / (SS within / (N − k)) and its p-value
+    (the numbers of ``scipy.stats.f_oneway``; F infinite when every group is constant but
+    the means differ)."""
+    k = len(samples)
+    n = np.array([len(v) for v in samples], dtype=float)
+    means = np.array([v.mean() for v in samples])
+    grand = float(np.sum(means * n) / n.sum())
+    ssb = float(np.sum(n * (means - grand) ** 2))
+    ssw = float(sum(np.sum((v - m) ** 2) for v, m in zip(samples, means, strict=True)))
+    dfb, dfw = k - 1, n.sum() - k
+    if ssw == 0:
+        return (np.inf, 0.0) if ssb > 0 else (np.nan, np.nan)
+    f = (ssb / dfb) / (ssw / dfw)
+    return float(f), float(special.fdtrc(dfb, dfw, f))
+
+
 def compare(
     groups: list[str],
     measures: dict[str, list[np.ndarray]],
@@ -61,8 +132,6 @@ def compare(
         if pairs == "all"
         else [(i - 1, i) for i in range(1, len(groups))]
     )
-    from scipy import stats  # the rank and ANOVA tests: imported when groups are compared
-
     rows = []
     for name, raw in measures.items():
         oks = [~np.isnan(np.asarray(v, dtype=float)) for v in raw]
@@ -71,6 +140,7 @@ def compare(
             None if weights is None else np.asarray(weights[i], float)[ok]
             for i, ok in enumerate(oks)
         ]
+        sorted_ = [np.sort(v) for v in vals]  # each group sorted once for the rank tests
         for a, b in idx:
             x, y = vals[a], vals[b]
             row = {
@@ -84,19 +154,9 @@ def compare(
             }
             row["diff"] = row["mean_b"] - row["mean_a"]
             if len(x) >= 2 and len(y) >= 2 and (x.std() > 0 or y.std() > 0):
-                if weights is None:
-                    t = stats.ttest_ind(y, x, equal_var=False)
-                    tt, tdf, tp = float(t.statistic), float(t.df), float(t.pvalue)
-                else:
-                    tt, tdf, tp = welch(x, ws[a], y, ws[b])
-                mw = stats.mannwhitneyu(y, x, alternative="two-sided")
-                row.update(
-                    welch_t=tt,
-                    welch_df=tdf,
-                    welch_p=tp,
-                    mw_u=float(mw.statistic),
-                    mw_p=float(mw.pvalue),
-                )
+                tt, tdf, tp = welch(x, ws[a], y, ws[b])
+                mw_u, mw_p = mann_whitney(sorted_[b], sorted_[a])
+                row.update(welch_t=tt, welch_df=tdf, welch_p=tp, mw_u=mw_u, mw_p=mw_p)
             else:
                 row.update(
                     welch_t=np.nan, welch_df=np.nan, welch_p=np.nan, mw_u=np.nan, mw_p=np.nan
@@ -161,16 +221,16 @@ def compare(
             vals = [v for v in vals if len(v) >= 2]
             if len(vals) < 3:
                 continue
-            f = stats.f_oneway(*vals)
-            h = stats.kruskal(*vals)
+            f, fp = anova_oneway(vals)
+            h, hp = kruskal(vals)
             omni.append(
                 {
                     "measure": name,
                     "groups": len(vals),
-                    "anova_f": float(f.statistic),
-                    "anova_p": float(f.pvalue),
-                    "kruskal_h": float(h.statistic),
-                    "kruskal_p": float(h.pvalue),
+                    "anova_f": f,
+                    "anova_p": fp,
+                    "kruskal_h": h,
+                    "kruskal_p": hp,
                 }
             )
     if omni:
