@@ -660,6 +660,21 @@ def _date_order(text: pd.Series, column: str, date_format: str | None) -> pd.Ser
     return out
 
 
+def _arrow_iso(arr: Any, part: pd.Series) -> pd.Series | None:
+    """Naive ISO 8601 dates and times (``2026-03-04``, ``2026-03-04 08:15[:30[.5]]``, with a
+    ``T``) parsed by pyarrow, as pandas would parse them; None when any value is written
+    another way (pandas then reads them all)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    mask = part.to_numpy(dtype=bool)
+    try:
+        ts = pc.cast(pc.filter(arr, pa.array(mask)), pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+    return pd.Series(ts.to_numpy(zero_copy_only=False), index=part.index[mask])
+
+
 def convert_datetime_column(
     col: pd.Series,
     column: str,
@@ -694,8 +709,11 @@ def convert_datetime_column(
     for part, utc in ((naive & plausible, False), (aware & plausible, True)):
         if not part.any():
             continue
-        # ISO 8601 first (one fast pass), then every other way of writing a date for the rest
-        parsed = pd.to_datetime(text[part], errors="coerce", format="ISO8601", utc=utc)
+        # ISO 8601 first (one fast pass: pyarrow's parser on every core where every value is
+        # a plain ISO date or time; else pandas'), then every other way of writing a date
+        parsed = _arrow_iso(arr, part) if not utc else None
+        if parsed is None:
+            parsed = pd.to_datetime(text[part], errors="coerce", format="ISO8601", utc=utc)
         rest = parsed.isna().to_numpy()
         if rest.any():
             other = pd.to_datetime(text[part][rest], errors="coerce", format="mixed", utc=utc)
