@@ -436,3 +436,23 @@ def test_htmt_signed_and_absolute_with_bootstrap_intervals(mobi):
     assert (t["below_090"] == (t["upper"] < 0.90)).all() and (t["below_085"] <= t["below_090"]).all()
     d = res.to_dict()["htmt_pairs"]
     assert len(d) == 21 and {"htmt", "htmt_signed", "upper", "below_085", "below_090"} <= set(d[0])
+
+
+def test_bootstrap_by_row_chunks_gives_the_same_numbers(mobi, monkeypatch):
+    """The resamples' cross-products formed a few rows at a time (as for a million rows) give
+    the numbers of one pass over all rows, with and without missing values (bootstrap SEs,
+    percentile and BCa intervals, whose jackknife uses the same chunked sums)."""
+    from manyi.core.pls import engine
+
+    df = mobi.copy()
+    df.iloc[::17, 3] = np.nan
+    df.iloc[5::23, 11] = np.nan
+    m = PLSModel(CONSTRUCTS, PATHS)
+    for data in (mobi, df):
+        whole = m.fit(data, bootstrap=200, seed=3)
+        monkeypatch.setattr(engine, "CHUNK_VALUES", 7 * 300)  # chunks of 7 rows (300 pairs)
+        chunked = m.fit(data, bootstrap=200, seed=3)
+        monkeypatch.undo()
+        cols = ["estimate", "se", "ci_low", "ci_high", "bca_low", "bca_high"]
+        np.testing.assert_allclose(chunked.paths[cols].to_numpy(float), whole.paths[cols].to_numpy(float),
+                                   rtol=1e-10, atol=1e-12)

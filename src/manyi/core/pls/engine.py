@@ -6,7 +6,7 @@ a product of W and R (cov(Y) = WᵀRW, cov(X, Y) = RW, cov(X, Z) = RWE for inner
 This module runs the algorithm on a stack of correlation matrices (B × p × p) in lock-step,
 so a bootstrap of 5,000 resamples is a few dozen array operations; the resamples' correlation
 matrices themselves come from one matrix product of resample counts with the indicators'
-cross-products (:func:`correlations_from_counts`).
+cross-products (:class:`Moments`, :func:`correlations_from_counts`).
 
 The iteration is the one of SmartPLS and seminr (``estimate_simplePLS``): outer weights start
 at 1 for each construct's items; each pass standardises the scores, computes inner weights
@@ -140,20 +140,39 @@ def total_effects(paths: np.ndarray) -> np.ndarray:
     return total
 
 
-def cross_products(X: np.ndarray) -> np.ndarray:
-    """All pairwise products of the columns of X (n × p) as an n × p² matrix."""
+def pair_products(X: np.ndarray, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
+    """The products of the column pairs of X (n × p) in the order of ``np.triu_indices(p)``
+    (iu, ju): n × p(p+1)/2, written block by block (column i times columns i…p−1), which is
+    several times faster than indexing the pairs."""
     n, p = X.shape
-    return (X[:, :, None] * X[:, None, :]).reshape(n, p * p)
+    out = np.empty((n, len(iu)))
+    k = 0
+    for i in range(p):
+        w = p - i
+        np.multiply(X[:, i : i + 1], X[:, i:], out=out[:, k : k + w])
+        k += w
+    return out
 
 
-def correlations_from_counts(counts: np.ndarray, X: np.ndarray, Q: np.ndarray) -> np.ndarray:
-    """Correlation matrices of weighted resamples: row r of X taken ``counts[k, r]`` times.
+def _symmetric(half: np.ndarray, p: int, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
+    """B × p² cross-products from their B × p(p+1)/2 distinct entries (upper triangle)."""
+    B = half.shape[0]
+    full = np.empty((B, p, p))
+    full[:, iu, ju] = half
+    full[:, ju, iu] = half
+    return full.reshape(B, p * p)
 
-    One matrix product ``counts @ Q`` gives every resample's cross-products at once (Q holds
-    the pairwise products of X's columns, :func:`cross_products`); the means come from
-    ``counts @ X``. X should be centred and scaled (the full-sample standardised data).
-    """
-    return correlations_from_sums(counts.sum(axis=1), counts @ X, counts @ Q)
+
+#: Rows per chunk are chosen so that a chunk's pair products take about this many values
+#: (64 MB): the memory of a bootstrap is bounded by the chunk, not by n.
+CHUNK_VALUES = 8_000_000
+
+
+def correlations_from_counts(counts: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """Correlation matrices of weighted resamples: row r of X taken ``counts[k, r]`` times
+    (the moments of :class:`Moments` with ``counts @`` each chunk of rows)."""
+    mom = Moments(X)
+    return correlations_from_sums(*mom.of(lambda M, lo, hi: counts[:, lo:hi] @ M))
 
 
 def correlations_from_sums(N: np.ndarray, sums: np.ndarray, cross: np.ndarray) -> np.ndarray:
@@ -170,46 +189,72 @@ def correlations_from_sums(N: np.ndarray, sums: np.ndarray, cross: np.ndarray) -
 class Moments:
     """Case counts, column sums and cross-products of resamples, from linear maps of the data.
 
-    A resample (or a jackknife deletion) is a linear map ``prod`` of the rows: ``counts @ M``
-    for bootstrap counts, ``M.sum(0) − groups @ M`` for deletions. Without missing values the
-    moments are ``prod`` of the rows, their products and ones. With missing values, each
-    resample replaces them by *its own* means of the observed values (as seminr imputes inside
-    each resample); the imputed cross-products still follow from ``prod`` of four fixed
-    matrices: with A the data (0 where missing), O the observed mask, M = 1 − O and m the
-    resample's means of the observed values,
+    A resample (or a jackknife deletion) is a linear map of the rows: ``counts @ M`` for
+    bootstrap counts, ``M.sum(0) − groups @ M`` for deletions. :meth:`of` takes it as
+    ``apply(M_chunk, lo, hi)``, the contribution of rows lo:hi, and adds the chunks up, so
+    the rows' products are formed a chunk at a time (about :data:`CHUNK_VALUES` values) and
+    only for the p(p+1)/2 distinct pairs of columns; memory does not grow with n beyond the
+    data itself. Without missing values the moments are the map of the rows, their pair
+    products and ones. With missing values, each resample replaces them by *its own* means of
+    the observed values (as seminr imputes inside each resample); the imputed cross-products
+    still follow from the map of four fixed products: with A the data (0 where missing), O the
+    observed mask, M = 1 − O and m the resample's means of the observed values,
     Σ x̃ⱼx̃ₖ = Σ AⱼAₖ + mₖ Σ AⱼMₖ + mⱼ Σ MⱼAₖ + mⱼmₖ Σ MⱼMₖ.
     """
 
-    def __init__(self, Z: np.ndarray, missing: np.ndarray | None = None):
+    def __init__(self, Z: np.ndarray, missing: np.ndarray | None = None, maps: int = 1):
         n, p = Z.shape
-        self.p = p
-        self.ones = np.ones((n, 1))
-        if missing is None or not missing.any():
-            self.missing = False
-            self.Z, self.Q = Z, cross_products(Z)
-        else:
-            self.missing = True
-            A = np.where(missing, 0.0, Z)
-            Mi = missing.astype(float)
-            self.A, self.O = A, 1.0 - Mi
-            self.Q1 = cross_products(A)
-            self.Q2 = (A[:, :, None] * Mi[:, None, :]).reshape(n, p * p)
-            self.Q3 = cross_products(Mi)
-
-    def of(self, prod) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(N (B), column sums (B × p), cross-products (B × p²)) of the resamples ``prod``."""
-        N = prod(self.ones)[:, 0]
+        self.n, self.p = n, p
+        self.iu, self.ju = np.triu_indices(p)
+        self.missing = missing is not None and bool(missing.any())
         if not self.missing:
-            return N, prod(self.Z), prod(self.Q)
-        B, p = len(N), self.p
+            self.Z = Z
+        else:
+            self.A = np.where(missing, 0.0, Z)
+            self.Mi = missing.astype(float)
+        # ``maps``: the rows of the linear maps applied (resamples): their chunk, widened to
+        # floats, stays within the same budget as the chunk's products
+        width = max(len(self.iu) + (p * p if self.missing else 0), maps)
+        self.chunk = max(1, min(n, CHUNK_VALUES // max(width, 1)))
+
+    def of(self, apply) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(N (B), column sums (B × p), cross-products (B × p²)) of the resamples ``apply``."""
+        p, iu, ju = self.p, self.iu, self.ju
+        acc: dict[str, np.ndarray] = {}
+
+        def add(key: str, M: np.ndarray, lo: int, hi: int) -> None:
+            part = apply(M, lo, hi)
+            if key in acc:
+                acc[key] += part
+            else:
+                acc[key] = np.array(part, dtype=float)
+
+        for lo in range(0, max(self.n, 1), self.chunk):
+            hi = min(self.n, lo + self.chunk)
+            add("N", np.ones((hi - lo, 1)), lo, hi)
+            if not self.missing:
+                Zc = self.Z[lo:hi]
+                add("S", Zc, lo, hi)
+                add("Q", pair_products(Zc, iu, ju), lo, hi)
+            else:
+                Ac, Mc = self.A[lo:hi], self.Mi[lo:hi]
+                add("SA", Ac, lo, hi)
+                add("SO", 1.0 - Mc, lo, hi)
+                add("Q1", pair_products(Ac, iu, ju), lo, hi)
+                add("Q2", (Ac[:, :, None] * Mc[:, None, :]).reshape(hi - lo, p * p), lo, hi)
+                add("Q3", pair_products(Mc, iu, ju), lo, hi)
+        N = acc["N"][:, 0]
+        if not self.missing:
+            return N, acc["S"], _symmetric(acc["Q"], p, iu, ju)
+        B = len(N)
         with np.errstate(invalid="ignore", divide="ignore"):
-            m = prod(self.A) / prod(self.O)
-        S2 = prod(self.Q2).reshape(B, p, p)
+            m = acc["SA"] / acc["SO"]
+        S2 = acc["Q2"].reshape(B, p, p)
         cross = (
-            prod(self.Q1).reshape(B, p, p)
+            _symmetric(acc["Q1"], p, iu, ju).reshape(B, p, p)
             + S2 * m[:, None, :]
             + np.swapaxes(S2, 1, 2) * m[:, :, None]
-            + prod(self.Q3).reshape(B, p, p) * m[:, :, None] * m[:, None, :]
+            + _symmetric(acc["Q3"], p, iu, ju).reshape(B, p, p) * m[:, :, None] * m[:, None, :]
         )
         return N, N[:, None] * m, cross.reshape(B, p * p)
 

@@ -44,26 +44,32 @@ def bootstrap(
         ):
             raise _err("pls.bad_indices", n=n)
         B = len(indices)
-    mom = eng.Moments(Z, miss)
     p = Z.shape[1]
     rng = np.random.default_rng(seed)
-    if batch is None:  # keep the counts block near 64 MB
-        batch = int(max(16, min(1000, 8_000_000 // max(n, 1))))
+    if batch is None:  # a block of counts of about 512M small integers (512 MB as uint8)
+        batch = int(max(16, min(B, 5000, 512_000_000 // max(n, 1))))
+    mom = eng.Moments(Z, miss, maps=min(batch, B))
     keep_paths, keep_total, keep_w, keep_l, keep_r2, keep_m, keep_v = [], [], [], [], [], [], []
     keep_h = []
     done = 0
     bad = 0
     while done < B:
         k = min(batch, B - done)
-        # k resamples of n row indices, drawn in one call: the same stream as k draws of n
-        idx = (
-            indices[done : done + k]
-            if indices is not None
-            else rng.integers(0, n, size=(k, n), dtype=np.intp)
-        )
-        flat = (np.arange(k)[:, None] * n + idx).ravel()
-        counts = np.bincount(flat, minlength=k * n).reshape(k, n).astype(float)
-        N, sums, cross = mom.of(lambda M, c=counts: c @ M)
+        # each resample's n row indices (the same stream as one draw of k × n), kept as the
+        # count of each row: small integers, widened to floats a chunk of rows at a time
+        counts = np.empty((k, n), dtype=np.uint8)
+        for j in range(k):
+            row = (
+                indices[done + j]
+                if indices is not None
+                else rng.integers(0, n, size=n, dtype=np.intp)
+            )
+            c = np.bincount(row, minlength=n)
+            top = c.max(initial=0)
+            if top > np.iinfo(counts.dtype).max:  # a row drawn over 255 times: wider integers
+                counts = counts.astype(np.uint32 if top < 2**32 else float)
+            counts[j] = c
+        N, sums, cross = mom.of(lambda M, lo, hi, c=counts: c[:, lo:hi].astype(float) @ M)
         Rb = eng.correlations_from_sums(N, sums, cross)
         finite = np.isfinite(Rb).all(axis=(1, 2))
         Rb[~finite] = np.eye(Z.shape[1])  # placeholder, dropped below
@@ -129,15 +135,17 @@ def jackknife(
     mom = eng.Moments(Z, miss)
     if n <= 2000:
 
-        def prod(M: np.ndarray) -> np.ndarray:  # leave one row out
-            return M.sum(axis=0) - M
+        def prod(M: np.ndarray, lo: int, hi: int) -> np.ndarray:  # leave one row out
+            out = np.repeat(M.sum(axis=0)[None, :], n, axis=0)
+            out[lo:hi] -= M
+            return out
 
     else:
         groups = np.arange(n) % 1000
-        ind = sparse.csr_matrix((np.ones(n), (groups, np.arange(n))), shape=(1000, n))
+        ind = sparse.csc_matrix((np.ones(n), (groups, np.arange(n))), shape=(1000, n))
 
-        def prod(M: np.ndarray) -> np.ndarray:  # leave one group of rows out
-            return M.sum(axis=0) - np.asarray(ind @ M)
+        def prod(M: np.ndarray, lo: int, hi: int) -> np.ndarray:  # leave one group out
+            return M.sum(axis=0)[None, :] - np.asarray(ind[:, lo:hi] @ M)
 
     Rj = eng.correlations_from_sums(*mom.of(prod))
     f = eng.estimate(Rj, lay, scheme, max_iter, tol)
