@@ -57,8 +57,14 @@ def bootstrap(
         k = min(batch, B - done)
         # each resample's n row indices (the same stream as one draw of k × n), kept as the
         # count of each row: small integers, widened to floats a chunk of rows at a time
-        counts = np.empty((k, n), dtype=np.uint8)
-        for j in range(k):
+        small = indices is None and k * n <= 16_000_000
+        if small:  # one call and one bincount for the whole block
+            idx = rng.integers(0, n, size=(k, n), dtype=np.intp)
+            flat = (np.arange(k)[:, None] * n + idx).ravel()
+            counts = np.bincount(flat, minlength=k * n).reshape(k, n)
+        else:  # a resample at a time, a byte per row
+            counts = np.empty((k, n), dtype=np.uint8)
+        for j in range(0 if small else k):
             row = (
                 indices[done + j]
                 if indices is not None
