@@ -451,6 +451,9 @@ def test_bootstrap_by_row_chunks_gives_the_same_numbers(mobi, monkeypatch):
     for data in (mobi, df):
         whole = m.fit(data, bootstrap=200, seed=3)
         monkeypatch.setattr(engine, "CHUNK_VALUES", 7 * 300)  # chunks of 7 rows (300 pairs)
+        from manyi.core.pls import inference
+
+        monkeypatch.setattr(inference, "DRAW_BLOCK", 0)  # and one resample at a time, as bytes
         chunked = m.fit(data, bootstrap=200, seed=3)
         monkeypatch.undo()
         cols = ["estimate", "se", "ci_low", "ci_high", "bca_low", "bca_high"]

@@ -10,6 +10,11 @@ from manyi.core.pls import engine as eng
 from manyi.core.pls.result import Bootstrap, _err
 
 
+#: Up to this many row draws a block of resamples is drawn in one call; above, one resample
+#: at a time into a byte per row (the same stream either way).
+DRAW_BLOCK = 16_000_000
+
+
 def inference(
     estimate: float, draws: np.ndarray | None, jk: np.ndarray | None, level: float
 ) -> dict[str, float]:
@@ -57,7 +62,7 @@ def bootstrap(
         k = min(batch, B - done)
         # each resample's n row indices (the same stream as one draw of k × n), kept as the
         # count of each row: small integers, widened to floats a chunk of rows at a time
-        small = indices is None and k * n <= 16_000_000
+        small = indices is None and k * n <= DRAW_BLOCK
         if small:  # one call and one bincount for the whole block
             idx = rng.integers(0, n, size=(k, n), dtype=np.intp)
             flat = (np.arange(k)[:, None] * n + idx).ravel()
