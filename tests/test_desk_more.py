@@ -289,3 +289,34 @@ def test_the_actions_page_records_marks_done_and_checks_an_action(store_url, tmp
     assert tl.post(f"/actions/{number}", data={"csrf": t, "step": "done"}, follow_redirects=False).status_code == 303
     assert "Check effect" in tl.get("/actions?lang=en").text
     assert tl.post(f"/actions/{number}", data={"step": "done"}).status_code == 403  # no CSRF token
+
+
+def test_the_clock_stops_when_its_server_is_killed(tmp_path):
+    """`manyi serve` starts the clock as a child; when the server dies without stopping it
+    (SIGKILL), the clock notices its parent is gone and exits instead of running on."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    pid_file = tmp_path / "worker.pid"
+    parent = (
+        "import os, subprocess, sys\n"
+        "env = {**os.environ, 'MANYI_WORKER_PARENT': str(os.getpid())}\n"
+        "p = subprocess.Popen([sys.executable, '-m', 'manyi.cli', 'worker', '--interval', '1'], env=env,\n"
+        "                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        f"open({str(pid_file)!r}, 'w').write(str(p.pid))\n"
+        "os._exit(0)  # like a SIGKILL: no chance to stop the child\n"
+    )
+    subprocess.run([sys.executable, "-c", parent], check=True, timeout=60)
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.5)
+    else:
+        os.kill(child, 9)
+        raise AssertionError("the clock kept running after its server was gone")

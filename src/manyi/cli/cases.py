@@ -228,7 +228,24 @@ def worker(
                   highlight=False)
         if once:
             return
-        time.sleep(max(1.0, interval))
+        if _wait_or_orphaned(max(1.0, interval)):
+            return
+
+
+def _wait_or_orphaned(seconds: float) -> bool:
+    """Sleep ``seconds``; True (stop) as soon as the server that started this worker
+    (``MANYI_WORKER_PARENT``) is gone, e.g. killed without the chance to stop its clock."""
+    import os
+
+    parent = os.environ.get("MANYI_WORKER_PARENT")
+    end = time.monotonic() + seconds
+    while True:
+        if parent and str(os.getppid()) != parent:
+            return True
+        left = end - time.monotonic()
+        if left <= 0:
+            return False
+        time.sleep(min(1.0, left))
 
 
 @cases_app.command("kpi")

@@ -289,8 +289,15 @@ def serve(
         return
     err.print(t("web.serving", lg, host=host, port=port), highlight=False)
     # the clock in its own process: it never holds up a request, and stops with the server
+    # (it also stops on its own when the server is killed: it watches its parent)
+    import os
+
     ticker = (
-        subprocess.Popen([sys.executable, "-m", "manyi.cli", "worker"], stderr=subprocess.DEVNULL)
+        subprocess.Popen(
+            [sys.executable, "-m", "manyi.cli", "worker"],
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "MANYI_WORKER_PARENT": str(os.getpid())},
+        )
         if clock
         else None
     )

@@ -188,7 +188,20 @@ def score_and_sum(
 # The same function compiled without threads, for a few rows (a survey page's one response):
 # starting the thread pool costs more than scoring them, and waits for a free core on a busy
 # server. The parts are the same, so the sums are added in the same order: equal results.
-score_and_sum_serial = njit(cache=True, error_model="numpy")(score_and_sum.py_func)
+def _renamed(fn, name: str):
+    """The same Python function under another name: numba's on-disk cache is keyed by the
+    function's qualified name and line, so the serial and the threaded compilation of one
+    function would otherwise share (and overwrite) one cache entry."""
+    import types
+
+    out = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    out.__qualname__ = name
+    return out
+
+
+score_and_sum_serial = njit(cache=True, error_model="numpy")(
+    _renamed(score_and_sum.py_func, "score_and_sum_serial")
+)
 SERIAL_BELOW = 20_000  # rows
 
 

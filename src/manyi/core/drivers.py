@@ -66,17 +66,27 @@ def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
     D = M - M.mean(axis=0)
     iu = np.triu_indices(p)
     Z = np.column_stack([D, D[:, iu[0]] * D[:, iu[1]]])  # n × (p + p(p+1)/2)
-    batch = max(1, min(B, 8_000_000 // max(n, 1)))
+    # counts as bytes (a row drawn more than 255 times in one resample: wider integers), in
+    # blocks of about 128M; multiplied into the rows a chunk at a time, widened to floats
+    batch = max(1, min(B, 128_000_000 // max(n, 1)))
+    rows = max(1, 4_000_000 // max(batch, Z.shape[1], 1))
     done = 0
     while done < B:
         b = min(batch, B - done)
-        counts = np.empty((b, n))
+        counts = np.empty((b, n), dtype=np.uint8)
         for i in range(b):
-            counts[i] = np.bincount(rng.integers(0, n, n), minlength=n)
-        if w is not None:
-            counts *= w
-        W = counts.sum(axis=1)
-        S = counts @ Z  # b × (p + p(p+1)/2)
+            c = np.bincount(rng.integers(0, n, n), minlength=n)
+            if c.max(initial=0) > 255:
+                counts = counts.astype(np.uint32)
+            counts[i] = c
+        W = np.zeros(b)
+        S = np.zeros((b, Z.shape[1]))  # b × (p + p(p+1)/2)
+        for lo in range(0, n, rows):
+            cf = counts[:, lo : lo + rows].astype(float)
+            if w is not None:
+                cf *= w[lo : lo + rows]
+            W += cf.sum(axis=1)
+            S += cf @ Z[lo : lo + rows]
         for i in range(b):
             m = S[i, :p] / W[i]
             C = np.empty((p, p))
