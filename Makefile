@@ -20,7 +20,7 @@ demo: $(STAMP)
 test: $(STAMP) browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/pytest -q -n auto  # every core: about 5 minutes on 2 cores
+	$(BIN)/pytest -q -n auto  # every core: about 6 minutes on 2 cores
 
 fuzz: $(STAMP)   # the fuzz suite with a long budget (make test runs a short one)
 	MANYI_FUZZ_EXAMPLES=$${MANYI_FUZZ_EXAMPLES:-500} $(BIN)/pytest -q tests/test_fuzz.py tests/test_instrument.py -k "fuzz or broken or options or holey or bounded"
