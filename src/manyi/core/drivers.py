@@ -19,6 +19,7 @@ from scipy import special
 
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
+from manyi.core.resample import bootstrap_counts
 from manyi.core.wstats import corr, n_eff
 
 MAX_SHAPLEY = 15
@@ -73,12 +74,7 @@ def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
     done = 0
     while done < B:
         b = min(batch, B - done)
-        counts = np.empty((b, n), dtype=np.uint8)
-        for i in range(b):
-            c = np.bincount(rng.integers(0, n, n), minlength=n)
-            if c.max(initial=0) > 255:
-                counts = counts.astype(np.uint32)
-            counts[i] = c
+        counts = bootstrap_counts(rng, n, b)
         W = np.zeros(b)
         S = np.zeros((b, Z.shape[1]))  # b × (p + p(p+1)/2)
         for lo in range(0, n, rows):

@@ -8,6 +8,7 @@ from scipy import special
 
 from manyi.core.pls import engine as eng
 from manyi.core.pls.result import Bootstrap, _err
+from manyi.core.resample import bootstrap_counts
 
 #: Up to this many row draws a block of resamples is drawn in one call; above, one resample
 #: at a time into a byte per row (the same stream either way).
@@ -50,8 +51,8 @@ def bootstrap(
         B = len(indices)
     p = Z.shape[1]
     rng = np.random.default_rng(seed)
-    if batch is None:  # a block of counts of about 512M small integers (512 MB as uint8)
-        batch = int(max(16, min(B, 5000, 512_000_000 // max(n, 1))))
+    if batch is None:  # a block of counts of about 384M small integers (384 MB as uint8)
+        batch = int(max(16, min(B, 5000, 384_000_000 // max(n, 1))))
     mom = eng.Moments(Z, miss, maps=min(batch, B))
     keep_paths, keep_total, keep_w, keep_l, keep_r2, keep_m, keep_v = [], [], [], [], [], [], []
     keep_h = []
@@ -66,19 +67,12 @@ def bootstrap(
             idx = rng.integers(0, n, size=(k, n), dtype=np.intp)
             flat = (np.arange(k)[:, None] * n + idx).ravel()
             counts = np.bincount(flat, minlength=k * n).reshape(k, n)
-        else:  # a resample at a time, a byte per row
-            counts = np.empty((k, n), dtype=np.uint8)
-        for j in range(0 if small else k):
-            row = (
-                indices[done + j]
-                if indices is not None
-                else rng.integers(0, n, size=n, dtype=np.intp)
-            )
-            c = np.bincount(row, minlength=n)
-            top = c.max(initial=0)
-            if top > np.iinfo(counts.dtype).max:  # a row drawn over 255 times: wider integers
-                counts = counts.astype(np.uint32 if top < 2**32 else float)
-            counts[j] = c
+        elif indices is None:  # a byte per row, counted in parallel (the same stream)
+            counts = bootstrap_counts(rng, n, k)
+        else:  # given resamples: counted one by one
+            counts = np.empty((k, n), dtype=np.uint32)
+            for j in range(k):
+                counts[j] = np.bincount(indices[done + j], minlength=n)
         N, sums, cross = mom.of(lambda M, lo, hi, c=counts: c[:, lo:hi].astype(float) @ M)
         Rb = eng.correlations_from_sums(N, sums, cross)
         finite = np.isfinite(Rb).all(axis=(1, 2))
