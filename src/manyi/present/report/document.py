@@ -679,7 +679,9 @@ class _Builder:
                     "drivers",
                     "bar",
                     tr(
-                        "report.c.drivers", driver=top["driver"].iloc[0], outcome=self.outcome_name(outcome)
+                        "report.c.drivers",
+                        driver=top["driver"].iloc[0],
+                        outcome=self.outcome_name(outcome),
                     ),
                     top[["driver", "rescaled_rw"]].iloc[::-1].rename(columns=self.col),
                     [self.col("rescaled_rw")],

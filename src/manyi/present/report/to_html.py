@@ -173,10 +173,14 @@ def _script_json(v: Any) -> str:
     return json.dumps(v, ensure_ascii=False, allow_nan=False).replace("</", "<\\/")
 
 
-def chart_html(c: Chart) -> str:
+def chart_html(c: Chart, width: int | None = None) -> str:
+    """A chart's div and script; ``width`` (pixels) fixes its width and turns off resizing
+    (the PDF: printing would otherwise lay every chart out again at the page's width)."""
     fig = figure(c)
     div = f"c-{c.key}"
-    config = {"displaylogo": False, "displayModeBar": False, "responsive": True}
+    config = {"displaylogo": False, "displayModeBar": False, "responsive": width is None}
+    if width is not None:
+        fig["layout"]["width"] = width
     return (
         f'<div id="{div}" class="plot" style="height:{fig["layout"]["height"]}px"></div>'
         f"<script>Plotly.newPlot({_script_json(div)}, {_script_json(fig['data'])}, "
@@ -264,7 +268,7 @@ ol.recs .evidence { display: block; font-size: 13px; color: var(--muted); }
 """
 
 
-def _view(b: Any) -> dict[str, Any]:
+def _view(b: Any, width: int | None = None) -> dict[str, Any]:
     if isinstance(b, Para):
         return {"kind_": "para", "text": b.text, "tone": b.tone}
     if isinstance(b, Figures):
@@ -287,13 +291,13 @@ def _view(b: Any) -> dict[str, Any]:
             "note": b.note,
         }
     if isinstance(b, Chart):
-        return {"kind_": "chart", "key": b.key, "title": b.title, "html": chart_html(b)}
+        return {"kind_": "chart", "key": b.key, "title": b.title, "html": chart_html(b, width)}
     if isinstance(b, Bullets):
         return {"kind_": "bullets", "entries": b.items}
     raise TypeError(type(b))
 
 
-def render_html(doc: Document, bundle: bool = True) -> str:
+def render_html(doc: Document, bundle: bool = True, chart_width: int | None = None) -> str:
     """The HTML text of the report."""
     import jinja2
     from plotly.offline import get_plotlyjs
@@ -307,7 +311,7 @@ def render_html(doc: Document, bundle: bool = True) -> str:
     class _S:
         def __init__(self, s: Any):
             self.key, self.title = s.key, s.title
-            self.blocks = [_view(b) for b in s.blocks]
+            self.blocks = [_view(b, chart_width) for b in s.blocks]
 
     view = type("D", (), {})()
     view.title, view.subtitle, view.headline = doc.title, doc.subtitle, doc.headline

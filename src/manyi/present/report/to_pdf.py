@@ -18,6 +18,9 @@ from manyi.core.messages import ManyiError, Message
 from manyi.present.report.document import Document
 from manyi.present.report.to_html import render_html
 
+#: Charts' width in the PDF (pixels at 96 dpi): A4's 210 mm less the print margins.
+PRINT_WIDTH = 700
+
 #: Browsers tried in order (``MANYI_CHROMIUM`` first when set).
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
 FLAGS = (
@@ -265,16 +268,16 @@ def write_pdf(doc: Document, path: Path, browser: Browser | None = None) -> None
         raise ManyiError(Message("report.no_chromium"))
     path = path.resolve()
     with tempfile.TemporaryDirectory(prefix="manyi-report-") as tmp:
-        html = Path(tmp) / "report.html"
-        html.write_text(render_html(doc), encoding="utf-8")
         out = Path(tmp) / "report.pdf"
         done = False
         if browser is not None:
             try:
-                browser.print_report(render_html(doc, bundle=False), out)
+                browser.print_report(render_html(doc, bundle=False, chart_width=PRINT_WIDTH), out)
                 done = out.exists() and out.stat().st_size > 0
             except Exception:  # noqa: BLE001 - any failure of the connection: the one-shot command
                 done = False
         if not done:
+            html = Path(tmp) / "report.html"
+            html.write_text(render_html(doc, chart_width=PRINT_WIDTH), encoding="utf-8")
             print_pdf(html, out)
         shutil.move(str(out), path)

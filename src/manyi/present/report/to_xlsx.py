@@ -137,7 +137,10 @@ class _Sheet:
         ch.title = None
         ch.x_axis.delete = False
         ch.y_axis.delete = False
-        ch.height, ch.width = (min(40.0, max(7.5, 0.6 * len(c.data) + 2)) if c.horizontal else 7.5), 16
+        ch.height, ch.width = (
+            (min(40.0, max(7.5, 0.6 * len(c.data) + 2)) if c.horizontal else 7.5),
+            16,
+        )
         ncols = len(cols)
         self.ws.add_chart(ch, self.ws.cell(row=head, column=ncols + 2).coordinate)
         self.row = max(self.row, head + int(ch.height * 2) + 2)
