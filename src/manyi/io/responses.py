@@ -161,23 +161,22 @@ def decode_text(raw: bytes, name: str, notes: list[Message] | None = None) -> st
 
 def _head(text: str, rows: int) -> str:
     """A prefix of ``text`` that holds at least its first ``rows`` physical lines (the csv
-    module then reads the first rows without copying a large file's whole text)."""
+    module then reads the first rows without copying a large file's whole text); the whole
+    text when a quoted line break would cross the cut."""
     end = -1
     for _ in range(rows + 1):
         end = text.find("\n", end + 1)
         if end < 0:
             return text
-    return text[: end + 1]
+    head = text[: end + 1]
+    return text if head.count('"') % 2 else head
 
 
 def _first_rows(text: str, sep: str, n: int) -> list[list[str]]:
     """The first ``n`` rows of a CSV text, as far as the csv module reads them (it stops at a
     cell over its size limit; the table's reader reads such cells)."""
     out: list[list[str]] = []
-    head = _head(text, 4 * n + 64)
-    if head is not text and head.count('"') % 2:  # a quoted line break crosses the cut
-        head = text
-    reader = csv.reader(io.StringIO(head), delimiter=sep)
+    reader = csv.reader(io.StringIO(_head(text, 4 * n + 64)), delimiter=sep)
     try:
         for row in reader:
             out.append(row)
@@ -356,10 +355,7 @@ def read_table(
             _check_header(lay.columns, name)
 
             def lines(rows: int) -> int:  # the physical lines of the first rows (quoted breaks)
-                head = _head(text, 4 * rows + 64)
-                if head is not text and head.count('"') % 2:
-                    head = text
-                heads = csv.reader(io.StringIO(head), delimiter=sep)
+                heads = csv.reader(io.StringIO(_head(text, 4 * rows + 64)), delimiter=sep)
                 for _ in itertools.islice(heads, rows):
                     pass
                 return heads.line_num

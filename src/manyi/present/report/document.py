@@ -115,6 +115,17 @@ def _pct(v: Any, digits: int = 1) -> str:
     return f"{100 * float(v):.{digits}f}%"
 
 
+def _estimates(total: pd.Series, prefix: str, ids: list[str], name: str) -> dict[str, list[Any]]:
+    """The scorecard total's estimate, 95 % interval and n of each id (``{prefix}{id}``,
+    ``…_ci_low``, ``…_ci_high``, ``…_n``) as table columns, the estimate named ``name``."""
+    return {
+        name: [total[f"{prefix}{x}"] for x in ids],
+        "ci_low": [total[f"{prefix}{x}_ci_low"] for x in ids],
+        "ci_high": [total[f"{prefix}{x}_ci_high"] for x in ids],
+        "n": [int(total[f"{prefix}{x}_n"]) for x in ids],
+    }
+
+
 class _Builder:
     def __init__(self, data: ReportData, tr: Translator):
         self.d, self.tr, self.lang = data, tr, tr.lang
@@ -309,10 +320,7 @@ class _Builder:
         dims = pd.DataFrame(
             {
                 "dimension": [self.name(x) for x in inst.dimension_ids],
-                "score": [t[f"dim_{x}"] for x in inst.dimension_ids],
-                "ci_low": [t[f"dim_{x}_ci_low"] for x in inst.dimension_ids],
-                "ci_high": [t[f"dim_{x}_ci_high"] for x in inst.dimension_ids],
-                "n": [int(t[f"dim_{x}_n"]) for x in inst.dimension_ids],
+                **_estimates(t, "dim_", inst.dimension_ids, "score"),
             }
         )
         blocks.append(
@@ -402,10 +410,7 @@ class _Builder:
             {
                 "item": [self.name(i) for i in inst.item_ids],
                 "dimension": [self.name(i.dimension) for i in inst.items],
-                "top2box": [t[f"t2b_{i}"] for i in inst.item_ids],
-                "ci_low": [t[f"t2b_{i}_ci_low"] for i in inst.item_ids],
-                "ci_high": [t[f"t2b_{i}_ci_high"] for i in inst.item_ids],
-                "n": [int(t[f"t2b_{i}_n"]) for i in inst.item_ids],
+                **_estimates(t, "t2b_", inst.item_ids, "top2box"),
             }
         )
         blocks.append(
@@ -1048,12 +1053,9 @@ class _Builder:
             period=period or "–",
             date=date.today().isoformat(),
         )
-        method_note = " ".join(
-            f"{row.iloc[0]}: {row.iloc[1]}."
-            for _, row in sections[0]
-            .blocks[1 if not self.d.params.get("purpose") else 2]
-            .frame.iterrows()
-        )
+        method = sections[0].blocks
+        design = next(b for b in method if isinstance(b, Table) and b.key == "method")
+        method_note = " ".join(f"{a}: {v}." for a, v in design.frame.itertuples(index=False))
         head, tone = self.headline()
         return Document(
             self.lang,

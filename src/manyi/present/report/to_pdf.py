@@ -49,7 +49,7 @@ def find_chromium() -> str | None:
 class Browser:
     """A headless Chromium started ahead of time and driven over the DevTools protocol, so
     that its start-up (a second or two) overlaps the report's computation. Used as a
-    context manager; :meth:`print_pdf` prints one HTML file. Where it cannot start, the
+    context manager; :meth:`print_report` prints the report. Where it cannot start, the
     one-shot ``--print-to-pdf`` command is used instead (:func:`print_pdf`)."""
 
     def __init__(self, exe: str):
@@ -166,33 +166,6 @@ class Browser:
             {"expression": script, "awaitPromise": True, "returnByValue": True},
             session,
             timeout,
-        )
-        out = self._call(
-            "Page.printToPDF",
-            {"printBackground": True, "preferCSSPageSize": True, "displayHeaderFooter": False},
-            session,
-            timeout,
-        )
-        pdf.write_bytes(base64.b64decode(out["data"]))
-
-    def print_pdf(self, html: Path, pdf: Path, timeout: float = 120) -> None:
-        self.warm.join(timeout)
-        self._connect(timeout)
-        target = self._call("Target.createTarget", {"url": "about:blank"})["targetId"]
-        session = self._call("Target.attachToTarget", {"targetId": target, "flatten": True})[
-            "sessionId"
-        ]
-        self._call("Page.enable", session=session)
-        self._call("Page.navigate", {"url": html.resolve().as_uri()}, session)
-        self._wait_event("Page.loadEventFired", session, timeout)
-        # the charts are drawn by scripts run at load; one animation frame lets them finish
-        self._call(
-            "Runtime.evaluate",
-            {
-                "expression": "new Promise(r => requestAnimationFrame(() => r(1)))",
-                "awaitPromise": True,
-            },
-            session,
         )
         out = self._call(
             "Page.printToPDF",
