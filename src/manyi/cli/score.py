@@ -118,6 +118,7 @@ def score(
                     weights=weights or None,
                     compare=compare or None,
                     read=read_options(date_format, sheet, columns, source, header_row, strict=strict),
+                    respondents=respondents is not None,
                 )
             )
         if fmt == "table":

@@ -116,6 +116,7 @@ class ResponseSet:
     instrument: Instrument
     report: ValidationReport
     rows: np.ndarray  # the file row number of every used row
+    ids: Any = None  # every distinct response id met (used or not; chunks check across)
 
     def __len__(self) -> int:
         return len(self.data)
@@ -496,6 +497,43 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object)
 
 
+_DISTINCT: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # the chunks of a file share their cells
+
+
+def _distinct_values(
+    uniq: np.ndarray, scale: Scale, whole: bool
+) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct cells of an answer column read once on ``scale``: their text, values (NaN
+    where bad), and which are unknown labels, outside the scale, not whole. Remembered for the
+    next chunk of the same file (a handful of entries)."""
+    key = (tuple(uniq), scale.min, scale.max, id(scale), whole) if len(uniq) <= 64 else None
+    hit = _DISTINCT.get(key) if key is not None else None
+    if hit is not None and hit[0] is scale:
+        return hit[1:]
+    lo, hi = scale.min, scale.max
+    text = _as_text(pd.Series(uniq, dtype=object))
+    ux = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
+    nonnum = text.notna().to_numpy() & np.isnan(ux)
+    badlabel = np.zeros(len(ux), dtype=bool)
+    if nonnum.any():
+        from manyi.core.instrument.spec import label_key
+
+        labels = scale.label_map()
+        mapped = text[nonnum].map(lambda s: labels.get(label_key(s), _wide_number(s))).to_numpy(dtype=float)
+        ux[nonnum] = mapped
+        badlabel[np.flatnonzero(nonnum)[np.isnan(mapped)]] = True
+    finite = ~np.isnan(ux)
+    outside = finite & ((ux < lo - 1e-9) | (ux > hi + 1e-9))
+    with np.errstate(invalid="ignore"):
+        notwhole = finite & ~outside & (np.abs((ux - lo) - np.round(ux - lo)) > 1e-9) & whole
+    ux[outside | notwhole] = np.nan
+    if key is not None:
+        if len(_DISTINCT) > 256:
+            _DISTINCT.clear()
+        _DISTINCT[key] = (scale, text, ux, badlabel, outside, notwhole)
+    return text, ux, badlabel, outside, notwhole
+
+
 def convert_scale_column(
     col: pd.Series,
     scale: Scale,
@@ -522,22 +560,7 @@ def convert_scale_column(
     # text: each distinct cell is read once (a column of answers holds a dozen distinct strings),
     # then spread back to the rows by its code
     codes, uniq = _codes(col)
-    text = _as_text(pd.Series(uniq, dtype=object))
-    ux = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
-    nonnum = text.notna().to_numpy() & np.isnan(ux)
-    badlabel = np.zeros(len(ux), dtype=bool)
-    if nonnum.any():
-        from manyi.core.instrument.spec import label_key
-
-        labels = scale.label_map()
-        mapped = text[nonnum].map(lambda s: labels.get(label_key(s), _wide_number(s))).to_numpy(dtype=float)
-        ux[nonnum] = mapped
-        badlabel[np.flatnonzero(nonnum)[np.isnan(mapped)]] = True
-    finite = ~np.isnan(ux)
-    outside = finite & ((ux < lo - 1e-9) | (ux > hi + 1e-9))
-    with np.errstate(invalid="ignore"):
-        notwhole = finite & ~outside & (np.abs((ux - lo) - np.round(ux - lo)) > 1e-9) & whole
-    ux[outside | notwhole] = np.nan
+    text, ux, badlabel, outside, notwhole = _distinct_values(uniq, scale, whole)
     has = codes >= 0
     x = np.full(len(codes), np.nan)
     x[has] = ux[codes[has]]
@@ -609,7 +632,13 @@ def _matches(text: pd.Series, pattern: str, how: str = "search", arr: Any = None
     return np.fromiter((v is not None and test(v) is not None for v in text), dtype=bool, count=len(text))
 
 
-def _date_order(text: pd.Series, column: str, date_format: str | None) -> pd.Series:
+class _OrderUndecided(Exception):
+    """A part of a column cannot decide the day/month order of the whole column."""
+
+
+def _date_order(
+    text: pd.Series, column: str, date_format: str | None, whole_column: bool = True
+) -> pd.Series:
     """Rewrite dates written ``A/B/YYYY`` (also with ``.`` or ``-``) as ISO ``YYYY-MM-DD``.
 
     The order is decided for the whole column, never row by row: ``date_format`` (``dmy``,
@@ -628,6 +657,8 @@ def _date_order(text: pd.Series, column: str, date_format: str | None) -> pd.Ser
     a = parts[0].astype(float).to_numpy()
     b = parts[1].astype(float).to_numpy()
     order = date_format
+    if order is None and not whole_column:
+        raise _OrderUndecided(column)
     if order is None:
         day_first, month_first = hit & (a > 12), hit & (b > 12)
         if day_first.any() and month_first.any():
@@ -671,6 +702,39 @@ def _arrow_iso(arr: Any, part: pd.Series) -> pd.Series | None:
     return pd.Series(ts.to_numpy(zero_copy_only=False), index=part.index[mask])
 
 
+_ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$"
+
+
+def _iso_column(col: pd.Series, tz: str) -> pd.Series | None:
+    """An arrow-backed text column whose every cell is empty or a plain naive ISO 8601 date or
+    time (what survey tools and exports write) parsed by pyarrow without a Python string per
+    cell, as local times in ``tz``; None otherwise (the general reader then decides)."""
+    if not (isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(col.array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = pc.utf8_trim_whitespace(arr)
+    empty = pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_length(arr), 0))
+    if not pc.all(pc.or_(empty, pc.match_substring_regex(arr, _ISO_NAIVE))).as_py():
+        return None
+    try:
+        ts = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), arr), pa.timestamp("ns"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    years = pc.year(ts)
+    if pc.all(pc.and_(pc.greater_equal(years, 1900), pc.less(years, 2200))).as_py() is False:
+        return None
+    local = pd.Series(ts.to_numpy(zero_copy_only=False))
+    out = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
+    if out.isna().sum() != local.isna().sum():  # times that do not exist there: the general path
+        return None
+    return out
+
+
 def convert_datetime_column(
     col: pd.Series,
     column: str,
@@ -678,6 +742,7 @@ def convert_datetime_column(
     issues: list[Issue],
     tz: str,
     date_format: str | None = None,
+    whole_column: bool = True,
 ) -> pd.Series:
     """Dates/times → tz-aware timestamps in ``tz``.
 
@@ -690,9 +755,12 @@ def convert_datetime_column(
         if getattr(ts.dt, "tz", None) is None:
             return ts.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
         return ts.dt.tz_convert(tz)
+    fast = _iso_column(col, tz)
+    if fast is not None:
+        return fast
     text = _as_text(col).reset_index(drop=True)
     shown = text
-    text = _date_order(text, column, date_format)
+    text = _date_order(text, column, date_format, whole_column)
     out = pd.Series(pd.NaT, index=text.index, dtype=f"datetime64[ns, {tz}]")
     import pyarrow as pa
 
@@ -745,11 +813,13 @@ def validate_frame(
     strict: bool = False,
     tz: str = DEFAULT_TZ,
     date_format: str | None = None,
+    whole_column: bool = True,
 ) -> ResponseSet:
     """Check and convert a raw table against ``inst``; see the module docstring.
 
     ``date_format`` (``dmy``, ``mdy`` or ``ymd``; default: the instrument's ``date_format``)
-    says how to read dates like 03/02/2026."""
+    says how to read dates like 03/02/2026. ``whole_column=False`` (a chunk of a file) raises
+    ``_OrderUndecided`` where that order would have to be decided from the dates."""
     if date_format is not None and date_format not in DATE_FORMATS:
         raise ManyiError(Message("resp.bad_date_format", {"value": date_format}))
     date_format = date_format or inst.spec.date_format
@@ -787,7 +857,7 @@ def validate_frame(
     known = {"response_id"}
     if "submitted_at" in raw.columns:
         out["submitted_at"] = convert_datetime_column(
-            raw["submitted_at"], "submitted_at", rows, issues, tz, date_format
+            raw["submitted_at"], "submitted_at", rows, issues, tz, date_format, whole_column
         )
         known.add("submitted_at")
     if "customer_id" in raw.columns:
@@ -894,7 +964,8 @@ def validate_frame(
     report.issues = issues
     report.rows_used = int(keep.sum())
     report.rows_rejected = int(reject.sum())
-    return ResponseSet(data=data, instrument=inst, report=report, rows=rows[keep])
+    seen = ids.to_numpy(dtype=object)[~empty & ~dup]
+    return ResponseSet(data=data, instrument=inst, report=report, rows=rows[keep], ids=seen)
 
 
 class _Rendered(Message):
@@ -983,6 +1054,15 @@ def load_column_map(path: str | Path | bytes, name: str | None = None) -> dict[s
     return out
 
 
+def coded_columns(instrument: Instrument) -> set[str]:
+    """The answer columns (by id): read as categoricals of their distinct cells."""
+    coded = set(instrument.item_ids)
+    coded |= {f"{i.id}__expected" for i in instrument.items if i.expectation}
+    coded |= {f"{i.id}__importance" for i in instrument.items if i.importance}
+    coded |= {q.id for q in instrument.questions if q.type in ("nps", "rating", "points", "choice")}
+    return coded
+
+
 def read_responses(
     path: str | Path | bytes,
     instrument: Instrument,
@@ -1001,11 +1081,7 @@ def read_responses(
     mapped to nothing are kept under their own headers (segments for ``--by``)."""
     mapping = column_map(instrument, columns)
     want = set(instrument.item_ids) | {"response_id", "submitted_at"} | set(mapping)
-    # the answer columns, by their header: handed over as categoricals of their distinct cells
-    coded = set(instrument.item_ids)
-    coded |= {f"{i.id}__expected" for i in instrument.items if i.expectation}
-    coded |= {f"{i.id}__importance" for i in instrument.items if i.importance}
-    coded |= {q.id for q in instrument.questions if q.type in ("nps", "rating", "points", "choice")}
+    coded = coded_columns(instrument)
     raw = read_table(path, sheet=sheet, want=want, name=name, source=source, header_row=header_row,
                      dictionary=lambda c: mapping.get(header_key(c), c) in coded)
     raw = rename_columns(raw, mapping, name or str(path)[-60:], raw.attrs.setdefault("warnings", []))

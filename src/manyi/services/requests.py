@@ -62,6 +62,7 @@ class ScoreRequest(_Request):
     weights: str | None = None
     compare: str | None = None  # "previous"
     read: ReadOptions = Field(default_factory=ReadOptions)
+    respondents: bool = True  # keep the per-response scores (large files score faster without)
 
 
 class AnalysisOptions(_Request):

@@ -81,12 +81,7 @@ def load(source: Source) -> Instrument:
 
 def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
     """The responses of a request, read and validated (headers renamed by the column map)."""
-    columns = None
-    if opts.columns is not None:
-        from manyi.io.responses import load_column_map
-
-        m = opts.columns
-        columns = load_column_map(m.path if m.path is not None else m.data, m.name)
+    columns = _column_map(opts)
     return read_responses(
         source.path if source.path is not None else source.data,
         inst,
@@ -100,10 +95,60 @@ def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
     )
 
 
+def _column_map(opts: ReadOptions) -> dict[str, str] | None:
+    if opts.columns is None:
+        return None
+    from manyi.io.responses import load_column_map
+
+    m = opts.columns
+    return load_column_map(m.path if m.path is not None else m.data, m.name)
+
+
+def score_chunks(req: ScoreRequest, inst: Instrument) -> ScoreResult | None:
+    """A large CSV scored chunk by chunk (``manyi.io.chunks``): each chunk validated and
+    reduced to group sums, the sums added up exactly; memory bounded by the chunk. None where
+    the file must be read whole (small files, other formats, anything a chunk cannot decide
+    alone, any mistake to report: the whole-file reader then says it exactly)."""
+    from manyi.core.scoring import finish, merge_partials, partial_frame
+    from manyi.io.chunks import WholeFile, merge_reports, repeated, response_chunks
+
+    if req.responses.path is None:
+        return None
+    opts = req.read
+    parts, reports, ids = [], [], []
+    try:
+        for rs in response_chunks(
+            req.responses.path, inst, strict=opts.strict, date_format=opts.date_format,
+            columns=_column_map(opts), source=opts.source, header_row=opts.header_row,
+        ):
+            reports.append(rs.report)
+            ids.append(rs.ids)
+            if len(rs):
+                parts.append(
+                    partial_frame(inst, rs.data, req.by, req.period, req.weights, req.respondents)
+                )
+    except (WholeFile, ManyiError):
+        return None
+    if not parts or repeated(ids):
+        return None
+    report = merge_reports(reports)
+    result = finish(inst, merge_partials(parts))
+    result.report = report
+    result.rejected = [i.to_dict() for i in report.issues]
+    result.warnings = list(report.warnings) + result.warnings
+    return result
+
+
 def score_file(req: ScoreRequest) -> ScoreResult:
     """The use case behind ``manyi score``: load the instrument, read and validate the
-    responses, score them, and test changes against the previous period if asked."""
+    responses (a large CSV in chunks), score them, and test changes against the previous
+    period if asked."""
     inst = load(req.instrument)
+    result = score_chunks(req, inst)
+    if result is not None:
+        if req.compare:
+            compare_previous(result, req.compare)
+        return result
     rs = read(req.responses, inst, req.read)
     if len(rs) == 0:
         first = rs.report.issues[:1]

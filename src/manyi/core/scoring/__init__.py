@@ -21,14 +21,14 @@ variance by Welford's 1962 update); NPS/CSAT/CES are answer distributions per gr
 Chan, Golub & LeVeque 1979), so it costs nothing extra.
 
 Modules: ``response`` (per response, the compiled pass), ``groups`` (keys and periods),
-``sums`` (per-group sums), ``figures`` (statistics with n and intervals), ``result``
+``sums`` (per-group sums; parts of the responses added up by :func:`merge_partials`), ``figures`` (statistics with n and intervals), ``result``
 (:class:`ScoreResult`), ``frame`` (:func:`score_frame`).
 """
 
 from __future__ import annotations
 
 from manyi.core.scoring.figures import GAP_FIGURES, SMALL_SAMPLE
-from manyi.core.scoring.frame import respondent_weights, score_frame
+from manyi.core.scoring.frame import finish, partial_frame, respondent_weights, score_frame
 from manyi.core.scoring.groups import PERIODS, period_codes
 from manyi.core.scoring.response import (
     KernelSums,
@@ -41,17 +41,22 @@ from manyi.core.scoring.response import (
     weighted_means,
 )
 from manyi.core.scoring.result import ScoreResult
+from manyi.core.scoring.sums import Partial, merge_partials
 
 __all__ = [
     "GAP_FIGURES",
     "PERIODS",
     "SMALL_SAMPLE",
     "KernelSums",
+    "Partial",
     "ResponseScores",
     "ScoreResult",
     "_Plan",
     "_satisfied",
     "_top_box_threshold",
+    "finish",
+    "merge_partials",
+    "partial_frame",
     "period_codes",
     "respondent_weights",
     "score_frame",

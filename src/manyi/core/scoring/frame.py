@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 
@@ -11,7 +13,7 @@ from manyi.core.scoring.figures import GAP_FIGURES, _gap_frame, _stats
 from manyi.core.scoring.groups import PERIODS, _combine, _factorize, period_codes
 from manyi.core.scoring.response import _Plan
 from manyi.core.scoring.result import ScoreResult
-from manyi.core.scoring.sums import _group_sums
+from manyi.core.scoring.sums import Partial, _group_sums
 
 
 def respondent_weights(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list[Message]]:
@@ -68,28 +70,20 @@ def _rows(mask: np.ndarray, data: pd.DataFrame, limit: int = 5) -> str:
     return shown + (" …" if len(idx) > limit else "")
 
 
-def score_frame(
-    inst: Instrument,
-    data: pd.DataFrame,
-    by: list[str] | None = None,
-    period: str | None = None,
-    weights: str | None = None,
-) -> ScoreResult:
-    """Score a clean response frame (as ``validate_frame`` returns it).
-
-    ``by`` names segment columns; ``period`` (month, quarter, year) groups by
-    ``submitted_at``. A missing key value forms its own group (key None). ``weights`` names a
-    column of respondent weights (e.g. from ``manyi weight``): means, rates, shares and NPS are
-    weighted, intervals use Kish's effective n, and ``n_eff``/``deff`` are reported.
-    """
-    by = list(by or [])
-    warnings: list[Message] = []
-    n = len(data)
+def _key_parts(
+    data: pd.DataFrame, by: list[str], period: str | None, warnings: list[Message]
+) -> tuple[list[str], list[tuple[np.ndarray, list[Any]]], list[list[Any] | None]]:
+    """The key columns' codes and labels, and each key's own order of labels (a categorical's
+    categories; None where the labels are sorted by value)."""
     for col in by:
         if col not in data.columns:
             have = ", ".join(map(str, data.columns[:12]))
             raise ManyiError(Message("score.unknown_by", {"column": col, "have": have}))
     parts = [_factorize(data[k]) for k in by]
+    orders: list[list[Any] | None] = [
+        list(data[k].cat.categories) if isinstance(data[k].dtype, pd.CategoricalDtype) else None
+        for k in by
+    ]
     keys = list(by)
     if period:
         if period not in PERIODS:
@@ -98,10 +92,29 @@ def score_frame(
             raise ManyiError(Message("score.no_dates"))
         pc = period_codes(data["submitted_at"], period)
         parts.append(pc)
+        orders.append(None)
         keys.append("period")
         missing = int((pc[0] == len(pc[1]) - 1).sum()) if pc[1] and pc[1][-1] is None else 0
         if missing:
             warnings.append(Message("score.no_period_date", {"n": missing}))
+    return keys, parts, orders
+
+
+def partial_frame(
+    inst: Instrument,
+    data: pd.DataFrame,
+    by: list[str] | None = None,
+    period: str | None = None,
+    weights: str | None = None,
+    respondents: bool = True,
+) -> Partial:
+    """The group sums of a clean response frame (or of one part of the responses: a chunk of a
+    file, a partition of a dataset); :func:`merge_partials` adds parts, :func:`finish` turns
+    them into a :class:`ScoreResult`. ``respondents=False`` leaves out the per-response scores."""
+    by = list(by or [])
+    warnings: list[Message] = []
+    n = len(data)
+    keys, parts, orders = _key_parts(data, by, period, warnings)
     codes, key_tuples = _combine(parts, n)
     G = len(key_tuples)
 
@@ -126,12 +139,33 @@ def score_frame(
     }
     plan = _Plan(inst)
     w = None
-    warnings_w: list[Message] = []
     if weights:
         w, warnings_w = respondent_weights(data, weights)
+        warnings += warnings_w
     sums, rs = _group_sums(inst, plan, columns, codes, G, metrics, expected, w)
-    total_sums = sums.total()
+    resp = None
+    if respondents:
+        resp = pd.DataFrame(
+            {"response_id": data["response_id"] if "response_id" in data else np.arange(n)}
+        )
+        resp.index = range(n)
+        for k, (pcodes, labels) in zip(keys, parts, strict=True):
+            resp[k] = pd.Categorical.from_codes(
+                np.where(pcodes < len([x for x in labels if x is not None]), pcodes, -1),
+                categories=[x for x in labels if x is not None],
+            )
+        resp["csi"] = rs.csi
+        resp["satisfied"] = pd.arrays.BooleanArray(rs.satisfied == 1.0, np.isnan(rs.satisfied))
+        for j, d in enumerate(inst.dimension_ids):
+            resp[d] = rs.dimensions[:, j]
+    return Partial(keys, key_tuples, orders, sums, warnings, resp)
 
+
+def finish(inst: Instrument, part: Partial) -> ScoreResult:
+    """The scorecard of (merged) group sums: figures per group and in total, gaps."""
+    keys, key_tuples, sums = part.keys, part.key_tuples, part.sums
+    G = len(key_tuples)
+    total_sums = sums.total()
     key_values = pd.DataFrame(key_tuples, columns=keys) if keys else pd.DataFrame(index=range(1))
     groups = pd.concat([key_values, _stats(inst, sums)], axis=1)
     total = _stats(inst, total_sums)
@@ -141,21 +175,27 @@ def score_frame(
         _gap_frame(inst, sums, np.arange(G)) + _gap_frame(inst, total_sums, np.array([-1])),
         columns=["group", "level", "id", "dimension", "n", *GAP_FIGURES],
     )
-
-    resp = pd.DataFrame(
-        {"response_id": data["response_id"] if "response_id" in data else np.arange(n)}
-    )
-    resp.index = range(n)
-    for k, (pcodes, labels) in zip(keys, parts, strict=True):
-        resp[k] = pd.Categorical.from_codes(
-            np.where(pcodes < len([x for x in labels if x is not None]), pcodes, -1),
-            categories=[x for x in labels if x is not None],
+    resp = part.respondents
+    if resp is None:  # left out: the columns, no rows
+        resp = pd.DataFrame(
+            columns=["response_id", *keys, "csi", "satisfied", *inst.dimension_ids]
         )
-    resp["csi"] = rs.csi
-    resp["satisfied"] = pd.arrays.BooleanArray(rs.satisfied == 1.0, np.isnan(rs.satisfied))
-    for j, d in enumerate(inst.dimension_ids):
-        resp[d] = rs.dimensions[:, j]
     notes = list(getattr(inst, "notes", []))
-    return ScoreResult(
-        inst, keys, groups, total, resp, gaps, warnings=notes + warnings + warnings_w
-    )
+    return ScoreResult(inst, keys, groups, total, resp, gaps, warnings=notes + part.warnings)
+
+
+def score_frame(
+    inst: Instrument,
+    data: pd.DataFrame,
+    by: list[str] | None = None,
+    period: str | None = None,
+    weights: str | None = None,
+) -> ScoreResult:
+    """Score a clean response frame (as ``validate_frame`` returns it).
+
+    ``by`` names segment columns; ``period`` (month, quarter, year) groups by
+    ``submitted_at``. A missing key value forms its own group (key None). ``weights`` names a
+    column of respondent weights (e.g. from ``manyi weight``): means, rates, shares and NPS are
+    weighted, intervals use Kish's effective n, and ``n_eff``/``deff`` are reported.
+    """
+    return finish(inst, partial_frame(inst, data, by, period, weights))

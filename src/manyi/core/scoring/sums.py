@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
 from manyi.core.instrument import Instrument
+from manyi.core.messages import Message
 from manyi.core.scoring.response import ResponseScores, _Plan, _satisfied, weighted_means
 
 
@@ -172,3 +174,153 @@ def _gap_sums(
     per_dim = [weighted_means(vw, w, member, plan.min_answered) for vw in views]
     for j, d in enumerate(dims):
         add(sums.gap_dims, d, tuple(pd_[:, j] for pd_ in per_dim))
+
+
+# Parts: chunks of a file, partitions of a dataset
+# --------------------------------------------------------------------------------------
+@dataclass
+class Partial:
+    """The group sums of one part of the responses, with what is needed to add parts up:
+    the key names, each group's key values, each key's own label order (a categorical's
+    categories, else None: sorted by value), messages, and the per-response scores if kept."""
+
+    keys: list[str]
+    key_tuples: list[tuple[Any, ...]]
+    orders: list[list[Any] | None]
+    sums: _Sums
+    warnings: list[Message] = field(default_factory=list)
+    respondents: Any = None  # pandas DataFrame, or None when left out
+
+
+_CHAN = ("csi_w", "csi_sum", "csi_m2")  # merged by the parallel formula, not added
+
+
+def _sum_fields(s: _Sums) -> dict[str, np.ndarray]:
+    out = {f.name: getattr(s, f.name) for f in fields(s) if not isinstance(getattr(s, f.name), dict)}
+    for f in fields(s):
+        v = getattr(s, f.name)
+        if isinstance(v, dict):
+            out.update({f"{f.name}\0{k}": a for k, a in v.items()})
+    return out
+
+
+def _key_rank(orders: list[list[Any]], keys: list[tuple[Any, ...]]) -> list[int]:
+    """Positions of the groups in the order a whole-file scoring gives them: by each key in
+    turn, its categories' order where it has one, else by value; a missing value last."""
+
+    def sort_key(t: tuple[Any, ...]) -> tuple[Any, ...]:
+        out: list[Any] = []
+        for v, order in zip(t, orders, strict=True):
+            if v is None:
+                out.append((1, 0))
+            elif order:
+                out.append((0, order.index(v)))
+            else:
+                out.append((0, v))
+        return tuple(out)
+
+    return sorted(range(len(keys)), key=lambda i: sort_key(keys[i]))
+
+
+def merge_partials(parts: list[Partial]) -> Partial:
+    """Add up the sums of parts exactly as one pass over all their responses would: counts and
+    sums are added, the index's sum of squared deviations merged by the parallel formula of
+    Chan, Golub & LeVeque (1979); groups in the order of a whole-file scoring; messages that
+    repeat are shown once, counts in them added; per-response scores concatenated."""
+    if not parts:
+        raise ValueError("merge_partials needs at least one part")
+    if len(parts) == 1:
+        return parts[0]
+    first = parts[0]
+    orders: list[list[Any] | None] = []
+    for j in range(len(first.keys)):
+        cats = [p.orders[j] for p in parts]
+        if all(c is None for c in cats):
+            orders.append(None)
+        else:  # categories in their first order, later ones appended
+            merged: dict[Any, None] = {}
+            for c in cats:
+                merged.update(dict.fromkeys(c or []))
+            orders.append(list(merged))
+    index: dict[tuple[Any, ...], int] = {}
+    for p in parts:
+        for t in p.key_tuples:
+            index.setdefault(t, len(index))
+    keys = list(index)
+    rank = _key_rank([o or [] for o in orders], keys)
+    pos = np.empty(len(keys), dtype=np.int64)
+    pos[rank] = np.arange(len(keys))
+    G = len(keys)
+    acc: dict[str, np.ndarray] = {}
+    for p in parts:
+        idx = pos[[index[t] for t in p.key_tuples]]
+        f = _sum_fields(p.sums)
+        for name, a in f.items():
+            if name in _CHAN:
+                continue
+            if name not in acc:
+                acc[name] = np.zeros((G, *a.shape[1:]), dtype=a.dtype)
+            acc[name][idx] += a
+        if "csi_w" not in acc:
+            acc["csi_w"], acc["csi_sum"], acc["csi_m2"] = np.zeros(G), np.zeros(G), np.zeros(G)
+        wa, sa = acc["csi_w"][idx], acc["csi_sum"][idx]
+        wb, sb = f["csi_w"], f["csi_sum"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            delta = sa / wa - sb / wb
+            between = np.where((wa > 0) & (wb > 0), wa * wb / (wa + wb) * delta * delta, 0.0)
+        acc["csi_m2"][idx] += f["csi_m2"] + between
+        acc["csi_w"][idx] += wb
+        acc["csi_sum"][idx] += sb
+    plain = {k: v for k, v in acc.items() if "\0" not in k}
+    nested: dict[str, dict[str, np.ndarray]] = {}
+    for k, v in acc.items():
+        if "\0" in k:
+            outer, inner = k.split("\0", 1)
+            nested.setdefault(outer, {})[inner] = v
+    for f in fields(first.sums):
+        if isinstance(getattr(first.sums, f.name), dict):
+            order = list(getattr(first.sums, f.name))
+            nested[f.name] = {k: nested.get(f.name, {})[k] for k in order}
+    sums = _Sums(**plain, **nested)
+    resp = None
+    if all(p.respondents is not None for p in parts):
+        import pandas as pd
+
+        frames = []
+        for p in parts:
+            r = p.respondents
+            for j, k in enumerate(first.keys):
+                cats = orders[j] if orders[j] is not None else sorted(
+                    {t[j] for t in keys if t[j] is not None}
+                )
+                r = r.assign(**{k: r[k].cat.set_categories(cats)})
+            frames.append(r)
+        resp = pd.concat(frames, ignore_index=True)
+    return Partial(
+        first.keys, [keys[i] for i in rank], orders, sums, merge_messages([p.warnings for p in parts]), resp
+    )
+
+
+def merge_messages(lists: list[list[Message]]) -> list[Message]:
+    """Messages of several parts as one list: a message that repeats is kept once; messages
+    that differ only in their counts (``n``) and examples (``rows``) become one, with the
+    counts added and the first examples kept."""
+    out: list[Message] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for msgs in lists:
+        for m in msgs:
+            fixed = tuple(sorted((k, str(v)) for k, v in m.params.items() if k not in ("n", "rows")))
+            key = (m.key, fixed)
+            if key not in seen:
+                seen[key] = len(out)
+                out.append(Message(m.key, dict(m.params)))
+                continue
+            prev = out[seen[key]]
+            if "n" in m.params and "n" in prev.params:
+                prev.params["n"] = prev.params["n"] + m.params["n"]
+            if "rows" in m.params and "rows" in prev.params:
+                shown = [r for r in str(prev.params["rows"]).replace(" …", "").split(", ") if r]
+                more = [r for r in str(m.params["rows"]).replace(" …", "").split(", ") if r]
+                both = shown + more
+                prev.params["rows"] = ", ".join(both[:5]) + (" …" if len(both) > 5 else "")
+    return out

@@ -1,0 +1,164 @@
+"""Large files in chunks, and parts added up: the same scorecard as one pass over the whole.
+
+The chunked reader is forced on small files here (``CHUNKED_FROM = 0``, a few hundred rows per
+chunk); every figure is compared with the whole-file path, which the rest of the suite checks
+against hand-computed values.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import manyi
+from manyi import datasets
+from manyi.core.scoring import finish, merge_partials, partial_frame, score_frame
+from manyi.io import chunks
+from manyi.io.instruments import example_path
+from manyi.io.responses import validate_frame
+from manyi.services.requests import ReadOptions, ScoreRequest, Source
+from manyi.services.scoring import score_chunks, score_file, to_json
+
+INST = example_path("after-sales")
+
+
+def _close(a: object, b: object, path: str = "") -> None:
+    """JSON trees equal, floats to 1e-9 relative."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for k in a:
+            _close(a[k], b[k], f"{path}/{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float):
+        assert isinstance(b, float) and abs(a - b) <= 1e-9 * max(1.0, abs(a)), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(chunks, "CHUNKED_FROM", 0)
+    monkeypatch.setattr(chunks, "ROWS", 317)
+
+
+def _request(path, **kw) -> ScoreRequest:
+    return ScoreRequest(instrument=Source(path=INST), responses=Source(path=path), **kw)
+
+
+def _both(path, monkeypatch, **kw):
+    """(chunked result, whole-file result) of one request."""
+    chunked = score_chunks(_request(path, **kw), manyi.load_instrument(INST))
+    monkeypatch.setattr(chunks, "CHUNKED_FROM", 10**12)
+    whole = score_file(_request(path, **kw))
+    return chunked, whole
+
+
+def test_parts_add_up_to_the_whole() -> None:
+    """Random cuts of a frame, scored part by part and merged: every table of the whole, with
+    weights (some zero), two keys of which one categorical, periods with a missing date."""
+    inst = manyi.load_instrument(INST)
+    d = validate_frame(datasets.after_sales(n=2500, seed=3), inst).data
+    d["w"] = np.random.default_rng(1).uniform(0.2, 3, len(d))
+    d.loc[::7, "w"] = 0.0
+    for by, period, w in [(["tier"], "month", None), (["tier", "branch"], "quarter", "w"), ([], None, None)]:
+        whole = score_frame(inst, d, by, period, w)
+        cuts = np.sort(np.random.default_rng(2).choice(len(d), 6, replace=False))
+        bounds = zip([0, *cuts], [*cuts, len(d)], strict=True)
+        merged = finish(inst, merge_partials([partial_frame(inst, d.iloc[a:b], by, period, w) for a, b in bounds]))
+        for name in ("groups", "total", "gaps"):
+            pd.testing.assert_frame_equal(
+                getattr(whole, name), getattr(merged, name), check_exact=False, rtol=1e-9, check_dtype=False
+            )
+        pd.testing.assert_frame_equal(whole.respondents, merged.respondents, check_dtype=False)
+        assert [m.to_dict() for m in sorted(whole.warnings, key=lambda m: m.key)] == [
+            m.to_dict() for m in sorted(merged.warnings, key=lambda m: m.key)
+        ]
+
+
+def test_chunked_file_equals_whole_file(tmp_path, small_chunks, monkeypatch) -> None:
+    """A dirty file (bad labels, out-of-scale values, empty ids, unanswered rows, duplicate ids
+    inside a chunk, trailing empty rows) read in chunks of 317 rows: the same JSON, the same
+    rejected values with the same file rows, the same counts."""
+    raw = datasets.after_sales(n=2000, seed=5, clean=True)
+    raw = raw.astype(object)
+    raw.loc[10, "skill_diagnosis"] = "excellent?"
+    raw.loc[700, "att_courtesy"] = "9"
+    raw.loc[701, "response_id"] = ""
+    raw.loc[702, [c for c in raw.columns if c not in ("response_id", "submitted_at")]] = ""
+    raw.loc[900, "response_id"] = raw.loc[899, "response_id"]  # same chunk (317..633 is another)
+    path = tmp_path / "big.csv"
+    text = raw.to_csv(index=False) + "," * (raw.shape[1] - 1) + "\n" + "," * (raw.shape[1] - 1) + "\n"
+    path.write_text(text, encoding="utf-8")
+    chunked, whole = _both(path, monkeypatch, by=["tier"], period="month")
+    assert chunked is not None
+    _close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
+    assert chunked.rejected == whole.rejected and len(whole.rejected) >= 5
+    assert {r["row"] for r in whole.rejected} >= {12, 702, 703, 704, 902}
+    assert chunked.report.rows_read == whole.report.rows_read == 2000
+    assert chunked.report.rows_used == whole.report.rows_used
+    # respondents are left out only when asked
+    assert len(chunked.respondents) == whole.report.rows_used
+    monkeypatch.setattr(chunks, "CHUNKED_FROM", 0)
+    lean = score_chunks(_request(path, respondents=False), manyi.load_instrument(INST))
+    assert lean is not None and len(lean.respondents) == 0
+
+
+def test_what_a_chunk_cannot_decide_reads_the_whole_file(tmp_path, small_chunks) -> None:
+    """An id repeated in another chunk, day/month dates, blank lines, a small file: the chunked
+    path declines (None) and the whole-file reader scores the file."""
+    inst = manyi.load_instrument(INST)
+    raw = datasets.after_sales(n=900, seed=6, clean=True).astype(object)
+    cases = {}
+    dup = raw.copy()
+    dup.loc[800, "response_id"] = dup.loc[5, "response_id"]
+    cases["repeated id"] = dup.to_csv(index=False)
+    dmy = raw.copy()
+    dmy["submitted_at"] = pd.to_datetime(dmy["submitted_at"]).dt.strftime("%d/%m/%Y")
+    cases["day/month dates"] = dmy.to_csv(index=False)
+    cases["the generator's own dirty rows (ids repeated far apart)"] = datasets.after_sales(n=900, seed=6).to_csv(
+        index=False
+    )
+    for label, body in cases.items():
+        p = tmp_path / "x.csv"
+        p.write_text(body, encoding="utf-8")
+        assert score_chunks(_request(p), inst) is None, label
+        assert score_file(_request(p)).report.rows_read >= 900, label
+    # a repeated id across chunks is rejected once the file is read whole
+    p = tmp_path / "dup.csv"
+    p.write_text(cases["repeated id"], encoding="utf-8")
+    res = score_file(_request(p))
+    assert [i.message.key for i in res.report.issues if i.row == 802] == ["resp.duplicate_id"]
+
+
+def test_a_blank_line_is_a_rejected_row_in_both(tmp_path, small_chunks, monkeypatch) -> None:
+    """pyarrow reads a blank line as a row of empty cells, as pandas does for the whole file:
+    the row is rejected (no id) with its file row in both."""
+    lines = datasets.after_sales(n=900, seed=6, clean=True).to_csv(index=False).split("\n")
+    p = tmp_path / "blank.csv"
+    p.write_text("\n".join(lines[:400] + [""] + lines[400:]), encoding="utf-8")
+    chunked, whole = _both(p, monkeypatch)
+    assert chunked is not None
+    _close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
+    assert [r["row"] for r in whole.rejected] == [401]
+
+
+def test_chunked_gbk_with_chinese_headers_and_a_column_map(tmp_path, small_chunks, monkeypatch) -> None:
+    """A GB18030 file whose headers are question texts, mapped by ``--columns``."""
+    inst = manyi.load_instrument(INST)
+    raw = datasets.after_sales(n=1500, seed=8, clean=True)
+    ren = {i.id: f"{k + 1}、{i.text.zh}" for k, i in enumerate(inst.items[:3])}
+    path = tmp_path / "gbk.csv"
+    path.write_bytes(raw.rename(columns=ren).to_csv(index=False).encode("gb18030"))
+    cmap = tmp_path / "map.csv"
+    cmap.write_text("column,id\n" + "".join(f"{v},{k}\n" for k, v in ren.items()), encoding="utf-8")
+    opts = ReadOptions(columns=Source(path=cmap))
+    chunked, whole = _both(path, monkeypatch, by=["branch"], read=opts)
+    assert chunked is not None
+    _close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
+    assert whole.total["n"].iloc[0] > 1400
