@@ -425,3 +425,42 @@ def test_has_index_agrees_with_the_scoring_kernel_row_for_row(data):
     from manyi.core.scoring import score_responses
 
     assert np.array_equal(has_index(inst, X), ~np.isnan(score_responses(inst, X).csi))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_vectorised_pass_equals_the_row_loop(weighted: bool) -> None:
+    """The vectorised scoring pass against the compiled row-by-row loop it replaced
+    (tests/reference_kernel.py): every per-response score and group sum, on answers with
+    gaps, unequal item and dimension weights, several groups, zero weights and blocks of rows
+    smaller than the data (so sums cross block borders)."""
+    from reference_kernel import score_and_sum
+
+    from manyi.core.scoring import response
+
+    rng = np.random.default_rng(11 + weighted)
+    n, k, m, G = 9_000, 11, 4, 7
+    X = rng.integers(1, 8, (k, n)).astype(float)
+    X[rng.random((k, n)) < 0.25] = np.nan
+    a, b = np.full(k, 100 / 6), np.full(k, -100 / 6)
+    top = np.full(k, 6.0)
+    item_dim = np.sort(np.r_[np.arange(m), rng.integers(0, m, k - m)])
+    item_w = rng.uniform(0.5, 2, k)
+    for d in range(m):
+        item_w[item_dim == d] /= item_w[item_dim == d].sum()
+    dim_w = rng.uniform(0.5, 2, m)
+    dim_w /= dim_w.sum()
+    codes = rng.integers(0, G, n)
+    w = rng.uniform(0, 3, n) if weighted else np.ones(n)
+    if weighted:
+        w[::9] = 0.0
+    args = (a, b, top, item_dim, item_w, dim_w, 0.6, 75.0, codes, w, G)
+    old_rows = response.ROWS
+    response.ROWS = 1000
+    try:
+        new = response.score_pass(X, *args)
+    finally:
+        response.ROWS = old_rows
+    ref = score_and_sum(X, *args)
+    for name, r, q in zip(new._fields, ref, new, strict=True):
+        np.testing.assert_allclose(q, r, rtol=1e-10, atol=1e-9, equal_nan=True, err_msg=name)
+    assert np.isnan(new.csi).any() and (new.sat_w > 0).all()

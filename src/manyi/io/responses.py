@@ -702,9 +702,6 @@ def _arrow_iso(arr: Any, part: pd.Series) -> pd.Series | None:
     return pd.Series(ts.to_numpy(zero_copy_only=False), index=part.index[mask])
 
 
-_ISO_NAIVE = r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?$"
-
-
 def _iso_column(col: pd.Series, tz: str) -> pd.Series | None:
     """An arrow-backed text column whose every cell is empty or a plain naive ISO 8601 date or
     time (what survey tools and exports write) parsed by pyarrow without a Python string per
@@ -717,17 +714,17 @@ def _iso_column(col: pd.Series, tz: str) -> pd.Series | None:
     arr = pa.array(col.array)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks()
-    arr = pc.utf8_trim_whitespace(arr)
-    empty = pc.or_kleene(pc.is_null(arr), pc.equal(pc.utf8_length(arr), 0))
-    if not pc.all(pc.or_(empty, pc.match_substring_regex(arr, _ISO_NAIVE))).as_py():
-        return None
-    try:
-        ts = pc.cast(pc.if_else(empty, pa.scalar(None, pa.string()), arr), pa.timestamp("ns"))
+    empty = pc.equal(arr, "")
+    if pc.any(empty).as_py():
+        arr = pc.if_else(empty, pa.scalar(None, pa.string()), arr)
+    try:  # pyarrow's ISO 8601 parser takes no spaces around, no offsets, no other writing
+        ts = pc.cast(arr, pa.timestamp("ns"))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    years = pc.year(ts)
-    if pc.all(pc.and_(pc.greater_equal(years, 1900), pc.less(years, 2200))).as_py() is False:
-        return None
+    span = pc.min_max(ts)
+    lo, hi = span["min"].as_py(), span["max"].as_py()
+    if lo is not None and not (1900 <= lo.year and hi.year < 2200):
+        return None  # implausible years are reported by the general path
     local = pd.Series(ts.to_numpy(zero_copy_only=False))
     out = local.dt.tz_localize(tz, ambiguous="NaT", nonexistent="NaT")
     if out.isna().sum() != local.isna().sum():  # times that do not exist there: the general path
@@ -942,7 +939,7 @@ def validate_frame(
     if answered.any():  # answered, but too little of the index's weight to compute it
         from manyi.core.scoring.response import has_index
 
-        X = np.column_stack([np.asarray(out[it.id], dtype=float) for it in inst.items])
+        X = [np.asarray(out[it.id], dtype=float) for it in inst.items]
         share = inst.scoring.min_answered
         for i in np.flatnonzero(answered & ~has_index(inst, X)):
             row_reasons.setdefault(i, Message("resp.too_few_answers", {"share": share}))

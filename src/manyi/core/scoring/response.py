@@ -1,5 +1,5 @@
-"""Per response: answers to 0–100 points, dimension scores and the index in one compiled
-pass (``manyi.core._kernels``), whose sums come back by name (:class:`KernelSums`)."""
+"""Per response: answers to 0–100 points, dimension scores and the index, with the group
+sums (:class:`KernelSums`), in one vectorised pass over blocks of rows (:func:`score_pass`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from manyi.core._kernels import EPS, SERIAL_BELOW, score_and_sum, score_and_sum_serial
 from manyi.core.instrument import Instrument, Scale
+
+EPS = 1e-9
+#: Per-response scores are rounded to 1e-9 points (``rint(x·ROUND)/ROUND``), so that answers
+#: whose weighted means are mathematically equal get equal floats (6.249999999999998 and 6.25
+#: are one value): rank tests and ties then see true ties, and no reported figure moves.
+ROUND = 1e9
+ROWS = 65_536  # rows per block: a block's temporaries stay small (a few MB)
 
 
 # --------------------------------------------------------------------------------------
@@ -41,15 +47,6 @@ def weighted_means(
     return out
 
 
-def _stack(columns: list[np.ndarray]) -> np.ndarray:
-    """Item columns as one contiguous items × rows float64 array."""
-    n = len(columns[0]) if columns else 0
-    out = np.empty((len(columns), n), dtype=np.float64)
-    for k, c in enumerate(columns):
-        out[k] = c
-    return out
-
-
 @dataclass
 class ResponseScores:
     """Per-response numbers, as arrays aligned with the response rows."""
@@ -67,7 +64,7 @@ def _scale_bounds(scales: list[Scale]) -> tuple[np.ndarray, np.ndarray]:
 
 
 class KernelSums(NamedTuple):
-    """What the compiled pass returns, by name (``manyi.core._kernels.score_and_sum``)."""
+    """What the scoring pass returns, by name (:func:`score_pass`)."""
 
     dims: np.ndarray  # n × m dimension scores
     csi: np.ndarray  # n overall index
@@ -109,43 +106,147 @@ class _Plan:
         G: int,
         weights: np.ndarray | None = None,
     ) -> KernelSums:
-        """Per-response scores and per-group sums in one compiled pass. ``columns`` is a list
-        of item columns, or one items × rows array. The kernel takes the array: a numba
-        typed list would be compiled again in every process (about 2 s; its methods are
-        not cached), while stacking the columns costs one copy of the answers."""
-        if not isinstance(columns, np.ndarray):
-            columns = _stack(columns)
+        """Per-response scores and per-group sums in one pass (:func:`score_pass`).
+        ``columns`` is a list of item columns, or one items × rows array."""
         if weights is None:
             weights = np.ones(len(codes))
-        kernel = score_and_sum_serial if len(codes) < SERIAL_BELOW else score_and_sum
-        out = kernel(
-            columns,
-            self.a,
-            self.b,
-            self.top,
-            self.item_dim,
-            self.item_w,
-            self.dw,
-            float(self.min_answered),
-            float(self.satisfied_at),
-            np.ascontiguousarray(codes, dtype=np.int64),
-            np.ascontiguousarray(weights, dtype=np.float64),
-            int(G),
+        return score_pass(
+            columns, self.a, self.b, self.top, self.item_dim, self.item_w, self.dw,
+            float(self.min_answered), float(self.satisfied_at),
+            np.asarray(codes, dtype=np.int64), np.asarray(weights, dtype=np.float64), int(G),
         )
-        return KernelSums(*out)
 
 
-def has_index(inst: Instrument, values: np.ndarray) -> np.ndarray:
-    """Which rows of an n × items matrix of answers get an overall index: the rule of the
-    scoring kernel (a dimension counts when its answered items carry at least
-    ``min_answered`` of its item weight; the index when its counted dimensions carry at least
-    that share of the dimension weight) as two matrix products, without scoring."""
+def score_pass(
+    cols: list[np.ndarray] | np.ndarray,
+    a: np.ndarray,
+    b: np.ndarray,
+    top: np.ndarray,
+    item_dim: np.ndarray,
+    item_w: np.ndarray,
+    dim_w: np.ndarray,
+    min_answered: float,
+    satisfied_at: float,
+    codes: np.ndarray,
+    weights: np.ndarray,
+    G: int,
+) -> KernelSums:
+    """Score every response and add it to its group's sums, block by block of rows.
+
+    Item j (on dimension d, weight w_j) gives w_j·(a_j·x + b_j) points when answered; a
+    dimension's score is the sum over its answered items divided by their weights, when these
+    weights reach ``min_answered``; the index is the same rule over dimensions with ``dim_w``.
+    Scores are rounded to 1e-9 points (:data:`ROUND`). Items are added in their order, as a
+    row-by-row loop would add them; a block costs a few vector operations per item, so no
+    compiler is needed (and none loaded: scoring starts at once).
+
+    Group sums (``codes`` 0..G-1, respondent ``weights``; counts take only positive weights):
+    responses; index count, Σw, Σw², Σw·csi and Σw·(csi − group mean)² (two passes, not an
+    update formula); satisfied Σw and count (index ≥ ``satisfied_at``); per dimension Σw,
+    Σw·x, Σw·x², Σw², count; per item answered Σw, top-box Σw (answer ≥ ``top``), answered
+    count, Σw².
+    """
+    n = len(codes)
+    k, m = len(a), len(dim_w)
+    dims = np.empty((n, m))
+    csi = np.empty(n)
+    gm = np.zeros((G, m, 5))
+    gk = np.zeros((G, k, 4))
+    n_resp = np.bincount(codes, minlength=G).astype(float)
+    g_n, g_w, g_w2, g_sum, sat_w, sat_n = (np.zeros(G) for _ in range(6))
+    pos_all = weights > 0
+    unweighted = bool((weights == 1.0).all())
+    for start in range(0, n, ROWS):
+        sl = slice(start, min(start + ROWS, n))
+        c, w, pos = codes[sl], weights[sl], pos_all[sl]
+        rows = len(c)
+        num = np.zeros((m, rows))
+        cov = np.zeros((m, rows))
+        w2 = w * w
+        for j in range(k):
+            x = np.asarray(cols[j][sl], dtype=float)
+            ans = x == x
+            d = item_dim[j]
+            pts = x * (item_w[j] * a[j]) + item_w[j] * b[j]
+            num[d] += np.nan_to_num(pts, copy=False, nan=0.0)
+            cov[d] += item_w[j] * ans
+            state = ans.view(np.int8) + (x >= top[j] - EPS).view(np.int8)  # 0, 1, 2 (top box)
+            if unweighted:  # one count per group and state gives all four sums
+                cnt = np.bincount(c * 3 + state, minlength=3 * G).reshape(G, 3)
+                answered = cnt[:, 1] + cnt[:, 2]
+                gk[:, j, 0] += answered
+                gk[:, j, 1] += cnt[:, 2]
+                gk[:, j, 2] += answered
+                gk[:, j, 3] += answered
+                continue
+            wa = np.where(ans, w, 0.0)
+            gk[:, j, 0] += np.bincount(c, wa, minlength=G)
+            gk[:, j, 1] += np.bincount(c, np.where(state == 2, w, 0.0), minlength=G)
+            ap = ans & pos
+            gk[:, j, 2] += np.bincount(c, ap, minlength=G)
+            gk[:, j, 3] += np.bincount(c, np.where(ap, w2, 0.0), minlength=G)
+        cnum = np.zeros(rows)
+        ccov = np.zeros(rows)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            for d in range(m):
+                counted = cov[d] >= min_answered - EPS
+                v = np.where(counted, np.rint(num[d] / cov[d] * ROUND) / ROUND, np.nan)
+                dims[sl, d] = v
+                v0 = np.where(counted, v, 0.0)
+                cnum += dim_w[d] * v0
+                ccov += dim_w[d] * counted
+                if unweighted:
+                    cn = np.bincount(c, counted, minlength=G)
+                    gm[:, d, 0] += cn
+                    gm[:, d, 1] += np.bincount(c, v0, minlength=G)
+                    gm[:, d, 2] += np.bincount(c, v0 * v0, minlength=G)
+                    gm[:, d, 3] += cn
+                    gm[:, d, 4] += cn
+                    continue
+                cp = counted & pos
+                gm[:, d, 0] += np.bincount(c, np.where(counted, w, 0.0), minlength=G)
+                gm[:, d, 1] += np.bincount(c, w * v0, minlength=G)
+                gm[:, d, 2] += np.bincount(c, np.where(cp, w * v0 * v0, 0.0), minlength=G)
+                gm[:, d, 3] += np.bincount(c, np.where(cp, w2, 0.0), minlength=G)
+                gm[:, d, 4] += np.bincount(c, cp, minlength=G)
+            rated = ccov >= min_answered - EPS
+            cs = np.where(rated, np.rint(cnum / ccov * ROUND) / ROUND, np.nan)
+        csi[sl] = cs
+        rp = rated & pos
+        cs0 = np.where(rp, cs, 0.0)
+        wr = np.where(rp, w, 0.0)
+        g_n += np.bincount(c, rp, minlength=G)
+        g_w += np.bincount(c, wr, minlength=G)
+        g_w2 += np.bincount(c, wr * w, minlength=G)
+        g_sum += np.bincount(c, wr * cs0, minlength=G)
+        sat = rp & (cs0 >= satisfied_at - EPS)
+        sat_w += np.bincount(c, np.where(sat, w, 0.0), minlength=G)
+        sat_n += np.bincount(c, sat, minlength=G)
+    # the index's spread about each group's mean: a second pass over the scores
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(g_w > 0, g_sum / g_w, 0.0)
+    rp_all = pos_all & (csi == csi)
+    dev = np.where(rp_all, csi - mean[codes], 0.0)
+    g_m2 = np.bincount(codes, np.where(rp_all, weights, 0.0) * dev * dev, minlength=G)
+    return KernelSums(dims, csi, n_resp, g_n, g_w, g_w2, g_sum, g_m2, sat_w, sat_n, gm, gk)
+
+
+def has_index(inst: Instrument, values: np.ndarray | list[np.ndarray]) -> np.ndarray:
+    """Which responses get an overall index, from their answers (an n × items matrix, or a
+    list of item columns): the rule of :func:`score_pass` (a dimension counts when its
+    answered items carry at least ``min_answered`` of its item weight; the index when its
+    counted dimensions carry at least that share of the dimension weight), without scoring."""
     plan = _Plan(inst)
-    answered = ~np.isnan(np.asarray(values, dtype=float))
-    share = np.zeros((len(plan.item_w), len(plan.dw)))
-    share[np.arange(len(plan.item_w)), plan.item_dim] = plan.item_w
-    counted = (answered.astype(float) @ share) >= plan.min_answered - EPS
-    return (counted.astype(float) @ plan.dw) >= plan.min_answered - EPS
+    cols = list(np.asarray(values, dtype=float).T) if isinstance(values, np.ndarray) else values
+    n = len(cols[0]) if cols else 0
+    cov = np.zeros((len(plan.dw), n))
+    for j, x in enumerate(cols):
+        x = np.asarray(x, dtype=float)
+        cov[plan.item_dim[j]] += plan.item_w[j] * (x == x)
+    ccov = np.zeros(n)
+    for d in range(len(plan.dw)):
+        ccov += plan.dw[d] * (cov[d] >= plan.min_answered - EPS)
+    return ccov >= plan.min_answered - EPS
 
 
 def score_responses(inst: Instrument, values: np.ndarray) -> ResponseScores:
