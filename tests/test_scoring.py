@@ -433,9 +433,8 @@ def test_vectorised_pass_equals_the_row_loop(weighted: bool) -> None:
     (tests/reference_kernel.py): every per-response score and group sum, on answers with
     gaps, unequal item and dimension weights, several groups, zero weights and blocks of rows
     smaller than the data (so sums cross block borders)."""
-    from reference_kernel import score_and_sum
-
     from manyi.core.scoring import response
+    from reference_kernel import score_and_sum
 
     rng = np.random.default_rng(11 + weighted)
     n, k, m, G = 9_000, 11, 4, 7
