@@ -58,7 +58,8 @@ def validate(
 @app.command()
 def score(
     responses: Annotated[
-        Path | None, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")
+        Path | None,
+        typer.Argument(help="responses: .csv, .xlsx, .parquet, or a Parquet dataset (folder, quoted glob, URL) / 答卷文件或 Parquet 数据集"),
     ] = None,
     instrument: Annotated[
         Path | None, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
@@ -88,6 +89,16 @@ def score(
     columns: ColumnsOpt = None,
     source: SourceOpt = "",
     header_row: HeaderRowOpt = 0,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="local | dask: a Parquet dataset (folder, glob, URL) here or on Dask / 本机或 Dask 集群",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str, typer.Option("--scheduler", help="Dask scheduler address / Dask 调度器地址")
+    ] = "",
     lang: LangOpt = "",
 ) -> None:
     """Score responses: index, satisfaction rate, NPS, dimensions, per group. 计算满意度得分。"""
@@ -119,6 +130,8 @@ def score(
                     compare=compare or None,
                     read=read_options(date_format, sheet, columns, source, header_row, strict=strict),
                     respondents=respondents is not None,
+                    engine=engine,
+                    scheduler=scheduler or None,
                 )
             )
         if fmt == "table":

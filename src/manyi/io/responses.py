@@ -41,16 +41,18 @@ class Issue:
     column: str | None
     value: str | None
     message: Message
+    file: str | None = None  # the part of a dataset (row counts within it); None: one file
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
-        return {
-            "row": self.row,
-            "column": self.column,
-            "value": self.value,
-            "reason": self.message.render(lang),
-        }
+        out: dict[str, Any] = {"file": self.file} if self.file is not None else {}
+        out.update(
+            {"row": self.row, "column": self.column, "value": self.value,
+             "reason": self.message.render(lang)}
+        )
+        return out
 
     def render(self, source: str, lang: str | None = None) -> str:
+        source = self.file if self.file is not None else source
         if self.column is None:
             return Message(
                 "resp.where_row",

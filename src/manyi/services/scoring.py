@@ -144,6 +144,20 @@ def score_file(req: ScoreRequest) -> ScoreResult:
     responses (a large CSV in chunks), score them, and test changes against the previous
     period if asked."""
     inst = load(req.instrument)
+    path = req.responses.path
+    if path is not None:
+        from manyi.io.parts import is_dataset
+
+        dataset = is_dataset(path)
+        if req.engine == "dask" and not dataset and Path(path).suffix.lower() != ".parquet":
+            raise ManyiError(Message("parts.not_parquet", {"path": str(path)}))
+        if dataset or req.engine != "local":
+            from manyi.services.distributed import score_dataset
+
+            result = score_dataset(req, inst, req.engine, req.scheduler, _column_map(req.read))
+            if req.compare:
+                compare_previous(result, req.compare)
+            return result
     result = score_chunks(req, inst)
     if result is not None:
         if req.compare:
@@ -172,7 +186,10 @@ def groups_frame(result: ScoreResult) -> pd.DataFrame:
 
 
 def rejected_frame(result: ScoreResult) -> pd.DataFrame:
-    return pd.DataFrame(result.rejected, columns=["row", "column", "value", "reason"])
+    cols = ["row", "column", "value", "reason"]
+    if any("file" in r for r in result.rejected):  # a dataset's parts: the file of each row
+        cols = ["file", *cols]
+    return pd.DataFrame(result.rejected, columns=cols)
 
 
 def write_xlsx(result: ScoreResult, path: str | Path, lang: str | None = None) -> None:

@@ -1,0 +1,139 @@
+"""Parquet datasets scored part by part: in this process and on a 2-worker Dask LocalCluster,
+with the numbers of one pass over the same rows in one file (1e-9), rejected values naming
+their part and row, and clear stops (an id in two parts, no Dask, a CSV for the Dask engine)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from manyi import datasets
+from manyi.cli import app
+from manyi.io.instruments import example_path
+
+pytest.importorskip("distributed", reason="Dask is an optional extra: pip install 'manyi[dask]'")
+
+INST = str(example_path("after-sales"))
+runner = CliRunner()
+
+
+def _close(a: object, b: object, path: str = "") -> None:
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), path
+        for k in a:
+            _close(a[k], b[k], f"{path}/{k}")
+    elif isinstance(a, list):
+        assert isinstance(b, list) and len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _close(x, y, f"{path}[{i}]")
+    elif isinstance(a, float):
+        assert isinstance(b, float) and abs(a - b) <= 1e-9 * max(1.0, abs(a)), (path, a, b)
+    else:
+        assert a == b, (path, a, b)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> dict[str, Path]:
+    """One table written as one Parquet file and as a Hive-partitioned dataset (by branch,
+    several files per branch), with bad values in a few rows."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    root = tmp_path_factory.mktemp("parts")
+    raw = datasets.after_sales(n=4000, seed=9, clean=True)
+    raw["submitted_at"] = raw["submitted_at"].astype(str)
+    for col in ("skill_diagnosis", "att_courtesy"):
+        raw[col] = raw[col].astype("string")
+    raw.loc[[5, 1200, 3001], "skill_diagnosis"] = ["9", "excellent", "0"]
+    raw.loc[77, "att_courtesy"] = "6"
+    raw.loc[300, [c for c in raw.columns if c.startswith(("skill", "att", "time", "parts", "ov_"))]] = None
+    raw["weight"] = np.random.default_rng(3).uniform(0.5, 2.0, len(raw))
+    one = root / "one.parquet"
+    raw.to_parquet(one, index=False)
+    ds.write_dataset(
+        pa.Table.from_pandas(raw, preserve_index=False), root / "hive", format="parquet",
+        partitioning=["branch"], partitioning_flavor="hive", max_rows_per_file=700,
+        max_rows_per_group=700,
+    )
+    return {"one": one, "hive": root / "hive", "root": root}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from distributed import LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as c:
+        yield c.scheduler_address
+
+
+def _score(target: Path | str, *extra: str) -> dict:
+    res = runner.invoke(
+        app, ["score", "-i", INST, str(target), "--by", "branch,tier", "--period", "quarter",
+              "--weights", "weight", "--format", "json", *extra],
+    )
+    assert res.exit_code == 0, res.output
+    return json.loads(res.stdout)
+
+
+def test_dask_equals_local_equals_one_file(data, cluster) -> None:
+    local = _score(data["hive"])
+    on_dask = _score(data["hive"], "--engine", "dask", "--scheduler", cluster)
+    one = _score(data["one"])
+    assert local == on_dask  # the same parts, the same order of adding: the same floats
+    rej_parts, rej_one = local.pop("rejected"), one.pop("rejected")
+    on_dask.pop("rejected")
+    _close(local, one)
+    # every rejected value of the file, found in its part with its row there
+    assert len(rej_parts) == len(rej_one) >= 5
+    assert sorted(str((r["column"], r["value"])) for r in rej_parts) == sorted(str((r["column"], r["value"])) for r in rej_one)
+    import pyarrow.parquet as pq
+
+    for r in rej_parts:
+        if r["column"] is None:
+            continue
+        part = pq.read_table(data["hive"] / r["file"]).to_pandas()
+        assert str(part[r["column"]].iloc[r["row"] - 2]) == r["value"]
+
+
+def test_a_glob_and_a_cluster_of_its_own(data) -> None:
+    """A quoted glob of the parts, and --engine dask without a scheduler (a LocalCluster is
+    started and closed): the numbers of the folder."""
+    folder = _score(data["hive"])
+    globbed = _score(f"{data['hive']}/*/*.parquet", "--engine", "dask")
+    assert globbed == folder
+
+
+def test_an_id_in_two_parts_stops_with_both_places(data, cluster, tmp_path) -> None:
+    hive = tmp_path / "hive"
+    shutil.copytree(data["hive"], hive)
+    files = sorted(hive.rglob("*.parquet"))
+    a, b = pd.read_parquet(files[0]), pd.read_parquet(files[-1])
+    b.loc[b.index[4], "response_id"] = a["response_id"].iloc[2]
+    b.to_parquet(files[-1], index=False)
+    for extra in ([], ["--engine", "dask", "--scheduler", cluster]):
+        res = runner.invoke(app, ["score", "-i", INST, str(hive), "--format", "json", "--lang", "en", *extra])
+        assert res.exit_code == 2, res.output
+        text = " ".join(res.output.split())
+        assert a["response_id"].iloc[2] in text and "(row 4)" in text and "(row 6)" in text
+        assert files[0].relative_to(hive).as_posix() in text
+
+
+def test_bad_engine_uses(data, tmp_path, monkeypatch) -> None:
+    csv = tmp_path / "r.csv"
+    pd.read_parquet(data["one"]).head(50).to_csv(csv, index=False)
+    res = runner.invoke(app, ["score", "-i", INST, str(csv), "--engine", "dask", "--lang", "en"])
+    assert res.exit_code == 2 and "Parquet" in res.output
+    res = runner.invoke(app, ["score", "-i", INST, str(data["hive"]), "--engine", "spark", "--lang", "en"])
+    assert res.exit_code == 2 and "local or dask" in res.output
+    res = runner.invoke(app, ["score", "-i", INST, str(tmp_path / "empty*"), "--lang", "en"])
+    assert res.exit_code == 2 and "no Parquet files" in res.output
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if the extra were not installed
+    res = runner.invoke(app, ["score", "-i", INST, str(data["hive"]), "--engine", "dask", "--lang", "en"])
+    assert res.exit_code == 2 and 'pip install "manyi[dask]"' in res.output
