@@ -1,6 +1,6 @@
 """Large files in chunks, and parts added up: the same scorecard as one pass over the whole.
 
-The chunked reader is forced on small files here (``CHUNKED_FROM = 0``, a few hundred rows per
+The chunked reader is forced on small files here (``CHUNKED_FROM = 0``, 64 KiB per
 chunk); every figure is compared with the whole-file path, which the rest of the suite checks
 against hand-computed values.
 """
@@ -44,7 +44,7 @@ def _close(a: object, b: object, path: str = "") -> None:
 @pytest.fixture
 def small_chunks(monkeypatch):
     monkeypatch.setattr(chunks, "CHUNKED_FROM", 0)
-    monkeypatch.setattr(chunks, "ROWS", 317)
+    monkeypatch.setattr(chunks, "BLOCK", 64 * 1024)  # a few hundred rows per chunk
 
 
 def _request(path, **kw) -> ScoreRequest:
@@ -83,7 +83,7 @@ def test_parts_add_up_to_the_whole() -> None:
 
 def test_chunked_file_equals_whole_file(tmp_path, small_chunks, monkeypatch) -> None:
     """A dirty file (bad labels, out-of-scale values, empty ids, unanswered rows, duplicate ids
-    inside a chunk, trailing empty rows) read in chunks of 317 rows: the same JSON, the same
+    inside a chunk, trailing empty rows) read in chunks of 64 KiB: the same JSON, the same
     rejected values with the same file rows, the same counts."""
     raw = datasets.after_sales(n=2000, seed=5, clean=True)
     raw = raw.astype(object)
@@ -91,7 +91,7 @@ def test_chunked_file_equals_whole_file(tmp_path, small_chunks, monkeypatch) -> 
     raw.loc[700, "att_courtesy"] = "9"
     raw.loc[701, "response_id"] = ""
     raw.loc[702, [c for c in raw.columns if c not in ("response_id", "submitted_at")]] = ""
-    raw.loc[900, "response_id"] = raw.loc[899, "response_id"]  # same chunk (317..633 is another)
+    raw.loc[900, "response_id"] = raw.loc[899, "response_id"]  # the same chunk
     path = tmp_path / "big.csv"
     text = raw.to_csv(index=False) + "," * (raw.shape[1] - 1) + "\n" + "," * (raw.shape[1] - 1) + "\n"
     path.write_text(text, encoding="utf-8")
@@ -109,9 +109,10 @@ def test_chunked_file_equals_whole_file(tmp_path, small_chunks, monkeypatch) -> 
     assert lean is not None and len(lean.respondents) == 0
 
 
-def test_what_a_chunk_cannot_decide_reads_the_whole_file(tmp_path, small_chunks) -> None:
-    """An id repeated in another chunk, day/month dates, blank lines, a small file: the chunked
-    path declines (None) and the whole-file reader scores the file."""
+def test_what_a_chunk_cannot_decide_reads_the_whole_file(tmp_path, small_chunks, monkeypatch) -> None:
+    """An id repeated in another chunk, day/month dates: the chunked path declines (None) and
+    the whole-file reader scores the file."""
+    monkeypatch.setattr(chunks, "BLOCK", 8 * 1024)  # dozens of rows per chunk
     inst = manyi.load_instrument(INST)
     raw = datasets.after_sales(n=900, seed=6, clean=True).astype(object)
     cases = {}
@@ -162,3 +163,24 @@ def test_chunked_gbk_with_chinese_headers_and_a_column_map(tmp_path, small_chunk
     assert chunked is not None
     _close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
     assert whole.total["n"].iloc[0] > 1400
+
+
+def test_read_responses_in_chunks_equals_the_whole_file(tmp_path, small_chunks, monkeypatch) -> None:
+    """What the analyses read: the clean frame, the used rows' numbers and the report of the
+    chunked reader equal the whole-file reader's (bad values, an unanswered row, a choice
+    column, times)."""
+    from manyi.io.responses import read_responses
+
+    inst = manyi.load_instrument(INST)
+    raw = datasets.after_sales(n=1800, seed=12, clean=True).astype(object)
+    raw.loc[40, "att_listen"] = "非常好"
+    raw.loc[1500, [c for c in raw.columns if c not in ("response_id", "submitted_at")]] = ""
+    path = tmp_path / "r.csv"
+    raw.to_csv(path, index=False)
+    chunked = read_responses(path, inst)
+    monkeypatch.setattr(chunks, "CHUNKED_FROM", 10**12)
+    whole = read_responses(path, inst)
+    pd.testing.assert_frame_equal(chunked.data, whole.data)
+    assert chunked.rows.tolist() == whole.rows.tolist()
+    assert [i.to_dict() for i in chunked.report.issues] == [i.to_dict() for i in whole.report.issues]
+    assert (chunked.report.rows_read, chunked.report.rows_used) == (whole.report.rows_read, whole.report.rows_used)

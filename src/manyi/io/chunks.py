@@ -12,7 +12,8 @@ decide what the whole file decides:
 * an encoding that is neither UTF-8 nor GB18030 throughout;
 * dates written day/month or month/day without ``--date-format`` (the order is decided for
   the whole column);
-* a response id repeated in another chunk (the caller checks, :func:`repeated`);
+* a response id repeated in another chunk (the caller checks: :func:`id_hashes`,
+  :func:`repeated`);
 * rows left entirely empty at the very end of the file across a chunk's border.
 """
 
@@ -21,6 +22,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,7 +47,7 @@ from manyi.io.responses import (
 )
 
 CHUNKED_FROM = 16 * 2**20  # files from this size are read in chunks
-ROWS = 100_000  # responses per chunk
+BLOCK = 8 * 2**20  # bytes of the file per chunk (about 100,000 responses of 25 answers)
 HEAD = 2**20  # bytes read first, to find the header, the tool and the encoding
 
 
@@ -62,13 +64,13 @@ def response_chunks(
     columns: dict[str, str] | None = None,
     source: str | None = None,
     header_row: int | None = None,
-    rows: int | None = None,
+    block: int | None = None,
     chunked_from: int | None = None,
 ) -> Iterator[ResponseSet]:
-    """Validated chunks of a large CSV response file (see the module's docstring), ``rows``
-    responses each (default :data:`ROWS`) from files of ``chunked_from`` bytes (default
-    :data:`CHUNKED_FROM`); raises :class:`WholeFile` where the file must be read whole."""
-    rows = rows or ROWS
+    """Validated chunks of a large CSV response file (see the module's docstring), ``block``
+    bytes of the file each (default :data:`BLOCK`) from files of ``chunked_from`` bytes
+    (default :data:`CHUNKED_FROM`); raises :class:`WholeFile` where the file must be read
+    whole."""
     chunked_from = CHUNKED_FROM if chunked_from is None else chunked_from
     import pyarrow as pa
     import pyarrow.csv as pacsv
@@ -135,11 +137,12 @@ def response_chunks(
         for c in lay.columns
     }
     step("progress.read", 0, size, "bytes")
-    try:  # the whole file parsed on every core into a compact table (answers as codes)
-        table = pacsv.read_csv(
+    try:  # blocks of the file parsed on other threads while this one checks the last block
+        reader = pacsv.open_csv(
             p,
             read_options=pacsv.ReadOptions(
-                use_threads=True, column_names=lay.columns, skip_rows=skip, encoding=encoding
+                use_threads=True, block_size=block or BLOCK, column_names=lay.columns,
+                skip_rows=skip, encoding=encoding,
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
@@ -151,50 +154,110 @@ def response_chunks(
         )
     except (pa.ArrowInvalid, pa.ArrowException) as exc:
         raise WholeFile(str(exc)) from None
-    step("progress.read", size, size, "bytes")
     mapper = {pa.string(): pd.StringDtype("pyarrow", na_value=np.nan)}.get
-    n = table.num_rows
-    starts = list(range(0, n, rows)) or [0]
-    for k, start in enumerate(starts):
-        df = table.slice(start, rows).to_pandas(types_mapper=mapper)
-        if lay.renames:
-            df = df.rename(columns=lay.renames)
-        df.columns = [str(c).strip() for c in df.columns]
-        if k == len(starts) - 1:  # the entirely empty rows at the very end, dropped
+    start = 0
+    held: pd.DataFrame | None = None  # one block held back: empty rows at the very end
+
+    def check(df: pd.DataFrame, last: bool) -> ResponseSet:
+        nonlocal start, notes
+        if last:  # the entirely empty rows at the very end, dropped as the whole-file reader does
             end = len(df)
             while end > 0 and _as_text(pd.Series(list(df.iloc[end - 1]), dtype=object)).isna().all():
                 end -= 1
-            if end == 0 and k > 0:
+            if end == 0 and start > 0:
                 raise WholeFile("empty end")
             df = df.iloc[:end]
         df.attrs["first_row"] = 2 + title + lay.skip + start
+        start += len(df)
         warn: list[Message] = []
         df = rename_columns(df, mapping, name, warn)
         try:
-            with reporting(None):  # the bar counts rows here, not a chunk's columns
+            with reporting(None):  # the bar counts bytes here, not a chunk's columns
                 rs = validate_frame(
                     df, instrument, source=name, strict=strict, tz=tz, date_format=date_format,
                     whole_column=False,
                 )
         except _OrderUndecided:
             raise WholeFile("date order") from None
-        rs.report.warnings = (notes if k == 0 else []) + warn + rs.report.warnings
-        step("progress.check", min(start + rows, n), n, "rows")
-        yield rs
+        rs.report.warnings = notes + warn + rs.report.warnings
+        notes = []
+        return rs
+
+    done = 0
+    for batch in _ahead(reader):
+        df = batch.to_pandas(types_mapper=mapper)
+        if lay.renames:
+            df = df.rename(columns=lay.renames)
+        df.columns = [str(c).strip() for c in df.columns]
+        if held is not None:
+            yield check(held, last=False)
+        held = df
+        done += batch.get_total_buffer_size()
+        step("progress.read", min(done, size), size, "bytes")
+    if held is not None:
+        yield check(held, last=True)
+    step("progress.read", size, size, "bytes")
 
 
-def repeated(ids: list[np.ndarray]) -> bool:
-    """Whether a response id met in one chunk (``ResponseSet.ids``: every distinct id of the
-    chunk, its rows used or not) is met again in another: the file is then read whole, which
-    rejects the later rows as the whole-file reader does."""
+def _ahead(reader: Any) -> Iterator[Any]:
+    """The reader's record batches, parsed one ahead on a thread of their own (pyarrow lets go
+    of the interpreter while it parses, so parsing overlaps the checks of the last block)."""
+    import queue
+    import threading
+
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    n = sum(len(a) for a in ids)
-    if n < 2:
+    q: queue.Queue[Any] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            while not stop.is_set():
+                try:
+                    q.put(reader.read_next_batch())
+                except StopIteration:
+                    q.put(None)
+                    return
+        except BaseException as exc:  # handed to the consumer
+            q.put(exc)
+
+    th = threading.Thread(target=work, daemon=True, name="manyi-csv")
+    th.start()
+    try:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, pa.ArrowException):
+                raise WholeFile(str(item))
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while th.is_alive():  # let the thread see the flag (it may wait to put one batch)
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+
+
+def id_hashes(rs: ResponseSet) -> np.ndarray:
+    """The hashes of the response ids a chunk met (``ResponseSet.ids``: every distinct id,
+    its rows used or not), 8 bytes each instead of the strings: :func:`repeated` compares them
+    across chunks (Python's own string hash, fixed within a process)."""
+    ids = rs.ids if rs.ids is not None else ()
+    return np.fromiter(map(hash, list(ids)), dtype=np.int64, count=len(ids))
+
+
+def repeated(hashes: list[np.ndarray]) -> bool:
+    """Whether an id hash occurs in two chunks (each chunk's ids are distinct already): the
+    file is then read whole, which rejects the later rows as the whole-file reader does. (Two
+    different ids with one hash, about one in 10^19 pairs, only send the file to that reader.)"""
+    if sum(len(h) for h in hashes) < 2:
         return False
-    arr = pa.chunked_array([pa.array(a, type=pa.string()) for a in ids], type=pa.string())
-    return pc.count_distinct(arr).as_py() < n
+    allh = np.sort(np.concatenate(hashes))
+    return bool((allh[1:] == allh[:-1]).any())
 
 
 def merge_reports(reports: list[ValidationReport]) -> ValidationReport:
@@ -208,3 +271,35 @@ def merge_reports(reports: list[ValidationReport]) -> ValidationReport:
     out.issues = [i for r in reports for i in r.issues]
     out.warnings = merge_messages([r.warnings for r in reports])
     return out
+
+
+def read_in_chunks(
+    path: str | Path,
+    instrument: Instrument,
+    strict: bool = False,
+    tz: str = DEFAULT_TZ,
+    date_format: str | None = None,
+    columns: dict[str, str] | None = None,
+    source: str | None = None,
+    header_row: int | None = None,
+) -> ResponseSet:
+    """A large CSV read and validated chunk by chunk, the chunks' clean rows put together: what
+    ``read_responses`` returns for the whole file (tested equal), with smaller temporaries.
+    Raises :class:`WholeFile` where the whole-file reader must decide (see the module)."""
+    from manyi.core.messages import ManyiError
+
+    sets: list[ResponseSet] = []
+    try:
+        for rs in response_chunks(
+            path, instrument, strict=strict, tz=tz, date_format=date_format, columns=columns,
+            source=source, header_row=header_row,
+        ):
+            sets.append(rs)
+    except ManyiError:
+        raise WholeFile("a mistake to report") from None
+    if not sets or repeated([id_hashes(s) for s in sets]):
+        raise WholeFile("ids")
+    data = pd.concat([s.data for s in sets], ignore_index=True) if len(sets) > 1 else sets[0].data
+    report = merge_reports([s.report for s in sets])
+    rows = np.concatenate([s.rows for s in sets])
+    return ResponseSet(data=data, instrument=instrument, report=report, rows=rows)

@@ -954,11 +954,13 @@ def validate_frame(
 
     issues.sort(key=lambda i: (i.row, i.column is not None, i.column or ""))
     keep = ~reject
+    every = bool(keep.all())  # the usual case: the converted columns as they are, no copy
     data = pd.DataFrame(
         {
-            k: (v[keep] if isinstance(v, np.ndarray) else v[keep].reset_index(drop=True))
+            k: (v if every else v[keep] if isinstance(v, np.ndarray) else v[keep].reset_index(drop=True))
             for k, v in out.items()
-        }
+        },
+        copy=False,  # one block per column: no consolidation copy (pandas would stack them)
     )
     report.issues = issues
     report.rows_used = int(keep.sum())
@@ -1078,6 +1080,16 @@ def read_responses(
     validate it against ``instrument``. Headers are matched to ids by the instrument's
     ``column:`` entries and ``columns`` (header → id, e.g. from ``--columns FILE``); columns
     mapped to nothing are kept under their own headers (segments for ``--by``)."""
+    if sheet is None and not isinstance(path, bytes | bytearray):
+        from manyi.io.chunks import WholeFile, read_in_chunks
+
+        try:  # a large CSV in chunks (smaller temporaries, the same result)
+            return read_in_chunks(
+                path, instrument, strict=strict, tz=tz, date_format=date_format, columns=columns,
+                source=source, header_row=header_row,
+            )
+        except WholeFile:
+            pass
     mapping = column_map(instrument, columns)
     want = set(instrument.item_ids) | {"response_id", "submitted_at"} | set(mapping)
     coded = coded_columns(instrument)

@@ -187,7 +187,12 @@ def run_kano(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisRes
 
 
 def _scores(inst: Instrument, data: pd.DataFrame):
-    return score_responses(inst, _values(data, inst.item_ids))
+    n = len(data)
+    return score_responses(
+        inst,
+        [data[c].to_numpy(dtype=float, na_value=np.nan) if c in data else np.full(n, np.nan)
+         for c in inst.item_ids],
+    )
 
 
 def run_compare(

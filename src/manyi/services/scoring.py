@@ -110,7 +110,7 @@ def score_chunks(req: ScoreRequest, inst: Instrument) -> ScoreResult | None:
     the file must be read whole (small files, other formats, anything a chunk cannot decide
     alone, any mistake to report: the whole-file reader then says it exactly)."""
     from manyi.core.scoring import finish, merge_partials, partial_frame
-    from manyi.io.chunks import WholeFile, merge_reports, repeated, response_chunks
+    from manyi.io.chunks import WholeFile, id_hashes, merge_reports, repeated, response_chunks
 
     if req.responses.path is None:
         return None
@@ -122,7 +122,7 @@ def score_chunks(req: ScoreRequest, inst: Instrument) -> ScoreResult | None:
             columns=_column_map(opts), source=opts.source, header_row=opts.header_row,
         ):
             reports.append(rs.report)
-            ids.append(rs.ids)
+            ids.append(id_hashes(rs))
             if len(rs):
                 parts.append(
                     partial_frame(inst, rs.data, req.by, req.period, req.weights, req.respondents)

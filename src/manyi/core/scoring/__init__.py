@@ -14,11 +14,12 @@ Definitions (REFERENCES.md, DOMAIN.md §1):
 * expectation pairs: gap P − E on 0–100 points and the ratio P/E (满意 = 感知 ÷ 期望) of the
   mean answers expressed as x/max, so the ratio does not depend on ``points``.
 
-How it is fast: groups are integer codes, and one compiled pass over the responses
-(``manyi.core._kernels``) scores every response and adds it to its group's sums (the index
-variance by Welford's 1962 update); NPS/CSAT/CES are answer distributions per group
+How it is fast: groups are integer codes, and one vectorised pass over blocks of rows
+(:func:`~manyi.core.scoring.response.score_pass`, numpy; no compiler to load) scores every
+response and adds it to its group's sums; NPS/CSAT/CES are answer distributions per group
 (``np.bincount``). The total is summed from the groups (variances by the parallel formula of
-Chan, Golub & LeVeque 1979), so it costs nothing extra.
+Chan, Golub & LeVeque 1979), so it costs nothing extra; parts of the responses (chunks of a
+file, partitions of a dataset) are added up the same way (:func:`merge_partials`).
 
 Modules: ``response`` (per response, the compiled pass), ``groups`` (keys and periods),
 ``sums`` (per-group sums; parts of the responses added up by :func:`merge_partials`), ``figures`` (statistics with n and intervals), ``result``

@@ -249,11 +249,16 @@ def has_index(inst: Instrument, values: np.ndarray | list[np.ndarray]) -> np.nda
     return ccov >= plan.min_answered - EPS
 
 
-def score_responses(inst: Instrument, values: np.ndarray) -> ResponseScores:
-    """Score an n × items matrix of answers (already reversed where the item says so)."""
-    v = np.asarray(values, dtype=float)
-    cols = np.ascontiguousarray(v.T)  # items × rows: each item's answers contiguous
-    out = _Plan(inst).run(cols, np.zeros(len(v), dtype=np.int64), 1)
+def score_responses(inst: Instrument, values: np.ndarray | list[np.ndarray]) -> ResponseScores:
+    """Score answers (already reversed where the item says so): an n × items matrix, or a list
+    of item columns (no copy of the answers is made either way)."""
+    if isinstance(values, np.ndarray):
+        v = np.asarray(values, dtype=float)
+        cols: list[np.ndarray] = [v[:, j] for j in range(v.shape[1])]
+    else:
+        cols = [np.asarray(c, dtype=float) for c in values]
+    n = len(cols[0]) if cols else 0
+    out = _Plan(inst).run(cols, np.zeros(n, dtype=np.int64), 1)
     dims, csi = out.dims, out.csi
     return ResponseScores(dims, csi, _satisfied(csi, inst.scoring.satisfied_at))
 
