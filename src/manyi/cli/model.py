@@ -59,6 +59,13 @@ def model_fit(
     columns: ColumnsOpt = None,
     source: SourceOpt = "",
     header_row: HeaderRowOpt = 0,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="local | dask: the bootstrap's blocks here or on Dask / 本机或 Dask 集群"),
+    ] = "local",
+    scheduler: Annotated[
+        str, typer.Option("--scheduler", help="Dask scheduler address / Dask 调度器地址")
+    ] = "",
     lang: LangOpt = "",
 ) -> None:
     """Fit an ACSI/ECSI model by PLS path modelling, with a bootstrap. 估计满意度指数模型。"""
@@ -91,6 +98,8 @@ def model_fit(
                 bootstrap=bootstrap,
                 seed=seed,
                 read=read_options(date_format, sheet, columns, source, header_row),
+                engine=engine,
+                scheduler=scheduler or None,
             )
             res = fit_model_file(
                 req, progress=lambda done, total: prog.update(task, completed=done, total=total)

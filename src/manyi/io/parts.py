@@ -28,7 +28,7 @@ class Part:
 
     path: str
     name: str
-    keys: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, str | None] = field(default_factory=dict)
     protocol: str = "file"
     storage: dict[str, Any] = field(default_factory=dict)  # fsspec options (credentials)
 
@@ -44,12 +44,15 @@ def is_dataset(path: str | Path) -> bool:
     return "://" in text or any(c in text for c in "*?[") or Path(text).is_dir()
 
 
-def _keys(relative: str) -> dict[str, str]:
-    out = {}
+HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"  # what Hive, Spark and pyarrow write for a missing key
+
+
+def _keys(relative: str) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
     for seg in relative.split("/")[:-1]:
         if "=" in seg:
             k, v = seg.split("=", 1)
-            out[unquote(k)] = unquote(v)
+            out[unquote(k)] = None if v == HIVE_NULL else unquote(v)
     return out
 
 

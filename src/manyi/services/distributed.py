@@ -134,6 +134,58 @@ class _Dask:
             self.cluster.close()
 
 
+_MOMENTS: dict[str, Any] = {}  # on a worker: the data's moments builder of a running fit
+
+
+def _remote_block(token: str, data: Any, maps: int, counts: np.ndarray, lay: Any, scheme: str,
+                  max_iter: int, tol: float) -> tuple[np.ndarray, ...]:
+    """One block of bootstrap resamples on a worker (its data's moments builder made once per
+    fit and kept while the fit runs)."""
+    from manyi.core.pls import engine as eng
+    from manyi.core.pls.inference import block_estimates
+
+    mom = _MOMENTS.get(token)
+    if mom is None:
+        _MOMENTS.clear()  # one fit at a time per worker keeps its data
+        Z, miss = data
+        mom = _MOMENTS[token] = eng.Moments(Z, miss, maps=maps)
+    return block_estimates(mom, counts, lay, scheme, max_iter, tol)
+
+
+def _forget(token: str) -> None:
+    _MOMENTS.pop(token, None)
+
+
+class DaskBlocks:
+    """The bootstrap's blocks of resamples on Dask workers (see
+    ``manyi.core.pls.inference.LocalBlocks``): the data goes to every worker once; each block's
+    row counts (drawn by the caller, one byte or integer per row and resample) go with it;
+    back come the block's estimates. Two blocks per worker are in flight."""
+
+    def __init__(self, client: Any):
+        self.client = client
+        self.inflight = 2 * max(1, len(client.scheduler_info().get("workers", {})))
+
+    def start(self, Z: np.ndarray, miss: np.ndarray, maps: int) -> None:
+        import uuid
+
+        self.token = uuid.uuid4().hex
+        self.data = self.client.scatter((Z, miss), broadcast=True)
+        self.maps = maps
+
+    def submit(self, counts: np.ndarray, lay: Any, scheme: str, max_iter: int, tol: float) -> Any:
+        return self.client.submit(
+            _remote_block, self.token, self.data, self.maps, counts, lay, scheme, max_iter, tol,
+            pure=False,
+        )
+
+    def result(self, handle: Any) -> tuple[np.ndarray, ...]:
+        return handle.result()
+
+    def stop(self) -> None:
+        self.client.run(_forget, self.token)
+
+
 def runner(engine: str, scheduler: str | None = None) -> _Local | _Dask:
     if engine not in ENGINES:
         raise ManyiError(Message("parts.bad_engine", {"value": engine}))

@@ -20,7 +20,9 @@ def fit_model_file(
     goes).
 
     With an instrument the responses are validated and reversed like for scoring; with a
-    plain model file the item columns are taken as numbers.
+    plain model file the item columns are taken as numbers. ``req.engine == "dask"`` computes
+    the bootstrap's blocks of resamples on Dask workers (the counts are drawn here, from the
+    same stream: the same seed gives the same intervals).
     """
     m = req.model
     pls, instrument = load_model(m.path if m.path is not None else m.data, m.name)
@@ -36,6 +38,20 @@ def fit_model_file(
             want=set(pls.items),
             name=d.name,
         )
-    return pls.fit(
-        frame, bootstrap=req.bootstrap, seed=req.seed, scheme=req.scheme, progress=progress
-    )
+    if req.engine == "local" or not req.bootstrap:
+        from manyi.services.distributed import runner
+
+        runner(req.engine)  # a wrong name is told
+        return pls.fit(
+            frame, bootstrap=req.bootstrap, seed=req.seed, scheme=req.scheme, progress=progress
+        )
+    from manyi.services.distributed import DaskBlocks, runner
+
+    cluster = runner(req.engine, req.scheduler)
+    try:
+        return pls.fit(
+            frame, bootstrap=req.bootstrap, seed=req.seed, scheme=req.scheme, progress=progress,
+            runner=DaskBlocks(cluster.client),
+        )
+    finally:
+        cluster.close()

@@ -98,6 +98,8 @@ class FitModelRequest(_Request):
     bootstrap: int = 5000
     seed: int | None = 1
     read: ReadOptions = Field(default_factory=ReadOptions)
+    engine: str = "local"  # local | dask: the bootstrap's blocks of resamples here or on Dask
+    scheduler: str | None = None  # a Dask scheduler's address (else a LocalCluster)
 
 
 class WeightRequest(_Request):

@@ -33,11 +33,57 @@ def inference(
     return res
 
 
+class LocalBlocks:
+    """Runs the bootstrap's blocks of resamples here, one after the other. Another runner
+    (``manyi.services.distributed``: on Dask workers) has the same three methods; the draws
+    of the row counts stay with the caller, so the seed's stream is the same anywhere."""
+
+    inflight = 0  # blocks submitted ahead of the one collected
+
+    def start(self, Z: np.ndarray, miss: np.ndarray, maps: int) -> None:
+        self.mom = eng.Moments(Z, miss, maps=maps)
+
+    def submit(self, counts: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float):
+        return block_estimates(self.mom, counts, lay, scheme, max_iter, tol)
+
+    def result(self, handle):
+        return handle
+
+    def stop(self) -> None:
+        self.mom = None
+
+
+def block_estimates(
+    mom: eng.Moments, counts: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float
+) -> tuple[np.ndarray, ...]:
+    """The estimates of a block of resamples given by their row counts (k × n): paths, total
+    effects, weights, loadings, R², HTMT, item means and variances of the admissible ones
+    (finite, converged), and how many were not."""
+    k, p = len(counts), mom.p
+    N, sums, cross = mom.of(lambda M, lo, hi, c=counts: c[:, lo:hi].astype(float) @ M)
+    Rb = eng.correlations_from_sums(N, sums, cross)
+    finite = np.isfinite(Rb).all(axis=(1, 2))
+    Rb[~finite] = np.eye(p)  # placeholder, dropped below
+    f = eng.estimate(Rb, lay, scheme, max_iter, tol)
+    e = eng.estimates(Rb, f.W, lay)
+    good = finite & f.ok & f.converged & np.isfinite(e.paths).all(axis=(1, 2))
+    M = sums / N[:, None]
+    diag = cross.reshape(k, p, p)[:, np.arange(p), np.arange(p)]
+    V = (diag - N[:, None] * M**2) / (N[:, None] - 1)
+    return (
+        e.paths[good], e.total[good], f.W[good], e.loadings[good], e.r2[good],
+        eng.htmt_stack(Rb[good], lay.blocks), M[good], V[good], np.array(int((~good).sum())),
+    )
+
+
 def bootstrap(
-    Z, miss, lay, scheme, B, seed, indices, sign_change, est, W, progress, batch, max_iter, tol
+    Z, miss, lay, scheme, B, seed, indices, sign_change, est, W, progress, batch, max_iter, tol,
+    runner=None,
 ) -> Bootstrap:
     """Resamples of the model, each from its row counts (see :class:`engine.Moments`); the
-    same PCG64 stream as seminr's default resampler for a given seed."""
+    same PCG64 stream as seminr's default resampler for a given seed. The counts are drawn
+    here, block by block; ``runner`` (default :class:`LocalBlocks`) computes each block's
+    estimates, here or elsewhere: the same blocks, the same numbers."""
     n = len(Z)
     if indices is not None:
         indices = np.asarray(indices, dtype=np.int64)
@@ -49,51 +95,51 @@ def bootstrap(
         ):
             raise _err("pls.bad_indices", n=n)
         B = len(indices)
-    p = Z.shape[1]
     rng = np.random.default_rng(seed)
     if batch is None:  # a block of counts of about 384M small integers (384 MB as uint8)
         batch = int(max(16, min(B, 5000, 384_000_000 // max(n, 1))))
-    mom = eng.Moments(Z, miss, maps=min(batch, B))
-    keep_paths, keep_total, keep_w, keep_l, keep_r2, keep_m, keep_v = [], [], [], [], [], [], []
-    keep_h = []
+    run = runner if runner is not None else LocalBlocks()
+    run.start(Z, miss, min(batch, B))
+    kept: list[tuple[np.ndarray, ...]] = []
+    pending: list[tuple[object, int]] = []
     done = 0
-    bad = 0
-    while done < B:
-        k = min(batch, B - done)
-        # each resample's n row indices (the same stream as one draw of k × n), kept as the
-        # count of each row: small integers, widened to floats a chunk of rows at a time
-        small = indices is None and k * n <= DRAW_BLOCK
-        if small:  # one call and one bincount for the whole block
-            idx = rng.integers(0, n, size=(k, n), dtype=np.intp)
-            flat = (np.arange(k)[:, None] * n + idx).ravel()
-            counts = np.bincount(flat, minlength=k * n).reshape(k, n)
-        elif indices is None:  # a byte per row, counted in parallel (the same stream)
-            counts = bootstrap_counts(rng, n, k)
-        else:  # given resamples: counted one by one
-            counts = np.empty((k, n), dtype=np.uint32)
-            for j in range(k):
-                counts[j] = np.bincount(indices[done + j], minlength=n)
-        N, sums, cross = mom.of(lambda M, lo, hi, c=counts: c[:, lo:hi].astype(float) @ M)
-        Rb = eng.correlations_from_sums(N, sums, cross)
-        finite = np.isfinite(Rb).all(axis=(1, 2))
-        Rb[~finite] = np.eye(Z.shape[1])  # placeholder, dropped below
-        f = eng.estimate(Rb, lay, scheme, max_iter, tol)
-        e = eng.estimates(Rb, f.W, lay)
-        good = finite & f.ok & f.converged & np.isfinite(e.paths).all(axis=(1, 2))
-        bad += int((~good).sum())
-        keep_paths.append(e.paths[good])
-        keep_total.append(e.total[good])
-        keep_w.append(f.W[good])
-        keep_l.append(e.loadings[good])
-        keep_r2.append(e.r2[good])
-        keep_h.append(eng.htmt_stack(Rb[good], lay.blocks))
-        M = sums / N[:, None]
-        diag = cross.reshape(k, p, p)[:, np.arange(p), np.arange(p)]
-        keep_m.append(M[good])
-        keep_v.append(((diag - N[:, None] * M**2) / (N[:, None] - 1))[good])
-        done += k
+    collected = 0
+
+    def collect() -> None:
+        nonlocal collected
+        handle, k = pending.pop(0)
+        kept.append(run.result(handle))
+        collected += k
         if progress:
-            progress(done, B)
+            progress(collected, B)
+
+    try:
+        while done < B:
+            k = min(batch, B - done)
+            # each resample's n row indices (the same stream as one draw of k × n), kept as
+            # the count of each row: small integers, widened to floats a chunk of rows at a time
+            small = indices is None and k * n <= DRAW_BLOCK
+            if small:  # one call and one bincount for the whole block
+                idx = rng.integers(0, n, size=(k, n), dtype=np.intp)
+                flat = (np.arange(k)[:, None] * n + idx).ravel()
+                counts = np.bincount(flat, minlength=k * n).reshape(k, n)
+            elif indices is None:  # a byte per row, counted in parallel (the same stream)
+                counts = bootstrap_counts(rng, n, k)
+            else:  # given resamples: counted one by one
+                counts = np.empty((k, n), dtype=np.uint32)
+                for j in range(k):
+                    counts[j] = np.bincount(indices[done + j], minlength=n)
+            pending.append((run.submit(counts, lay, scheme, max_iter, tol), k))
+            done += k
+            while len(pending) > run.inflight:
+                collect()
+        while pending:
+            collect()
+    finally:
+        run.stop()
+    cols = list(zip(*kept, strict=True))
+    keep_paths, keep_total, keep_w, keep_l, keep_r2, keep_h, keep_m, keep_v = cols[:8]
+    bad = int(sum(int(b) for b in cols[8]))
     paths, total = np.concatenate(keep_paths), np.concatenate(keep_total)
     weights, loadings, r2 = (
         np.concatenate(keep_w),

