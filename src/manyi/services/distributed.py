@@ -174,8 +174,9 @@ class DaskBlocks:
         self.maps = maps
 
     def submit(self, counts: np.ndarray, lay: Any, scheme: str, max_iter: int, tol: float) -> Any:
+        block = self.client.scatter(counts)  # sent as data, not inside the task's description
         return self.client.submit(
-            _remote_block, self.token, self.data, self.maps, counts, lay, scheme, max_iter, tol,
+            _remote_block, self.token, self.data, self.maps, block, lay, scheme, max_iter, tol,
             pure=False,
         )
 
