@@ -28,8 +28,12 @@ from manyi.core.wstats import n_eff
 
 
 def cronbach_alpha(X: np.ndarray, w: np.ndarray | None = None) -> float:
-    k = X.shape[1]
-    C = wcov(X, w)
+    return alpha_of_cov(wcov(X, w))
+
+
+def alpha_of_cov(C: np.ndarray) -> float:
+    """Cronbach's α of items with covariance matrix C: k/(k − 1)·(1 − tr C / ΣC)."""
+    k = len(C)
     return float(k / (k - 1) * (1 - np.trace(C) / C.sum()))
 
 
@@ -64,7 +68,11 @@ def one_factor(
 
 
 def omega(X: np.ndarray, w: np.ndarray | None = None) -> float:
-    lam, psi = one_factor(wcorr(X, w))
+    return omega_of_corr(wcorr(X, w))
+
+
+def omega_of_corr(R: np.ndarray) -> float:
+    lam, psi = one_factor(R)
     return float(lam.sum() ** 2 / (lam.sum() ** 2 + psi.sum()))
 
 
@@ -124,23 +132,28 @@ def reliability(
                 warnings.append(Message("an.constant", {"what": ", ".join(const)}))
             dims.append(row)
             continue
-        a = cronbach_alpha(X, w)
+        # one pass over the responses: the items' covariance matrix, from which α, ω, α if
+        # deleted and the corrected item–total r all follow (covariances are bilinear: the
+        # rest-score's variance is the sum of the other items' block, its covariance with the
+        # item the sum of the item's row without its own variance)
+        C = wcov(X, w)
+        a = alpha_of_cov(C)
         lo, hi = feldt_interval(a, int(round(ne)), k)
+        sd = np.sqrt(np.diag(C))
         row.update(
-            alpha=a, alpha_ci_low=lo, alpha_ci_high=hi, omega=omega(X, w) if k >= 3 else np.nan
+            alpha=a, alpha_ci_low=lo, alpha_ci_high=hi,
+            omega=omega_of_corr(C / np.outer(sd, sd)) if k >= 3 else np.nan,
         )
         dims.append(row)
-        total = X.sum(axis=1)
         for j, it in enumerate(items):
-            rest = np.delete(X, j, axis=1)
+            keep = np.arange(k) != j
+            rest = C[np.ix_(keep, keep)]
             items_rows.append(
                 {
                     "dimension": d,
                     "item": it,
-                    "alpha_if_deleted": cronbach_alpha(rest, w) if k > 2 else np.nan,
-                    "item_total_r": float(
-                        wcorr(np.column_stack([X[:, j], total - X[:, j]]), w)[0, 1]
-                    ),
+                    "alpha_if_deleted": alpha_of_cov(rest) if k > 2 else np.nan,
+                    "item_total_r": float(C[j, keep].sum() / np.sqrt(C[j, j] * rest.sum())),
                 }
             )
     all_items = [i for its in dimensions.values() for i in its]

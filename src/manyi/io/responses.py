@@ -499,19 +499,46 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object)
 
 
-_DISTINCT: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # the chunks of a file share their cells
+_DISTINCT: dict[tuple[Any, ...], dict[Any, tuple[Any, ...]]] = {}  # per scale: cell → reading
 
 
 def _distinct_values(
     uniq: np.ndarray, scale: Scale, whole: bool
 ) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The distinct cells of an answer column read once on ``scale``: their text, values (NaN
-    where bad), and which are unknown labels, outside the scale, not whole. Remembered for the
-    next chunk of the same file (a handful of entries)."""
-    key = (tuple(uniq), scale.min, scale.max, id(scale), whole) if len(uniq) <= 64 else None
-    hit = _DISTINCT.get(key) if key is not None else None
-    if hit is not None and hit[0] is scale:
-        return hit[1:]
+    where bad), and which are unknown labels, outside the scale, not whole. Each cell's reading
+    is remembered for the next chunk of the same file (whose distinct cells are mostly the
+    same, perhaps in another order)."""
+    key = (id(scale), scale.min, scale.max, whole)
+    memo = _DISTINCT.get(key)
+    if memo is None or memo.get(None) is not scale:
+        if len(_DISTINCT) > 64:
+            _DISTINCT.clear()
+        memo = _DISTINCT[key] = {None: scale}
+    cells = uniq.tolist()
+    new = [c for c in dict.fromkeys(cells) if c not in memo or c is None]
+    if new:
+        for c, reading in zip(new, zip(*_read_cells(np.asarray(new, dtype=object), scale, whole), strict=True), strict=True):
+            if c is not None and len(memo) < 10_000:
+                memo[c] = reading
+    if any(c not in memo or c is None for c in cells):  # too many distinct cells to remember
+        text, ux, badlabel, outside, notwhole = _read_cells(uniq, scale, whole)
+        return text, ux, badlabel, outside, notwhole
+    rd = [memo[c] for c in cells]
+    text = pd.Series([r[0] for r in rd], dtype=object)
+    return (
+        text,
+        np.array([r[1] for r in rd], dtype=float),
+        np.array([r[2] for r in rd], dtype=bool),
+        np.array([r[3] for r in rd], dtype=bool),
+        np.array([r[4] for r in rd], dtype=bool),
+    )
+
+
+def _read_cells(
+    uniq: np.ndarray, scale: Scale, whole: bool
+) -> tuple[pd.Series, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct cells read on ``scale`` (see :func:`_distinct_values`)."""
     lo, hi = scale.min, scale.max
     text = _as_text(pd.Series(uniq, dtype=object))
     ux = pd.to_numeric(text, errors="coerce").to_numpy(dtype=float, na_value=np.nan, copy=True)
@@ -529,10 +556,6 @@ def _distinct_values(
     with np.errstate(invalid="ignore"):
         notwhole = finite & ~outside & (np.abs((ux - lo) - np.round(ux - lo)) > 1e-9) & whole
     ux[outside | notwhole] = np.nan
-    if key is not None:
-        if len(_DISTINCT) > 256:
-            _DISTINCT.clear()
-        _DISTINCT[key] = (scale, text, ux, badlabel, outside, notwhole)
     return text, ux, badlabel, outside, notwhole
 
 

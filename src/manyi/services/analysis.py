@@ -276,7 +276,12 @@ def run_spc(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResu
 
 def run_reliability(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
     dims = {d.id: [i.id for i in d.items if i.id in data] for d in inst.dimensions}
-    frame = pd.DataFrame(_values(data, inst.item_ids), columns=inst.item_ids)
+    n = len(data)
+    frame = pd.DataFrame(  # the item columns as they are (no copy)
+        {c: data[c].to_numpy(dtype=float, na_value=np.nan) if c in data else np.full(n, np.nan)
+         for c in inst.item_ids},
+        copy=False,
+    )
     return reliability_mod.reliability(
         frame,
         {d: its for d, its in dims.items() if its},
