@@ -169,3 +169,41 @@ def test_model_fit_on_dask_gives_the_local_intervals(cluster, tmp_path) -> None:
         assert res.exit_code == 0, res.output
         outs.append(json.loads(res.stdout))
     _close(outs[0], outs[1])
+
+
+@pytest.mark.parametrize("argv", [["ipa"], ["servqual"], ["compare", "--by", "tier"], ["spc", "--period", "month"],
+                                  ["reliability"]])
+def test_analyses_of_a_dataset(data, cluster, argv) -> None:
+    """An analysis of a Parquet dataset: its parts read and validated here or on the Dask
+    workers, in path order; the numbers of the same rows in one file (1e-9)."""
+    def run(target, *extra):
+        res = runner.invoke(app, ["analyze", *argv, "-i", INST, str(target), "--format", "json", "--lang", "en", *extra])
+        assert res.exit_code == 0, res.output
+        out = json.loads(res.stdout)
+        out.pop("warnings")  # the validation note names the file or the dataset
+        return out
+
+    local = run(data["hive"])
+    assert run(data["hive"], "--engine", "dask", "--scheduler", cluster) == local
+    _close(local, run(data["one"]))
+
+
+def test_a_plain_model_fits_a_dataset(tmp_path) -> None:
+    """manyi model fit with a model file (no instrument) on a folder of Parquet parts: the
+    numbers of the same rows in one file."""
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    df = datasets.ecsi(n=900, seed=2)
+    one = tmp_path / "one.parquet"
+    df.to_parquet(one, index=False)
+    ds.write_dataset(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "parts", format="parquet",
+                     max_rows_per_file=250, max_rows_per_group=250)
+    model = Path(datasets.__file__).parent / "examples" / "ecsi.yaml"
+    outs = []
+    for target in (one, tmp_path / "parts"):
+        res = runner.invoke(app, ["model", "fit", "--model", str(model), str(target), "--bootstrap", "100",
+                                  "--format", "json"])
+        assert res.exit_code == 0, res.output
+        outs.append(json.loads(res.stdout))
+    _close(outs[0], outs[1])

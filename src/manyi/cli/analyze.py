@@ -11,11 +11,13 @@ from manyi.cli.common import (
     ChartOpt,
     ColumnsOpt,
     DateOpt,
+    EngineOpt,
     HeaderRowOpt,
     InstrumentOpt,
     LangOpt,
     OutputOpt,
     ResponsesArg,
+    SchedulerOpt,
     SheetOpt,
     SourceOpt,
     WeightsOpt,
@@ -72,6 +74,8 @@ def analyze(
     columns: ColumnsOpt = None,
     source: SourceOpt = "",
     header_row: HeaderRowOpt = 0,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """Analyses that say what to fix: SERVQUAL gaps, IPA, Kano, comparisons, control charts. 分析。"""
@@ -109,7 +113,7 @@ def analyze(
             responses=src(responses),
             by=keys,
             options=opts,
-            read=read_options(date_format, sheet, columns, source, header_row),
+            read=read_options(date_format, sheet, columns, source, header_row, engine=engine, scheduler=scheduler),
         )
         res = analyze_file(req)
         if chart is not None and res.kind in charts.CHARTS:

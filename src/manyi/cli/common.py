@@ -52,7 +52,15 @@ ChartOpt = Annotated[Path | None, typer.Option("--chart", help="write the chart 
 InstrumentOpt = Annotated[
     Path, typer.Option("--instrument", "-i", help="instrument YAML / 问卷定义")
 ]
-ResponsesArg = Annotated[Path, typer.Argument(help="responses: .csv, .xlsx or .parquet / 答卷文件")]
+ResponsesArg = Annotated[
+    Path,
+    typer.Argument(help="responses: .csv, .xlsx, .parquet, or a Parquet dataset (folder, quoted glob, URL) / 答卷文件或 Parquet 数据集"),
+]
+EngineOpt = Annotated[
+    str,
+    typer.Option("--engine", help="local | dask: a Parquet dataset's parts here or on Dask / 本机或 Dask 集群"),
+]
+SchedulerOpt = Annotated[str, typer.Option("--scheduler", help="Dask scheduler address / Dask 调度器地址")]
 WeightsOpt = Annotated[str, typer.Option("--weights", help="column of respondent weights / 权重列")]
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed / 随机种子")]
 
@@ -125,6 +133,8 @@ def read_options(
     source: str = "",
     header_row: int = 0,
     strict: bool = False,
+    engine: str = "local",
+    scheduler: str = "",
 ) -> Any:
     """The ``ReadOptions`` of a command's reading options (an empty value: the default)."""
     from manyi.services.requests import ReadOptions
@@ -132,6 +142,7 @@ def read_options(
     return ReadOptions(
         strict=strict, date_format=date_format or None, sheet=sheet or None,
         columns=src(columns) if columns else None, source=source or None, header_row=header_row or None,
+        engine=engine or "local", scheduler=scheduler or None,
     )
 
 

@@ -10,8 +10,10 @@ import typer
 from manyi.cli.common import (
     ColumnsOpt,
     DateOpt,
+    EngineOpt,
     HeaderRowOpt,
     LangOpt,
+    SchedulerOpt,
     SheetOpt,
     SourceOpt,
     WeightsOpt,
@@ -82,6 +84,8 @@ def report(
     columns: ColumnsOpt = None,
     source: SourceOpt = "",
     header_row: HeaderRowOpt = 0,
+    engine: EngineOpt = "local",
+    scheduler: SchedulerOpt = "",
     lang: LangOpt = "",
 ) -> None:
     """The survey report: purpose and method, results, analysis, recommendations, appendix. 满意度调查报告。"""
@@ -128,7 +132,7 @@ def report(
             notes=src(notes) if notes is not None else None,
             bootstrap=bootstrap,
             seed=seed,
-            read=read_options(date_format, sheet, columns, source, header_row),
+            read=read_options(date_format, sheet, columns, source, header_row, engine=engine, scheduler=scheduler),
         )
         data = build_report(req)
         write_report(data, fmt, output, lg, template, browser)

@@ -40,6 +40,29 @@ class PartResult:
     hashes: np.ndarray
 
 
+def _validated(
+    part: Part,
+    inst: Instrument,
+    strict: bool = False,
+    date_format: str | None = None,
+    columns: dict[str, str] | None = None,
+):
+    """One part read and validated (its issues naming the part)."""
+    raw = read_part(part)
+    notes = list(raw.attrs.get("warnings", []))
+    raw = rename_columns(raw, column_map(inst, columns), part.name, notes)
+    rs = validate_frame(raw, inst, source=part.name, strict=strict, date_format=date_format)
+    for issue in rs.report.issues:
+        issue.file = part.name
+    rs.report.warnings = notes + rs.report.warnings
+    return rs
+
+
+def _hashes(rs: Any) -> np.ndarray:
+    ids = rs.ids if rs.ids is not None else np.array([], dtype=object)
+    return pd.util.hash_array(np.asarray(ids, dtype=object))
+
+
 def score_part(
     part: Part,
     inst: Instrument,
@@ -52,16 +75,52 @@ def score_part(
     columns: dict[str, str] | None = None,
 ) -> PartResult:
     """Read, validate and sum one part (runs on a worker)."""
-    raw = read_part(part)
-    notes = list(raw.attrs.get("warnings", []))
-    raw = rename_columns(raw, column_map(inst, columns), part.name, notes)
-    rs = validate_frame(raw, inst, source=part.name, strict=strict, date_format=date_format)
-    for issue in rs.report.issues:
-        issue.file = part.name
-    rs.report.warnings = notes + rs.report.warnings
+    rs = _validated(part, inst, strict, date_format, columns)
     partial = partial_frame(inst, rs.data, by, period, weights, respondents) if len(rs) else None
-    ids = rs.ids if rs.ids is not None else np.array([], dtype=object)
-    return PartResult(partial, rs.report, pd.util.hash_array(np.asarray(ids, dtype=object)))
+    return PartResult(partial, rs.report, _hashes(rs))
+
+
+def read_part_clean(
+    part: Part,
+    inst: Instrument,
+    strict: bool = False,
+    date_format: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, ValidationReport, np.ndarray, np.ndarray]:
+    """One part's clean rows, report, id hashes and used rows' numbers (runs on a worker)."""
+    rs = _validated(part, inst, strict, date_format, columns)
+    return rs.data, rs.report, _hashes(rs), rs.rows
+
+
+def read_dataset(
+    path: str,
+    inst: Instrument,
+    strict: bool = False,
+    date_format: str | None = None,
+    columns: dict[str, str] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
+):
+    """A Parquet dataset's clean responses, its parts read and validated here or on Dask
+    workers and put together in path order (what the analyses and the report read). The
+    rows travel to the caller: memory is that of the whole clean table."""
+    from manyi.io.chunks import merge_reports
+    from manyi.io.responses import ResponseSet
+
+    parts = dataset_parts(path)
+    run = runner(engine, scheduler)
+    try:
+        got = run.map(read_part_clean, parts, inst=inst, strict=strict, date_format=date_format,
+                      columns=columns)
+        results = [PartResult(None, rep, h) for _, rep, h, _ in got]
+        _check_ids(run, parts, results, inst, columns)
+    finally:
+        run.close()
+    frames = [g[0] for g in got]
+    data = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    report = merge_reports([g[1] for g in got])
+    report.source = str(path)
+    return ResponseSet(data=data, instrument=inst, report=report, rows=np.concatenate([g[3] for g in got]))
 
 
 def part_ids(part: Part, inst: Instrument, wanted: set[int], columns: dict[str, str] | None = None) -> list[tuple[str, int]]:

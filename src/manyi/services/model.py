@@ -12,6 +12,12 @@ from manyi.io.responses import read_table
 from manyi.services.requests import FitModelRequest
 
 
+def _is_dataset(path: object) -> bool:
+    from manyi.io.parts import is_dataset
+
+    return is_dataset(str(path))
+
+
 def fit_model_file(
     req: FitModelRequest, progress: Callable[[int, int], None] | None = None
 ) -> PLSResult:
@@ -31,6 +37,10 @@ def fit_model_file(
         from manyi.services.scoring import read
 
         frame: pd.DataFrame = read(d, instrument, req.read).data
+    elif d.path is not None and _is_dataset(d.path):  # a Parquet dataset's parts, in order
+        from manyi.io.parts import dataset_parts, read_part
+
+        frame = pd.concat([read_part(p) for p in dataset_parts(str(d.path))], ignore_index=True)
     else:
         frame = read_table(
             d.path if d.path is not None else d.data,

@@ -52,6 +52,8 @@ class ReadOptions(_Request):
     columns: Source | None = None  # a column map: header → id (CSV column,id or YAML)
     header_row: int | None = None  # the row of the headers (1-based); None: past any title rows
     source: str | None = None  # the tool that wrote the file (manyi.io.sources); None: told by its headers
+    engine: str = "local"  # a Parquet dataset's parts read here (local) or on Dask workers (dask)
+    scheduler: str | None = None  # a Dask scheduler's address (else a LocalCluster)
 
 
 class ScoreRequest(_Request):

@@ -82,6 +82,18 @@ def load(source: Source) -> Instrument:
 def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
     """The responses of a request, read and validated (headers renamed by the column map)."""
     columns = _column_map(opts)
+    if source.path is not None:
+        from manyi.io.parts import is_dataset
+
+        if is_dataset(source.path) or opts.engine != "local":
+            from manyi.services.distributed import read_dataset
+
+            if not is_dataset(source.path) and Path(source.path).suffix.lower() != ".parquet":
+                raise ManyiError(Message("parts.not_parquet", {"path": str(source.path)}))
+            return read_dataset(
+                str(source.path), inst, strict=opts.strict, date_format=opts.date_format,
+                columns=columns, engine=opts.engine, scheduler=opts.scheduler,
+            )
     return read_responses(
         source.path if source.path is not None else source.data,
         inst,
