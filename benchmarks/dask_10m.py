@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
+from read_1m import measured  # noqa: E402
 from score_1m import DIMS, PER_DIM, SEGMENTS, instrument_text  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -68,20 +68,8 @@ def write_parts(root: Path, n: int, rows: int, seed: int = 1) -> None:
 
 
 def run(cmd: list[str]) -> tuple[float, float, dict]:
-    code = (
-        "import resource, subprocess, sys, time\n"
-        "t0 = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], stdout=subprocess.PIPE)\n"
-        "took = time.perf_counter() - t0\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024\n"
-        "sys.stderr.write(f'{took} {rss} {p.returncode}\\n')\n"
-        "sys.stdout.buffer.write(p.stdout)\n"
-    )
-    r = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True)
-    took, rss, rc = r.stderr.decode().strip().splitlines()[-1].split()
-    if int(rc) != 0:
-        raise SystemExit(f"manyi score failed: {r.stderr.decode()[-2000:]}")
-    return float(took), float(rss), json.loads(r.stdout)
+    took, rss, out = measured(cmd)
+    return took, rss, json.loads(out)
 
 
 def close(a: object, b: object) -> bool:

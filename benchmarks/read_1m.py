@@ -69,8 +69,9 @@ def bare_parse(path: Path) -> float:
     return time.perf_counter() - t0
 
 
-def whole(inst: Path, path: Path, extra: list[str] | None = None) -> tuple[float, float, dict]:
-    """Seconds, peak RSS in bytes, and the JSON of one ``manyi score`` run."""
+def measured(cmd: list[str]) -> tuple[float, float, bytes]:
+    """Seconds, peak RSS in bytes and standard output of a command run in a subprocess
+    (timed by a small Python parent that reads its child's resource usage)."""
     code = (
         "import resource, subprocess, sys, time\n"
         "t0 = time.perf_counter()\n"
@@ -80,13 +81,19 @@ def whole(inst: Path, path: Path, extra: list[str] | None = None) -> tuple[float
         "sys.stderr.write(f'{took} {rss} {p.returncode}\\n')\n"
         "sys.stdout.buffer.write(p.stdout)\n"
     )
-    cmd = [sys.executable, "-c", code, sys.executable, "-m", "manyi.cli", "score", "-i", str(inst), str(path),
-           "--by", "segment", "--period", "month", "--format", "json", *(extra or [])]
-    r = subprocess.run(cmd, capture_output=True, env={**os.environ, "NO_COLOR": "1"})
+    r = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True,
+                       env={**os.environ, "NO_COLOR": "1"})
     took, rss, rc = r.stderr.decode().strip().splitlines()[-1].split()
     if int(rc) != 0:
-        raise SystemExit(f"manyi score failed: {r.stderr.decode()[-2000:]}")
-    return float(took), float(rss), json.loads(r.stdout)
+        raise SystemExit(f"{' '.join(cmd[:4])} failed: {r.stderr.decode()[-2000:]}")
+    return float(took), float(rss), r.stdout
+
+
+def whole(inst: Path, path: Path, extra: list[str] | None = None) -> tuple[float, float, dict]:
+    """Seconds, peak RSS in bytes, and the JSON of one ``manyi score`` run."""
+    took, rss, out = measured([sys.executable, "-m", "manyi.cli", "score", "-i", str(inst), str(path),
+                               "--by", "segment", "--period", "month", "--format", "json", *(extra or [])])
+    return took, rss, json.loads(out)
 
 
 def report(label: str, inst: Path, path: Path, repeat: int, parse) -> None:

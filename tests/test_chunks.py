@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 import manyi
+from jsonclose import assert_close
 from manyi import datasets
 from manyi.core.scoring import finish, merge_partials, partial_frame, score_frame
 from manyi.io import chunks
@@ -25,26 +26,11 @@ from manyi.services.scoring import score_chunks, score_file, to_json
 INST = example_path("after-sales")
 
 
-def _close(a: object, b: object, path: str = "") -> None:
-    """JSON trees equal, floats to 1e-9 relative."""
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), path
-        for k in a:
-            _close(a[k], b[k], f"{path}/{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _close(x, y, f"{path}[{i}]")
-    elif isinstance(a, float):
-        assert isinstance(b, float) and abs(a - b) <= 1e-9 * max(1.0, abs(a)), (path, a, b)
-    else:
-        assert a == b, (path, a, b)
-
-
 @pytest.fixture
 def small_chunks(monkeypatch):
     monkeypatch.setattr(chunks, "CHUNKED_FROM", 0)
     monkeypatch.setattr(chunks, "BLOCK", 64 * 1024)  # a few hundred rows per chunk
+    monkeypatch.setattr(chunks, "PARSE_BLOCK", 32 * 1024)
 
 
 def _request(path, **kw) -> ScoreRequest:
@@ -97,7 +83,7 @@ def test_chunked_file_equals_whole_file(tmp_path, small_chunks, monkeypatch) -> 
     path.write_text(text, encoding="utf-8")
     chunked, whole = _both(path, monkeypatch, by=["tier"], period="month")
     assert chunked is not None
-    _close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
+    assert_close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
     assert chunked.rejected == whole.rejected and len(whole.rejected) >= 5
     assert {r["row"] for r in whole.rejected} >= {12, 702, 703, 704, 902}
     assert chunked.report.rows_read == whole.report.rows_read == 2000
@@ -113,6 +99,7 @@ def test_what_a_chunk_cannot_decide_reads_the_whole_file(tmp_path, small_chunks,
     """An id repeated in another chunk, day/month dates: the chunked path declines (None) and
     the whole-file reader scores the file."""
     monkeypatch.setattr(chunks, "BLOCK", 8 * 1024)  # dozens of rows per chunk
+    monkeypatch.setattr(chunks, "PARSE_BLOCK", 8 * 1024)
     inst = manyi.load_instrument(INST)
     raw = datasets.after_sales(n=900, seed=6, clean=True).astype(object)
     cases = {}
@@ -145,7 +132,7 @@ def test_a_blank_line_is_a_rejected_row_in_both(tmp_path, small_chunks, monkeypa
     p.write_text("\n".join(lines[:400] + [""] + lines[400:]), encoding="utf-8")
     chunked, whole = _both(p, monkeypatch)
     assert chunked is not None
-    _close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
+    assert_close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
     assert [r["row"] for r in whole.rejected] == [401]
 
 
@@ -161,7 +148,7 @@ def test_chunked_gbk_with_chinese_headers_and_a_column_map(tmp_path, small_chunk
     opts = ReadOptions(columns=Source(path=cmap))
     chunked, whole = _both(path, monkeypatch, by=["branch"], read=opts)
     assert chunked is not None
-    _close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
+    assert_close(json.loads(to_json(chunked)), json.loads(to_json(whole)))
     assert whole.total["n"].iloc[0] > 1400
 
 
@@ -184,3 +171,15 @@ def test_read_responses_in_chunks_equals_the_whole_file(tmp_path, small_chunks, 
     assert chunked.rows.tolist() == whole.rows.tolist()
     assert [i.to_dict() for i in chunked.report.issues] == [i.to_dict() for i in whole.report.issues]
     assert (chunked.report.rows_read, chunked.report.rows_used) == (whole.report.rows_read, whole.report.rows_used)
+
+
+def test_the_file_is_really_read_in_chunks(tmp_path, small_chunks) -> None:
+    """The forced chunk sizes give several chunks, with consecutive file rows."""
+    raw = datasets.after_sales(n=1200, seed=2, clean=True)
+    path = tmp_path / "c.csv"
+    raw.to_csv(path, index=False)
+    parts = list(chunks.response_chunks(path, manyi.load_instrument(INST)))
+    assert len(parts) >= 3
+    firsts = [int(p.rows[0]) for p in parts]
+    assert firsts[0] == 2 and firsts == sorted(firsts)
+    assert sum(p.report.rows_read for p in parts) == 1200

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from jsonclose import assert_close
 from manyi import datasets
 from manyi.cli import app
 from manyi.io.instruments import example_path
@@ -22,21 +23,6 @@ pytest.importorskip("distributed", reason="Dask is an optional extra: pip instal
 
 INST = str(example_path("after-sales"))
 runner = CliRunner()
-
-
-def _close(a: object, b: object, path: str = "") -> None:
-    if isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), path
-        for k in a:
-            _close(a[k], b[k], f"{path}/{k}")
-    elif isinstance(a, list):
-        assert isinstance(b, list) and len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _close(x, y, f"{path}[{i}]")
-    elif isinstance(a, float):
-        assert isinstance(b, float) and abs(a - b) <= 1e-9 * max(1.0, abs(a)), (path, a, b)
-    else:
-        assert a == b, (path, a, b)
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +75,7 @@ def test_dask_equals_local_equals_one_file(data, cluster) -> None:
     assert local == on_dask  # the same parts, the same order of adding: the same floats
     rej_parts, rej_one = local.pop("rejected"), one.pop("rejected")
     on_dask.pop("rejected")
-    _close(local, one)
+    assert_close(local, one)
     # every rejected value of the file, found in its part with its row there
     assert len(rej_parts) == len(rej_one) >= 5
     assert sorted(str((r["column"], r["value"])) for r in rej_parts) == sorted(str((r["column"], r["value"])) for r in rej_one)
@@ -157,7 +143,7 @@ def test_model_fit_on_dask_gives_the_local_intervals(cluster, tmp_path) -> None:
     local = pls.fit(df, bootstrap=300, seed=7, batch=64).to_dict("en")
     with Client(cluster) as client:
         on_dask = pls.fit(df, bootstrap=300, seed=7, batch=64, runner=DaskBlocks(client)).to_dict("en")
-    _close(local, on_dask)
+    assert_close(local, on_dask)
     assert local["paths"][0]["se"] > 0 and local["bootstrap"]["resamples"] == 300
 
     data = tmp_path / "ecsi.parquet"
@@ -168,7 +154,7 @@ def test_model_fit_on_dask_gives_the_local_intervals(cluster, tmp_path) -> None:
                                   "--seed", "3", "--format", "json", *extra])
         assert res.exit_code == 0, res.output
         outs.append(json.loads(res.stdout))
-    _close(outs[0], outs[1])
+    assert_close(outs[0], outs[1])
 
 
 @pytest.mark.parametrize("argv", [["ipa"], ["servqual"], ["compare", "--by", "tier"], ["spc", "--period", "month"],
@@ -185,7 +171,7 @@ def test_analyses_of_a_dataset(data, cluster, argv) -> None:
 
     local = run(data["hive"])
     assert run(data["hive"], "--engine", "dask", "--scheduler", cluster) == local
-    _close(local, run(data["one"]))
+    assert_close(local, run(data["one"]))
 
 
 def test_a_plain_model_fits_a_dataset(tmp_path) -> None:
@@ -206,4 +192,4 @@ def test_a_plain_model_fits_a_dataset(tmp_path) -> None:
                                   "--format", "json"])
         assert res.exit_code == 0, res.output
         outs.append(json.loads(res.stdout))
-    _close(outs[0], outs[1])
+    assert_close(outs[0], outs[1])

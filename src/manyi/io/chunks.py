@@ -34,20 +34,21 @@ from manyi.io.responses import (
     ResponseSet,
     ValidationReport,
     _as_text,
-    _check_header,
-    _first_rows,
-    _head,
-    _header_index,
     _OrderUndecided,
     coded_columns,
     column_map,
+    csv_layout,
     header_key,
+    physical_lines,
     rename_columns,
     validate_frame,
 )
 
 CHUNKED_FROM = 16 * 2**20  # files from this size are read in chunks
-BLOCK = 8 * 2**20  # bytes of the file per chunk (about 100,000 responses of 25 answers)
+BLOCK = 4 * 2**20  # bytes (parsed, in memory) per chunk: about 50,000 responses of 25 answers
+#: bytes per block of pyarrow's streaming parser (its read-ahead and inference buffers grow
+#: with the block: about 20× it); a chunk is put together from several
+PARSE_BLOCK = 1 * 2**20
 HEAD = 2**20  # bytes read first, to find the header, the tool and the encoding
 
 
@@ -106,23 +107,10 @@ def response_chunks(
         encoding = "gb18030"
     notes: list[Message] = []
     name = p.name
-    sep = "\t" if ext == ".tsv" or (ext != ".csv" and "\t" in head[:2000].split("\n", 1)[0]) else ","
-    first = _first_rows(head, sep, 12)
-    title = _header_index(first, header_row, name, notes)
-    first = first[title:]
-    header = first[0] if first else []
-    kind = source or tools.detect(header, *(first[1:3]))
-    lay = tools.layout(kind, header, first[1] if len(first) > 1 else None)
-    _check_header(lay.columns, name)
+    sep, title, lay = csv_layout(head, ext, name, source, header_row, notes)
     if len(set(lay.columns)) != len(lay.columns) or not lay.columns:
         raise WholeFile("header")
-    import csv
-    import itertools
-
-    heads = csv.reader(io.StringIO(_head(head, 4 * (title + 1 + lay.skip) + 64)), delimiter=sep)
-    for _ in itertools.islice(heads, title + 1 + lay.skip):
-        pass
-    skip = heads.line_num
+    skip = physical_lines(head, sep, title + 1 + lay.skip)
     if head.count("\n") <= skip:
         raise WholeFile("short head")
     if lay.source != "plain":
@@ -137,11 +125,12 @@ def response_chunks(
         for c in lay.columns
     }
     step("progress.read", 0, size, "bytes")
+    counted = _Counted(p)  # the bytes the parser has taken: the progress bar's position
     try:  # blocks of the file parsed on other threads while this one checks the last block
         reader = pacsv.open_csv(
-            p,
+            counted,
             read_options=pacsv.ReadOptions(
-                use_threads=True, block_size=block or BLOCK, column_names=lay.columns,
+                use_threads=True, block_size=PARSE_BLOCK, column_names=lay.columns,
                 skip_rows=skip, encoding=encoding,
             ),
             parse_options=pacsv.ParseOptions(
@@ -183,20 +172,60 @@ def response_chunks(
         notes = []
         return rs
 
-    done = 0
-    for batch in _ahead(reader):
-        df = batch.to_pandas(types_mapper=mapper)
+    def frame(batches: list[Any]) -> pd.DataFrame:
+        df = pa.Table.from_batches(batches).to_pandas(types_mapper=mapper)
         if lay.renames:
             df = df.rename(columns=lay.renames)
         df.columns = [str(c).strip() for c in df.columns]
+        return df
+
+    want = block or BLOCK
+    batches: list[Any] = []
+    gathered = 0
+    parsed = _ahead(reader)
+    try:
+        for batch in parsed:
+            batches.append(batch)
+            gathered += batch.get_total_buffer_size()
+            step("progress.read", min(counted.taken, size), size, "bytes")
+            if gathered < want:
+                continue
+            df = frame(batches)
+            batches, gathered = [], 0
+            if held is not None:
+                yield check(held, last=False)
+            held = df
+        if batches:
+            df = frame(batches)
+            if held is not None:
+                yield check(held, last=False)
+            held = df
         if held is not None:
-            yield check(held, last=False)
-        held = df
-        done += batch.get_total_buffer_size()
-        step("progress.read", min(done, size), size, "bytes")
-    if held is not None:
-        yield check(held, last=True)
+            yield check(held, last=True)
+    finally:
+        parsed.close()  # stops the parser's thread before its file is closed
+        counted.close()
     step("progress.read", size, size, "bytes")
+
+
+class _Counted(io.RawIOBase):
+    """A file that counts the bytes read from it (by the parser's thread)."""
+
+    def __init__(self, path: Path):
+        self.f = path.open("rb")
+        self.taken = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        got = self.f.readinto(b)
+        self.taken += got or 0
+        return got
+
+    def close(self) -> None:
+        self.f.close()
+        super().close()
 
 
 def _ahead(reader: Any) -> Iterator[Any]:

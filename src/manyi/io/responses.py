@@ -208,6 +208,35 @@ def _header_index(rows: list[list[str]], header_row: int | None, name: str, note
     return 0
 
 
+def csv_layout(
+    text: str, ext: str, name: str, source: str | None, header_row: int | None, notes: list[Message]
+) -> tuple[str, int, Any]:
+    """From a CSV's text (or its first lines): the separator, the title rows above the
+    headers (``header_row`` or found), and the tool's layout (``manyi.io.sources``: the
+    columns, extra header rows, renames), the headers checked."""
+    from manyi.io import sources as tools
+
+    sep = "\t" if ext == ".tsv" or (ext != ".csv" and "\t" in text[:2000].split("\n", 1)[0]) else ","
+    first = _first_rows(text, sep, 12)
+    title = _header_index(first, header_row, name, notes)
+    first = first[title:]
+    header = first[0] if first else []
+    kind = source or tools.detect(header, *(first[1:3]))
+    lay = tools.layout(kind, header, first[1] if len(first) > 1 else None)
+    _check_header(lay.columns, name)
+    return sep, title, lay
+
+
+def physical_lines(text: str, sep: str, rows: int) -> int:
+    """The physical lines of a CSV's first ``rows`` rows (a quoted cell may break lines)."""
+    import itertools
+
+    heads = csv.reader(io.StringIO(_head(text, 4 * rows + 64)), delimiter=sep)
+    for _ in itertools.islice(heads, rows):
+        pass
+    return heads.line_num
+
+
 def _arrow_csv(
     text: str,
     sep: str,
@@ -346,22 +375,10 @@ def read_table(
                 text, utf8 = raw_bytes.decode("utf-8-sig"), raw_bytes
             except UnicodeDecodeError:
                 text, utf8 = decode_text(raw_bytes, name, notes), None
-            sep = "\t" if ext == ".tsv" or (ext != ".csv" and "\t" in text[:2000].split("\n", 1)[0]) else ","
-            import itertools
+            sep, title, lay = csv_layout(text, ext, name, source, header_row, notes)
 
-            first = _first_rows(text, sep, 12)
-            title = _header_index(first, header_row, name, notes)
-            first = first[title:]
-            header = first[0] if first else []
-            kind = source or tools.detect(header, *(first[1:3]))
-            lay = tools.layout(kind, header, first[1] if len(first) > 1 else None)
-            _check_header(lay.columns, name)
-
-            def lines(rows: int) -> int:  # the physical lines of the first rows (quoted breaks)
-                heads = csv.reader(io.StringIO(_head(text, 4 * rows + 64)), delimiter=sep)
-                for _ in itertools.islice(heads, rows):
-                    pass
-                return heads.line_num
+            def lines(rows: int) -> int:
+                return physical_lines(text, sep, rows)
 
             coded = None
             if dictionary is not None:
