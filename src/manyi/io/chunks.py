@@ -161,7 +161,7 @@ def response_chunks(
         warn: list[Message] = []
         df = rename_columns(df, mapping, name, warn)
         try:
-            with reporting(None):  # the bar counts bytes here, not a chunk's columns
+            with reporting(None):  # the bars count the file's bytes here, not a chunk's columns
                 rs = validate_frame(
                     df, instrument, source=name, strict=strict, tz=tz, date_format=date_format,
                     whole_column=False,
@@ -183,29 +183,41 @@ def response_chunks(
     batches: list[Any] = []
     gathered = 0
     parsed = _ahead(reader)
+    # progress: the parser's position in the file; the checks' position estimated from the
+    # blocks taken (each block is PARSE_BLOCK bytes of the file), shown below 100 % until done
+    shown = 0
+    taken = 0
+    held_at = 0
     try:
         for batch in parsed:
             batches.append(batch)
+            taken += 1
             gathered += batch.get_total_buffer_size()
-            step("progress.read", min(counted.taken, size), size, "bytes")
+            if counted.taken != shown:
+                shown = counted.taken
+                step("progress.read", min(shown, size), size, "bytes")
             if gathered < want:
                 continue
             df = frame(batches)
             batches, gathered = [], 0
             if held is not None:
                 yield check(held, last=False)
-            held = df
+                step("progress.check", min(held_at, size - 1), size, "bytes")
+            held, held_at = df, taken * PARSE_BLOCK
+        if shown != size:
+            step("progress.read", size, size, "bytes")
         if batches:
             df = frame(batches)
             if held is not None:
                 yield check(held, last=False)
+                step("progress.check", min(held_at, size - 1), size, "bytes")
             held = df
         if held is not None:
             yield check(held, last=True)
     finally:
         parsed.close()  # stops the parser's thread before its file is closed
         counted.close()
-    step("progress.read", size, size, "bytes")
+    step("progress.check", size, size, "bytes")
 
 
 class _Counted(io.RawIOBase):
