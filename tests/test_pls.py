@@ -459,3 +459,39 @@ def test_bootstrap_by_row_chunks_gives_the_same_numbers(mobi, monkeypatch):
         cols = ["estimate", "se", "ci_low", "ci_high", "bca_low", "bca_high"]
         np.testing.assert_allclose(chunked.paths[cols].to_numpy(float), whole.paths[cols].to_numpy(float),
                                    rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("scheme", ["path", "centroid", "factorial"])
+@pytest.mark.parametrize("mode_b", [False, True])
+def test_the_batched_iteration_equals_the_row_loop(mobi, scheme: str, mode_b: bool) -> None:
+    """The PLS iterations on a stack of 400 bootstrap correlation matrices, all at once
+    (numpy), against the compiled loop that ran them one by one (tests/reference_kernel.py):
+    the same weights (1e-12), passes, convergence and finiteness flags, for the three inner
+    schemes, with mode A blocks and with one block in mode B."""
+    from reference_kernel import pls_many
+
+    from manyi.core.pls import engine as eng
+
+    model = PLSModel(CONSTRUCTS, PATHS)
+    lay = model.layout()
+    if mode_b:
+        lay.mode_b[1] = True
+    X = mobi[model.items].to_numpy(float)
+    Z = (X - X.mean(0)) / X.std(0, ddof=1)
+    rng = np.random.default_rng(9)
+    Rs = np.stack([np.corrcoef(Z[rng.integers(0, len(Z), len(Z))], rowvar=False) for _ in range(400)])
+    con = np.argmax(lay.mask, axis=1).astype(np.int64)
+    bptr = np.concatenate([[0], np.cumsum([len(b) for b in lay.blocks])]).astype(np.int64)
+    bitems = np.concatenate(lay.blocks).astype(np.int64)
+    eptr = np.concatenate([[0], np.cumsum([len(s) for s in lay.preds])]).astype(np.int64)
+    preds = np.concatenate(lay.preds).astype(np.int64)
+    endo = np.asarray(lay.endogenous, dtype=np.int64)
+    k = eng.SCHEMES.index(scheme)
+    ref = pls_many(Rs, con, bptr, bitems, lay.mode_b.astype(np.bool_), lay.P.astype(float), eptr, endo, preds,
+                   k, 300, 1e-7)
+    got = eng.pls_batch(Rs, con, [np.asarray(b, dtype=np.int64) for b in lay.blocks], lay.mode_b.astype(bool),
+                        lay.P.astype(float), eptr, endo, preds, k, 300, 1e-7)
+    np.testing.assert_allclose(got[0], ref[0], atol=1e-12)
+    for a, b in zip(got[1:], ref[1:], strict=True):
+        assert np.array_equal(a, b)
+    assert ref[2].all() and ref[1].min() >= 3

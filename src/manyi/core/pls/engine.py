@@ -58,34 +58,116 @@ class Fit:
     ok: np.ndarray  # B bools: finite throughout (no singular block)
 
 
+def _solve_stack(A: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Solve each A x = y of a stack (n × k × k, n × k); NaN where A is singular."""
+    try:
+        return np.linalg.solve(A, y[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # one singular matrix fails the stack: one by one
+        out = np.full(y.shape, np.nan)
+        for i in range(len(A)):
+            try:
+                out[i] = np.linalg.solve(A[i], y[i])
+            except np.linalg.LinAlgError:
+                pass
+        return out
+
+
+def pls_batch(
+    Rs: np.ndarray,
+    con: np.ndarray,
+    blocks: list[np.ndarray],
+    mode_b: np.ndarray,
+    P: np.ndarray,
+    eptr: np.ndarray,
+    endo: np.ndarray,
+    preds: np.ndarray,
+    scheme: int,
+    max_iter: int,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The PLS iterations (Wold 1982; Lohmöller 1989) on a stack of correlation matrices
+    ``Rs`` (B × p × p), every resample still iterating updated at once.
+
+    Each pass: the constructs' correlations CY from the weights; inner weights E by the scheme
+    (0 path: regression of each endogenous construct on its antecedents, correlations with the
+    successors — the SmartPLS and seminr default; 1 centroid: signs of the adjacent constructs'
+    correlations; 2 factorial: those correlations); new outer weights by mode A (covariance of
+    each item with its inner proxy) or mode B (regression of the proxy on the block), scaled to
+    unit-variance scores. A resample stops when the weights change by less than ``tol`` (sum of
+    absolute changes), or when they are no longer finite (a singular block).
+
+    Returns the weights (B × p), the passes made, converged and ok (finite) flags.
+    """
+    B, p = Rs.shape[0], Rs.shape[1]
+    m = P.shape[0]
+    C = np.zeros((p, m))
+    C[np.arange(p), con] = 1.0
+    adj = P + P.T
+    W = np.ones((B, p))
+    passes = np.full(B, max_iter + 1, dtype=np.int64)
+    conv = np.zeros(B, dtype=bool)
+    ok = np.ones(B, dtype=bool)
+    active = np.arange(B)
+    ar = np.arange(p)
+    Rblocks = [Rs[:, blk][:, :, blk] for blk in blocks]  # each block's item correlations
+    for it in range(max_iter + 1):
+        if not len(active):
+            break
+        R = Rs[active]
+        w = W[active]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            RW = R @ (w[:, :, None] * C)  # n × p × m
+            CY = C.T @ (w[:, :, None] * RW)  # n × m × m
+            d = np.sqrt(np.diagonal(CY, axis1=1, axis2=2))
+            CY = CY / (d[:, :, None] * d[:, None, :])
+            if scheme == 1:
+                E = np.sign(CY) * adj
+            elif scheme == 2:
+                E = CY * adj
+            else:
+                E = CY * P.T
+                for e in range(len(endo)):
+                    j = endo[e]
+                    S = preds[eptr[e] : eptr[e + 1]]
+                    E[:, S, j] = _solve_stack(CY[:, S][:, :, S], CY[:, S, j])
+            s = np.sqrt((E * (CY @ E)).sum(axis=1))  # diag(Eᵀ CY E)
+            T = (RW / d[:, None, :]) @ E  # n × p × m
+            wn = T[:, ar, con] / s[:, con]
+            for j, blk in enumerate(blocks):
+                Rb = Rblocks[j] if len(active) == B else Rblocks[j][active]
+                if mode_b[j]:
+                    wn[:, blk] = _solve_stack(Rb, wn[:, blk])
+                wb = wn[:, blk]
+                sd = np.sqrt(((Rb @ wb[:, :, None])[:, :, 0] * wb).sum(axis=1))
+                wn[:, blk] = wb / sd[:, None]
+            diff = np.abs(wn - w).sum(axis=1)
+        W[active] = wn
+        bad = ~np.isfinite(diff)
+        done = ~bad & (diff < tol)
+        stop = bad | done
+        passes[active[stop]] = it + 1
+        ok[active[bad]] = False
+        conv[active[done]] = True
+        active = active[~stop]
+    return W, passes, conv, ok
+
+
 def estimate(
     R: np.ndarray, lay: Layout, scheme: str = "path", max_iter: int = 300, tol: float = 1e-7
 ) -> Fit:
     """Run the PLS algorithm on each correlation matrix of ``R`` (B × p × p).
 
-    The iteration itself is compiled (``manyi.core._kernels.pls_many``) and runs the
-    resamples in parallel; each resample's result depends only on its own matrix.
+    The iteration runs on all resamples at once (:func:`pls_batch`, numpy on stacks of
+    matrices; no compiler to load); each resample's result depends only on its own matrix.
     """
-    from manyi.core._kernels import pls_many
-
     p, m = lay.mask.shape
     con = np.argmax(lay.mask, axis=1).astype(np.int64)
-    bptr = np.concatenate([[0], np.cumsum([len(b) for b in lay.blocks])]).astype(np.int64)
-    bitems = np.concatenate(lay.blocks).astype(np.int64)
     eptr = np.concatenate([[0], np.cumsum([len(s) for s in lay.preds])]).astype(np.int64)
     preds = (np.concatenate(lay.preds) if lay.preds else np.zeros(0)).astype(np.int64)
-    w, passes, conv, ok = pls_many(
-        np.ascontiguousarray(R, dtype=np.float64),
-        con,
-        bptr,
-        bitems,
-        lay.mode_b.astype(np.bool_),
-        np.ascontiguousarray(lay.P, dtype=np.float64),
-        eptr,
-        np.asarray(lay.endogenous, dtype=np.int64),
-        preds,
-        SCHEMES.index(scheme),
-        int(max_iter),
+    w, passes, conv, ok = pls_batch(
+        np.asarray(R, dtype=np.float64), con, [np.asarray(b, dtype=np.int64) for b in lay.blocks],
+        lay.mode_b.astype(bool), np.asarray(lay.P, dtype=np.float64), eptr,
+        np.asarray(lay.endogenous, dtype=np.int64), preds, SCHEMES.index(scheme), int(max_iter),
         float(tol),
     )
     W = np.zeros((R.shape[0], p, m))
