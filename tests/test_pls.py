@@ -468,9 +468,8 @@ def test_the_batched_iteration_equals_the_row_loop(mobi, scheme: str, mode_b: bo
     (numpy), against the compiled loop that ran them one by one (tests/reference_kernel.py):
     the same weights (1e-12), passes, convergence and finiteness flags, for the three inner
     schemes, with mode A blocks and with one block in mode B."""
-    from reference_kernel import pls_many
-
     from manyi.core.pls import engine as eng
+    from reference_kernel import pls_many
 
     model = PLSModel(CONSTRUCTS, PATHS)
     lay = model.layout()
