@@ -107,14 +107,14 @@ def pls_batch(
     passes = np.full(B, max_iter + 1, dtype=np.int64)
     conv = np.zeros(B, dtype=bool)
     ok = np.ones(B, dtype=bool)
-    active = np.arange(B)
+    active = np.arange(B)  # the resamples still iterating, their matrices below
     ar = np.arange(p)
+    R = Rs
     Rblocks = [Rs[:, blk][:, :, blk] for blk in blocks]  # each block's item correlations
+    w = W.copy()
     for it in range(max_iter + 1):
         if not len(active):
             break
-        R = Rs[active]
-        w = W[active]
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             RW = R @ (w[:, :, None] * C)  # n × p × m
             CY = C.T @ (w[:, :, None] * RW)  # n × m × m
@@ -134,7 +134,7 @@ def pls_batch(
             T = (RW / d[:, None, :]) @ E  # n × p × m
             wn = T[:, ar, con] / s[:, con]
             for j, blk in enumerate(blocks):
-                Rb = Rblocks[j] if len(active) == B else Rblocks[j][active]
+                Rb = Rblocks[j]
                 if mode_b[j]:
                     wn[:, blk] = _solve_stack(Rb, wn[:, blk])
                 wb = wn[:, blk]
@@ -145,10 +145,14 @@ def pls_batch(
         bad = ~np.isfinite(diff)
         done = ~bad & (diff < tol)
         stop = bad | done
-        passes[active[stop]] = it + 1
-        ok[active[bad]] = False
-        conv[active[done]] = True
-        active = active[~stop]
+        w = wn
+        if stop.any():  # those stop: the stacks shrink (copied only when some stop)
+            passes[active[stop]] = it + 1
+            ok[active[bad]] = False
+            conv[active[done]] = True
+            keep = ~stop
+            active, w, R = active[keep], w[keep], R[keep]
+            Rblocks = [b[keep] for b in Rblocks]
     return W, passes, conv, ok
 
 
