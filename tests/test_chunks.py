@@ -183,3 +183,21 @@ def test_the_file_is_really_read_in_chunks(tmp_path, small_chunks) -> None:
     firsts = [int(p.rows[0]) for p in parts]
     assert firsts[0] == 2 and firsts == sorted(firsts)
     assert sum(p.report.rows_read for p in parts) == 1200
+
+
+def test_a_mistake_in_the_options_is_told_without_reading_the_file_twice(tmp_path, small_chunks, monkeypatch) -> None:
+    """An unknown --by column is the same mistake in every chunk: the chunked path says it at
+    once (the message of the whole-file path), without the whole-file reader."""
+    from manyi.core.messages import ManyiError
+
+    raw = datasets.after_sales(n=900, seed=6, clean=True)
+    path = tmp_path / "r.csv"
+    raw.to_csv(path, index=False)
+    inst = manyi.load_instrument(INST)
+    with pytest.raises(ManyiError) as chunked:
+        score_chunks(_request(path, by=["regoin"]), inst)
+    monkeypatch.setattr(chunks, "CHUNKED_FROM", 10**12)
+    with pytest.raises(ManyiError) as whole:
+        score_file(_request(path, by=["regoin"]))
+    assert chunked.value.messages[0].key == "score.unknown_by"
+    assert chunked.value.messages[0].render("en") == whole.value.messages[0].render("en")

@@ -116,6 +116,10 @@ def _column_map(opts: ReadOptions) -> dict[str, str] | None:
     return load_column_map(m.path if m.path is not None else m.data, m.name)
 
 
+#: mistakes in the options that any chunk shows as the whole file would (no second read)
+_OPTION_MISTAKES = {"score.unknown_by", "score.unknown_weights", "score.bad_period"}
+
+
 def score_chunks(req: ScoreRequest, inst: Instrument) -> ScoreResult | None:
     """A large CSV scored chunk by chunk (``manyi.io.chunks``): each chunk validated and
     reduced to group sums, the sums added up exactly; memory bounded by the chunk. None where
@@ -139,7 +143,11 @@ def score_chunks(req: ScoreRequest, inst: Instrument) -> ScoreResult | None:
                 parts.append(
                     partial_frame(inst, rs.data, req.by, req.period, req.weights, req.respondents)
                 )
-    except (WholeFile, ManyiError):
+    except ManyiError as exc:
+        if {m.key for m in exc.messages} & _OPTION_MISTAKES:  # the same for every chunk: say it now
+            raise
+        return None  # the whole-file reader says it exactly (counts, first rows)
+    except WholeFile:
         return None
     if not parts or repeated(ids):
         return None
