@@ -1,14 +1,16 @@
 """Large CSV files read and validated in chunks, with memory bounded by the chunk size.
 
 :func:`response_chunks` yields one validated :class:`~manyi.io.responses.ResponseSet` per
-block of the file (pyarrow's streaming reader parses the next block on other threads while the
-current one is validated and scored). Every chunk is validated as the whole-file reader would
+chunk of the file (pyarrow's streaming reader parses blocks of :data:`PARSE_BLOCK` bytes on a
+thread of its own while the last chunk, :data:`BLOCK` bytes of parsed blocks, is validated
+and scored). Every chunk is validated as the whole-file reader would
 validate those rows (same row numbers, same messages); the file is read whole instead
 (:class:`WholeFile` is raised, before or while chunks are read) wherever a chunk alone cannot
 decide what the whole file decides:
 
 * small files (under :data:`CHUNKED_FROM` bytes), bytes handed over, other formats;
-* blank lines, rows of another width, repeated headers (pyarrow stops at them);
+* rows of another width, repeated headers (pyarrow stops at them; a blank line is a row of
+  empty cells for both readers);
 * an encoding that is neither UTF-8 nor GB18030 throughout;
 * dates written day/month or month/day without ``--date-format`` (the order is decided for
   the whole column);
