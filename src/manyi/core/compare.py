@@ -12,11 +12,11 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from manyi.core.analysis import AnalysisResult, adjust
 from manyi.core.messages import Message
 from manyi.core.stats import nps_difference, nps_estimate
+from manyi.core.tdist import norm_sf
 from manyi.core.wstats import n_eff, welch
 
 
@@ -29,7 +29,7 @@ def two_proportion_z(x1: float, n1: float, x2: float, n2: float) -> tuple[float,
     if se == 0:
         return float("nan"), float("nan")
     z = (x1 / n1 - x2 / n2) / se
-    return float(z), float(2 * special.ndtr(-abs(z)))
+    return float(z), float(2 * norm_sf(abs(z)))
 
 
 def _ties(sorted_values: np.ndarray) -> np.ndarray:
@@ -63,7 +63,7 @@ def mann_whitney(y_sorted: np.ndarray, x_sorted: np.ndarray) -> tuple[float, flo
     s = np.sqrt(n1 * n2 / 12 * ((n + 1) - float(np.sum(t**3 - t)) / (n * (n - 1))))
     with np.errstate(divide="ignore", invalid="ignore"):
         z = (u - n1 * n2 / 2 - 0.5) / s
-    return u1, float(np.clip(2 * special.ndtr(-z), 0.0, 1.0))
+    return u1, float(np.clip(2 * norm_sf(z), 0.0, 1.0))
 
 
 def kruskal(samples: list[np.ndarray]) -> tuple[float, float]:
@@ -83,6 +83,8 @@ def kruskal(samples: list[np.ndarray]) -> tuple[float, float]:
     h = 12.0 / (n_tot * (n_tot + 1)) * ssbn - 3 * (n_tot + 1)
     c = counts.astype(float)
     h /= 1 - float(np.sum(c**3 - c)) / (n_tot**3 - n_tot)
+    from scipy import special  # the χ² tail (imported where a test needs it)
+
     return float(h), float(special.chdtrc(len(samples) - 1, h))
 
 
@@ -100,6 +102,8 @@ def anova_oneway(samples: list[np.ndarray]) -> tuple[float, float]:
     if ssw == 0:
         return (np.inf, 0.0) if ssb > 0 else (np.nan, np.nan)
     f = (ssb / dfb) / (ssw / dfw)
+    from scipy import special  # the F tail
+
     return float(f), float(special.fdtrc(dfb, dfw, f))
 
 

@@ -15,11 +15,11 @@ from math import factorial
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
 from manyi.core.resample import bootstrap_counts
+from manyi.core.tdist import t_sf
 from manyi.core.wstats import corr, n_eff
 
 MAX_SHAPLEY = 15
@@ -146,7 +146,7 @@ def drivers(
     # OLS on z-scores with an intercept: se(β_j)² = (1 − R²)/(n − k − 1)·(R_xx⁻¹)_jj
     se = np.sqrt((1 - r2) / (ne - k - 1) * vif)
     t = beta / se
-    p = 2 * special.stdtr(ne - k - 1, -np.abs(t))
+    p = 2 * t_sf(np.abs(t), ne - k - 1)
     boots = [
         rw_b
         for Cb in _boot_correlations(M, w, bootstrap, seed)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
@@ -38,6 +37,8 @@ def alpha_of_cov(C: np.ndarray) -> float:
 
 
 def feldt_interval(alpha: float, n: int, k: int, level: float = 0.95) -> tuple[float, float]:
+    from scipy import special  # F quantiles (imported where an interval needs them)
+
     df1, df2 = n - 1, (n - 1) * (k - 1)
     lo = 1 - (1 - alpha) * special.fdtri(df1, df2, 1 - (1 - level) / 2)
     hi = 1 - (1 - alpha) * special.fdtri(df1, df2, (1 - level) / 2)
@@ -92,6 +93,8 @@ def bartlett(R: np.ndarray, n: int) -> tuple[float, int, float]:
     sign, logdet = np.linalg.slogdet(R)
     chi2 = -(n - 1 - (2 * p + 5) / 6) * logdet
     df = p * (p - 1) // 2
+    from scipy import special
+
     return float(chi2), df, float(special.chdtrc(df, chi2))
 
 

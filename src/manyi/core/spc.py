@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
 
 from manyi.core.analysis import AnalysisResult
 from manyi.core.wstats import mean_test
@@ -31,6 +30,8 @@ RULES = (1, 2, 3, 4, 5, 6, 7, 8)
 
 
 def c4(n: np.ndarray | float) -> np.ndarray:
+    from scipy.special import gammaln  # imported where a chart needs it
+
     n = np.asarray(n, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.sqrt(2.0 / (n - 1)) * np.exp(gammaln(n / 2) - gammaln((n - 1) / 2))

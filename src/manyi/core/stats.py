@@ -6,11 +6,12 @@ All functions take arrays (one entry per group) and return arrays; empty groups 
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
-# Quantiles from scipy.special (what scipy.stats.t.ppf and norm.ppf call): the same numbers
-# without the per-call overhead of the distribution objects, nor importing scipy.stats.
-Z95 = float(special.ndtri(0.975))
+from manyi.core.tdist import norm_ppf, norm_sf, t_ppf
+
+# Quantiles computed here (manyi.core.tdist, tested against scipy to 1e-12): the scorecard
+# does not import scipy.
+Z95 = norm_ppf(0.975)
 
 
 def t_interval(mean, sd, n, level: float = 0.95):
@@ -20,7 +21,7 @@ def t_interval(mean, sd, n, level: float = 0.95):
     """
     mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
     with np.errstate(invalid="ignore", divide="ignore"):
-        tcrit = special.stdtrit(np.where(n >= 2, n - 1, np.nan), 0.5 + level / 2)
+        tcrit = t_ppf(0.5 + level / 2, np.where(n >= 2, n - 1, np.nan))
         half = tcrit * sd / np.sqrt(n)
     half = np.where(n >= 2, half, np.nan)
     return mean - half, mean + half, half
@@ -49,7 +50,7 @@ def wilson_interval(successes, n, level: float = 0.95):
     (0.30064, 0.95441)
     """
     k, n = np.asarray(successes, dtype=float), np.asarray(n, dtype=float)
-    z = float(special.ndtri(0.5 + level / 2))
+    z = norm_ppf(0.5 + level / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         p = k / n
         denom = 1 + z * z / n
@@ -76,7 +77,7 @@ def nps_estimate(promoters, detractors, n, level: float = 0.95):
     (33.3, 54.4)
     """
     pp, pd_, n = (np.asarray(a, dtype=float) for a in (promoters, detractors, n))
-    z = float(special.ndtri(0.5 + level / 2))
+    z = norm_ppf(0.5 + level / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         p_p, p_d = pp / n, pd_ / n
         nps = 100 * (p_p - p_d)
@@ -100,10 +101,10 @@ def nps_difference(nps_a, se_a, nps_b, se_b, level: float = 0.95):
     Returns (diff, se, z, p, low, high); NaN where either SE is missing or both are 0.
     """
     a, sa, b, sb = (np.asarray(x, dtype=float) for x in (nps_a, se_a, nps_b, se_b))
-    zc = float(special.ndtri(0.5 + level / 2))
+    zc = norm_ppf(0.5 + level / 2)
     with np.errstate(invalid="ignore", divide="ignore"):
         diff = b - a
         se = np.sqrt(sa**2 + sb**2)
         z = np.where(se > 0, diff / se, np.nan)
-        p = 2 * special.ndtr(-np.abs(z))
+        p = 2 * norm_sf(np.abs(z))
     return diff, se, z, p, diff - zc * se, diff + zc * se

@@ -9,7 +9,8 @@ unweighted one.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
+
+from manyi.core.tdist import t_ppf, t_sf
 
 
 def n_eff(w: np.ndarray) -> float:
@@ -43,11 +44,11 @@ def mean_test(x: np.ndarray, w: np.ndarray | None = None, level: float = 0.95) -
     m = out["mean"]
     sd = float(np.sqrt(np.average((x - m) ** 2, weights=w) * ne / (ne - 1)))
     se = sd / np.sqrt(ne)
-    tc = special.stdtrit(ne - 1, 0.5 + level / 2)
+    tc = float(t_ppf(0.5 + level / 2, ne - 1))
     out.update(sd=sd, ci_low=m - tc * se, ci_high=m + tc * se)
     if se > 0:
         t = m / se
-        out.update(t=float(t), p=float(2 * special.stdtr(ne - 1, -abs(t))))
+        out.update(t=float(t), p=float(2 * t_sf(abs(t), ne - 1)))
     return out
 
 
@@ -97,4 +98,4 @@ def welch_from_stats(
         return np.nan, np.nan, np.nan
     t = (mean_b - mean_a) / se
     df = (va + vb) ** 2 / (va**2 / (n_a - 1) + vb**2 / (n_b - 1))
-    return float(t), float(df), float(2 * special.stdtr(df, -abs(t)))
+    return float(t), float(df), float(2 * t_sf(abs(t), df))

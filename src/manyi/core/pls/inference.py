@@ -4,11 +4,11 @@ interval summaries (Efron & Tibshirani 1993)."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import special
 
 from manyi.core.pls import engine as eng
 from manyi.core.pls.result import Bootstrap, _err
 from manyi.core.resample import bootstrap_counts
+from manyi.core.tdist import norm_ppf, norm_sf, t_sf
 
 #: Up to this many row draws a block of resamples is drawn in one call; above, one resample
 #: at a time into a byte per row (the same stream either way).
@@ -25,7 +25,7 @@ def inference(
     alpha_q = (1 - level) / 2
     se = float(np.std(draws, ddof=1))
     t = estimate / se if se > 0 else np.nan
-    p = float(2 * special.stdtr(len(draws) - 1, -abs(t))) if se > 0 else np.nan
+    p = float(2 * t_sf(abs(t), len(draws) - 1)) if se > 0 else np.nan
     lo, hi = np.quantile(draws, [alpha_q, 1 - alpha_q])
     res = {"se": se, "t": t, "p": p, "ci_low": float(lo), "ci_high": float(hi)}
     if jk is not None:
@@ -209,13 +209,13 @@ def bca(estimate: float, draws: np.ndarray, jack: np.ndarray, level: float) -> t
     prop = (np.sum(draws < estimate) + 0.5 * np.sum(draws == estimate)) / B
     if prop <= 0 or prop >= 1:
         return (np.nan, np.nan)
-    z0 = special.ndtri(prop)
+    z0 = norm_ppf(prop)
     d = jack.mean() - jack
     denom = 6 * (np.sum(d**2) ** 1.5)
     acc = float(np.sum(d**3) / denom) if denom > 0 else 0.0
     out = []
     for q in ((1 - level) / 2, (1 + level) / 2):
-        zq = special.ndtri(q)
-        adj = special.ndtr(z0 + (z0 + zq) / (1 - acc * (z0 + zq)))
+        zq = norm_ppf(q)
+        adj = 1.0 - float(norm_sf(z0 + (z0 + zq) / (1 - acc * (z0 + zq))))
         out.append(float(np.quantile(draws, adj)))
     return out[0], out[1]

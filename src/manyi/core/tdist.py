@@ -1,0 +1,182 @@
+"""Normal and Student-t quantiles without scipy: the scorecard's intervals need no more, and
+importing ``scipy.special`` costs a command about 0.15–0.25 s.
+
+* Normal quantile: :class:`statistics.NormalDist` (Wichura's AS 241, 1988: about 1e-16).
+* Student's t distribution function: P(T > t) = ½·I_x(ν/2, ½) with x = ν/(ν + t²), the
+  regularized incomplete beta by its continued fraction (modified Lentz; Press et al.,
+  *Numerical Recipes*, 3rd ed., §6.4), on the side where it converges fast.
+* Student's t quantile: the Cornish–Fisher expansion in 1/ν to the 1/ν⁴ term (Abramowitz &
+  Stegun 1964, 26.7.5), which is the answer from ν = 1,000 on (the next term is below
+  1e-13); below, it starts Newton's method on the distribution function, kept inside a
+  bracket (bisection where a step leaves it). Tested against scipy's ``stdtrit`` (relative
+  1e-12) for ν from 0.5 to 10⁸.
+"""
+
+from __future__ import annotations
+
+import math
+from statistics import NormalDist
+
+import numpy as np
+
+_N = NormalDist()
+
+
+def norm_ppf(q: float) -> float:
+    """The standard normal quantile of ``q`` (0 < q < 1)."""
+    return _N.inv_cdf(q)
+
+
+def norm_sf(z: np.ndarray | float) -> np.ndarray:
+    """P(Z > z) for the standard normal, element-wise (NaN stays NaN)."""
+    z = np.asarray(z, dtype=float)
+    out = np.full(z.shape, np.nan)
+    ok = ~np.isnan(z)
+    out[ok] = [0.5 * math.erfc(v / math.sqrt(2.0)) for v in z[ok].ravel()]
+    return out
+
+
+def _betacf(a: np.ndarray, b: np.ndarray, x: np.ndarray, iters: int = 10_000) -> np.ndarray:
+    """The continued fraction of the incomplete beta function (modified Lentz), vectorised;
+    converges fast where x < (a + 1)/(a + b + 2)."""
+    tiny = 1e-300
+    qab, qap, qam = a + b, a + 1.0, a - 1.0
+    c = np.ones_like(x)
+    d = 1.0 - qab * x / qap
+    d = np.where(np.abs(d) < tiny, tiny, d)
+    d = 1.0 / d
+    h = d.copy()
+    active = np.ones(x.shape, dtype=bool)
+    for m in range(1, iters + 1):
+        m2 = 2 * m
+        aa = m * (b - m) * x / ((qam + m2) * (a + m2))
+        d = np.where(active, 1.0 + aa * d, d)
+        d = np.where(np.abs(d) < tiny, tiny, d)
+        c = np.where(active, 1.0 + aa / c, c)
+        c = np.where(np.abs(c) < tiny, tiny, c)
+        d = np.where(active, 1.0 / d, d)
+        h = np.where(active, h * d * c, h)
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
+        d = np.where(active, 1.0 + aa * d, d)
+        d = np.where(np.abs(d) < tiny, tiny, d)
+        c = np.where(active, 1.0 + aa / c, c)
+        c = np.where(np.abs(c) < tiny, tiny, c)
+        d = np.where(active, 1.0 / d, d)
+        delta = d * c
+        h = np.where(active, h * delta, h)
+        active &= np.abs(delta - 1.0) > 1e-16
+        if not active.any():
+            break
+    return h
+
+
+def _lbeta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    lg = np.vectorize(math.lgamma, otypes=[float])
+    return lg(a) + lg(b) - lg(a + b)
+
+
+def betainc(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """The regularized incomplete beta function I_x(a, b), element-wise (0 ≤ x ≤ 1)."""
+    a, b, x = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, x)))
+    out = np.where(x <= 0, 0.0, np.where(x >= 1, 1.0, np.nan))
+    inner = (x > 0) & (x < 1)
+    if not inner.any():
+        return out
+    a_, b_, x_ = a[inner], b[inner], x[inner]
+    front = np.exp(a_ * np.log(x_) + b_ * np.log1p(-x_) - _lbeta(a_, b_))
+    direct = x_ < (a_ + 1.0) / (a_ + b_ + 2.0)
+    val = np.empty_like(x_)
+    if direct.any():
+        val[direct] = front[direct] * _betacf(a_[direct], b_[direct], x_[direct]) / a_[direct]
+    flip = ~direct
+    if flip.any():
+        val[flip] = 1.0 - front[flip] * _betacf(b_[flip], a_[flip], 1.0 - x_[flip]) / b_[flip]
+    out[inner] = val
+    return out
+
+
+def t_sf(t: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
+    """P(T > t) for Student's t with ``df`` degrees of freedom (df > 0), element-wise."""
+    t, df = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(df, dtype=float))
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        tail = 0.5 * betainc(df / 2.0, np.full(df.shape, 0.5), df / (df + t * t))
+    return np.where(np.isnan(t) | np.isnan(df), np.nan, np.where(t >= 0, tail, 1.0 - tail))
+
+
+def _t_pdf(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    lg = np.vectorize(math.lgamma, otypes=[float])
+    logc = lg((df + 1) / 2) - lg(df / 2) - 0.5 * np.log(df * math.pi)
+    return np.exp(logc - (df + 1) / 2 * np.log1p(t * t / df))
+
+
+_MEMO: dict[tuple[float, float], float] = {}  # (q, ν) → quantile, for ν below 1,000
+
+
+def t_ppf(q: float, df: np.ndarray | float) -> np.ndarray:
+    """The ``q`` quantile (0.5 < q < 1) of Student's t with ``df`` degrees of freedom,
+    element-wise over ``df`` (NaN where df is NaN or not positive). Each distinct ν is solved
+    once per process (a scorecard asks for the same groups' ν for every figure)."""
+    df = np.asarray(df, dtype=float)
+    out = np.full(df.shape, np.nan)
+    flat, res = df.ravel(), out.ravel()
+    small = np.isfinite(flat) & (flat > 0) & (flat < 1000)
+    uniq = np.unique(flat[small])
+    todo = np.array([v for v in uniq if (q, float(v)) not in _MEMO])
+    if len(todo):
+        if len(_MEMO) > 100_000:
+            _MEMO.clear()
+        for v, t in zip(todo, _t_ppf(q, todo), strict=True):
+            _MEMO[(q, float(v))] = float(t)
+    res[small] = [_MEMO[(q, float(v))] for v in flat[small]]
+    rest = ~small
+    res[rest] = _t_ppf(q, flat[rest])
+    return res.reshape(df.shape)
+
+
+def _t_ppf(q: float, df: np.ndarray) -> np.ndarray:
+    """:func:`t_ppf` without the memo."""
+    df = np.asarray(df, dtype=float)
+    out = np.full(df.shape, np.nan)
+    ok = np.isfinite(df) & (df > 0)
+    z = norm_ppf(q)
+    z2 = z * z
+    g = (
+        z,
+        (z2 * z + z) / 4,
+        (5 * z2**2 * z + 16 * z2 * z + 3 * z) / 96,
+        (3 * z2**3 * z + 19 * z2**2 * z + 17 * z2 * z - 15 * z) / 384,
+        (79 * z2**4 * z + 776 * z2**3 * z + 1482 * z2**2 * z - 1920 * z2 * z - 945 * z) / 92160,
+    )
+
+    def expansion(v: np.ndarray) -> np.ndarray:
+        return g[0] + g[1] / v + g[2] / v**2 + g[3] / v**3 + g[4] / v**4
+
+    # from ν = 1,000 the expansion's next term is below 1e-13 (for q ≤ 0.9995): it is the answer
+    big = ok & (df >= 1000)
+    out[big] = expansion(df[big])
+    v = df[ok & ~big]
+    if not len(v):
+        return out
+    t = expansion(v)
+    t = np.where(np.isfinite(t) & (t > 0), t, z)
+    lo, hi = np.zeros_like(v), np.maximum(t, z) * 2
+    target = 1.0 - q
+    while True:  # a bracket: P(T > hi) < 1 − q
+        grow = t_sf(hi, v) > target
+        if not grow.any():
+            break
+        hi = np.where(grow, hi * 4, hi)
+    t = np.clip(t, lo, hi)
+    for _ in range(200):
+        f = t_sf(t, v) - target  # decreasing in t
+        lo = np.where(f > 0, t, lo)
+        hi = np.where(f <= 0, t, hi)
+        step = f / _t_pdf(t, v)
+        new = t + step
+        new = np.where((new > lo) & (new < hi), new, (lo + hi) / 2)
+        done = np.abs(new - t) <= 1e-14 * np.maximum(np.abs(t), 1.0)
+        t = new
+        if done.all():
+            break
+    out[ok & ~big] = t
+    return out
