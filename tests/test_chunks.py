@@ -201,3 +201,30 @@ def test_a_mistake_in_the_options_is_told_without_reading_the_file_twice(tmp_pat
         score_file(_request(path, by=["regoin"]))
     assert chunked.value.messages[0].key == "score.unknown_by"
     assert chunked.value.messages[0].render("en") == whole.value.messages[0].render("en")
+
+
+def test_a_file_the_chunks_decline_is_read_once_more_not_twice(tmp_path, small_chunks, monkeypatch) -> None:
+    """Ids repeated far apart: the chunked pass declines, and the file is then read whole
+    once (not chunked a second time by the reader of responses)."""
+    from manyi.io import responses
+
+    raw = datasets.after_sales(n=900, seed=6, clean=True).astype(object)
+    raw.loc[800, "response_id"] = raw.loc[5, "response_id"]
+    path = tmp_path / "dup.csv"
+    raw.to_csv(path, index=False)
+    calls = {"chunks": 0, "whole": 0}
+    real_chunks, real_table = chunks.response_chunks, responses.read_table
+
+    def counting_chunks(*a, **k):
+        calls["chunks"] += 1
+        yield from real_chunks(*a, **k)
+
+    def counting_table(*a, **k):
+        calls["whole"] += 1
+        return real_table(*a, **k)
+
+    monkeypatch.setattr(chunks, "response_chunks", counting_chunks)
+    monkeypatch.setattr(responses, "read_table", counting_table)
+    res = score_file(_request(path))
+    assert calls == {"chunks": 1, "whole": 1}
+    assert [i.message.key for i in res.report.issues if i.row == 802] == ["resp.duplicate_id"]

@@ -1115,12 +1115,13 @@ def read_responses(
     columns: dict[str, str] | None = None,
     source: str | None = None,
     header_row: int | None = None,
+    chunked: bool = True,
 ) -> ResponseSet:
     """Read a CSV/XLSX/Parquet response file (a path, or bytes with their ``name``) and
-    validate it against ``instrument``. Headers are matched to ids by the instrument's
+    validate it against ``instrument`` (a large CSV in chunks unless ``chunked=False``). Headers are matched to ids by the instrument's
     ``column:`` entries and ``columns`` (header → id, e.g. from ``--columns FILE``); columns
     mapped to nothing are kept under their own headers (segments for ``--by``)."""
-    if sheet is None and not isinstance(path, bytes | bytearray):
+    if chunked and sheet is None and not isinstance(path, bytes | bytearray):
         from manyi.io.chunks import WholeFile, read_in_chunks
 
         try:  # a large CSV in chunks (smaller temporaries, the same result)

@@ -79,8 +79,9 @@ def load(source: Source) -> Instrument:
     return load_instrument(source.path if source.path is not None else source.data, source.name)
 
 
-def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
-    """The responses of a request, read and validated (headers renamed by the column map)."""
+def read(source: Source, inst: Instrument, opts: ReadOptions, chunked: bool = True) -> ResponseSet:
+    """The responses of a request, read and validated (headers renamed by the column map;
+    ``chunked=False``: a large CSV read whole, where chunks were already declined)."""
     columns = _column_map(opts)
     if source.path is not None:
         from manyi.io.parts import is_dataset
@@ -104,6 +105,7 @@ def read(source: Source, inst: Instrument, opts: ReadOptions) -> ResponseSet:
         columns=columns,
         source=opts.source,
         header_row=opts.header_row,
+        chunked=chunked,
     )
 
 
@@ -183,7 +185,7 @@ def score_file(req: ScoreRequest) -> ScoreResult:
         if req.compare:
             compare_previous(result, req.compare)
         return result
-    rs = read(req.responses, inst, req.read)
+    rs = read(req.responses, inst, req.read, chunked=False)  # chunks declined: read it whole
     if len(rs) == 0:
         first = rs.report.issues[:1]
         summary = rs.report.summary() + ("; " + first[0].render(rs.report.source) if first else "")
