@@ -69,9 +69,10 @@ def bare_parse(path: Path) -> float:
     return time.perf_counter() - t0
 
 
-def measured(cmd: list[str]) -> tuple[float, float, bytes]:
+def measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, bytes]:
     """Seconds, peak RSS in bytes and standard output of a command run in a subprocess
-    (timed by a small Python parent that reads its child's resource usage)."""
+    (timed by a small Python parent that reads its child's resource usage); ``env`` adds
+    variables."""
     code = (
         "import resource, subprocess, sys, time\n"
         "t0 = time.perf_counter()\n"
@@ -82,7 +83,7 @@ def measured(cmd: list[str]) -> tuple[float, float, bytes]:
         "sys.stdout.buffer.write(p.stdout)\n"
     )
     r = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True,
-                       env={**os.environ, "NO_COLOR": "1"})
+                       env={**os.environ, "NO_COLOR": "1", **(env or {})})
     took, rss, rc = r.stderr.decode().strip().splitlines()[-1].split()
     if int(rc) != 0:
         raise SystemExit(f"{' '.join(cmd[:4])} failed: {r.stderr.decode()[-2000:]}")

@@ -17,12 +17,13 @@ The goal: each format in ≤ 10 s. Run: ``.venv/bin/python benchmarks/report_100
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from read_1m import measured  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
 GOAL = 10.0
@@ -45,21 +46,8 @@ def ensure_data(n: int) -> tuple[Path, Path, Path]:
 
 def run(cmd: list[str]) -> tuple[float, float]:
     """Seconds and peak RSS (bytes) of one command, measured by a fresh wrapper process."""
-    code = (
-        "import resource, subprocess, sys, time\n"
-        "t0 = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-        "took = time.perf_counter() - t0\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024\n"
-        "sys.stdout.write(f'{took} {rss} {p.returncode}\\n')\n"
-        "sys.stderr.buffer.write(p.stderr)\n"
-    )
-    r = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True,
-                       env={**os.environ, "NO_COLOR": "1"})
-    took, rss, rc = r.stdout.decode().split()
-    if int(rc) != 0:
-        raise SystemExit(f"manyi report failed: {r.stderr.decode()[-2000:]}")
-    return float(took), float(rss)
+    took, rss, _ = measured(cmd)
+    return took, rss
 
 
 def main() -> None:

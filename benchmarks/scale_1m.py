@@ -19,15 +19,13 @@ goals are for 1,000,000). Run: ``.venv/bin/python benchmarks/scale_1m.py [--only
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from read_1m import write_csv  # noqa: E402
+from read_1m import measured, write_csv  # noqa: E402
 from score_1m import instrument_text  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -47,21 +45,8 @@ GOALS = {
 
 def measure(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     """Seconds and peak RSS (MiB) of a command, from a fresh wrapper process."""
-    code = (
-        "import resource, subprocess, sys, time\n"
-        "t0 = time.perf_counter()\n"
-        "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
-        "took = time.perf_counter() - t0\n"
-        "rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
-        "sys.stdout.write(f'{took} {rss} {p.returncode}\\n')\n"
-        "sys.stderr.buffer.write(p.stderr)\n"
-    )
-    r = subprocess.run([sys.executable, "-c", code, *cmd], capture_output=True,
-                       env={**os.environ, "NO_COLOR": "1", **(env or {})})
-    took, rss, rc = r.stdout.decode().split()
-    if int(rc) != 0:
-        raise SystemExit(f"failed: {' '.join(cmd)}\n{r.stderr.decode()[-2000:]}")
-    return float(took), float(rss)
+    took, rss, _ = measured(cmd, env)
+    return took, rss / 2**20
 
 
 def mobi_files() -> tuple[Path, Path]:

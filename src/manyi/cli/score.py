@@ -128,10 +128,9 @@ def score(
                     period=period or None,
                     weights=weights or None,
                     compare=compare or None,
-                    read=read_options(date_format, sheet, columns, source, header_row, strict=strict),
+                    read=read_options(date_format, sheet, columns, source, header_row, strict=strict,
+                                      engine=engine, scheduler=scheduler),
                     respondents=respondents is not None,
-                    engine=engine,
-                    scheduler=scheduler or None,
                 )
             )
         if fmt == "table":

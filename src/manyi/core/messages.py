@@ -57,3 +57,28 @@ class ManyiError(Exception):
 
     def __str__(self) -> str:
         return self.render("en")
+
+
+def merge_messages(lists: list[list[Message]]) -> list[Message]:
+    """Messages of several parts as one list: a message that repeats is kept once; messages
+    that differ only in their counts (``n``) and examples (``rows``) become one, with the
+    counts added and the first examples kept."""
+    out: list[Message] = []
+    seen: dict[tuple[Any, ...], int] = {}
+    for msgs in lists:
+        for m in msgs:
+            fixed = tuple(sorted((k, str(v)) for k, v in m.params.items() if k not in ("n", "rows")))
+            key = (m.key, fixed)
+            if key not in seen:
+                seen[key] = len(out)
+                out.append(Message(m.key, dict(m.params)))
+                continue
+            prev = out[seen[key]]
+            if "n" in m.params and "n" in prev.params:
+                prev.params["n"] = prev.params["n"] + m.params["n"]
+            if "rows" in m.params and "rows" in prev.params:
+                shown = [r for r in str(prev.params["rows"]).replace(" …", "").split(", ") if r]
+                more = [r for r in str(m.params["rows"]).replace(" …", "").split(", ") if r]
+                both = shown + more
+                prev.params["rows"] = ", ".join(both[:5]) + (" …" if len(both) > 5 else "")
+    return out

@@ -20,6 +20,7 @@ from statistics import NormalDist
 import numpy as np
 
 _N = NormalDist()
+_lgamma = np.vectorize(math.lgamma, otypes=[float])
 
 
 def norm_ppf(q: float) -> float:
@@ -71,8 +72,7 @@ def _betacf(a: np.ndarray, b: np.ndarray, x: np.ndarray, iters: int = 10_000) ->
 
 
 def _lbeta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    lg = np.vectorize(math.lgamma, otypes=[float])
-    return lg(a) + lg(b) - lg(a + b)
+    return _lgamma(a) + _lgamma(b) - _lgamma(a + b)
 
 
 def betainc(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -104,8 +104,7 @@ def t_sf(t: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
 
 
 def _t_pdf(t: np.ndarray, df: np.ndarray) -> np.ndarray:
-    lg = np.vectorize(math.lgamma, otypes=[float])
-    logc = lg((df + 1) / 2) - lg(df / 2) - 0.5 * np.log(df * math.pi)
+    logc = _lgamma((df + 1) / 2) - _lgamma(df / 2) - 0.5 * np.log(df * math.pi)
     return np.exp(logc - (df + 1) / 2 * np.log1p(t * t / df))
 
 

@@ -34,13 +34,13 @@ from manyi.core.messages import Message
 from manyi.io.responses import (
     DEFAULT_TZ,
     ResponseSet,
-    ValidationReport,
     _as_text,
     _OrderUndecided,
     coded_columns,
     column_map,
     csv_layout,
     header_key,
+    merge_reports,
     physical_lines,
     rename_columns,
     validate_frame,
@@ -301,19 +301,6 @@ def repeated(hashes: list[np.ndarray]) -> bool:
         return False
     allh = np.sort(np.concatenate(hashes))
     return bool((allh[1:] == allh[:-1]).any())
-
-
-def merge_reports(reports: list[ValidationReport]) -> ValidationReport:
-    """One report for the chunks of a file: counts added, issues in file order, repeated
-    warnings once (counts in them added)."""
-    from manyi.core.scoring.sums import merge_messages
-
-    out = ValidationReport(source=reports[0].source, rows_read=sum(r.rows_read for r in reports))
-    out.rows_used = sum(r.rows_used for r in reports)
-    out.rows_rejected = sum(r.rows_rejected for r in reports)
-    out.issues = [i for r in reports for i in r.issues]
-    out.warnings = merge_messages([r.warnings for r in reports])
-    return out
 
 
 def read_in_chunks(

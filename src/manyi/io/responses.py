@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.instrument import Instrument, Question, Scale
-from manyi.core.messages import ManyiError, Message
+from manyi.core.messages import ManyiError, Message, merge_messages
 
 MISSING_TOKENS = {"", "na", "n/a", "不适用", "nan", "none", "null"}
 DEFAULT_TZ = "Asia/Shanghai"
@@ -108,6 +108,17 @@ class ValidationReport:
             "rejected": [i.to_dict(lang) for i in self.issues],
             "warnings": [w.render(lang) for w in self.warnings],
         }
+
+
+def merge_reports(reports: list[ValidationReport]) -> ValidationReport:
+    """One report for the parts of a file or dataset (chunks, Parquet parts), in their order:
+    counts added, issues in order, repeated warnings once (counts in them added)."""
+    out = ValidationReport(source=reports[0].source, rows_read=sum(r.rows_read for r in reports))
+    out.rows_used = sum(r.rows_used for r in reports)
+    out.rows_rejected = sum(r.rows_rejected for r in reports)
+    out.issues = [i for r in reports for i in r.issues]
+    out.warnings = merge_messages([r.warnings for r in reports])
+    return out
 
 
 @dataclass
@@ -516,7 +527,7 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object)
 
 
-_DISTINCT: dict[tuple[Any, ...], dict[Any, tuple[Any, ...]]] = {}  # per scale: cell → reading
+_DISTINCT: dict[tuple[Any, ...], tuple[Scale, dict[Any, tuple[Any, ...]]]] = {}  # cell → reading
 
 
 def _distinct_values(
@@ -526,25 +537,23 @@ def _distinct_values(
     where bad), and which are unknown labels, outside the scale, not whole. Each cell's reading
     is remembered for the next chunk of the same file (whose distinct cells are mostly the
     same, perhaps in another order)."""
-    key = (id(scale), scale.min, scale.max, whole)
-    memo = _DISTINCT.get(key)
-    if memo is None or memo.get(None) is not scale:
+    key = (id(scale), whole)
+    held = _DISTINCT.get(key)
+    if held is None or held[0] is not scale:  # another scale at a reused address: start anew
         if len(_DISTINCT) > 64:
             _DISTINCT.clear()
-        memo = _DISTINCT[key] = {None: scale}
+        held = _DISTINCT[key] = (scale, {})
+    memo = held[1]
     cells = uniq.tolist()
-    new = [c for c in dict.fromkeys(cells) if c not in memo or c is None]
+    new = [c for c in dict.fromkeys(cells) if c not in memo]
+    if len(memo) + len(new) > 10_000:  # too many distinct cells to remember
+        return _read_cells(uniq, scale, whole)
     if new:
-        for c, reading in zip(new, zip(*_read_cells(np.asarray(new, dtype=object), scale, whole), strict=True), strict=True):
-            if c is not None and len(memo) < 10_000:
-                memo[c] = reading
-    if any(c not in memo or c is None for c in cells):  # too many distinct cells to remember
-        text, ux, badlabel, outside, notwhole = _read_cells(uniq, scale, whole)
-        return text, ux, badlabel, outside, notwhole
+        readings = zip(*_read_cells(np.asarray(new, dtype=object), scale, whole), strict=True)
+        memo.update(zip(new, readings, strict=True))
     rd = [memo[c] for c in cells]
-    text = pd.Series([r[0] for r in rd], dtype=object)
     return (
-        text,
+        pd.Series([r[0] for r in rd], dtype=object),
         np.array([r[1] for r in rd], dtype=float),
         np.array([r[2] for r in rd], dtype=bool),
         np.array([r[3] for r in rd], dtype=bool),

@@ -24,7 +24,13 @@ from manyi.core.instrument import Instrument
 from manyi.core.messages import ManyiError, Message
 from manyi.core.scoring import Partial, ScoreResult, finish, merge_partials, partial_frame
 from manyi.io.parts import Part, dataset_parts, read_part
-from manyi.io.responses import ValidationReport, column_map, rename_columns, validate_frame
+from manyi.io.responses import (
+    ValidationReport,
+    column_map,
+    merge_reports,
+    rename_columns,
+    validate_frame,
+)
 from manyi.services.requests import ScoreRequest
 
 ENGINES = ("local", "dask")
@@ -59,6 +65,8 @@ def _validated(
 
 
 def _hashes(rs: Any) -> np.ndarray:
+    """64-bit hashes of a part's ids, the same in every process (pandas' fixed-key hash;
+    Python's own string hash, used across the chunks of one file, differs between processes)."""
     ids = rs.ids if rs.ids is not None else np.array([], dtype=object)
     return pd.util.hash_array(np.asarray(ids, dtype=object))
 
@@ -104,7 +112,6 @@ def read_dataset(
     """A Parquet dataset's clean responses, its parts read and validated here or on Dask
     workers and put together in path order (what the analyses and the report read). The
     rows travel to the caller: memory is that of the whole clean table."""
-    from manyi.io.chunks import merge_reports
     from manyi.io.responses import ResponseSet
 
     parts = dataset_parts(path)
@@ -112,8 +119,7 @@ def read_dataset(
     try:
         got = run.map(read_part_clean, parts, inst=inst, strict=strict, date_format=date_format,
                       columns=columns)
-        results = [PartResult(None, rep, h) for _, rep, h, _ in got]
-        _check_ids(run, parts, results, inst, columns)
+        _check_ids(run, parts, [g[2] for g in got], inst, columns)
     finally:
         run.close()
     frames = [g[0] for g in got]
@@ -246,26 +252,27 @@ class DaskBlocks:
         self.client.run(_forget, self.token)
 
 
-def runner(engine: str, scheduler: str | None = None) -> _Local | _Dask:
+def check_engine(engine: str) -> None:
     if engine not in ENGINES:
         raise ManyiError(Message("parts.bad_engine", {"value": engine}))
+
+
+def runner(engine: str, scheduler: str | None = None) -> _Local | _Dask:
+    check_engine(engine)
     return _Dask(scheduler) if engine == "dask" else _Local()
 
 
 def score_dataset(
-    req: ScoreRequest,
-    inst: Instrument,
-    engine: str = "local",
-    scheduler: str | None = None,
-    columns: dict[str, str] | None = None,
+    req: ScoreRequest, inst: Instrument, columns: dict[str, str] | None = None
 ) -> ScoreResult:
     """Score a Parquet dataset (``req.responses.path``: a folder, a glob or a URL) on the
-    ``engine`` (``local`` or ``dask``; ``scheduler`` is a Dask scheduler's address)."""
-    from manyi.io.chunks import merge_reports
+    engine of ``req.read`` (``local`` or ``dask``, with a Dask scheduler's address)."""
+    from manyi.services.scoring import with_report
+
 
     assert req.responses.path is not None
     parts = dataset_parts(str(req.responses.path))
-    run = runner(engine, scheduler)
+    run = runner(req.read.engine, req.read.scheduler)
     try:
         kw = dict(
             inst=inst, by=list(req.by), period=req.period, weights=req.weights,
@@ -273,7 +280,7 @@ def score_dataset(
             date_format=req.read.date_format, columns=columns,
         )
         results: list[PartResult] = run.map(score_part, parts, **kw)
-        _check_ids(run, parts, results, inst, columns)
+        _check_ids(run, parts, [r.hashes for r in results], inst, columns)
     finally:
         run.close()
     report = merge_reports([r.report for r in results])
@@ -281,25 +288,22 @@ def score_dataset(
     sums = [r.partial for r in results if r.partial is not None]
     if not sums:
         raise ManyiError(Message("score.no_rows", {"file": report.source, "summary": report.summary()}))
-    result = finish(inst, merge_partials(sums))
-    result.report = report
-    result.rejected = [i.to_dict() for i in report.issues]
-    result.warnings = list(report.warnings) + result.warnings
-    return result
+    return with_report(finish(inst, merge_partials(sums)), report)
 
 
 def _check_ids(
     run: _Local | _Dask,
     parts: list[Part],
-    results: list[PartResult],
+    hashes: list[np.ndarray],
     inst: Instrument,
     columns: dict[str, str] | None,
 ) -> None:
-    """Stop with both places when a response id is met in two parts."""
-    if len(results) < 2:
+    """Stop with both places when a response id is met in two parts (``hashes``: each part's
+    id hashes, which are the same in every process)."""
+    if len(hashes) < 2:
         return
-    owner = np.concatenate([np.full(len(r.hashes), k) for k, r in enumerate(results)])
-    h = np.concatenate([r.hashes for r in results])
+    owner = np.concatenate([np.full(len(h), k) for k, h in enumerate(hashes)])
+    h = np.concatenate(hashes)
     order = np.argsort(h, kind="stable")
     hs, ow = h[order], owner[order]
     same = (hs[1:] == hs[:-1]) & (ow[1:] != ow[:-1])

@@ -48,15 +48,13 @@ def fit_model_file(
             want=set(pls.items),
             name=d.name,
         )
-    if req.engine == "local" or not req.bootstrap:
-        from manyi.services.distributed import runner
+    from manyi.services.distributed import DaskBlocks, check_engine, runner
 
-        runner(req.engine)  # a wrong name is told
+    check_engine(req.engine)
+    if req.engine == "local" or not req.bootstrap:
         return pls.fit(
             frame, bootstrap=req.bootstrap, seed=req.seed, scheme=req.scheme, progress=progress
         )
-    from manyi.services.distributed import DaskBlocks, runner
-
     cluster = runner(req.engine, req.scheduler)
     try:
         return pls.fit(

@@ -65,8 +65,6 @@ class ScoreRequest(_Request):
     compare: str | None = None  # "previous"
     read: ReadOptions = Field(default_factory=ReadOptions)
     respondents: bool = True  # keep the per-response scores (large files score faster without)
-    engine: str = "local"  # local | dask: a Parquet dataset's parts in this process or on Dask
-    scheduler: str | None = None  # a Dask scheduler's address (else a LocalCluster)
 
 
 class AnalysisOptions(_Request):

@@ -11,7 +11,13 @@ from manyi.core.instrument import Instrument
 from manyi.core.messages import ManyiError, Message
 from manyi.core.scoring import ScoreResult, score_frame
 from manyi.io.instruments import load_instrument
-from manyi.io.responses import ResponseSet, read_responses, validate_frame
+from manyi.io.responses import (
+    ResponseSet,
+    ValidationReport,
+    merge_reports,
+    read_responses,
+    validate_frame,
+)
 from manyi.services.requests import ReadOptions, ScoreRequest, Source
 
 FORMATS = ("table", "csv", "json", "xlsx")
@@ -67,10 +73,16 @@ def score(
             )
         responses = validate_frame(responses, instrument)
     inst = instrument or responses.instrument
-    result = score_frame(inst, responses.data, by=by, period=period, weights=weights)
-    result.report = responses.report
-    result.rejected = [i.to_dict() for i in responses.report.issues]
-    result.warnings = list(responses.report.warnings) + result.warnings
+    return with_report(score_frame(inst, responses.data, by=by, period=period, weights=weights),
+                       responses.report)
+
+
+def with_report(result: ScoreResult, report: ValidationReport) -> ScoreResult:
+    """A scorecard with the validation report of its responses: the rejected values, and the
+    report's warnings first among the result's."""
+    result.report = report
+    result.rejected = [i.to_dict() for i in report.issues]
+    result.warnings = list(report.warnings) + result.warnings
     return result
 
 
@@ -83,15 +95,10 @@ def read(source: Source, inst: Instrument, opts: ReadOptions, chunked: bool = Tr
     """The responses of a request, read and validated (headers renamed by the column map;
     ``chunked=False``: a large CSV read whole, where chunks were already declined)."""
     columns = _column_map(opts)
-    if source.path is not None:
-        from manyi.io.parts import is_dataset
+    if _as_dataset(source, opts):
+        from manyi.services.distributed import read_dataset
 
-        if is_dataset(source.path) or opts.engine != "local":
-            from manyi.services.distributed import read_dataset
-
-            if not is_dataset(source.path) and Path(source.path).suffix.lower() != ".parquet":
-                raise ManyiError(Message("parts.not_parquet", {"path": str(source.path)}))
-            return read_dataset(
+        return read_dataset(
                 str(source.path), inst, strict=opts.strict, date_format=opts.date_format,
                 columns=columns, engine=opts.engine, scheduler=opts.scheduler,
             )
@@ -107,6 +114,22 @@ def read(source: Source, inst: Instrument, opts: ReadOptions, chunked: bool = Tr
         header_row=opts.header_row,
         chunked=chunked,
     )
+
+
+def _as_dataset(source: Source, opts: ReadOptions) -> bool:
+    """Whether the responses are read as a Parquet dataset's parts: a folder, glob or URL, or
+    any Parquet file with ``--engine dask`` (another file with it is a mistake)."""
+    if source.path is None:
+        return False
+    from manyi.io.parts import is_dataset
+
+    if is_dataset(source.path):
+        return True
+    if opts.engine == "local":
+        return False
+    if Path(source.path).suffix.lower() != ".parquet":
+        raise ManyiError(Message("parts.not_parquet", {"path": str(source.path)}))
+    return True
 
 
 def _column_map(opts: ReadOptions) -> dict[str, str] | None:
@@ -128,7 +151,7 @@ def score_chunks(req: ScoreRequest, inst: Instrument) -> ScoreResult | None:
     the file must be read whole (small files, other formats, anything a chunk cannot decide
     alone, any mistake to report: the whole-file reader then says it exactly)."""
     from manyi.core.scoring import finish, merge_partials, partial_frame
-    from manyi.io.chunks import WholeFile, id_hashes, merge_reports, repeated, response_chunks
+    from manyi.io.chunks import WholeFile, id_hashes, repeated, response_chunks
 
     if req.responses.path is None:
         return None
@@ -153,12 +176,7 @@ def score_chunks(req: ScoreRequest, inst: Instrument) -> ScoreResult | None:
         return None
     if not parts or repeated(ids):
         return None
-    report = merge_reports(reports)
-    result = finish(inst, merge_partials(parts))
-    result.report = report
-    result.rejected = [i.to_dict() for i in report.issues]
-    result.warnings = list(report.warnings) + result.warnings
-    return result
+    return with_report(finish(inst, merge_partials(parts)), merge_reports(reports))
 
 
 def score_file(req: ScoreRequest) -> ScoreResult:
@@ -166,34 +184,25 @@ def score_file(req: ScoreRequest) -> ScoreResult:
     responses (a large CSV in chunks), score them, and test changes against the previous
     period if asked."""
     inst = load(req.instrument)
-    path = req.responses.path
-    if path is not None:
-        from manyi.io.parts import is_dataset
+    if _as_dataset(req.responses, req.read):
+        from manyi.services.distributed import score_dataset
 
-        dataset = is_dataset(path)
-        if req.engine == "dask" and not dataset and Path(path).suffix.lower() != ".parquet":
-            raise ManyiError(Message("parts.not_parquet", {"path": str(path)}))
-        if dataset or req.engine != "local":
-            from manyi.services.distributed import score_dataset
+        result = score_dataset(req, inst, _column_map(req.read))
+    else:
+        result = score_chunks(req, inst) or _score_whole(req, inst)
+    if req.compare:
+        compare_previous(result, req.compare)
+    return result
 
-            result = score_dataset(req, inst, req.engine, req.scheduler, _column_map(req.read))
-            if req.compare:
-                compare_previous(result, req.compare)
-            return result
-    result = score_chunks(req, inst)
-    if result is not None:
-        if req.compare:
-            compare_previous(result, req.compare)
-        return result
+
+def _score_whole(req: ScoreRequest, inst: Instrument) -> ScoreResult:
+    """The responses read whole (where the chunks declined) and scored."""
     rs = read(req.responses, inst, req.read, chunked=False)  # chunks declined: read it whole
     if len(rs) == 0:
         first = rs.report.issues[:1]
         summary = rs.report.summary() + ("; " + first[0].render(rs.report.source) if first else "")
         raise ManyiError(Message("score.no_rows", {"file": rs.report.source, "summary": summary}))
-    result = score(rs, by=req.by, period=req.period, weights=req.weights)
-    if req.compare:
-        compare_previous(result, req.compare)
-    return result
+    return score(rs, by=req.by, period=req.period, weights=req.weights)
 
 
 def to_json(result: ScoreResult, lang: str | None = None) -> str:
