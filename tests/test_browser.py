@@ -59,17 +59,8 @@ def test_a_customer_answers_on_a_phone_in_chinese(browser, tmp_path, monkeypatch
                  "--n", "2"], ["campaign", "open", "w"], ["campaign", "invitations", "w", "-o", str(tmp_path / "i.csv")]):
         assert runner.invoke(cli, args).exit_code == 0
     token = pd.read_csv(tmp_path / "i.csv", encoding="utf-8-sig")["token"].iloc[0]
-    port = _free_port()
-    server = subprocess.Popen([sys.executable, "-m", "manyi.cli", "serve", "--port", str(port)],
-                              env={**__import__("os").environ, "MANYI_DATABASE_URL": url},
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    server, port = _serve(url)
     try:
-        for _ in range(100):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
         ARTIFACTS.mkdir(exist_ok=True)
         from selenium.webdriver.common.by import By
 
@@ -120,13 +111,17 @@ def _serve(url: str) -> tuple[subprocess.Popen, int]:
     server = subprocess.Popen([sys.executable, "-m", "manyi.cli", "serve", "--port", str(port)],
                               env={**__import__("os").environ, "MANYI_DATABASE_URL": url},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    for _ in range(150):
+    end = time.time() + 120  # a loaded machine may take long to import and start
+    while True:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
+            return server, port
         except OSError:
+            if server.poll() is not None or time.time() > end:
+                server.kill()
+                out = server.communicate()[0].decode(errors="replace")
+                pytest.fail(f"manyi serve did not start on port {port}:\n{out[-2000:]}")
             time.sleep(0.1)
-    return server, port
 
 
 def test_staff_log_in_filter_the_dashboard_open_a_response_and_export(browser, tmp_path, monkeypatch):

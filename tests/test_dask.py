@@ -157,21 +157,106 @@ def test_model_fit_on_dask_gives_the_local_intervals(cluster, tmp_path) -> None:
     assert_close(outs[0], outs[1])
 
 
-@pytest.mark.parametrize("argv", [["ipa"], ["servqual"], ["compare", "--by", "tier"], ["spc", "--period", "month"],
-                                  ["reliability"]])
-def test_analyses_of_a_dataset(data, cluster, argv) -> None:
-    """An analysis of a Parquet dataset: its parts read and validated here or on the Dask
-    workers, in path order; the numbers of the same rows in one file (1e-9)."""
-    def run(target, *extra):
-        res = runner.invoke(app, ["analyze", *argv, "-i", INST, str(target), "--format", "json", "--lang", "en", *extra])
-        assert res.exit_code == 0, res.output
-        out = json.loads(res.stdout)
-        out.pop("warnings")  # the validation note names the file or the dataset
-        return out
+SUMMED = [
+    ["ipa"],
+    ["ipa", "--importance", "derived", "--weights", "weight", "--by", "tier"],
+    ["ipa", "--importance", "relative", "--by", "branch,tier"],
+    ["servqual"],
+    ["servqual", "--weights", "weight", "--by", "tier"],
+    ["compare", "--by", "tier"],
+    ["compare", "--by", "branch", "--weights", "weight"],
+    ["compare", "--period", "quarter"],
+    ["spc", "--period", "month"],
+    ["spc", "--period", "quarter", "--weights", "weight", "--by", "tier"],
+]
 
-    local = run(data["hive"])
-    assert run(data["hive"], "--engine", "dask", "--scheduler", cluster) == local
-    assert_close(local, run(data["one"]))
+
+def _analyze(argv, target, *extra) -> dict:
+    res = runner.invoke(app, ["analyze", *argv, "-i", INST, str(target), "--format", "json", "--lang", "en", *extra])
+    assert res.exit_code == 0, res.output
+    out = json.loads(res.stdout)
+    out.pop("warnings")  # the validation note names the file or the dataset
+    return out
+
+
+@pytest.mark.parametrize("argv", [*SUMMED, ["reliability"]])
+def test_analyses_of_a_dataset(data, cluster, argv) -> None:
+    """An analysis of a Parquet dataset, here and on the Dask workers, in path order: the
+    numbers of the same rows in one file (1e-9). IPA, SERVQUAL, compare and SPC are summed
+    where the parts lie (only the sums travel); the others read the clean rows."""
+    local = _analyze(argv, data["hive"])
+    assert _analyze(argv, data["hive"], "--engine", "dask", "--scheduler", cluster) == local
+    assert_close(local, _analyze(argv, data["one"]))
+
+
+@pytest.mark.parametrize("argv", SUMMED[:1] + SUMMED[4:5] + SUMMED[6:7] + SUMMED[9:])
+def test_summed_analyses_never_gather_rows(data, cluster, argv, monkeypatch) -> None:
+    """The summed analyses of a dataset do not read its rows into one table."""
+    from manyi.services import distributed
+
+    def gathered(*a, **k):
+        raise AssertionError("the clean rows were gathered")
+
+    monkeypatch.setattr(distributed, "read_dataset", gathered)
+    monkeypatch.setattr(distributed, "read_part_clean", gathered)
+    assert_close(_analyze(argv, data["hive"]), _analyze(argv, data["one"]))
+
+
+def test_parts_without_weights_and_sums_that_merge(tmp_path) -> None:
+    """A part whose rows all lack a weight adds nothing to the weighted sums (as its rows add
+    nothing in one file); the summaries of random splits of a table merge into the
+    summary of the whole (Chan–Golub–LeVeque), 1e-12."""
+    from manyi.core.compare import ValueCounts
+    from manyi.core.wstats import CoMoments, Moments, mean_test
+
+    raw = datasets.after_sales(n=1500, seed=4, clean=True)
+    raw["submitted_at"] = raw["submitted_at"].astype(str)
+    raw["weight"] = np.random.default_rng(1).uniform(0.2, 3.0, len(raw))
+    raw.loc[raw["branch"] == raw["branch"].iloc[0], "weight"] = np.nan
+    raw.to_parquet(tmp_path / "one.parquet", index=False)
+    for b, sub in raw.groupby("branch"):
+        sub.to_parquet(tmp_path / f"part-{b}.parquet", index=False)
+    for argv in (["compare", "--by", "tier", "--weights", "weight"], ["ipa", "--weights", "weight"]):
+        assert_close(_analyze(argv, f"{tmp_path}/part-*.parquet"), _analyze(argv, tmp_path / "one.parquet"))
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(50, 10, (1000, 3))
+    X[rng.random(X.shape) < 0.1] = np.nan
+    w = rng.uniform(0, 2, 1000)
+    w[:20] = 0
+    cuts = np.sort(rng.choice(np.arange(1, 1000), 5, replace=False))
+    pieces = np.split(np.arange(1000), cuts)
+    m = Moments.of(X[pieces[0]], w[pieces[0]])
+    c = CoMoments.of(X[pieces[0]], w[pieces[0]])
+    v = ValueCounts.of(np.round(X[pieces[0], 0]))
+    for p in pieces[1:]:
+        m, c = m.merge(Moments.of(X[p], w[p])), c.merge(CoMoments.of(X[p], w[p]))
+        v = v.merge(ValueCounts.of(np.round(X[p, 0])))
+    whole = Moments.of(X, w)
+    for f in ("n", "npos", "sw", "sw2", "mean", "m2"):
+        np.testing.assert_allclose(getattr(m, f), getattr(whole, f), rtol=1e-12)
+    for j in range(3):  # against the plain two-pass formulas
+        ok = ~np.isnan(X[:, j]) & (w > 0)
+        ref = np.average(X[ok, j], weights=w[ok])
+        assert m.mean[j] == pytest.approx(ref, rel=1e-12)
+        assert m.m2[j] == pytest.approx(np.sum(w[ok] * (X[ok, j] - ref) ** 2), rel=1e-12)
+        assert m.test(j)["ci_low"] == pytest.approx(mean_test(X[:, j], w)["ci_low"], rel=1e-12)
+    full = ~np.isnan(X).any(axis=1) & (w > 0)
+    D = X[full] - np.average(X[full], axis=0, weights=w[full])
+    np.testing.assert_allclose(c.m2, (D * w[full, None]).T @ D, rtol=1e-12)
+    assert c.n == full.sum()
+    vals, counts = np.unique(np.round(X[~np.isnan(X[:, 0]), 0]), return_counts=True)
+    assert np.array_equal(v.values, vals) and np.array_equal(v.counts, counts)
+
+
+def test_a_workers_mistake_reaches_the_user(data, cluster) -> None:
+    """A user's mistake met on a worker (an unknown column) comes back as the same clear
+    message (exit 2), not as an error about pickling."""
+    for cmd in (["score", "--by", "nosuch"], ["analyze", "ipa", "--by", "nosuch"]):
+        res = runner.invoke(app, [*cmd, "-i", INST, str(data["hive"]), "--engine", "dask", "--scheduler", cluster,
+                                  "--lang", "en"])
+        assert res.exit_code == 2, res.output
+        assert "nosuch" in res.output and "Traceback" not in res.output
 
 
 def test_a_plain_model_fits_a_dataset(tmp_path) -> None:

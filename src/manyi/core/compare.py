@@ -8,6 +8,7 @@ tests of each table.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
@@ -17,7 +18,7 @@ from manyi.core.analysis import AnalysisResult, adjust
 from manyi.core.messages import Message
 from manyi.core.stats import nps_difference, nps_estimate
 from manyi.core.tdist import norm_sf
-from manyi.core.wstats import n_eff, welch
+from manyi.core.wstats import Moments, welch_from_stats
 
 
 def two_proportion_z(x1: float, n1: float, x2: float, n2: float) -> tuple[float, float]:
@@ -32,12 +33,31 @@ def two_proportion_z(x1: float, n1: float, x2: float, n2: float) -> tuple[float,
     return float(z), float(2 * norm_sf(abs(z)))
 
 
-def _ties(sorted_values: np.ndarray) -> np.ndarray:
-    """The sizes of the runs of equal values in a sorted array."""
-    if not len(sorted_values):
-        return np.zeros(0)
-    starts = np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
-    return np.diff(np.r_[starts, len(sorted_values)]).astype(float)
+@dataclass
+class ValueCounts:
+    """The distinct values of a sample (ascending) with their counts: all the rank tests need,
+    and mergeable (the counts of two parts add up)."""
+
+    values: np.ndarray
+    counts: np.ndarray
+
+    @classmethod
+    def of(cls, x: np.ndarray) -> ValueCounts:
+        x = np.asarray(x, dtype=float)
+        v, c = np.unique(x[~np.isnan(x)], return_counts=True)
+        return cls(v, c.astype(np.int64))
+
+    def merge(self, other: ValueCounts) -> ValueCounts:
+        v, inv = np.unique(np.concatenate([self.values, other.values]), return_inverse=True)
+        c = np.bincount(inv, weights=np.concatenate([self.counts, other.counts]), minlength=len(v))
+        return ValueCounts(v, c.astype(np.int64))
+
+    @property
+    def n(self) -> int:
+        return int(self.counts.sum())
+
+    def sample(self) -> np.ndarray:
+        return np.repeat(self.values, self.counts)
 
 
 def mann_whitney(y_sorted: np.ndarray, x_sorted: np.ndarray) -> tuple[float, float]:
@@ -45,18 +65,22 @@ def mann_whitney(y_sorted: np.ndarray, x_sorted: np.ndarray) -> tuple[float, flo
     ``scipy.stats.mannwhitneyu(y, x)``: U₁ = Σ over y of (#x below + ½ #x equal); the normal
     approximation with the tie correction and the continuity correction (Mann & Whitney 1947;
     tie term Σ(t³ − t) of the pooled sample), or the exact null distribution when a sample has
-    eight values or fewer and nothing is tied, as scipy's ``method="auto"`` does. Both inputs
-    sorted (each group is sorted once, not once per pair)."""
-    n1, n2 = len(y_sorted), len(x_sorted)
-    below = np.searchsorted(x_sorted, y_sorted, side="left")
-    upto = np.searchsorted(x_sorted, y_sorted, side="right")
-    u1 = float(below.sum() + 0.5 * (upto - below).sum())
-    pooled = np.sort(np.concatenate([y_sorted, x_sorted]), kind="mergesort")
-    t = _ties(pooled)
+    eight values or fewer and nothing is tied, as scipy's ``method="auto"`` does."""
+    return mann_whitney_counts(ValueCounts.of(y_sorted), ValueCounts.of(x_sorted))
+
+
+def mann_whitney_counts(y: ValueCounts, x: ValueCounts) -> tuple[float, float]:
+    """:func:`mann_whitney` from the samples' value counts."""
+    n1, n2 = y.n, x.n
+    below_x = np.concatenate([[0], np.cumsum(x.counts)])
+    below = below_x[np.searchsorted(x.values, y.values, side="left")]
+    upto = below_x[np.searchsorted(x.values, y.values, side="right")]
+    u1 = float(np.sum(y.counts * below) + 0.5 * np.sum(y.counts * (upto - below)))
+    t = y.merge(x).counts.astype(float)
     if (n1 <= 8 or n2 <= 8) and not (t > 1).any():
         from scipy.stats import mannwhitneyu  # the exact distribution, for tiny samples only
 
-        r = mannwhitneyu(y_sorted, x_sorted, alternative="two-sided")
+        r = mannwhitneyu(y.sample(), x.sample(), alternative="two-sided")
         return float(r.statistic), float(r.pvalue)
     n = n1 + n2
     u = max(u1, n1 * n2 - u1)
@@ -69,19 +93,24 @@ def mann_whitney(y_sorted: np.ndarray, x_sorted: np.ndarray) -> tuple[float, flo
 def kruskal(samples: list[np.ndarray]) -> tuple[float, float]:
     """Kruskal–Wallis H with the tie correction and its χ²(k − 1) p-value (Kruskal & Wallis
     1952; the numbers of ``scipy.stats.kruskal``)."""
-    allv = np.concatenate(samples)
-    n_tot = len(allv)
-    order = np.argsort(allv, kind="mergesort")
-    s = allv[order]
-    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
-    counts = np.diff(np.r_[starts, n_tot])
-    ranks = np.empty(n_tot)
-    ranks[order] = np.repeat(starts + (counts + 1) / 2.0, counts)  # average ranks, 1-based
-    ends = np.cumsum([len(v) for v in samples])
-    sums = np.add.reduceat(ranks, np.r_[0, ends[:-1]]) if n_tot else np.zeros(len(samples))
-    ssbn = float(np.sum(sums**2 / np.array([len(v) for v in samples], dtype=float)))
+    return kruskal_counts([ValueCounts.of(v) for v in samples])
+
+
+def kruskal_counts(samples: list[ValueCounts]) -> tuple[float, float]:
+    """:func:`kruskal` from the samples' value counts: each distinct value's average rank
+    (1-based) times its count in a sample gives the sample's rank sum."""
+    pooled = samples[0]
+    for v in samples[1:]:
+        pooled = pooled.merge(v)
+    n_tot = pooled.n
+    c = pooled.counts.astype(float)
+    ranks = np.cumsum(c) - c + (c + 1) / 2.0
+    sizes = np.array([v.n for v in samples], dtype=float)
+    sums = np.array(
+        [float(np.sum(v.counts * ranks[np.searchsorted(pooled.values, v.values)])) for v in samples]
+    )
+    ssbn = float(np.sum(sums**2 / sizes))
     h = 12.0 / (n_tot * (n_tot + 1)) * ssbn - 3 * (n_tot + 1)
-    c = counts.astype(float)
     h /= 1 - float(np.sum(c**3 - c)) / (n_tot**3 - n_tot)
     from scipy import special  # the χ² tail (imported where a test needs it)
 
@@ -92,12 +121,19 @@ def anova_oneway(samples: list[np.ndarray]) -> tuple[float, float]:
     """One-way ANOVA F = (SS between / (k − 1)) / (SS within / (N − k)) and its p-value
     (the numbers of ``scipy.stats.f_oneway``; F infinite when every group is constant but
     the means differ)."""
+    return anova_counts([ValueCounts.of(v) for v in samples])
+
+
+def anova_counts(samples: list[ValueCounts]) -> tuple[float, float]:
+    """:func:`anova_oneway` from the samples' value counts."""
     k = len(samples)
-    n = np.array([len(v) for v in samples], dtype=float)
-    means = np.array([v.mean() for v in samples])
+    n = np.array([v.n for v in samples], dtype=float)
+    means = np.array([float(v.counts @ v.values) / v.n for v in samples])
     grand = float(np.sum(means * n) / n.sum())
     ssb = float(np.sum(n * (means - grand) ** 2))
-    ssw = float(sum(np.sum((v - m) ** 2) for v, m in zip(samples, means, strict=True)))
+    ssw = float(
+        sum(float(v.counts @ (v.values - m) ** 2) for v, m in zip(samples, means, strict=True))
+    )
     dfb, dfw = k - 1, n.sum() - k
     if ssw == 0:
         return (np.inf, 0.0) if ssb > 0 else (np.nan, np.nan)
@@ -105,6 +141,46 @@ def anova_oneway(samples: list[np.ndarray]) -> tuple[float, float]:
     from scipy import special  # the F tail
 
     return float(f), float(special.fdtrc(dfb, dfw, f))
+
+
+@dataclass
+class GroupSums:
+    """One group of a comparison as mergeable sums: per measure its moments (weighted when
+    weights are given) and value counts (the rank tests and ANOVA, unweighted), the
+    satisfaction rate's moments and, with NPS answers, the moments of the promoter and
+    detractor indicators."""
+
+    measures: dict[str, tuple[Moments, ValueCounts]]
+    satisfied: Moments
+    nps: Moments | None = None
+
+    @classmethod
+    def of(
+        cls,
+        measures: dict[str, np.ndarray],
+        satisfied: np.ndarray,
+        w: np.ndarray | None = None,
+        nps: np.ndarray | None = None,
+    ) -> GroupSums:
+        got = {
+            name: (Moments.of(v, w), ValueCounts.of(v)) for name, v in measures.items()
+        }
+        npm = None
+        if nps is not None:
+            x = np.asarray(nps, dtype=float)
+            with np.errstate(invalid="ignore"):
+                ind = np.column_stack([np.where(np.isnan(x), np.nan, x >= 9),
+                                       np.where(np.isnan(x), np.nan, x <= 6)])
+            npm = Moments.of(ind, w)
+        return cls(got, Moments.of(satisfied, w), npm)
+
+    def merge(self, other: GroupSums) -> GroupSums:
+        return GroupSums(
+            {k: (m.merge(other.measures[k][0]), c.merge(other.measures[k][1]))
+             for k, (m, c) in self.measures.items()},
+            self.satisfied.merge(other.satisfied),
+            None if self.nps is None or other.nps is None else self.nps.merge(other.nps),
+        )
 
 
 def compare(
@@ -128,38 +204,57 @@ def compare(
     test and the rate test on Kish's effective sizes; Mann–Whitney, ANOVA and Kruskal–Wallis
     stay unweighted (said in a warning).
     """
+    sums = [
+        GroupSums.of(
+            {name: raw[g] for name, raw in measures.items()},
+            satisfied[g],
+            None if weights is None else weights[g],
+            None if nps is None else nps[g],
+        )
+        for g in range(len(groups))
+    ]
+    return compare_from(groups, sums, pairs, method, alpha, weights is not None)
+
+
+def compare_from(
+    groups: list[str],
+    sums: list[GroupSums],
+    pairs: str = "all",
+    method: str = "holm",
+    alpha: float = 0.05,
+    weighted: bool = False,
+) -> AnalysisResult:
+    """:func:`compare` from each group's :class:`GroupSums`."""
     warnings: list[Message] = []
-    if weights is not None:
+    if weighted:
         warnings.append(Message("an.unweighted_tests"))
     idx = (
         list(combinations(range(len(groups)), 2))
         if pairs == "all"
         else [(i - 1, i) for i in range(1, len(groups))]
     )
+    names = list(sums[0].measures) if sums else []
     rows = []
-    for name, raw in measures.items():
-        oks = [~np.isnan(np.asarray(v, dtype=float)) for v in raw]
-        vals = [np.asarray(v, dtype=float)[ok] for v, ok in zip(raw, oks, strict=True)]
-        ws = [
-            None if weights is None else np.asarray(weights[i], float)[ok]
-            for i, ok in enumerate(oks)
-        ]
-        sorted_ = [np.sort(v) for v in vals]  # each group sorted once for the rank tests
+    for name in names:
+        got = [g.measures[name] for g in sums]
         for a, b in idx:
-            x, y = vals[a], vals[b]
+            (ma, ca), (mb, cb) = got[a], got[b]
             row = {
                 "measure": name,
                 "group_a": groups[a],
                 "group_b": groups[b],
-                "n_a": len(x),
-                "n_b": len(y),
-                "mean_a": np.average(x, weights=ws[a]) if len(x) else np.nan,
-                "mean_b": np.average(y, weights=ws[b]) if len(y) else np.nan,
+                "n_a": int(ma.n[0]),
+                "n_b": int(mb.n[0]),
+                "mean_a": float(ma.mean[0]) if ma.n[0] else np.nan,
+                "mean_b": float(mb.mean[0]) if mb.n[0] else np.nan,
             }
             row["diff"] = row["mean_b"] - row["mean_a"]
-            if len(x) >= 2 and len(y) >= 2 and (x.std() > 0 or y.std() > 0):
-                tt, tdf, tp = welch(x, ws[a], y, ws[b])
-                mw_u, mw_p = mann_whitney(sorted_[b], sorted_[a])
+            if ca.n >= 2 and cb.n >= 2 and (len(ca.values) > 1 or len(cb.values) > 1):
+                ta, tb = ma.test(0), mb.test(0)
+                tt, tdf, tp = welch_from_stats(
+                    ta["mean"], ta["sd"], ta["n_eff"], tb["mean"], tb["sd"], tb["n_eff"]
+                )
+                mw_u, mw_p = mann_whitney_counts(cb, ca)
                 row.update(welch_t=tt, welch_df=tdf, welch_p=tp, mw_u=mw_u, mw_p=mw_p)
             else:
                 row.update(
@@ -187,20 +282,17 @@ def compare(
 
     rate_rows = []
     for a, b in idx:
-        oa, ob = ~np.isnan(satisfied[a]), ~np.isnan(satisfied[b])
-        sa, sb = satisfied[a][oa], satisfied[b][ob]
-        wa = np.ones(len(sa)) if weights is None else np.asarray(weights[a], float)[oa]
-        wb = np.ones(len(sb)) if weights is None else np.asarray(weights[b], float)[ob]
-        ra = np.average(sa, weights=wa) if len(sa) else np.nan
-        rb = np.average(sb, weights=wb) if len(sb) else np.nan
-        na, nb = (n_eff(wa), n_eff(wb)) if len(sa) and len(sb) else (0.0, 0.0)
+        sa, sb = sums[a].satisfied, sums[b].satisfied
+        ra = float(sa.mean[0]) if sa.n[0] else np.nan
+        rb = float(sb.mean[0]) if sb.n[0] else np.nan
+        na, nb = (sa.n_eff(), sb.n_eff()) if sa.n[0] and sb.n[0] else (0.0, 0.0)
         z, p = two_proportion_z(rb * nb, nb, ra * na, na)
         rate_rows.append(
             {
                 "group_a": groups[a],
                 "group_b": groups[b],
-                "n_a": len(sa),
-                "n_b": len(sb),
+                "n_a": int(sa.n[0]),
+                "n_b": int(sb.n[0]),
                 "rate_a": ra,
                 "rate_b": rb,
                 "z": z,
@@ -215,18 +307,18 @@ def compare(
     rates["significant"] = rates["p_adj"] < alpha
 
     tables = {"means": means, "rates": rates}
-    if nps is not None:
-        tables["nps"] = _nps_table(groups, idx, nps, weights, method, alpha)
+    if sums and all(g.nps is not None for g in sums):
+        tables["nps"] = _nps_table(groups, idx, [g.nps for g in sums], method, alpha)
 
     omni = []
     if len(groups) > 2:
-        for name, vals in measures.items():
-            vals = [np.asarray(v, dtype=float)[~np.isnan(np.asarray(v, dtype=float))] for v in vals]
-            vals = [v for v in vals if len(v) >= 2]
+        for name in names:
+            vals = [g.measures[name][1] for g in sums]
+            vals = [v for v in vals if v.n >= 2]
             if len(vals) < 3:
                 continue
-            f, fp = anova_oneway(vals)
-            h, hp = kruskal(vals)
+            f, fp = anova_counts(vals)
+            h, hp = kruskal_counts(vals)
             omni.append(
                 {
                     "measure": name,
@@ -239,24 +331,20 @@ def compare(
             )
     if omni:
         tables["omnibus"] = pd.DataFrame(omni)
-    n = int(sum(len(s[~np.isnan(s)]) for s in satisfied))
+    n = int(sum(int(g.satisfied.n[0]) for g in sums))
     return AnalysisResult("compare", n, tables, warnings)
 
 
-def _nps_table(groups, idx, nps, weights, method, alpha) -> pd.DataFrame:
-    """Pairwise NPS differences with their z tests, adjusted like the other tables."""
+def _nps_table(groups, idx, nps: list[Moments], method, alpha) -> pd.DataFrame:
+    """Pairwise NPS differences with their z tests, adjusted like the other tables (``nps``:
+    per group the moments of the promoter and detractor indicators)."""
     est = []
-    for i, x in enumerate(nps):
-        x = np.asarray(x, dtype=float)
-        ok = ~np.isnan(x)
-        w = np.ones(ok.sum()) if weights is None else np.asarray(weights[i], float)[ok]
-        x = x[ok]
-        ne = n_eff(w) if len(x) else 0.0
-        W = w.sum()
-        pp = float(w[x >= 9].sum() / W) if W > 0 else np.nan
-        pdt = float(w[x <= 6].sum() / W) if W > 0 else np.nan
+    for m in nps:
+        n = int(m.n[0])
+        ne = m.n_eff(0) if n else 0.0
+        pp, pdt = (float(m.mean[0]), float(m.mean[1])) if m.sw[0] > 0 else (np.nan, np.nan)
         score, se, _, _ = nps_estimate(pp * ne, pdt * ne, ne)
-        est.append((len(x), float(score), float(se)))
+        est.append((n, float(score), float(se)))
     rows = []
     for a, b in idx:
         d, se, z, p, lo, hi = nps_difference(est[a][1], est[a][2], est[b][1], est[b][2])

@@ -52,6 +52,9 @@ class ManyiError(Exception):
         self.messages = list(messages)
         super().__init__(*[m.key for m in messages])
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled with its messages (from Dask workers)
+        return (self.__class__, tuple(self.messages))
+
     def render(self, lang: str | None = None) -> str:
         return "\n".join(m.render(lang) for m in self.messages)
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.analysis import AnalysisResult
-from manyi.core.wstats import mean_test
+from manyi.core.wstats import Moments
 
 D2_SPAN2 = 1.128
 D4_SPAN2 = 3.267
@@ -69,12 +69,25 @@ def xbar_s_chart(
     periods: list[str], groups: list[np.ndarray], weights: list[np.ndarray] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """X̄–S limits; with ``weights`` each period's mean and SD are weighted and n is its n_eff."""
-    if weights is None:
-        n = np.array([len(g) for g in groups], dtype=float)
-        means = np.array([np.mean(g) for g in groups])
-        sds = np.array([np.std(g, ddof=1) if len(g) > 1 else np.nan for g in groups])
+    stats = [
+        Moments.of(g, None if weights is None else weights[k]) for k, g in enumerate(groups)
+    ]
+    return xbar_s_from(periods, stats, weights is not None)
+
+
+def xbar_s_from(
+    periods: list[str], stats: list[Moments], weighted: bool = False
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """X̄–S limits from each period's moments of the index (column 0 of ``stats``)."""
+    if not weighted:
+        n = np.array([m.npos[0] for m in stats], dtype=float)
+        means = np.array([m.mean[0] for m in stats])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sds = np.array(
+                [np.sqrt(m.m2[0] / (m.npos[0] - 1)) if m.npos[0] > 1 else np.nan for m in stats]
+            )
     else:
-        tests = [mean_test(g, w) for g, w in zip(groups, weights, strict=True)]
+        tests = [m.test(0) for m in stats]
         n = np.array([r["n_eff"] for r in tests])
         means = np.array([r["mean"] for r in tests])
         sds = np.array([r["sd"] for r in tests])
@@ -84,7 +97,7 @@ def xbar_s_chart(
     xbar = pd.DataFrame(
         {
             "period": periods,
-            "n": n if weights is not None else n.astype(int),
+            "n": n if weighted else n.astype(int),
             "mean": means,
             "cl": xbb,
             "lcl": xbb - a3 * sbar,
@@ -95,7 +108,7 @@ def xbar_s_chart(
     s = pd.DataFrame(
         {
             "period": periods,
-            "n": n if weights is not None else n.astype(int),
+            "n": n if weighted else n.astype(int),
             "sd": sds,
             "cl": sbar,  # B3·s̄ and B4·s̄ are centred on s̄ (Montgomery §6.3)
             "lcl": b3 * sbar,
@@ -204,14 +217,31 @@ def spc(
 
     With ``weights`` (per period, aligned with ``index_by_period``) pass the weighted
     dissatisfied share × n_eff as ``dissatisfied`` and n_eff as ``n_rated``."""
+    stats = [
+        Moments.of(g, None if weights is None else weights[k])
+        for k, g in enumerate(index_by_period)
+    ]
+    return spc_from(periods, stats, dissatisfied, n_rated, weights is not None, rules)
+
+
+def spc_from(
+    periods: list[str],
+    stats: list[Moments],
+    dissatisfied: np.ndarray,
+    n_rated: np.ndarray,
+    weighted: bool = False,
+    rules=(1, 2, 3, 4, 5, 6, 7, 8),
+) -> AnalysisResult:
+    """:func:`spc` from each period's moments of the index (column 0 of ``stats``): what
+    parts of a table on several workers send back (the charts need no single value)."""
     tables: dict[str, pd.DataFrame] = {}
     tables["p_chart"] = p = p_chart(periods, dissatisfied, n_rated)
-    if all(len(g) == 1 for g in index_by_period):
-        xbar, second = i_mr_chart(periods, np.array([g[0] for g in index_by_period]))
+    if all(m.npos[0] == 1 for m in stats):
+        xbar, second = i_mr_chart(periods, np.array([m.mean[0] for m in stats]))
         tables["i_chart"], tables["mr_chart"] = xbar, second
         index_chart = "i_chart"
     else:
-        xbar, second = xbar_s_chart(periods, index_by_period, weights)
+        xbar, second = xbar_s_from(periods, stats, weighted)
         tables["xbar_chart"], tables["s_chart"] = xbar, second
         index_chart = "xbar_chart"
     signals = []

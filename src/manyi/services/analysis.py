@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,8 @@ from manyi.core import spc as spc_mod
 from manyi.core.analysis import AnalysisResult, combine, need
 from manyi.core.instrument import Instrument
 from manyi.core.messages import ManyiError, Message
-from manyi.core.scoring import period_codes, score_responses, to_points
-from manyi.core.wstats import corr as wcorr
-from manyi.core.wstats import n_eff
+from manyi.core.scoring import period_codes, respondent_weights, score_responses, to_points
+from manyi.core.wstats import CoMoments, Moments, pair_moments
 from manyi.io.responses import ResponseSet
 from manyi.services.requests import AnalysisOptions, AnalyzeRequest
 
@@ -62,7 +62,9 @@ def _wmeans(X: np.ndarray, w: np.ndarray | None) -> np.ndarray:
         return np.where(ok, X, 0.0).T @ w / ww.sum(axis=0)
 
 
-def run_servqual(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+def sum_servqual(
+    inst: Instrument, data: pd.DataFrame, opts: Options, w: np.ndarray | None
+) -> Any:
     items = [i for i in inst.items if i.expectation and f"{i.id}__expected" in data]
     if not items:
         raise ManyiError(Message("an.no_expectations"))
@@ -71,9 +73,6 @@ def run_servqual(inst: Instrument, data: pd.DataFrame, opts: Options) -> Analysi
         _values(data, [f"{i.id}__expected" for i in items]), columns=[i.id for i in items]
     )
     dims = list(dict.fromkeys(i.dimension for i in items))
-    w = dict(zip(inst.dimension_ids, inst.dimension_weights, strict=True))
-    total = sum(w[d] for d in dims)
-    weights = {d: w[d] / total for d in dims}
     alloc_q = {
         q.dimension: q.id for q in inst.questions if q.type == "points" and q.dimension in dims
     }
@@ -82,55 +81,96 @@ def run_servqual(inst: Instrument, data: pd.DataFrame, opts: Options) -> Analysi
         allocation = pd.DataFrame(
             {d: data[alloc_q[d]].to_numpy(dtype=float, na_value=np.nan) for d in dims}
         )
-    return servqual_mod.servqual(
-        P, E, {i.id: i.dimension for i in items}, weights, allocation, _weights(data, opts)
-    )
+    item_dim, weights = _servqual_weights(inst, items)
+    return servqual_mod.servqual_sums(P, E, item_dim, weights, allocation, w)
 
 
-def run_ipa(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+def _servqual_weights(inst: Instrument, items: list[Any]) -> tuple[dict[str, str], dict[str, float]]:
+    dims = list(dict.fromkeys(i.dimension for i in items))
+    w = dict(zip(inst.dimension_ids, inst.dimension_weights, strict=True))
+    total = sum(w[d] for d in dims)
+    return {i.id: i.dimension for i in items}, {d: w[d] / total for d in dims}
+
+
+def finish_servqual(inst: Instrument, sums: Any, opts: Options) -> AnalysisResult:
+    by_id = {i.id: i for i in inst.items}
+    item_dim, weights = _servqual_weights(inst, [by_id[i] for i in sums.items])
+    return servqual_mod.servqual_from(sums, item_dim, weights)
+
+
+@dataclass
+class IpaSums:
+    """What IPA needs of a table (mergeable): the moments of each item's points, the number
+    of respondents who answered any item, and by the importance chosen: the moments of the
+    stated importances, each item's co-moments with the index (derived), or the co-moments of
+    all items and the index over complete rows (relative)."""
+
+    perf: Moments
+    n_any: int
+    stated: Moments | None = None
+    derived: list[CoMoments] | None = None
+    relative: CoMoments | None = None
+
+    def merge(self, other: IpaSums) -> IpaSums:
+        return IpaSums(
+            self.perf.merge(other.perf),
+            self.n_any + other.n_any,
+            None if self.stated is None else self.stated.merge(other.stated),
+            None if self.derived is None
+            else [a.merge(b) for a, b in zip(self.derived, other.derived, strict=True)],
+            None if self.relative is None else self.relative.merge(other.relative),
+        )
+
+
+def sum_ipa(inst: Instrument, data: pd.DataFrame, opts: Options, w: np.ndarray | None) -> IpaSums:
     items = inst.items
     X = _values(data, [i.id for i in items])
     lo = np.array([i.scale.min for i in items])
     hi = np.array([i.scale.max for i in items])
-    w = _weights(data, opts)
-    perf = _wmeans(to_points(X, lo, hi, inst.scoring.points), w)
-    n = int((~np.isnan(X)).any(axis=1).sum())
+    sums = IpaSums(
+        Moments.of(to_points(X, lo, hi, inst.scoring.points), w),
+        int((~np.isnan(X)).any(axis=1).sum()),
+    )
+    if opts.importance == "stated":
+        sums.stated = Moments.of(_values(data, [f"{i.id}__importance" for i in items]), w)
+    elif opts.importance == "derived":
+        csi = score_responses(inst, X).csi
+        sums.derived = pair_moments(X, csi, w)
+    elif opts.importance == "relative":
+        csi = score_responses(inst, X).csi
+        sums.relative = CoMoments.of(np.column_stack([X, csi]), w)
+    return sums
+
+
+def finish_ipa(inst: Instrument, sums: IpaSums, opts: Options) -> AnalysisResult:
+    items = inst.items
+    perf = sums.perf.mean
+    n = sums.n_any
     need(n, 3, "IPA")
     if opts.importance == "stated":
-        keep = [
-            k
-            for k, i in enumerate(items)
-            if i.importance
-            and f"{i.id}__importance" in data
-            and data[f"{i.id}__importance"].notna().any()
-        ]
+        assert sums.stated is not None
+        keep = [k for k, i in enumerate(items) if i.importance and sums.stated.n[k] > 0]
         if not keep:
             raise ManyiError(Message("an.no_importance"))
-        imp = _wmeans(_values(data, [f"{items[k].id}__importance" for k in keep]), w)
+        imp = sums.stated.mean[keep]
         mids = [(items[k].importance_scale.min + items[k].importance_scale.max) / 2 for k in keep]
         items_k = [items[k] for k in keep]
         perf = perf[keep]
         imp_mid = float(np.mean(mids))
     elif opts.importance == "derived":
-        csi = score_responses(inst, X).csi
-        imp = []
-        for k in range(len(items)):
-            ok = ~np.isnan(X[:, k]) & ~np.isnan(csi) & (True if w is None else w > 0)
-            x, y = X[ok, k], csi[ok]
-            good = ok.sum() > 2 and x.std() > 0 and y.std() > 0
-            imp.append(
-                wcorr(np.column_stack([x, y]), None if w is None else w[ok])[0, 1]
-                if good
-                else np.nan
-            )
-        imp = np.array(imp)
+        assert sums.derived is not None
+        imp = np.array(
+            [
+                c.corr()[0, 1] if c.n > 2 and c.m2[0, 0] > 0 and c.m2[1, 1] > 0 else np.nan
+                for c in sums.derived
+            ]
+        )
         items_k = items
         imp_mid = float(np.nanmean(imp))
     elif opts.importance == "relative":  # Johnson's relative weights of the items on the index
-        csi = score_responses(inst, X).csi
-        ok = ~np.isnan(X).any(axis=1) & ~np.isnan(csi) & (True if w is None else w > 0)
-        need(int(ok.sum()), len(items) + 10, "IPA (relative weights)")
-        C = wcorr(np.column_stack([X[ok], csi[ok]]), None if w is None else w[ok])
+        assert sums.relative is not None
+        need(sums.relative.n, len(items) + 10, "IPA (relative weights)")
+        C = sums.relative.corr()
         imp = drivers_mod.relative_weights(C[:-1, :-1], C[:-1, -1])
         items_k = items
         imp_mid = float(np.mean(imp))
@@ -195,83 +235,134 @@ def _scores(inst: Instrument, data: pd.DataFrame):
     )
 
 
-def run_compare(
-    inst: Instrument, data: pd.DataFrame, opts: Options, by: list[str]
-) -> AnalysisResult:
+@dataclass
+class CompareSums:
+    """What a comparison needs of a table (mergeable): each group's :class:`GroupSums` by the
+    group's value, and the group column's categories when it has them (their order is the
+    groups' order; otherwise groups sort by their text)."""
+
+    column: str
+    pairs: str
+    weighted: bool
+    groups: dict[Any, Any]
+    order: list[Any] | None
+    nps_answered: bool = False
+
+    def merge(self, other: CompareSums) -> CompareSums:
+        groups = dict(self.groups)
+        for k, g in other.groups.items():
+            groups[k] = groups[k].merge(g) if k in groups else g
+        # as pandas concatenates parts: categories kept only where every part has the same
+        order = self.order if self.order == other.order else None
+        return CompareSums(self.column, self.pairs, self.weighted, groups, order,
+                           self.nps_answered or other.nps_answered)
+
+
+def sum_compare(
+    inst: Instrument, data: pd.DataFrame, opts: Options, w: np.ndarray | None, by: list[str]
+) -> CompareSums:
     rs = _scores(inst, data)
+    order = None
     if opts.period:
         codes, labels = period_codes(data["submitted_at"], opts.period)
-        key = pd.Series([labels[c] for c in codes])
+        key = pd.Series([labels[c] for c in codes], dtype=object)
         column, pairs = "period", "previous"
     elif by:
         column, pairs = by[0], "all"
         key = data[column].astype(object).reset_index(drop=True)
+        if isinstance(data[column].dtype, pd.CategoricalDtype):
+            order = list(data[column].cat.categories)
     else:
         raise ManyiError(Message("an.groups", {"column": "--by", "n": 1}))
-    groups = [g for g in pd.unique(key.dropna())]
-    if (
-        isinstance(data.get(column, pd.Series(dtype=object)).dtype, pd.CategoricalDtype)
-        and not opts.period
-    ):
-        groups = [c for c in data[column].cat.categories if c in set(groups)]
-    else:
-        groups = sorted(groups, key=str)
-    if len(groups) < 2:
-        raise ManyiError(Message("an.groups", {"column": column, "n": len(groups)}))
-    masks = [(key == g).to_numpy() for g in groups]
-    measures = {"csi": [rs.csi[m] for m in masks]}
-    for j, d in enumerate(inst.dimension_ids):
-        measures[d] = [rs.dimensions[m, j] for m in masks]
-    w = _weights(data, opts)
+    codes, values = pd.factorize(key, use_na_sentinel=True)
     q = inst.metric_question("nps")
-    nps = None
-    if q is not None and q.id in data and data[q.id].notna().any():
+    x = None
+    if q is not None and q.id in data:
         x = data[q.id].to_numpy(dtype=float, na_value=np.nan)
-        nps = [x[m] for m in masks]
-    return compare_mod.compare(
-        [str(g) for g in groups],
-        measures,
-        [rs.satisfied[m] for m in masks],
-        pairs,
-        opts.adjust,
-        weights=None if w is None else [w[m] for m in masks],
-        nps=nps,
+    groups = {}
+    for c, g in enumerate(values):
+        m = codes == c
+        measures = {"csi": rs.csi[m]}
+        for j, d in enumerate(inst.dimension_ids):
+            measures[d] = rs.dimensions[m, j]
+        groups[g] = compare_mod.GroupSums.of(
+            measures, rs.satisfied[m], None if w is None else w[m], None if x is None else x[m]
+        )
+    return CompareSums(column, pairs, w is not None, groups, order,
+                       x is not None and bool((~np.isnan(x)).any()))
+
+
+def finish_compare(inst: Instrument, sums: CompareSums, opts: Options) -> AnalysisResult:
+    have = set(sums.groups)
+    groups = (
+        [c for c in sums.order if c in have]
+        if sums.order is not None
+        else sorted(sums.groups, key=str)
+    )
+    if len(groups) < 2:
+        raise ManyiError(Message("an.groups", {"column": sums.column, "n": len(groups)}))
+    got = [sums.groups[g] for g in groups]
+    if not sums.nps_answered:  # no NPS question, or answered by no one: no NPS table
+        got = [compare_mod.GroupSums(g.measures, g.satisfied, None) for g in got]
+    return compare_mod.compare_from(
+        [str(g) for g in groups], got, sums.pairs, opts.adjust, weighted=sums.weighted
     )
 
 
-def run_spc(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+def run_compare(
+    inst: Instrument, data: pd.DataFrame, opts: Options, by: list[str]
+) -> AnalysisResult:
+    return finish_compare(inst, sum_compare(inst, data, opts, _weights(data, opts), by), opts)
+
+
+@dataclass
+class SpcSums:
+    """What the control charts need of a table (mergeable): per period, the moments of the
+    index and of the dissatisfied indicator over the rated responses, and the count of
+    dissatisfied ones."""
+
+    weighted: bool
+    periods: dict[str, tuple[Moments, int]]
+
+    def merge(self, other: SpcSums) -> SpcSums:
+        periods = dict(self.periods)
+        for k, (m, d) in other.periods.items():
+            periods[k] = (periods[k][0].merge(m), periods[k][1] + d) if k in periods else (m, d)
+        return SpcSums(self.weighted, periods)
+
+
+def sum_spc(inst: Instrument, data: pd.DataFrame, opts: Options, w: np.ndarray | None) -> SpcSums:
+    out = SpcSums(w is not None, {})
     if "submitted_at" not in data or data["submitted_at"].isna().all():
-        raise ManyiError(Message("an.no_periods", {"minimum": 3, "n": 0}))
+        return out
     rs = _scores(inst, data)
     codes, labels = period_codes(data["submitted_at"], opts.period or "month")
-    w = _weights(data, opts)
-    periods, groups, wts, dis, nr = [], [], [], [], []
     for c, lab in enumerate(labels):
         if lab is None:
             continue
         m = (codes == c) & ~np.isnan(rs.csi) & (True if w is None else w > 0)
         if not m.any():
             continue
-        periods.append(lab)
-        groups.append(rs.csi[m])
         unhappy = (rs.satisfied[m] == 0).astype(float)
-        if w is None:
-            dis.append(float(unhappy.sum()))
-            nr.append(float(m.sum()))
-        else:
-            wts.append(w[m])
-            ne = n_eff(w[m])
-            dis.append(float(np.average(unhappy, weights=w[m]) * ne))
-            nr.append(ne)
+        out.periods[lab] = (
+            Moments.of(np.column_stack([rs.csi[m], unhappy]), None if w is None else w[m]),
+            int(unhappy.sum()),
+        )
+    return out
+
+
+def finish_spc(inst: Instrument, sums: SpcSums, opts: Options) -> AnalysisResult:
+    periods = sorted(sums.periods)  # period labels sort in time ("2026-03", "2026Q1", "2026")
     if len(periods) < 3:
         raise ManyiError(Message("an.no_periods", {"minimum": 3, "n": len(periods)}))
-    return spc_mod.spc(
-        periods,
-        groups,
-        np.array(dis),
-        np.array(nr),
-        weights=wts if w is not None else None,
-    )
+    stats = [sums.periods[p][0] for p in periods]
+    if sums.weighted:
+        ne = np.array([m.n_eff(1) for m in stats])
+        dis = np.array([m.mean[1] for m in stats]) * ne
+    else:
+        ne = np.array([m.npos[0] for m in stats], dtype=float)
+        dis = np.array([sums.periods[p][1] for p in periods], dtype=float)
+    return spc_mod.spc_from(periods, stats, dis, ne, weighted=sums.weighted)
 
 
 def run_reliability(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
@@ -330,6 +421,28 @@ def run_drivers(inst: Instrument, data: pd.DataFrame, opts: Options) -> Analysis
     return res
 
 
+#: The analyses computed from mergeable sums of the rows (a table's parts, e.g. Parquet parts
+#: on Dask workers, are summed where they lie and only the sums travel): name → (sums of a
+#: frame, result from the sums).
+SUMS: dict[str, tuple[Callable[..., Any], Callable[..., AnalysisResult]]] = {
+    "servqual": (sum_servqual, finish_servqual),
+    "ipa": (sum_ipa, finish_ipa),
+    "spc": (sum_spc, finish_spc),
+}
+
+
+def run_servqual(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+    return finish_servqual(inst, sum_servqual(inst, data, opts, _weights(data, opts)), opts)
+
+
+def run_ipa(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+    return finish_ipa(inst, sum_ipa(inst, data, opts, _weights(data, opts)), opts)
+
+
+def run_spc(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
+    return finish_spc(inst, sum_spc(inst, data, opts, _weights(data, opts)), opts)
+
+
 RUNNERS: dict[str, Callable[..., AnalysisResult]] = {
     "reliability": run_reliability,
     "drivers": run_drivers,
@@ -346,10 +459,27 @@ def analyze(
 ) -> AnalysisResult:
     """Run analysis ``name`` on validated responses, per ``by`` group where it applies."""
     opts = opts or Options()
-    if name not in RUNNERS:
-        raise ManyiError(Message("an.unknown", {"name": name, "choices": ", ".join(RUNNERS)}))
+    check_analysis(name)
     inst, data = responses.instrument, responses.data
     by = list(by or [])
+    check_by(data, by)
+    if name == "compare":
+        return _labelled(_guarded(run_compare, name, inst, data, opts, by), inst, opts, by)
+    if not by:
+        return _labelled(_guarded(RUNNERS[name], name, inst, data, opts), inst, opts, by)
+    return per_group(
+        name, inst, opts, by,
+        ((keys, lambda sub=sub: RUNNERS[name](inst, sub.reset_index(drop=True), opts))
+         for keys, sub in data.groupby(by, observed=True, sort=True, dropna=False)),
+    )
+
+
+def check_analysis(name: str) -> None:
+    if name not in RUNNERS:
+        raise ManyiError(Message("an.unknown", {"name": name, "choices": ", ".join(RUNNERS)}))
+
+
+def check_by(data: pd.DataFrame, by: list[str]) -> None:
     for col in by:
         if col not in data:
             raise ManyiError(
@@ -358,19 +488,24 @@ def analyze(
                     {"column": col, "have": ", ".join(map(str, data.columns[:12]))},
                 )
             )
-    if name == "compare":
-        return _labelled(_guarded(run_compare, name, inst, data, opts, by), inst, opts, by)
-    if not by:
-        return _labelled(_guarded(RUNNERS[name], name, inst, data, opts), inst, opts, by)
+
+
+def per_group(
+    name: str,
+    inst: Instrument,
+    opts: Options,
+    by: list[str],
+    groups: Any,
+) -> AnalysisResult:
+    """One result from an analysis per ``by`` group (``groups``: (keys, run) pairs in the
+    groups' order); a group too small for the analysis is skipped with a warning."""
     parts = []
     skipped: list[Message] = []
-    for keys, sub in data.groupby(by, observed=True, sort=True, dropna=False):
+    for keys, run in groups:
         keys = keys if isinstance(keys, tuple) else (keys,)
         key_d = dict(zip(by, [None if pd.isna(k) else str(k) for k in keys], strict=True))
         try:
-            parts.append(
-                (key_d, _guarded(RUNNERS[name], name, inst, sub.reset_index(drop=True), opts))
-            )
+            parts.append((key_d, _guarded(run, name)))
         except ManyiError as exc:  # one small group must not stop the others
             label = ", ".join(f"{k}={v}" for k, v in key_d.items())
             skipped += [
@@ -381,6 +516,78 @@ def analyze(
     res = combine(parts)
     res.warnings = skipped + res.warnings
     return _labelled(res, inst, opts, by)
+
+
+def group_key(keys: Any) -> tuple[Any, ...]:
+    """A group's key as a tuple with None for missing values (the same in every part)."""
+    keys = keys if isinstance(keys, tuple) else (keys,)
+    return tuple(None if pd.isna(k) else k for k in keys)
+
+
+def summed(
+    name: str, inst: Instrument, data: pd.DataFrame, opts: Options, by: list[str]
+) -> tuple[dict[tuple[Any, ...], tuple[Any, bool]], pd.DataFrame | None]:
+    """A table's (or a part's) sums for a summed analysis (:data:`SUMS`, compare): per ``by``
+    group {key: (sums, whether a row has a positive weight)}, and the groups' keys as a frame
+    (their dtypes decide the order, as for one table). Rows without a weight count where
+    unweighted counts are asked for, as in one table."""
+    check_by(data, by)
+    if not len(data):
+        return {}, None
+    data = data.reset_index(drop=True)
+    w = respondent_weights(data, opts.weights, allow_none=True)[0] if opts.weights else None
+
+    def run(sub: pd.DataFrame, rows: np.ndarray | slice) -> tuple[Any, bool]:
+        ws = None if w is None else w[rows]
+        got = (
+            sum_compare(inst, sub, opts, ws, by)
+            if name == "compare"
+            else SUMS[name][0](inst, sub, opts, ws)
+        )
+        return got, ws is None or bool((ws > 0).any())
+
+    if name == "compare" or not by:
+        return {(): run(data, slice(None))}, None
+    out = {
+        group_key(keys): run(sub.reset_index(drop=True), sub.index.to_numpy())
+        for keys, sub in data.groupby(by, observed=True, sort=True, dropna=False)
+    }
+    return out, data[by].drop_duplicates()
+
+
+def finish_summed(
+    name: str,
+    inst: Instrument,
+    opts: Options,
+    by: list[str],
+    parts: list[tuple[dict[tuple[Any, ...], tuple[Any, bool]], pd.DataFrame | None]],
+) -> AnalysisResult:
+    """The result of a summed analysis from its parts' sums (see :func:`summed`), merged in
+    the parts' order: the numbers of the analysis on all their rows at once."""
+    from manyi.core.wstats import merge_all
+
+    finish = finish_compare if name == "compare" else SUMS[name][1]
+
+    def result(key: tuple[Any, ...]) -> AnalysisResult:
+        got = [p[0][key] for p in parts if key in p[0]]
+        if not any(g[1] for g in got):
+            raise ManyiError(Message("score.weights_none", {"column": opts.weights}))
+        return finish(inst, merge_all([g[0] for g in got]), opts)
+
+    if not any(p[0] for p in parts):  # every part without a usable row
+        raise ManyiError(Message("an.too_few", {"method": name, "n": 0, "minimum": 1}))
+    if name == "compare" or not by:
+        return _labelled(_guarded(lambda: result(()), name), inst, opts, by)
+    frames = [p[1] for p in parts if p[1] is not None]
+    keys = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    seen: set[tuple[Any, ...]] = set()
+    runs = []
+    for k, _ in keys.groupby(by, observed=True, sort=True, dropna=False):
+        key = group_key(k)
+        if key not in seen:
+            seen.add(key)
+            runs.append((k, lambda key=key: result(key)))
+    return per_group(name, inst, opts, by, runs)
 
 
 def _labelled(
@@ -411,13 +618,19 @@ def _guarded(fn: Callable[..., AnalysisResult], name: str, *args: Any) -> Analys
 def analyze_file(req: AnalyzeRequest) -> AnalysisResult:
     """The use case behind ``manyi analyze``: load, read and validate, analyse. The
     validation report's figures and notes come first among the result's warnings (nothing
-    is dropped silently)."""
-    from manyi.services.scoring import load, read
+    is dropped silently). A Parquet dataset is summed part by part for the analyses that are
+    sums (:data:`SUMS`, compare), here or on Dask workers; the others read its clean rows."""
+    from manyi.services.scoring import _as_dataset, _column_map, load, read
 
     inst = load(req.instrument)
-    rs = read(req.responses, inst, req.read)
-    res = analyze(req.name, rs, req.by, req.options)
-    rep = rs.report
+    check_analysis(req.name)
+    if (req.name in SUMS or req.name == "compare") and _as_dataset(req.responses, req.read):
+        from manyi.services.distributed import analyze_dataset
+
+        res, rep = analyze_dataset(req, inst, _column_map(req.read))
+    else:
+        rs = read(req.responses, inst, req.read)
+        res, rep = analyze(req.name, rs, req.by, req.options), rs.report
     notes: list[Message] = list(rep.warnings)
     if rep.issues:
         notes.insert(

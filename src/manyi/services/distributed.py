@@ -100,6 +100,48 @@ def read_part_clean(
     return rs.data, rs.report, _hashes(rs), rs.rows
 
 
+def analyse_part(
+    part: Part,
+    inst: Instrument,
+    name: str,
+    opts: Any,
+    by: list[str],
+    strict: bool = False,
+    date_format: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> tuple[Any, ValidationReport, np.ndarray]:
+    """Read, validate and sum one part for an analysis that is sums (runs on a worker; see
+    ``manyi.services.analysis.summed``)."""
+    from manyi.services.analysis import summed
+
+    rs = _validated(part, inst, strict, date_format, columns)
+    return summed(name, inst, rs.data, opts, by), rs.report, _hashes(rs)
+
+
+def analyze_dataset(
+    req: Any, inst: Instrument, columns: dict[str, str] | None = None
+) -> tuple[Any, ValidationReport]:
+    """An analysis that is sums (IPA, SERVQUAL, compare, SPC) of a Parquet dataset: each part
+    read, validated and summed where it lies (here or on Dask workers); only the sums travel,
+    merged in the parts' order. The result and the merged validation report."""
+    from manyi.services.analysis import finish_summed
+
+    assert req.responses.path is not None
+    parts = dataset_parts(str(req.responses.path))
+    run = runner(req.read.engine, req.read.scheduler)
+    try:
+        got = run.map(
+            analyse_part, parts, inst=inst, name=req.name, opts=req.options, by=list(req.by),
+            strict=req.read.strict, date_format=req.read.date_format, columns=columns,
+        )
+        _check_ids(run, parts, [g[2] for g in got], inst, columns)
+    finally:
+        run.close()
+    report = merge_reports([g[1] for g in got])
+    report.source = str(req.responses.path)
+    return finish_summed(req.name, inst, req.options, list(req.by), [g[0] for g in got]), report
+
+
 def read_dataset(
     path: str,
     inst: Instrument,

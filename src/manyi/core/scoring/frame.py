@@ -16,7 +16,9 @@ from manyi.core.scoring.result import ScoreResult
 from manyi.core.scoring.sums import Partial, _group_sums
 
 
-def respondent_weights(data: pd.DataFrame, column: str) -> tuple[np.ndarray, list[Message]]:
+def respondent_weights(
+    data: pd.DataFrame, column: str, allow_none: bool = False
+) -> tuple[np.ndarray, list[Message]]:
     """A column of respondent weights as floats, checked: text that is not a number, negative
     or infinite weights are errors naming rows; missing and zero weights leave the response
     out of the weighted figures, with a warning naming rows."""
@@ -50,7 +52,7 @@ def respondent_weights(data: pd.DataFrame, column: str) -> tuple[np.ndarray, lis
         )
     none = ~(w > 0)
     notes = []
-    if none.all():
+    if none.all() and not allow_none:  # (a part of a table may lack them; the table not)
         raise ManyiError(Message("score.weights_none", {"column": column}))
     if none.any():
         notes.append(
