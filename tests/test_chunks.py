@@ -228,3 +228,68 @@ def test_a_file_the_chunks_decline_is_read_once_more_not_twice(tmp_path, small_c
     res = score_file(_request(path))
     assert calls == {"chunks": 1, "whole": 1}
     assert [i.message.key for i in res.report.issues if i.row == 802] == ["resp.duplicate_id"]
+
+
+@pytest.mark.parametrize(
+    "name,by,opts",
+    [
+        ("ipa", ["tier"], {"importance": "derived", "weights": "w"}),
+        ("compare", ["tier"], {}),
+        ("compare", [], {"period": "month", "weights": "w"}),
+        ("spc", [], {"period": "month"}),
+    ],
+)
+def test_summed_analyses_of_a_large_csv_in_chunks(tmp_path, small_chunks, monkeypatch, name, by, opts) -> None:
+    """IPA, compare and SPC of a CSV read in chunks of 64 KiB: each chunk summed, the sums
+    merged, no table of all rows put together; the result of the whole file (1e-9), with the
+    same validation note."""
+    from manyi.services import analysis
+    from manyi.services.requests import AnalysisOptions, AnalyzeRequest
+
+    raw = datasets.after_sales(n=2500, seed=6, clean=True).astype(object)
+    raw["w"] = np.random.default_rng(5).uniform(0.3, 2.5, len(raw))
+    raw.loc[40, "skill_diagnosis"] = "9"
+    path = tmp_path / "big.csv"
+    raw.to_csv(path, index=False)
+
+    def run() -> dict:
+        req = AnalyzeRequest(name=name, instrument=Source(path=INST), responses=Source(path=path), by=by,
+                             options=AnalysisOptions(**opts))
+        return json.loads(json.dumps(analysis.analyze_file(req).to_dict(), default=str))
+
+    def no_table(*a, **k):
+        raise AssertionError("the chunks were put together")
+
+    took: list[bool] = []
+    original = analysis.analyze_chunks
+
+    def spied(*a, **k):
+        got = original(*a, **k)
+        took.append(got is not None)
+        return got
+
+    with monkeypatch.context() as m:
+        m.setattr(chunks, "read_in_chunks", no_table)
+        m.setattr(analysis, "analyze_chunks", spied)
+        chunked = run()
+    assert took == [True]  # summed chunk by chunk, not declined
+    monkeypatch.setattr(chunks, "CHUNKED_FROM", 10**12)
+    assert_close(chunked, run())
+    assert chunked["warnings"][0]["key"] == "an.validation"
+
+
+def test_a_summed_analysis_declines_an_id_repeated_across_chunks(tmp_path, small_chunks, monkeypatch) -> None:
+    """An id met in two chunks: the chunked sums are declined and the whole file analysed (its
+    later row rejected, as one read of the file does)."""
+    from manyi.services import analysis
+    from manyi.services.requests import AnalysisOptions, AnalyzeRequest
+
+    raw = datasets.after_sales(n=2500, seed=6, clean=True).astype(object)
+    raw.loc[2400, "response_id"] = raw.loc[3, "response_id"]
+    path = tmp_path / "big.csv"
+    raw.to_csv(path, index=False)
+    req = AnalyzeRequest(name="compare", instrument=Source(path=INST), responses=Source(path=path), by=["tier"],
+                         options=AnalysisOptions())
+    assert analysis.analyze_chunks(req, manyi.load_instrument(INST)) is None
+    res = analysis.analyze_file(req)
+    assert res.n == 2499 and res.warnings[0].params["rejected"] == 1

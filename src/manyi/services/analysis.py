@@ -615,6 +615,35 @@ def _guarded(fn: Callable[..., AnalysisResult], name: str, *args: Any) -> Analys
         raise ManyiError(Message("an.singular_data", {"name": name})) from None
 
 
+def analyze_chunks(req: AnalyzeRequest, inst: Instrument) -> tuple[AnalysisResult, Any] | None:
+    """A summed analysis of a large CSV chunk by chunk (``manyi.io.chunks``): each chunk
+    validated and summed, the sums merged (no table of all rows is put together); the result
+    and the merged validation report. None where the file must be read whole (small files,
+    other formats, anything a chunk cannot decide alone, any mistake to report: the whole-file
+    reader and the analysis then say it exactly)."""
+    from manyi.io.chunks import WholeFile, id_hashes, repeated, response_chunks
+    from manyi.io.responses import merge_reports
+    from manyi.services.scoring import _column_map
+
+    if req.responses.path is None:
+        return None
+    opts = req.read
+    sums, reports, ids = [], [], []
+    try:
+        for rs in response_chunks(
+            req.responses.path, inst, strict=opts.strict, date_format=opts.date_format,
+            columns=_column_map(opts), source=opts.source, header_row=opts.header_row,
+        ):
+            reports.append(rs.report)
+            ids.append(id_hashes(rs))
+            sums.append(summed(req.name, inst, rs.data, req.options, list(req.by)))
+    except (ManyiError, WholeFile):
+        return None
+    if not any(s[0] for s in sums) or repeated(ids):
+        return None
+    return finish_summed(req.name, inst, req.options, list(req.by), sums), merge_reports(reports)
+
+
 def analyze_file(req: AnalyzeRequest) -> AnalysisResult:
     """The use case behind ``manyi analyze``: load, read and validate, analyse. The
     validation report's figures and notes come first among the result's warnings (nothing
@@ -624,13 +653,18 @@ def analyze_file(req: AnalyzeRequest) -> AnalysisResult:
 
     inst = load(req.instrument)
     check_analysis(req.name)
-    if (req.name in SUMS or req.name == "compare") and _as_dataset(req.responses, req.read):
-        from manyi.services.distributed import analyze_dataset
+    got = None
+    if req.name in SUMS or req.name == "compare":
+        if _as_dataset(req.responses, req.read):
+            from manyi.services.distributed import analyze_dataset
 
-        res, rep = analyze_dataset(req, inst, _column_map(req.read))
-    else:
-        rs = read(req.responses, inst, req.read)
-        res, rep = analyze(req.name, rs, req.by, req.options), rs.report
+            got = analyze_dataset(req, inst, _column_map(req.read))
+        else:
+            got = analyze_chunks(req, inst)
+    if got is None:
+        rs = read(req.responses, inst, req.read, chunked=req.name not in SUMS and req.name != "compare")
+        got = analyze(req.name, rs, req.by, req.options), rs.report
+    res, rep = got
     notes: list[Message] = list(rep.warnings)
     if rep.issues:
         notes.insert(
