@@ -37,13 +37,17 @@ def norm_sf(z: np.ndarray | float) -> np.ndarray:
     return out
 
 
-def _betacf(a: np.ndarray, b: np.ndarray, x: np.ndarray, iters: int = 10_000) -> np.ndarray:
+def _betacf(
+    a: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray, iters: int = 10_000
+) -> np.ndarray:
     """The continued fraction of the incomplete beta function (modified Lentz), vectorised;
-    converges fast where x < (a + 1)/(a + b + 2)."""
+    converges fast where x < (a + 1)/(a + b + 2). ``y`` = 1 − x: the first denominator
+    1 − (a + b)x/(a + 1) is formed as ((1 − b) + (a + b)y)/(a + 1), which does not cancel
+    when a is large and x near 1 (Student's t with ν in the millions)."""
     tiny = 1e-300
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c = np.ones_like(x)
-    d = 1.0 - qab * x / qap
+    d = ((1.0 - b) + qab * y) / qap
     d = np.where(np.abs(d) < tiny, tiny, d)
     d = 1.0 / d
     h = d.copy()
@@ -71,36 +75,103 @@ def _betacf(a: np.ndarray, b: np.ndarray, x: np.ndarray, iters: int = 10_000) ->
     return h
 
 
+_HALF_LOG_PI = 0.5 * math.log(math.pi)
+
+
+def _log_gamma_ratio_half(a: np.ndarray) -> np.ndarray:
+    """log Γ(a + ½) − log Γ(a) for a ≥ 20 by its asymptotic series, ½·log a − 1/(8a)
+    + 1/(192a³) − 1/(640a⁵) + 17/(14336a⁷) (the Bernoulli-polynomial expansion of log Γ(a + b);
+    Abramowitz & Stegun 1964, 6.1.40 and 23.1): about 1e-15 at a = 20, where the difference of
+    two large log-gammas would lose about log₁₀(a·log a) digits."""
+    r = 1.0 / a
+    r2 = r * r
+    return 0.5 * np.log(a) - r * (1 / 8 - r2 * (1 / 192 - r2 * (1 / 640 - r2 * 17 / 14336)))
+
+
 def _lbeta(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return _lgamma(a) + _lgamma(b) - _lgamma(a + b)
+    """log B(a, b); with b = ½ and a large (Student's t) by the ratio's series."""
+    out = np.empty(np.broadcast(a, b).shape)
+    a, b = np.broadcast_arrays(a, b)
+    t = (b == 0.5) & (a >= 20)
+    out[t] = _HALF_LOG_PI - _log_gamma_ratio_half(a[t])
+    g = ~t
+    out[g] = _lgamma(a[g]) + _lgamma(b[g]) - _lgamma(a[g] + b[g])
+    return out
 
 
-def betainc(a: np.ndarray, b: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """The regularized incomplete beta function I_x(a, b), element-wise (0 ≤ x ≤ 1)."""
+def betainc(
+    a: np.ndarray, b: np.ndarray, x: np.ndarray, y: np.ndarray | None = None
+) -> np.ndarray:
+    """The regularized incomplete beta function I_x(a, b), element-wise (0 ≤ x ≤ 1); ``y``:
+    1 − x where the caller has it more exactly than the subtraction (x near 1)."""
     a, b, x = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (a, b, x)))
+    y = 1.0 - x if y is None else np.broadcast_to(np.asarray(y, dtype=float), x.shape)
     out = np.where(x <= 0, 0.0, np.where(x >= 1, 1.0, np.nan))
-    inner = (x > 0) & (x < 1)
+    inner = (x > 0) & (x < 1) & (y > 0)
+    out = np.where((x > 0) & (y <= 0), 1.0, out)
     if not inner.any():
         return out
-    a_, b_, x_ = a[inner], b[inner], x[inner]
-    front = np.exp(a_ * np.log(x_) + b_ * np.log1p(-x_) - _lbeta(a_, b_))
+    a_, b_, x_, y_ = a[inner], b[inner], x[inner], y[inner]
+    log_x = np.where(y_ < 0.5, np.log1p(-y_), np.log(x_))
+    log_y = np.where(x_ < 0.5, np.log1p(-x_), np.log(y_))
+    front = np.exp(a_ * log_x + b_ * log_y - _lbeta(a_, b_))
     direct = x_ < (a_ + 1.0) / (a_ + b_ + 2.0)
     val = np.empty_like(x_)
     if direct.any():
-        val[direct] = front[direct] * _betacf(a_[direct], b_[direct], x_[direct]) / a_[direct]
+        val[direct] = front[direct] * _betacf(a_[direct], b_[direct], x_[direct], y_[direct]) / a_[direct]
     flip = ~direct
     if flip.any():
-        val[flip] = 1.0 - front[flip] * _betacf(b_[flip], a_[flip], 1.0 - x_[flip]) / b_[flip]
+        val[flip] = 1.0 - front[flip] * _betacf(b_[flip], a_[flip], y_[flip], x_[flip]) / b_[flip]
     out[inner] = val
     return out
+
+
+#: From this ν on, P(T > t) is the normal tail of the z whose Cornish–Fisher t is t (the
+#: continued fraction of the incomplete beta loses digits to cancellation at ν in the
+#: millions; Welch's ν of two groups of a million responses is such a ν).
+LARGE_DF = 1e5
 
 
 def t_sf(t: np.ndarray | float, df: np.ndarray | float) -> np.ndarray:
     """P(T > t) for Student's t with ``df`` degrees of freedom (df > 0), element-wise."""
     t, df = np.broadcast_arrays(np.asarray(t, dtype=float), np.asarray(df, dtype=float))
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        tail = 0.5 * betainc(df / 2.0, np.full(df.shape, 0.5), df / (df + t * t))
+    tail = np.full(t.shape, np.nan)
+    big = (df >= LARGE_DF) & (np.abs(t) <= 40) & np.isfinite(t)
+    if big.any():
+        tail[big] = norm_sf(_cf_inverse(np.abs(t[big]), df[big]))
+    rest = ~big
+    if rest.any():
+        tr, dr = np.abs(t[rest]), df[rest]
+        with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+            t2 = tr * tr
+            tail[rest] = 0.5 * betainc(dr / 2.0, np.full(dr.shape, 0.5), dr / (dr + t2), t2 / (dr + t2))
     return np.where(np.isnan(t) | np.isnan(df), np.nan, np.where(t >= 0, tail, 1.0 - tail))
+
+
+def _cf_terms(z: np.ndarray) -> tuple[np.ndarray, ...]:
+    """The Cornish–Fisher polynomials g₁..g₄ of Student's t in the normal quantile z
+    (Abramowitz & Stegun 1964, 26.7.5): t = z + g₁/ν + g₂/ν² + g₃/ν³ + g₄/ν⁴ + …"""
+    z2 = z * z
+    return (
+        (z2 * z + z) / 4,
+        (5 * z2**2 * z + 16 * z2 * z + 3 * z) / 96,
+        (3 * z2**3 * z + 19 * z2**2 * z + 17 * z2 * z - 15 * z) / 384,
+        (79 * z2**4 * z + 776 * z2**3 * z + 1482 * z2**2 * z - 1920 * z2 * z - 945 * z) / 92160,
+    )
+
+
+def _cf_inverse(t: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The z whose Cornish–Fisher t at ν = v is t (t ≥ 0, v ≥ :data:`LARGE_DF`): the fixed
+    point of z = t − (g₁/ν + g₂/ν² + …), a contraction by (3z² + 1)/(4ν) at most."""
+    z = t.copy()
+    for _ in range(60):
+        g1, g2, g3, g4 = _cf_terms(z)
+        new = t - (g1 / v + g2 / v**2 + g3 / v**3 + g4 / v**4)
+        done = np.abs(new - z) <= 1e-16 * np.maximum(1.0, np.abs(z))
+        z = new
+        if done.all():
+            break
+    return z
 
 
 def _t_pdf(t: np.ndarray, df: np.ndarray) -> np.ndarray:
@@ -138,14 +209,7 @@ def _t_ppf(q: float, df: np.ndarray) -> np.ndarray:
     out = np.full(df.shape, np.nan)
     ok = np.isfinite(df) & (df > 0)
     z = norm_ppf(q)
-    z2 = z * z
-    g = (
-        z,
-        (z2 * z + z) / 4,
-        (5 * z2**2 * z + 16 * z2 * z + 3 * z) / 96,
-        (3 * z2**3 * z + 19 * z2**2 * z + 17 * z2 * z - 15 * z) / 384,
-        (79 * z2**4 * z + 776 * z2**3 * z + 1482 * z2**2 * z - 1920 * z2 * z - 945 * z) / 92160,
-    )
+    g = (z, *(float(x) for x in _cf_terms(np.asarray(z))))
 
     def expansion(v: np.ndarray) -> np.ndarray:
         return g[0] + g[1] / v + g[2] / v**2 + g[3] / v**3 + g[4] / v**4
