@@ -10,7 +10,9 @@ blank, NPS (the instrument of ``score_1m.py``). Then runs
   (``--workers`` single-threaded worker processes), with its time, the client's peak memory
   and each worker's peak memory (read on the workers after the run);
 
-and checks that both JSON results are equal to 1e-9. Run:
+and checks that both JSON results are equal to 1e-9. The same for
+``manyi analyze compare -i INST DATASET --by segment`` (an analysis that is sums: each part
+summed where it lies, only the sums travel; ``--no-analysis`` leaves it out). Run:
 ``.venv/bin/python benchmarks/dask_10m.py [--n 10000000] [--workers 2]``.
 """
 
@@ -87,6 +89,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10_000_000)
     ap.add_argument("--rows-per-part", type=int, default=500_000)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--no-analysis", action="store_true", help="score only")
     args = ap.parse_args()
     DATA.mkdir(parents=True, exist_ok=True)
     inst = DATA / "bench-instrument.yaml"
@@ -99,16 +102,21 @@ def main() -> None:
     files = list(root.rglob("*.parquet"))
     size = sum(f.stat().st_size for f in files)
     print(f"{args.n:,} rows in {len(files)} Parquet parts, {size / 2**20:,.0f} MiB")
-    base = [sys.executable, "-m", "manyi.cli", "score", "-i", str(inst), str(root), "--by", "segment",
-            "--period", "month", "--format", "json"]
-    t_local, rss_local, local = run(base)
-    print(f"  local engine (one process):  {t_local:6.1f} s, peak {rss_local / 2**20:,.0f} MiB")
+    score = [sys.executable, "-m", "manyi.cli", "score", "-i", str(inst), str(root), "--by", "segment",
+             "--period", "month", "--format", "json"]
+    commands = {"score --by segment --period month": score}
+    if not args.no_analysis:
+        commands["analyze compare --by segment"] = [
+            sys.executable, "-m", "manyi.cli", "analyze", "compare", "-i", str(inst), str(root), "--by",
+            "segment", "--format", "json"]
+    local = {name: run(cmd) for name, cmd in commands.items()}
 
     from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        t_dask, rss_client, on_dask = run([*base, "--engine", "dask", "--scheduler", cluster.scheduler_address])
+        on_dask = {name: run([*cmd, "--engine", "dask", "--scheduler", cluster.scheduler_address])
+                   for name, cmd in commands.items()}
 
         def peak() -> int:
             import resource
@@ -116,11 +124,18 @@ def main() -> None:
             return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
         workers = client.run(peak)
-    print(f"  dask engine ({args.workers} workers):     {t_dask:6.1f} s ({t_local / t_dask:.2f}× the local "
-          f"engine), client peak {rss_client / 2**20:,.0f} MiB")
+    for name in commands:
+        (t_local, rss_local, a), (t_dask, rss_client, b) = local[name], on_dask[name]
+        print(f"  {name}")
+        print(f"    local engine (one process):  {t_local:6.1f} s, peak {rss_local / 2**20:,.0f} MiB")
+        print(f"    dask engine ({args.workers} workers):     {t_dask:6.1f} s ({t_local / t_dask:.2f}× the local "
+              f"engine), client peak {rss_client / 2**20:,.0f} MiB")
+        if a.get("warnings") and b.get("warnings"):  # the validation note names the engine's source
+            a, b = {**a, "warnings": []}, {**b, "warnings": []}
+        print(f"    n = {a['n'] if 'n' in a and not isinstance(a['n'], dict) else a['total']['n']:,}; "
+              f"equal to 1e-9: {'yes' if close(a, b) else 'NO'}")
     for address, rss in sorted(workers.items()):
-        print(f"    worker {address}: peak {rss / 2**20:,.0f} MiB")
-    print(f"  n = {local['total']['n']:,}; equal to 1e-9: {'yes' if close(local, on_dask) else 'NO'}")
+        print(f"  worker {address}: peak over both commands {rss / 2**20:,.0f} MiB")
 
 
 if __name__ == "__main__":
