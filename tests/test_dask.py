@@ -278,3 +278,25 @@ def test_a_plain_model_fits_a_dataset(tmp_path) -> None:
         assert res.exit_code == 0, res.output
         outs.append(json.loads(res.stdout))
     assert_close(outs[0], outs[1])
+
+
+def test_parts_with_other_columns_are_put_together(tmp_path) -> None:
+    """Parts whose columns differ (one without the expectation answers and NPS): their sums
+    would not add up to the table's, so the clean rows are put together; the numbers of one
+    file holding both."""
+    sq = datasets.servqual(n=300, seed=8)
+    a, b = sq.iloc[:150].copy(), sq.iloc[150:].copy()
+    b = b[[c for c in b.columns if not c.endswith("__expected") and c != "nps"]]
+    a.to_parquet(tmp_path / "a.parquet", index=False)
+    b.to_parquet(tmp_path / "b.parquet", index=False)
+    pd.concat([a, b], ignore_index=True).to_parquet(tmp_path / "one.parquet", index=False)
+    inst = str(example_path("servqual"))
+    for argv in (["servqual"], ["compare", "--by", "segment"], ["ipa", "--importance", "derived"]):
+        outs = []
+        for target in (f"{tmp_path}/[ab].parquet", tmp_path / "one.parquet"):
+            res = runner.invoke(app, ["analyze", *argv, "-i", inst, str(target), "--format", "json", "--lang", "en"])
+            assert res.exit_code == 0, res.output
+            out = json.loads(res.stdout)
+            out.pop("warnings")
+            outs.append(out)
+        assert_close(outs[0], outs[1])

@@ -109,21 +109,27 @@ def analyse_part(
     strict: bool = False,
     date_format: str | None = None,
     columns: dict[str, str] | None = None,
-) -> tuple[Any, ValidationReport, np.ndarray]:
+) -> tuple[Any, ValidationReport, np.ndarray, tuple[str, ...]]:
     """Read, validate and sum one part for an analysis that is sums (runs on a worker; see
-    ``manyi.services.analysis.summed``)."""
+    ``manyi.services.analysis.summed``); with its columns."""
     from manyi.services.analysis import summed
 
     rs = _validated(part, inst, strict, date_format, columns)
-    return summed(name, inst, rs.data, opts, by), rs.report, _hashes(rs)
+    try:
+        sums: Any = summed(name, inst, rs.data, opts, by)
+    except ManyiError as exc:  # said by the client, unless the parts' columns differ
+        sums = exc
+    return sums, rs.report, _hashes(rs), tuple(map(str, rs.data.columns))
 
 
 def analyze_dataset(
     req: Any, inst: Instrument, columns: dict[str, str] | None = None
-) -> tuple[Any, ValidationReport]:
+) -> tuple[Any, ValidationReport] | None:
     """An analysis that is sums (IPA, SERVQUAL, compare, SPC) of a Parquet dataset: each part
     read, validated and summed where it lies (here or on Dask workers); only the sums travel,
-    merged in the parts' order. The result and the merged validation report."""
+    merged in the parts' order. The result and the merged validation report; None where the
+    parts' columns differ (what a part lacks changes what the others' rows are summed into,
+    e.g. SERVQUAL's dimension gaps: the clean rows are then put together instead)."""
     from manyi.services.analysis import finish_summed
 
     assert req.responses.path is not None
@@ -137,6 +143,11 @@ def analyze_dataset(
         _check_ids(run, parts, [g[2] for g in got], inst, columns)
     finally:
         run.close()
+    if len({g[3] for g in got}) > 1:
+        return None
+    for g in got:
+        if isinstance(g[0], ManyiError):
+            raise g[0]
     report = merge_reports([g[1] for g in got])
     report.source = str(req.responses.path)
     return finish_summed(req.name, inst, req.options, list(req.by), [g[0] for g in got]), report
