@@ -615,6 +615,61 @@ def _guarded(fn: Callable[..., AnalysisResult], name: str, *args: Any) -> Analys
         raise ManyiError(Message("an.singular_data", {"name": name})) from None
 
 
+def analyse_part(
+    part: Any,
+    inst: Instrument,
+    name: str,
+    opts: Any,
+    by: list[str],
+    strict: bool = False,
+    date_format: str | None = None,
+    columns: dict[str, str] | None = None,
+) -> tuple[Any, Any, np.ndarray, tuple[str, ...]]:
+    """Read, validate and sum one part of a dataset for a summed analysis (runs on a worker;
+    see :func:`summed`); with its columns."""
+    from manyi.services.distributed import part_hashes, validated_part
+
+    rs = validated_part(part, inst, strict, date_format, columns)
+    try:
+        sums: Any = summed(name, inst, rs.data, opts, by)
+    except ManyiError as exc:  # said by the client, unless the parts' columns differ
+        sums = exc
+    return sums, rs.report, part_hashes(rs), tuple(map(str, rs.data.columns))
+
+
+def analyze_dataset(
+    req: AnalyzeRequest, inst: Instrument, columns: dict[str, str] | None = None
+) -> tuple[AnalysisResult, Any] | None:
+    """An analysis that is sums (IPA, SERVQUAL, compare, SPC) of a Parquet dataset: each part
+    read, validated and summed where it lies (here or on Dask workers); only the sums travel,
+    merged in the parts' order. The result and the merged validation report; None where the
+    parts' columns differ (what a part lacks changes what the others' rows are summed into,
+    e.g. SERVQUAL's dimension gaps: the clean rows are then put together instead)."""
+    from manyi.io.parts import dataset_parts
+    from manyi.io.responses import merge_reports
+    from manyi.services.distributed import check_ids, runner
+
+    assert req.responses.path is not None
+    parts = dataset_parts(str(req.responses.path))
+    run = runner(req.read.engine, req.read.scheduler)
+    try:
+        got = run.map(
+            analyse_part, parts, inst=inst, name=req.name, opts=req.options, by=list(req.by),
+            strict=req.read.strict, date_format=req.read.date_format, columns=columns,
+        )
+        check_ids(run, parts, [g[2] for g in got], inst, columns)
+    finally:
+        run.close()
+    if len({g[3] for g in got}) > 1:
+        return None
+    for g in got:
+        if isinstance(g[0], ManyiError):
+            raise g[0]
+    report = merge_reports([g[1] for g in got])
+    report.source = str(req.responses.path)
+    return finish_summed(req.name, inst, req.options, list(req.by), [g[0] for g in got]), report
+
+
 def analyze_chunks(req: AnalyzeRequest, inst: Instrument) -> tuple[AnalysisResult, Any] | None:
     """A summed analysis of a large CSV chunk by chunk (``manyi.io.chunks``): each chunk
     validated and summed, the sums merged (no table of all rows is put together); the result
@@ -656,8 +711,6 @@ def analyze_file(req: AnalyzeRequest) -> AnalysisResult:
     got = None
     if req.name in SUMS or req.name == "compare":
         if _as_dataset(req.responses, req.read):
-            from manyi.services.distributed import analyze_dataset
-
             got = analyze_dataset(req, inst, _column_map(req.read))
         else:
             got = analyze_chunks(req, inst)

@@ -46,7 +46,7 @@ class PartResult:
     hashes: np.ndarray
 
 
-def _validated(
+def validated_part(
     part: Part,
     inst: Instrument,
     strict: bool = False,
@@ -64,7 +64,7 @@ def _validated(
     return rs
 
 
-def _hashes(rs: Any) -> np.ndarray:
+def part_hashes(rs: Any) -> np.ndarray:
     """64-bit hashes of a part's ids, the same in every process (pandas' fixed-key hash;
     Python's own string hash, used across the chunks of one file, differs between processes)."""
     ids = rs.ids if rs.ids is not None else np.array([], dtype=object)
@@ -83,9 +83,9 @@ def score_part(
     columns: dict[str, str] | None = None,
 ) -> PartResult:
     """Read, validate and sum one part (runs on a worker)."""
-    rs = _validated(part, inst, strict, date_format, columns)
+    rs = validated_part(part, inst, strict, date_format, columns)
     partial = partial_frame(inst, rs.data, by, period, weights, respondents) if len(rs) else None
-    return PartResult(partial, rs.report, _hashes(rs))
+    return PartResult(partial, rs.report, part_hashes(rs))
 
 
 def read_part_clean(
@@ -96,61 +96,8 @@ def read_part_clean(
     columns: dict[str, str] | None = None,
 ) -> tuple[pd.DataFrame, ValidationReport, np.ndarray, np.ndarray]:
     """One part's clean rows, report, id hashes and used rows' numbers (runs on a worker)."""
-    rs = _validated(part, inst, strict, date_format, columns)
-    return rs.data, rs.report, _hashes(rs), rs.rows
-
-
-def analyse_part(
-    part: Part,
-    inst: Instrument,
-    name: str,
-    opts: Any,
-    by: list[str],
-    strict: bool = False,
-    date_format: str | None = None,
-    columns: dict[str, str] | None = None,
-) -> tuple[Any, ValidationReport, np.ndarray, tuple[str, ...]]:
-    """Read, validate and sum one part for an analysis that is sums (runs on a worker; see
-    ``manyi.services.analysis.summed``); with its columns."""
-    from manyi.services.analysis import summed
-
-    rs = _validated(part, inst, strict, date_format, columns)
-    try:
-        sums: Any = summed(name, inst, rs.data, opts, by)
-    except ManyiError as exc:  # said by the client, unless the parts' columns differ
-        sums = exc
-    return sums, rs.report, _hashes(rs), tuple(map(str, rs.data.columns))
-
-
-def analyze_dataset(
-    req: Any, inst: Instrument, columns: dict[str, str] | None = None
-) -> tuple[Any, ValidationReport] | None:
-    """An analysis that is sums (IPA, SERVQUAL, compare, SPC) of a Parquet dataset: each part
-    read, validated and summed where it lies (here or on Dask workers); only the sums travel,
-    merged in the parts' order. The result and the merged validation report; None where the
-    parts' columns differ (what a part lacks changes what the others' rows are summed into,
-    e.g. SERVQUAL's dimension gaps: the clean rows are then put together instead)."""
-    from manyi.services.analysis import finish_summed
-
-    assert req.responses.path is not None
-    parts = dataset_parts(str(req.responses.path))
-    run = runner(req.read.engine, req.read.scheduler)
-    try:
-        got = run.map(
-            analyse_part, parts, inst=inst, name=req.name, opts=req.options, by=list(req.by),
-            strict=req.read.strict, date_format=req.read.date_format, columns=columns,
-        )
-        _check_ids(run, parts, [g[2] for g in got], inst, columns)
-    finally:
-        run.close()
-    if len({g[3] for g in got}) > 1:
-        return None
-    for g in got:
-        if isinstance(g[0], ManyiError):
-            raise g[0]
-    report = merge_reports([g[1] for g in got])
-    report.source = str(req.responses.path)
-    return finish_summed(req.name, inst, req.options, list(req.by), [g[0] for g in got]), report
+    rs = validated_part(part, inst, strict, date_format, columns)
+    return rs.data, rs.report, part_hashes(rs), rs.rows
 
 
 def read_dataset(
@@ -172,7 +119,7 @@ def read_dataset(
     try:
         got = run.map(read_part_clean, parts, inst=inst, strict=strict, date_format=date_format,
                       columns=columns)
-        _check_ids(run, parts, [g[2] for g in got], inst, columns)
+        check_ids(run, parts, [g[2] for g in got], inst, columns)
     finally:
         run.close()
     frames = [g[0] for g in got]
@@ -333,7 +280,7 @@ def score_dataset(
             date_format=req.read.date_format, columns=columns,
         )
         results: list[PartResult] = run.map(score_part, parts, **kw)
-        _check_ids(run, parts, [r.hashes for r in results], inst, columns)
+        check_ids(run, parts, [r.hashes for r in results], inst, columns)
     finally:
         run.close()
     report = merge_reports([r.report for r in results])
@@ -344,7 +291,7 @@ def score_dataset(
     return with_report(finish(inst, merge_partials(sums)), report)
 
 
-def _check_ids(
+def check_ids(
     run: _Local | _Dask,
     parts: list[Part],
     hashes: list[np.ndarray],
