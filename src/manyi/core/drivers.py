@@ -66,7 +66,11 @@ def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
     rng = np.random.default_rng(seed)
     D = M - M.mean(axis=0)
     iu = np.triu_indices(p)
-    Z = np.column_stack([D, D[:, iu[0]] * D[:, iu[1]]])  # n × (p + p(p+1)/2)
+    # per row: its weight, then weight × (the centred values, their pair products), so one
+    # product with a resample's counts gives all its sums (n × (1 + p + p(p+1)/2))
+    Z = np.column_stack([np.ones(n), D, D[:, iu[0]] * D[:, iu[1]]])
+    if w is not None:
+        Z *= w[:, None]
     # counts as bytes (a row drawn more than 255 times in one resample: wider integers), in
     # blocks of about 128M; multiplied into the rows a chunk at a time, widened to floats
     batch = max(1, min(B, 128_000_000 // max(n, 1)))
@@ -75,18 +79,14 @@ def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
     while done < B:
         b = min(batch, B - done)
         counts = bootstrap_counts(rng, n, b)
-        W = np.zeros(b)
-        S = np.zeros((b, Z.shape[1]))  # b × (p + p(p+1)/2)
+        S = np.zeros((b, Z.shape[1]))  # b × (1 + p + p(p+1)/2)
         for lo in range(0, n, rows):
-            cf = counts[:, lo : lo + rows].astype(float)
-            if w is not None:
-                cf *= w[lo : lo + rows]
-            W += cf.sum(axis=1)
-            S += cf @ Z[lo : lo + rows]
+            S += counts[:, lo : lo + rows].astype(float) @ Z[lo : lo + rows]
+        W = S[:, 0]
         for i in range(b):
-            m = S[i, :p] / W[i]
+            m = S[i, 1 : p + 1] / W[i]
             C = np.empty((p, p))
-            C[iu] = S[i, p:] / W[i]
+            C[iu] = S[i, p + 1 :] / W[i]
             C[(iu[1], iu[0])] = C[iu]
             C -= np.outer(m, m)
             with np.errstate(invalid="ignore", divide="ignore"):
