@@ -24,8 +24,12 @@ ROWS = 65_536  # rows per block: a block's temporaries stay small (a few MB)
 def to_points(values: np.ndarray, lo: np.ndarray, hi: np.ndarray, mode: str) -> np.ndarray:
     """Answers on their scales (columns) to 0-100 points, by ``range`` or ``ratio``."""
     if mode == "ratio":
-        return values / hi * 100.0
-    return (values - lo) / (hi - lo) * 100.0
+        out = np.divide(values, hi, dtype=float)
+    else:  # one new array, the same operations in the same order
+        out = np.subtract(values, lo, dtype=float)
+        out /= hi - lo
+    out *= 100.0
+    return out
 
 
 def weighted_means(
