@@ -218,6 +218,10 @@ def test_parts_without_weights_and_sums_that_merge(tmp_path) -> None:
         sub.to_parquet(tmp_path / f"part-{b}.parquet", index=False)
     for argv in (["compare", "--by", "tier", "--weights", "weight"], ["ipa", "--weights", "weight"]):
         assert_close(_analyze(argv, f"{tmp_path}/part-*.parquet"), _analyze(argv, tmp_path / "one.parquet"))
+    # and the scorecard (its notes name rows of a part or of the file: the figures compared)
+    parts, one = (_score(t) for t in (f"{tmp_path}/part-*.parquet", tmp_path / "one.parquet"))
+    for key in ("groups", "total"):
+        assert_close(parts[key], one[key])
 
     rng = np.random.default_rng(7)
     X = rng.normal(50, 10, (1000, 3))

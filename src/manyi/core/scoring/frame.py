@@ -109,10 +109,13 @@ def partial_frame(
     period: str | None = None,
     weights: str | None = None,
     respondents: bool = True,
+    part: bool = False,
 ) -> Partial:
     """The group sums of a clean response frame (or of one part of the responses: a chunk of a
     file, a partition of a dataset); :func:`merge_partials` adds parts, :func:`finish` turns
-    them into a :class:`ScoreResult`. ``respondents=False`` leaves out the per-response scores."""
+    them into a :class:`ScoreResult`. ``respondents=False`` leaves out the per-response scores.
+    ``part``: a part may lack positive weights where the whole has some (the caller checks
+    the whole)."""
     by = list(by or [])
     warnings: list[Message] = []
     n = len(data)
@@ -142,7 +145,7 @@ def partial_frame(
     plan = _Plan(inst)
     w = None
     if weights:
-        w, warnings_w = respondent_weights(data, weights)
+        w, warnings_w = respondent_weights(data, weights, allow_none=part)
         warnings += warnings_w
     sums, rs = _group_sums(inst, plan, columns, codes, G, metrics, expected, w)
     resp = None
