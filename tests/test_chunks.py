@@ -17,7 +17,7 @@ import manyi
 from jsonclose import assert_close
 from manyi import datasets
 from manyi.core.scoring import finish, merge_partials, partial_frame, score_frame
-from manyi.io import chunks
+from manyi.io import chunks, responses
 from manyi.io.instruments import example_path
 from manyi.io.responses import validate_frame
 from manyi.services.requests import ReadOptions, ScoreRequest, Source
@@ -206,8 +206,6 @@ def test_a_mistake_in_the_options_is_told_without_reading_the_file_twice(tmp_pat
 def test_a_file_the_chunks_decline_is_read_once_more_not_twice(tmp_path, small_chunks, monkeypatch) -> None:
     """Ids repeated far apart: the chunked pass declines, and the file is then read whole
     once (not chunked a second time by the reader of responses)."""
-    from manyi.io import responses
-
     raw = datasets.after_sales(n=900, seed=6, clean=True).astype(object)
     raw.loc[800, "response_id"] = raw.loc[5, "response_id"]
     path = tmp_path / "dup.csv"
@@ -293,3 +291,29 @@ def test_a_summed_analysis_declines_an_id_repeated_across_chunks(tmp_path, small
     assert analysis.analyze_chunks(req, manyi.load_instrument(INST)) is None
     res = analysis.analyze_file(req)
     assert res.n == 2499 and res.warnings[0].params["rejected"] == 1
+
+
+def test_an_unknown_by_column_is_said_without_reading_the_file_twice(tmp_path, small_chunks, monkeypatch) -> None:
+    """A summed analysis of a large CSV with a --by column the file lacks: the message of the
+    whole-file path, from the first chunk (the file is not read again)."""
+    from manyi.core.messages import ManyiError
+    from manyi.services import analysis
+    from manyi.services.requests import AnalysisOptions, AnalyzeRequest
+
+    path = tmp_path / "big.csv"
+    datasets.after_sales(n=1500, seed=2, clean=True).to_csv(path, index=False)
+    req = AnalyzeRequest(name="ipa", instrument=Source(path=INST), responses=Source(path=path), by=["nosuch"],
+                         options=AnalysisOptions())
+
+    def whole(*a, **k):
+        raise AssertionError("read whole")
+
+    with monkeypatch.context() as m:
+        m.setattr(responses, "read_table", whole)
+        with pytest.raises(ManyiError) as chunked:
+            analysis.analyze_file(req)
+    monkeypatch.setattr(chunks, "CHUNKED_FROM", 10**12)
+    with pytest.raises(ManyiError) as once:
+        analysis.analyze_file(req)
+    assert chunked.value.messages == once.value.messages
+    assert chunked.value.messages[0].key == "score.unknown_by"

@@ -684,16 +684,28 @@ def analyze_chunks(req: AnalyzeRequest, inst: Instrument) -> tuple[AnalysisResul
         return None
     opts = req.read
     sums, reports, ids = [], [], []
+    unknown: ManyiError | None = None  # a --by column the file lacks: said at once
+    chunks = response_chunks(
+        req.responses.path, inst, strict=opts.strict, date_format=opts.date_format,
+        columns=_column_map(opts), source=opts.source, header_row=opts.header_row,
+    )
     try:
-        for rs in response_chunks(
-            req.responses.path, inst, strict=opts.strict, date_format=opts.date_format,
-            columns=_column_map(opts), source=opts.source, header_row=opts.header_row,
-        ):
+        for rs in chunks:
+            if not reports:
+                try:
+                    check_by(rs.data, list(req.by))
+                except ManyiError as exc:
+                    unknown = exc
+                    break
             reports.append(rs.report)
             ids.append(id_hashes(rs))
             sums.append(summed(req.name, inst, rs.data, req.options, list(req.by)))
     except (ManyiError, WholeFile):
         return None
+    finally:
+        chunks.close()
+    if unknown is not None:
+        raise unknown
     if not any(s[0] for s in sums) or repeated(ids):
         return None
     return finish_summed(req.name, inst, req.options, list(req.by), sums), merge_reports(reports)
