@@ -47,8 +47,6 @@ def _weights(data: pd.DataFrame, opts: Options) -> np.ndarray | None:
     """Respondent weights from ``opts.weights`` (missing or non-positive → 0, left out)."""
     if not opts.weights:
         return None
-    from manyi.core.scoring import respondent_weights
-
     return respondent_weights(data, opts.weights)[0]
 
 
@@ -431,6 +429,12 @@ SUMS: dict[str, tuple[Callable[..., Any], Callable[..., AnalysisResult]]] = {
 }
 
 
+def is_summed(name: str) -> bool:
+    """Whether analysis ``name`` is computed from mergeable sums (:data:`SUMS`, and compare,
+    whose sums take the ``--by`` column as its groups)."""
+    return name in SUMS or name == "compare"
+
+
 def run_servqual(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
     return finish_servqual(inst, sum_servqual(inst, data, opts, _weights(data, opts)), opts)
 
@@ -721,13 +725,13 @@ def analyze_file(req: AnalyzeRequest) -> AnalysisResult:
     inst = load(req.instrument)
     check_analysis(req.name)
     got = None
-    if req.name in SUMS or req.name == "compare":
+    if is_summed(req.name):
         if _as_dataset(req.responses, req.read):
             got = analyze_dataset(req, inst, _column_map(req.read))
         else:
             got = analyze_chunks(req, inst)
     if got is None:
-        rs = read(req.responses, inst, req.read, chunked=req.name not in SUMS and req.name != "compare")
+        rs = read(req.responses, inst, req.read, chunked=not is_summed(req.name))
         got = analyze(req.name, rs, req.by, req.options), rs.report
     res, rep = got
     notes: list[Message] = list(rep.warnings)

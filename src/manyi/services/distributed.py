@@ -22,14 +22,7 @@ import pandas as pd
 
 from manyi.core.instrument import Instrument
 from manyi.core.messages import ManyiError, Message
-from manyi.core.scoring import (
-    Partial,
-    ScoreResult,
-    finish,
-    merge_partials,
-    partial_frame,
-    respondent_weights,
-)
+from manyi.core.scoring import Partial, ScoreResult, finish, merge_partials, partial_frame
 from manyi.io.parts import Part, dataset_parts, read_part
 from manyi.io.responses import (
     ValidationReport,
@@ -51,7 +44,6 @@ class PartResult:
     partial: Partial | None
     report: ValidationReport
     hashes: np.ndarray
-    weighted: bool = False  # a row has a positive weight (with --weights)
 
 
 def validated_part(
@@ -92,13 +84,8 @@ def score_part(
 ) -> PartResult:
     """Read, validate and sum one part (runs on a worker)."""
     rs = validated_part(part, inst, strict, date_format, columns)
-    if not len(rs):
-        return PartResult(None, rs.report, part_hashes(rs))
-    partial = partial_frame(inst, rs.data, by, period, weights, respondents, part=True)
-    weighted = bool(weights) and bool(
-        (respondent_weights(rs.data, weights, allow_none=True)[0] > 0).any()
-    )
-    return PartResult(partial, rs.report, part_hashes(rs), weighted)
+    partial = partial_frame(inst, rs.data, by, period, weights, respondents) if len(rs) else None
+    return PartResult(partial, rs.report, part_hashes(rs))
 
 
 def read_part_clean(
@@ -299,8 +286,6 @@ def score_dataset(
     report = merge_reports([r.report for r in results])
     report.source = str(req.responses.path)
     sums = [r.partial for r in results if r.partial is not None]
-    if sums and req.weights and not any(r.weighted for r in results):
-        raise ManyiError(Message("score.weights_none", {"column": req.weights}))
     if not sums:
         raise ManyiError(Message("score.no_rows", {"file": report.source, "summary": report.summary()}))
     return with_report(finish(inst, merge_partials(sums)), report)

@@ -109,13 +109,12 @@ def partial_frame(
     period: str | None = None,
     weights: str | None = None,
     respondents: bool = True,
-    part: bool = False,
 ) -> Partial:
     """The group sums of a clean response frame (or of one part of the responses: a chunk of a
     file, a partition of a dataset); :func:`merge_partials` adds parts, :func:`finish` turns
     them into a :class:`ScoreResult`. ``respondents=False`` leaves out the per-response scores.
-    ``part``: a part may lack positive weights where the whole has some (the caller checks
-    the whole)."""
+    A part may lack positive weights where the whole has some: :func:`finish` says so only
+    when the whole has none."""
     by = list(by or [])
     warnings: list[Message] = []
     n = len(data)
@@ -145,7 +144,7 @@ def partial_frame(
     plan = _Plan(inst)
     w = None
     if weights:
-        w, warnings_w = respondent_weights(data, weights, allow_none=part)
+        w, warnings_w = respondent_weights(data, weights, allow_none=True)
         warnings += warnings_w
     sums, rs = _group_sums(inst, plan, columns, codes, G, metrics, expected, w)
     resp = None
@@ -163,11 +162,14 @@ def partial_frame(
         resp["satisfied"] = pd.arrays.BooleanArray(rs.satisfied == 1.0, np.isnan(rs.satisfied))
         for j, d in enumerate(inst.dimension_ids):
             resp[d] = rs.dimensions[:, j]
-    return Partial(keys, key_tuples, orders, sums, warnings, resp)
+    weighted = w is None or bool((w > 0).any())
+    return Partial(keys, key_tuples, orders, sums, warnings, resp, weights, weighted)
 
 
 def finish(inst: Instrument, part: Partial) -> ScoreResult:
     """The scorecard of (merged) group sums: figures per group and in total, gaps."""
+    if not part.weighted:
+        raise ManyiError(Message("score.weights_none", {"column": part.weights}))
     keys, key_tuples, sums = part.keys, part.key_tuples, part.sums
     G = len(key_tuples)
     total_sums = sums.total()

@@ -190,6 +190,8 @@ class Partial:
     sums: _Sums
     warnings: list[Message] = field(default_factory=list)
     respondents: Any = None  # pandas DataFrame, or None when left out
+    weights: str | None = None  # the weights' column, if weighted
+    weighted: bool = True  # False: weighted, and no response has a positive weight
 
 
 _CHAN = ("csi_w", "csi_sum", "csi_m2")  # merged by the parallel formula, not added
@@ -297,5 +299,6 @@ def merge_partials(parts: list[Partial]) -> Partial:
             frames.append(r)
         resp = pd.concat(frames, ignore_index=True)
     return Partial(
-        first.keys, [keys[i] for i in rank], orders, sums, merge_messages([p.warnings for p in parts]), resp
+        first.keys, [keys[i] for i in rank], orders, sums, merge_messages([p.warnings for p in parts]), resp,
+        first.weights, any(p.weighted for p in parts),
     )
