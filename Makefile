@@ -12,9 +12,11 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/python -m compileall -q src  # an editable install is not byte-compiled by pip
 	touch $(STAMP)
 
 demo: $(STAMP)
+	@$(BIN)/python -m compileall -q src  # where PYTHONDONTWRITEBYTECODE is set, each command would compile manyi again
 	$(BIN)/manyi demo manyi-demo --force
 
 test: $(STAMP) browser
@@ -38,6 +40,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
 bench: $(STAMP)
+	@$(BIN)/python -m compileall -q src
 	$(BIN)/python benchmarks/score_1m.py
 	$(BIN)/python benchmarks/pls_bootstrap.py
 

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from manyi.core.instrument import BUILTIN_SCALES
 from manyi.i18n import ManyiError
+from manyi.io import yamlsafe
 from manyi.io.instruments import EXAMPLES, example_path, load_example, parse_instrument
 
 MINIMAL = """\
@@ -123,9 +124,16 @@ def test_duplicate_ids_and_reserved_names():
 
 
 def test_yaml_syntax_error_has_line_and_hint():
-    errs = errors_of("manyi: 1\nid: x\ntitle: {zh: 问卷, en: Survey?}\n")
+    """libyaml reads a "?" inside { } as text; the pure-Python parser (used for deeply nested
+    brackets, and for every message) refuses it, with a hint."""
+    text = "manyi: 1\nid: x\ntitle: {zh: 问卷, en: Survey?}\n"
+    assert yamlsafe.load(text, "a.yaml")["title"] == {"zh": "问卷", "en": "Survey?"}
+    deep = text + "deep: " + "[" * yamlsafe.C_DEPTH + "]" * yamlsafe.C_DEPTH + "\n"
+    errs = errors_of(deep)
     assert errs[0].startswith("after-sales.yaml line 3: YAML syntax error")
     assert "must be quoted" in errs[0]
+    errs = errors_of("manyi: 1\nid: x\ntitle: {zh: 问卷, en: [Survey}\n")  # wrong for both parsers
+    assert errs[0].startswith("after-sales.yaml line 3: YAML syntax error"), errs
 
 
 def test_missing_language_and_bad_version():
@@ -174,3 +182,12 @@ def test_mutated_instrument_gives_errors_not_tracebacks(pos, insert):
         parse_instrument(text)
     except ManyiError as exc:
         assert exc.render("en")
+
+
+def test_deep_nesting_is_an_error_not_a_crash():
+    """Brackets nested 100,000 deep go to the pure-Python parser (libyaml's composer would
+    recurse in C): a message, not a stack overflow."""
+    for text in ("x: " + "[" * 100_000 + "]" * 100_000, "x: " + "{a: " * 50_000 + "1" + "}" * 50_000):
+        with pytest.raises(ManyiError) as exc:
+            yamlsafe.load(text, "d.yaml")
+        assert "d.yaml" in exc.value.render("en") and exc.value.render("zh")

@@ -17,7 +17,7 @@ import pandas as pd
 from manyi.core.analysis import AnalysisResult, adjust
 from manyi.core.messages import Message
 from manyi.core.stats import nps_difference, nps_estimate
-from manyi.core.tdist import norm_sf
+from manyi.core.tdist import chi2_sf, f_sf, norm_sf
 from manyi.core.wstats import Moments, welch_from_stats
 
 
@@ -112,9 +112,7 @@ def kruskal_counts(samples: list[ValueCounts]) -> tuple[float, float]:
     ssbn = float(np.sum(sums**2 / sizes))
     h = 12.0 / (n_tot * (n_tot + 1)) * ssbn - 3 * (n_tot + 1)
     h /= 1 - float(np.sum(c**3 - c)) / (n_tot**3 - n_tot)
-    from scipy import special  # the χ² tail (imported where a test needs it)
-
-    return float(h), float(special.chdtrc(len(samples) - 1, h))
+    return float(h), chi2_sf(h, len(samples) - 1)
 
 
 def anova_oneway(samples: list[np.ndarray]) -> tuple[float, float]:
@@ -138,9 +136,7 @@ def anova_counts(samples: list[ValueCounts]) -> tuple[float, float]:
     if ssw == 0:
         return (np.inf, 0.0) if ssb > 0 else (np.nan, np.nan)
     f = (ssb / dfb) / (ssw / dfw)
-    from scipy import special  # the F tail
-
-    return float(f), float(special.fdtrc(dfb, dfw, f))
+    return float(f), f_sf(f, dfb, float(dfw))
 
 
 @dataclass

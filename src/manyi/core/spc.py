@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.analysis import AnalysisResult
+from manyi.core.tdist import log_gamma_ratio_half
 from manyi.core.wstats import Moments
 
 D2_SPAN2 = 1.128
@@ -30,11 +31,11 @@ RULES = (1, 2, 3, 4, 5, 6, 7, 8)
 
 
 def c4(n: np.ndarray | float) -> np.ndarray:
-    from scipy.special import gammaln  # imported where a chart needs it
-
+    """c₄(n) = √(2/(n − 1))·Γ(n/2)/Γ((n − 1)/2), NaN for n < 2."""
     n = np.asarray(n, dtype=float)
+    ratio = np.array([log_gamma_ratio_half((v - 1) / 2) if v >= 2 else np.nan for v in n.ravel()])
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt(2.0 / (n - 1)) * np.exp(gammaln(n / 2) - gammaln((n - 1) / 2))
+        return np.sqrt(2.0 / (n - 1)) * np.exp(ratio.reshape(n.shape))
 
 
 def xbar_s_constants(n: np.ndarray | float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

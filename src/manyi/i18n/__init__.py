@@ -109,7 +109,12 @@ class _Messages(dict):
         super().__init__({k: {lg: catalogue(lg)[k] for lg in LANGS} for k in catalogue("en")})
 
 
-MESSAGES = _Messages()
+def __getattr__(name: str) -> Any:
+    """``MESSAGES`` is built on first use: a command parses only the catalogue it speaks."""
+    if name == "MESSAGES":
+        globals()["MESSAGES"] = value = _Messages()
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _render(key: str, params: dict[str, Any], lang: str | None) -> str:

@@ -47,12 +47,12 @@ def parse_instrument(text: str, source: str = "<string>") -> Instrument:
     The text is checked first (size, alias expansion, nesting, duplicate keys:
     :mod:`manyi.io.yamlsafe`); then every error is listed as ``source line N, path: message``.
     """
-    data = yamlsafe.load(text, source)
-    return build_instrument(data, _line_map(text), source)
+    data, root = yamlsafe.load_with_nodes(text, source)
+    return build_instrument(data, _line_map(root), source)
 
 
-def _line_map(text: str) -> dict[YamlPath, int]:
-    """Line number (1-based) of every node of a YAML document, by path."""
+def _line_map(root: yaml.Node | None) -> dict[YamlPath, int]:
+    """Line number (1-based) of every node of a YAML document's graph, by path."""
     lines: dict[YamlPath, int] = {}
 
     def walk(node: yaml.Node, path: YamlPath) -> None:
@@ -68,7 +68,6 @@ def _line_map(text: str) -> dict[YamlPath, int]:
             for i, v in enumerate(node.value):
                 walk(v, path + (i,))
 
-    root = yaml.compose(text, Loader=yaml.SafeLoader)
     if root is not None:
         walk(root, ())
     return lines
