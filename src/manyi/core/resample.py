@@ -12,26 +12,86 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Row indices drawn per call (int64: 128 MB); the stream does not depend on it.
-DRAW_VALUES = 16_000_000
+#: Row indices drawn per call (int32: 8 MB, a buffer the allocator hands back call after call
+#: instead of fresh pages); the stream does not depend on it.
+DRAW_VALUES = 2_000_000
 
 
-def bootstrap_counts(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+def bootstrap_counts(
+    rng: np.random.Generator, n: int, k: int, out: np.ndarray | None = None
+) -> np.ndarray:
     """Counts (k × n) of the next ``k`` resamples of ``n`` rows from ``rng``: uint8, or wider
-    integers in the rare case that a row was drawn more than 255 times in one resample."""
-    from manyi.core._kernels import row_counts
+    integers in the rare case that a row was drawn more than 255 times in one resample.
 
-    out = np.empty((k, n), dtype=np.uint8)
-    step = max(1, DRAW_VALUES // max(n, 1))
-    for lo in range(0, k, step):
-        hi = min(k, lo + step)
-        idx = rng.integers(0, n, size=(hi - lo, n), dtype=np.intp)
-        counts, over = row_counts(idx)
-        if over.any():  # exact counts for those resamples, in wider integers
-            out = out.astype(np.uint32)
-            out[lo:hi] = counts
+    The indices are drawn on a thread of their own (numpy lets go of the interpreter while it
+    draws) while the compiled kernel counts the piece drawn before, so drawing and counting
+    overlap on two cores. ``out``: a uint8 buffer of at least k × n to count into (reused
+    across calls: no fresh memory per batch); the result is a view of it unless a row was drawn
+    more than 255 times."""
+    from manyi.core._kernels import count_rows
+
+    buf = np.empty((k, n), dtype=np.uint8) if out is None else out[:k]
+    buf[:] = 0
+    res: np.ndarray = buf
+    dtype = np.int32 if n < 2**31 else np.intp  # the same stream as intp indices
+    per = max(1, DRAW_VALUES // max(n, 1))
+
+    def draw(lo: int) -> np.ndarray:
+        return rng.integers(0, n, size=(min(per, k - lo), n), dtype=dtype)
+
+    for lo, idx in _drawn_ahead(draw, range(0, k, per)):
+        hi = lo + len(idx)
+        if res is buf:
+            over = count_rows(idx, buf[lo:hi])
+            if not over.any():
+                continue
+            res = buf.astype(np.uint32)  # exact counts from here on, in wider integers
             for b in np.flatnonzero(over):
-                out[lo + b] = np.bincount(idx[b], minlength=n)
+                res[lo + b] = np.bincount(idx[b], minlength=n)
         else:
-            out[lo:hi] = counts
-    return out
+            for b in range(hi - lo):
+                res[lo + b] = np.bincount(idx[b], minlength=n)
+    return res
+
+
+def _drawn_ahead(draw, starts: range):  # noqa: ANN001, ANN202 - a private helper
+    """``(start, draw(start))`` for each start, the next piece drawn on a thread while the
+    caller counts the last one; one piece is drawn inline."""
+    if len(starts) <= 1:
+        for lo in starts:
+            yield lo, draw(lo)
+        return
+    import queue
+    import threading
+
+    q: queue.Queue = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for lo in starts:
+                if stop.is_set():
+                    return
+                q.put((lo, draw(lo)))
+            q.put(None)
+        except BaseException as exc:  # handed to the caller
+            q.put(exc)
+
+    th = threading.Thread(target=work, daemon=True, name="manyi-draws")
+    th.start()
+    try:
+        while True:
+            item = q.get()
+            if item is None:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        while th.is_alive():  # let the thread see the flag (it may wait to put a piece)
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        th.join()
