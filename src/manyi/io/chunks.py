@@ -132,7 +132,7 @@ def response_chunks(
         reader = pacsv.open_csv(
             counted,
             read_options=pacsv.ReadOptions(
-                use_threads=True, block_size=PARSE_BLOCK, column_names=lay.columns,
+                use_threads=False, block_size=PARSE_BLOCK, column_names=lay.columns,
                 skip_rows=skip, encoding=encoding,
             ),
             parse_options=pacsv.ParseOptions(
@@ -174,8 +174,10 @@ def response_chunks(
         notes = []
         return rs
 
+    dtypes: dict[tuple[str, ...], pd.CategoricalDtype] = {}
+
     def frame(batches: list[Any]) -> pd.DataFrame:
-        df = pa.Table.from_batches(batches).to_pandas(types_mapper=mapper)
+        df = _to_pandas(pa.Table.from_batches(batches), mapper, dtypes)
         if lay.renames:
             df = df.rename(columns=lay.renames)
         df.columns = [str(c).strip() for c in df.columns]
@@ -220,6 +222,30 @@ def response_chunks(
         parsed.close()  # stops the parser's thread before its file is closed
         counted.close()
     step("progress.check", size, size, "bytes")
+
+
+def _to_pandas(table: Any, mapper: Any, dtypes: dict[tuple[str, ...], pd.CategoricalDtype]) -> pd.DataFrame:
+    """``table.to_pandas(types_mapper=mapper)``, with the dictionary columns made categorical
+    here: one categorical type per distinct dictionary, kept across chunks (pandas would check
+    each chunk's few categories anew, column by column: a fifth of reading a chunk)."""
+    import pyarrow as pa
+
+    table = table.unify_dictionaries()
+    cols: dict[str, Any] = {}
+    for name, col in zip(table.column_names, table.columns, strict=True):
+        if not pa.types.is_dictionary(col.type) or col.null_count:
+            cols[name] = col.to_pandas(types_mapper=mapper)
+            continue
+        arr = col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+        words = tuple(arr.dictionary.to_pylist())
+        dtype = dtypes.get(words)
+        if dtype is None:
+            if len(dtypes) > 10_000:
+                dtypes.clear()
+            dtype = dtypes[words] = pd.CategoricalDtype(pd.Index(list(words), dtype=object))
+        codes = arr.indices.to_numpy(zero_copy_only=False)
+        cols[name] = pd.Categorical.from_codes(codes, dtype=dtype, validate=False)
+    return pd.DataFrame(cols, copy=False)
 
 
 class _Counted(io.RawIOBase):
