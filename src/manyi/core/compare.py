@@ -44,13 +44,22 @@ class ValueCounts:
     @classmethod
     def of(cls, x: np.ndarray) -> ValueCounts:
         x = np.asarray(x, dtype=float)
-        v, c = np.unique(x[~np.isnan(x)], return_counts=True)
-        return cls(v, c.astype(np.int64))
+        return cls._counted(x[~np.isnan(x)], None)
 
     def merge(self, other: ValueCounts) -> ValueCounts:
-        v, inv = np.unique(np.concatenate([self.values, other.values]), return_inverse=True)
-        c = np.bincount(inv, weights=np.concatenate([self.counts, other.counts]), minlength=len(v))
-        return ValueCounts(v, c.astype(np.int64))
+        return ValueCounts._counted(
+            np.concatenate([self.values, other.values]), np.concatenate([self.counts, other.counts])
+        )
+
+    @classmethod
+    def _counted(cls, x: np.ndarray, counts: np.ndarray | None) -> ValueCounts:
+        """The distinct values of ``x`` (ascending) with their counts (``counts``: each value's
+        count, 1 when None): a hash table finds them, and only the distinct values are sorted
+        (np.unique would sort every value)."""
+        codes, uniq = pd.factorize(x, sort=False)
+        c = np.bincount(codes, weights=counts, minlength=len(uniq))
+        order = np.argsort(uniq, kind="stable")
+        return cls(np.asarray(uniq, dtype=float)[order], c[order].astype(np.int64))
 
     @property
     def n(self) -> int:
