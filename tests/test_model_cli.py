@@ -58,6 +58,13 @@ def test_fit_instrument_template_json(ecsi_files, tmp_path):
     # the generating model's strong paths are found
     est = {(p["from"], p["to"]): p["estimate"] for p in d["paths"]}
     assert est[("Quality", "Satisfaction")] > 0.25 and est[("Image", "Expectation")] > 0.3
+    # on a pipe: the JSON on stdout and nothing at all on stderr (no progress bar, no empty line)
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "manyi.cli", "model", "fit", "--model", str(inst), str(data),
+                          "--bootstrap", "50", "--format", "json"], capture_output=True, text=True, check=False)
+    assert res.returncode == 0 and json.loads(res.stdout)["n"] == 400 and res.stderr == ""
 
 
 def test_fit_model_file_table_zh_and_ipma(tmp_path):

@@ -494,3 +494,18 @@ def test_the_batched_iteration_equals_the_row_loop(mobi, scheme: str, mode_b: bo
     for a, b in zip(got[1:], ref[1:], strict=True):
         assert np.array_equal(a, b)
     assert ref[2].all() and ref[1].min() >= 3
+
+
+def test_jackknife_group_sums_equal_a_sparse_product():
+    """The leave-one-group-out sums (row i in group i mod 1000) of any run of rows equal the
+    product with scipy's sparse group indicator, exactly."""
+    from scipy import sparse
+
+    from manyi.core.pls.inference import _group_sums
+
+    rng = np.random.default_rng(1)
+    n = 7777
+    M = rng.normal(size=(n, 13))
+    ind = sparse.csc_matrix((np.ones(n), (np.arange(n) % 1000, np.arange(n))), shape=(1000, n))
+    for lo, hi in ((0, n), (0, 500), (123, 4567), (999, 7777), (1000, 2001)):
+        assert np.array_equal(_group_sums(M[lo:hi], lo, 1000), np.asarray(ind[:, lo:hi] @ M[lo:hi]))

@@ -86,7 +86,7 @@ def model_fit(
             TimeElapsedColumn(),
             console=err,
             transient=True,
-            disable=bootstrap == 0,
+            disable=bootstrap == 0 or not err.is_terminal,  # nothing on pipes
         ) as prog:
             task = prog.add_task(t("pls.progress", lg), total=max(bootstrap, 1))
             req = request(

@@ -179,8 +179,6 @@ def jackknife(
     Each deletion's cross-products are the full sample's minus the deleted rows', so the
     jackknife costs one pass over the data.
     """
-    from scipy import sparse
-
     n = len(Z)
     mom = eng.Moments(Z, miss)
     if n <= 2000:
@@ -190,17 +188,26 @@ def jackknife(
             out[lo:hi] -= M
             return out
 
-    else:
-        groups = np.arange(n) % 1000
-        ind = sparse.csc_matrix((np.ones(n), (groups, np.arange(n))), shape=(1000, n))
+    else:  # row i in group i mod 1000
 
         def prod(M: np.ndarray, lo: int, hi: int) -> np.ndarray:  # leave one group out
-            return M.sum(axis=0)[None, :] - np.asarray(ind[:, lo:hi] @ M)
+            return M.sum(axis=0)[None, :] - _group_sums(M, lo, 1000)
 
     Rj = eng.correlations_from_sums(*mom.of(prod))
     f = eng.estimate(Rj, lay, scheme, max_iter, tol)
     e = eng.estimates(Rj, f.W, lay)
     return {"paths": e.paths, "total": e.total}
+
+
+def _group_sums(M: np.ndarray, lo: int, g: int) -> np.ndarray:
+    """Column sums of the rows of ``M`` (rows lo, lo + 1, … of the data) by group, row i in
+    group i mod ``g``: the rows laid out g to a line, from the group of row ``lo``, and the
+    lines added."""
+    start = lo % g
+    lines = -(-(start + len(M)) // g)
+    buf = np.zeros((lines * g, M.shape[1]))
+    buf[start : start + len(M)] = M
+    return buf.reshape(lines, g, M.shape[1]).sum(axis=0)
 
 
 def bca(estimate: float, draws: np.ndarray, jack: np.ndarray, level: float) -> tuple[float, float]:
