@@ -75,7 +75,7 @@ def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
     # blocks of about 64M, counted into one buffer; multiplied into the rows a chunk at a time,
     # widened to floats in a second buffer (both reused: no fresh memory per block)
     batch = max(1, min(B, 64_000_000 // max(n, 1)))
-    rows = max(1, 2_000_000 // max(batch, Z.shape[1], 1))
+    rows = max(1, 512_000 // max(batch, Z.shape[1], 1))  # 4 MB of floats: widened in cache
     buf = np.empty((batch, n), dtype=np.uint8)
     wide = np.empty((batch, min(rows, n)))
     done = 0
