@@ -337,7 +337,7 @@ def test_a_wenjuanxing_export_with_chinese_headers_scores_with_a_column_map(tmp_
     assert {g["keys"]["来源"]: g["n"] for g in json.loads(r.stdout)["groups"]} == {"微信": 3, "链接": 1}
     # without the map only the instrument's own column: is found, and the reader says what it misses
     r = CliRunner().invoke(app, ["score", "-i", str(inst), str(export), "--lang", "en"])
-    assert r.exit_code == 0 and "column 订舱准确 is not in the file" in r.output
+    assert r.exit_code == 0 and f"column 订舱准确 is not in {export.name}" in r.output
     # YAML maps work too, and a map naming one column twice differently is refused
     ymap = tmp_path / "map.yaml"
     ymap.write_text("序号: response_id\n提交答卷时间: submitted_at\n2、您对订舱准确性的满意度: 订舱准确\n3、区域: 区域\n",

@@ -936,7 +936,7 @@ def validate_frame(
         for column, scale, scale_name, reversible in specs:
             known.add(column)
             if column not in raw.columns:
-                report.warnings.append(Message("resp.missing_column", {"column": column}))
+                report.warnings.append(Message("resp.missing_column", {"column": column, "file": source}))
                 out[column] = np.full(n, np.nan)
                 continue
             if column == it.id:
@@ -957,7 +957,7 @@ def validate_frame(
         known.add(q.id)
         if q.id not in raw.columns:
             if q.role == "segment" or q.effective_metric:
-                report.warnings.append(Message("resp.missing_column", {"column": q.id}))
+                report.warnings.append(Message("resp.missing_column", {"column": q.id, "file": source}))
             continue
         if q.type in ("nps", "rating", "points"):
             assert q.scale_name is not None
