@@ -317,3 +317,38 @@ def test_an_unknown_by_column_is_said_without_reading_the_file_twice(tmp_path, s
         analysis.analyze_file(req)
     assert chunked.value.messages == once.value.messages
     assert chunked.value.messages[0].key == "score.unknown_by"
+
+
+def test_work_made_ahead_on_a_thread():
+    """``core.ahead``: the items in order; a mistake made on the thread is raised in the
+    caller at its item (after the items before it); leaving early stops the thread."""
+    import threading
+
+    from manyi.core.ahead import ahead
+
+    assert list(ahead(iter(range(50)), depth=2)) == list(range(50))
+
+    def failing():
+        yield 1
+        yield 2
+        raise ValueError("bad block")
+
+    got = []
+    with pytest.raises(ValueError, match="bad block"):
+        for x in ahead(failing()):
+            got.append(x)
+    assert got == [1, 2]
+    made = []
+
+    def endless():
+        i = 0
+        while True:
+            made.append(i)
+            yield i
+            i += 1
+
+    it = ahead(endless(), depth=1, name="manyi-test-ahead")
+    assert [next(it) for _ in range(3)] == [0, 1, 2]
+    it.close()
+    assert not any(t.name == "manyi-test-ahead" for t in threading.enumerate())
+    assert len(made) <= 6  # made at most a few ahead, then stopped

@@ -29,6 +29,7 @@ def bootstrap_counts(
     across calls: no fresh memory per batch); the result is a view of it unless a row was drawn
     more than 255 times."""
     from manyi.core._kernels import count_rows
+    from manyi.core.ahead import ahead
 
     buf = np.empty((k, n), dtype=np.uint8) if out is None else out[:k]
     buf[:] = 0
@@ -39,7 +40,9 @@ def bootstrap_counts(
     def draw(lo: int) -> np.ndarray:
         return rng.integers(0, n, size=(min(per, k - lo), n), dtype=dtype)
 
-    for lo, idx in _drawn_ahead(draw, range(0, k, per)):
+    starts = range(0, k, per)
+    pieces = ((lo, draw(lo)) for lo in starts)  # drawn on a thread while the last is counted
+    for lo, idx in pieces if len(starts) <= 1 else ahead(pieces, depth=2, name="manyi-draws"):
         hi = lo + len(idx)
         if res is buf:
             over = count_rows(idx, buf[lo:hi])
@@ -52,46 +55,3 @@ def bootstrap_counts(
             for b in range(hi - lo):
                 res[lo + b] = np.bincount(idx[b], minlength=n)
     return res
-
-
-def _drawn_ahead(draw, starts: range):  # noqa: ANN001, ANN202 - a private helper
-    """``(start, draw(start))`` for each start, the next piece drawn on a thread while the
-    caller counts the last one; one piece is drawn inline."""
-    if len(starts) <= 1:
-        for lo in starts:
-            yield lo, draw(lo)
-        return
-    import queue
-    import threading
-
-    q: queue.Queue = queue.Queue(maxsize=2)
-    stop = threading.Event()
-
-    def work() -> None:
-        try:
-            for lo in starts:
-                if stop.is_set():
-                    return
-                q.put((lo, draw(lo)))
-            q.put(None)
-        except BaseException as exc:  # handed to the caller
-            q.put(exc)
-
-    th = threading.Thread(target=work, daemon=True, name="manyi-draws")
-    th.start()
-    try:
-        while True:
-            item = q.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while th.is_alive():  # let the thread see the flag (it may wait to put a piece)
-            try:
-                q.get(timeout=0.05)
-            except queue.Empty:
-                pass
-        th.join()

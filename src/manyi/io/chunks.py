@@ -270,45 +270,26 @@ class _Counted(io.RawIOBase):
 
 def _ahead(reader: Any) -> Iterator[Any]:
     """The reader's record batches, parsed one ahead on a thread of their own (pyarrow lets go
-    of the interpreter while it parses, so parsing overlaps the checks of the last block)."""
-    import queue
-    import threading
-
+    of the interpreter while it parses, so parsing overlaps the checks of the last block); a
+    parsing error is :class:`WholeFile` (the whole-file reader says what is wrong)."""
     import pyarrow as pa
 
-    q: queue.Queue[Any] = queue.Queue(maxsize=1)
-    stop = threading.Event()
+    from manyi.core.ahead import ahead
 
-    def work() -> None:
-        try:
-            while not stop.is_set():
-                try:
-                    q.put(reader.read_next_batch())
-                except StopIteration:
-                    q.put(None)
-                    return
-        except BaseException as exc:  # handed to the consumer
-            q.put(exc)
-
-    th = threading.Thread(target=work, daemon=True, name="manyi-csv")
-    th.start()
-    try:
+    def batches() -> Iterator[Any]:
         while True:
-            item = q.get()
-            if item is None:
-                return
-            if isinstance(item, pa.ArrowException):
-                raise WholeFile(str(item))
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        while th.is_alive():  # let the thread see the flag (it may wait to put one batch)
             try:
-                q.get(timeout=0.05)
-            except queue.Empty:
-                pass
+                yield reader.read_next_batch()
+            except StopIteration:
+                return
+
+    it = ahead(batches(), depth=1, name="manyi-csv")
+    try:
+        yield from it
+    except pa.ArrowException as exc:
+        raise WholeFile(str(exc)) from None
+    finally:
+        it.close()
 
 
 def id_hashes(rs: ResponseSet) -> np.ndarray:

@@ -675,44 +675,22 @@ def analyze_dataset(
 
 
 def analyze_chunks(req: AnalyzeRequest, inst: Instrument) -> tuple[AnalysisResult, Any] | None:
-    """A summed analysis of a large CSV chunk by chunk (``manyi.io.chunks``): each chunk
-    validated and summed, the sums merged (no table of all rows is put together); the result
-    and the merged validation report. None where the file must be read whole (small files,
-    other formats, anything a chunk cannot decide alone, any mistake to report: the whole-file
-    reader and the analysis then say it exactly)."""
-    from manyi.io.chunks import WholeFile, id_hashes, repeated, response_chunks
-    from manyi.io.responses import merge_reports
-    from manyi.services.scoring import _column_map
+    """A summed analysis of a large CSV chunk by chunk (``services.scoring.chunk_reductions``):
+    each chunk validated and summed, the sums merged (no table of all rows is put together);
+    the result and the merged validation report. None where the file must be read whole (the
+    whole-file reader and the analysis then say any mistake exactly); a ``--by`` column the
+    file lacks is said at once, from the first chunk."""
+    from manyi.services.scoring import chunk_reductions
 
-    if req.responses.path is None:
-        return None
-    opts = req.read
-    sums, reports, ids = [], [], []
-    unknown: ManyiError | None = None  # a --by column the file lacks: said at once
-    chunks = response_chunks(
-        req.responses.path, inst, strict=opts.strict, date_format=opts.date_format,
-        columns=_column_map(opts), source=opts.source, header_row=opts.header_row,
+    by = list(req.by)
+    got = chunk_reductions(
+        req.responses.path, inst, req.read,
+        lambda rs: summed(req.name, inst, rs.data, req.options, by),
+        first=lambda rs: check_by(rs.data, by),
     )
-    try:
-        for rs in chunks:
-            if not reports:
-                try:
-                    check_by(rs.data, list(req.by))
-                except ManyiError as exc:
-                    unknown = exc
-                    break
-            reports.append(rs.report)
-            ids.append(id_hashes(rs))
-            sums.append(summed(req.name, inst, rs.data, req.options, list(req.by)))
-    except (ManyiError, WholeFile):
+    if got is None or not any(s[0] for s in got[0]):
         return None
-    finally:
-        chunks.close()
-    if unknown is not None:
-        raise unknown
-    if not any(s[0] for s in sums) or repeated(ids):
-        return None
-    return finish_summed(req.name, inst, req.options, list(req.by), sums), merge_reports(reports)
+    return finish_summed(req.name, inst, req.options, by, got[0]), got[1]
 
 
 def analyze_file(req: AnalyzeRequest) -> AnalysisResult:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import pandas as pd
 
@@ -21,6 +23,7 @@ from manyi.io.responses import (
 from manyi.services.requests import ReadOptions, ScoreRequest, Source
 
 FORMATS = ("table", "csv", "json", "xlsx")
+T = TypeVar("T")
 
 
 def score(
@@ -145,38 +148,74 @@ def _column_map(opts: ReadOptions) -> dict[str, str] | None:
 _OPTION_MISTAKES = {"score.unknown_by", "score.unknown_weights", "score.bad_period"}
 
 
-def score_chunks(req: ScoreRequest, inst: Instrument) -> ScoreResult | None:
-    """A large CSV scored chunk by chunk (``manyi.io.chunks``): each chunk validated and
-    reduced to group sums, the sums added up exactly; memory bounded by the chunk. None where
-    the file must be read whole (small files, other formats, anything a chunk cannot decide
-    alone, any mistake to report: the whole-file reader then says it exactly)."""
-    from manyi.core.scoring import finish, merge_partials, partial_frame
+def chunk_reductions(
+    path: Path | None,
+    inst: Instrument,
+    read: ReadOptions,
+    reduce: Callable[[ResponseSet], T],
+    first: Callable[[ResponseSet], None] | None = None,
+    say_now: Callable[[ManyiError], bool] = lambda exc: False,
+) -> tuple[list[T], ValidationReport] | None:
+    """A large CSV reduced chunk by chunk (``manyi.io.chunks``): ``reduce`` of each validated
+    chunk, and the chunks' validation reports merged. None where the file must be read whole
+    (small files, other formats, anything a chunk cannot decide alone, an id met in two
+    chunks, a mistake met in the data or by ``reduce``: the whole-file reader then says it
+    exactly, with its counts and first rows). Said at once instead: what ``first`` raises on
+    the first chunk and the mistakes of ``reduce`` that ``say_now`` names (mistakes in the
+    options, the same for every chunk)."""
     from manyi.io.chunks import WholeFile, id_hashes, repeated, response_chunks
 
-    if req.responses.path is None:
+    if path is None:
         return None
-    opts = req.read
-    parts, reports, ids = [], [], []
+    out: list[T] = []
+    reports, ids = [], []
+    said: ManyiError | None = None
+    chunks = response_chunks(
+        path, inst, strict=read.strict, date_format=read.date_format, columns=_column_map(read),
+        source=read.source, header_row=read.header_row,
+    )
     try:
-        for rs in response_chunks(
-            req.responses.path, inst, strict=opts.strict, date_format=opts.date_format,
-            columns=_column_map(opts), source=opts.source, header_row=opts.header_row,
-        ):
-            reports.append(rs.report)
-            ids.append(id_hashes(rs))
-            if len(rs):
-                parts.append(
-                    partial_frame(inst, rs.data, req.by, req.period, req.weights, req.respondents)
-                )
-    except ManyiError as exc:
-        if {m.key for m in exc.messages} & _OPTION_MISTAKES:  # the same for every chunk: say it now
-            raise
-        return None  # the whole-file reader says it exactly (counts, first rows)
-    except WholeFile:
+        for rs in chunks:
+            try:
+                if first is not None and not reports:
+                    first(rs)
+                reports.append(rs.report)
+                ids.append(id_hashes(rs))
+                out.append(reduce(rs))
+            except ManyiError as exc:
+                if say_now(exc) or (first is not None and not reports):
+                    said = exc
+                    break
+                return None
+    except (ManyiError, WholeFile):  # met while reading a chunk
         return None
-    if not parts or repeated(ids):
+    finally:
+        chunks.close()
+    if said is not None:
+        raise said
+    if repeated(ids):
         return None
-    return with_report(finish(inst, merge_partials(parts)), merge_reports(reports))
+    return out, merge_reports(reports)
+
+
+def score_chunks(req: ScoreRequest, inst: Instrument) -> ScoreResult | None:
+    """A large CSV scored chunk by chunk (:func:`chunk_reductions`): each chunk reduced to
+    group sums, the sums added up exactly; memory bounded by the chunk. None where the file
+    must be read whole; a mistake in the grouping or weighting options is said at once."""
+    from manyi.core.scoring import finish, merge_partials, partial_frame
+
+    got = chunk_reductions(
+        req.responses.path, inst, req.read,
+        lambda rs: partial_frame(inst, rs.data, req.by, req.period, req.weights, req.respondents)
+        if len(rs) else None,
+        say_now=lambda exc: bool({m.key for m in exc.messages} & _OPTION_MISTAKES),
+    )
+    if got is None:
+        return None
+    parts = [p for p in got[0] if p is not None]
+    if not parts:
+        return None
+    return with_report(finish(inst, merge_partials(parts)), got[1])
 
 
 def score_file(req: ScoreRequest) -> ScoreResult:

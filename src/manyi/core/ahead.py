@@ -1,0 +1,49 @@
+"""Work done one step ahead on a thread of its own: for steps that let go of the interpreter
+while they run (pyarrow parsing a block of a file, numpy drawing random numbers), so that they
+overlap the caller's work on the step before."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+_END = object()
+
+
+def ahead(items: Iterable[T], depth: int = 1, name: str = "manyi-ahead") -> Iterator[T]:
+    """The items of ``items`` in order, each made on a thread of its own up to ``depth`` items
+    ahead of the caller. An exception raised while making an item is raised in the caller at
+    that item; closing the iterator (or leaving it early) stops the thread."""
+    q: queue.Queue = queue.Queue(maxsize=max(1, depth))
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                q.put((True, item))
+            q.put((True, _END))
+        except BaseException as exc:  # handed to the caller
+            q.put((False, exc))
+
+    th = threading.Thread(target=work, daemon=True, name=name)
+    th.start()
+    try:
+        while True:
+            ok, item = q.get()
+            if not ok:
+                raise item
+            if item is _END:
+                return
+            yield item
+    finally:
+        stop.set()
+        while th.is_alive():  # let the thread see the flag (it may wait to put an item)
+            try:
+                q.get(timeout=0.05)
+            except queue.Empty:
+                pass
