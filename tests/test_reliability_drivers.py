@@ -280,3 +280,24 @@ def test_bootstrap_counts_wider_than_a_byte(monkeypatch):
     got = resample.bootstrap_counts(Rigged(), 300, 6)
     assert got.dtype == np.uint32 and got[0, 0] == 300 and got[0, 1:].sum() == 0
     assert (got[1:].sum(axis=1) == 300).all() and got[1:].max() == 1
+
+
+def test_drivers_bootstrap_reports_progress(mobi):
+    """The bootstrap tells how far it has got after each batch (the command line shows it as
+    a progress bar on terminals), through ``manyi.io.progress`` from the analysis service; the
+    numbers do not depend on it."""
+    from manyi.io.progress import reporting
+
+    X = pd.DataFrame({"quality": mobi[DIMS["Quality"]].mean(axis=1), "value": mobi[["PERV1", "PERV2"]].mean(axis=1)})
+    y = mobi["CUSA1"].to_numpy(float)
+    calls = []
+    with_progress = drivers(X, y, "CUSA1", bootstrap=120, seed=2, progress=lambda d, t: calls.append((d, t)))
+    assert calls and calls[-1] == (120, 120) and [d for d, _ in calls] == sorted({d for d, _ in calls})
+    plain = drivers(X, y, "CUSA1", bootstrap=120, seed=2)
+    pd.testing.assert_frame_equal(with_progress.tables["drivers"], plain.tables["drivers"])
+    inst = load_example("after-sales")
+    rs = validate_frame(datasets.after_sales(n=300, seed=4), inst)
+    seen = []
+    with reporting(lambda stage, done, total, unit: seen.append((stage, done, total, unit))):
+        analyze("drivers", rs, opts=Options(bootstrap=50))
+    assert ("progress.bootstrap", 50, 50, "resamples") in seen

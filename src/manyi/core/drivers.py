@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import combinations
 from math import factorial
 
@@ -53,14 +54,17 @@ def relative_weights(R: np.ndarray, r: np.ndarray) -> np.ndarray:
     return (lam**2) @ (beta**2)
 
 
-def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
+def _boot_correlations(
+    M: np.ndarray, w: np.ndarray | None, B: int, seed: int,
+    progress: Callable[[int, int], None] | None = None,
+):
     """The correlation matrix of each of ``B`` bootstrap resamples of the rows of ``M``.
 
     A resample is its count per row (the same draws, in the same order, as indexing the rows
     with ``rng.integers(0, n, n)``), so no resample copies the data: the counts of a batch of
     resamples multiply the rows' cross-products once (Efron & Tibshirani 1993, ch. 6; the
     count form of the bootstrap). Rows are centred on the whole sample's means first, which
-    keeps the sums of products accurate.
+    keeps the sums of products accurate. ``progress(done, B)`` after each batch.
     """
     n, p = M.shape
     rng = np.random.default_rng(seed)
@@ -89,6 +93,9 @@ def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
             f[...] = part
             S += f @ Z[lo : lo + rows]
         W = S[:, 0]
+        done += b
+        if progress is not None:
+            progress(done, B)
         for i in range(b):
             m = S[i, 1 : p + 1] / W[i]
             C = np.empty((p, p))
@@ -98,7 +105,6 @@ def _boot_correlations(M: np.ndarray, w: np.ndarray | None, B: int, seed: int):
             with np.errstate(invalid="ignore", divide="ignore"):
                 d = np.sqrt(np.diag(C))
                 yield C / np.outer(d, d)
-        done += b
 
 
 def _rw_or_none(Cb: np.ndarray, k: int) -> np.ndarray | None:
@@ -118,10 +124,12 @@ def drivers(
     bootstrap: int = 1000,
     seed: int = 1,
     w: np.ndarray | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> AnalysisResult:
     """Standardised OLS, VIF, relative weights (bootstrap CI) and Shapley shares.
 
     ``w``: respondent weights (weighted correlations; standard errors on Kish's effective n).
+    ``progress(done, total)``: resamples through, after each batch of the bootstrap.
     """
     names = list(X.columns)
     M = np.column_stack([X.to_numpy(float), np.asarray(y, float)])
@@ -155,7 +163,7 @@ def drivers(
     p = 2 * t_sf(np.abs(t), ne - k - 1)
     boots = [
         rw_b
-        for Cb in _boot_correlations(M, w, bootstrap, seed)
+        for Cb in _boot_correlations(M, w, bootstrap, seed, progress)
         if (rw_b := _rw_or_none(Cb, k)) is not None
     ]
     boots = np.array(boots) if boots else np.full((0, k), np.nan)

@@ -413,7 +413,12 @@ def run_drivers(inst: Instrument, data: pd.DataFrame, opts: Options) -> Analysis
                 {"option": "drivers", "value": opts.drivers, "choices": "dimensions, items"},
             )
         )
-    res = drivers_mod.drivers(X, y, opts.outcome, opts.bootstrap, opts.seed, _weights(data, opts))
+    from manyi.io.progress import step
+
+    res = drivers_mod.drivers(
+        X, y, opts.outcome, opts.bootstrap, opts.seed, _weights(data, opts),
+        progress=lambda done, total: step("progress.bootstrap", done, total, "resamples"),
+    )
     if opts.outcome == "csi" and opts.drivers == "dimensions":
         res.warnings.append(Message("an.outcome_from_drivers"))
     return res
