@@ -301,3 +301,27 @@ def test_drivers_bootstrap_reports_progress(mobi):
     with reporting(lambda stage, done, total, unit: seen.append((stage, done, total, unit))):
         analyze("drivers", rs, opts=Options(bootstrap=50))
     assert ("progress.bootstrap", 50, 50, "resamples") in seen
+
+
+def test_counting_kernel_compiled_once_and_said(tmp_path):
+    """In a fresh numba cache the drivers' bootstrap first compiles its counting kernel and
+    says so (``progress.compile``, shown on terminals); the next process finds it cached."""
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from manyi.core import _kernels\n"
+        "from manyi.io.progress import reporting\n"
+        "from manyi.services.analysis import ready_kernels\n"
+        "seen = []\n"
+        "before = _kernels.cached()\n"
+        "with reporting(lambda *a: seen.append(a)):\n"
+        "    ready_kernels()\n"
+        "print(before, _kernels.cached(), sorted({s[0] for s in seen}))\n"
+    )
+    env = {**__import__("os").environ, "NUMBA_CACHE_DIR": str(tmp_path)}
+    first = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert first.stdout.split("\n")[0] == "False True ['progress.compile']"
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert again.stdout.split("\n")[0] == "True True []"

@@ -84,7 +84,7 @@ class BarReporter:
         else:
             size, speed = MofNCompleteColumn().render(shown), ""
         self.progress.update(task, size=size, speed=speed)
-        if all(x.finished for x in self.progress.tasks) and stage in ("progress.check", "progress.parts", "progress.bootstrap"):
+        if all(x.finished for x in self.progress.tasks) and stage in ("progress.check", "progress.parts", "progress.bootstrap", "progress.compile"):
             self.progress.stop()
             self.progress, self.tasks = None, {}
 

@@ -2,10 +2,16 @@
 the PLS iterations need no compiler (``manyi.core.scoring.response.score_pass``,
 ``manyi.core.pls.engine.pls_batch``).
 
-The kernel is compiled on first use and cached on disk (``cache=True``).
+The kernel is compiled on first use (about a second) and cached on disk (``cache=True``: next
+to this module, or in the user's cache folder where that is not writable, or in
+``NUMBA_CACHE_DIR``); later processes load it from there. :func:`cached` tells whether that
+has happened, :func:`warm` compiles or loads it (``manyi demo`` does, and the drivers'
+bootstrap says "compiling (once)" on terminals when it has to).
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 from numba import njit
@@ -30,3 +36,17 @@ def count_rows(idx, out):
             else:
                 out[b, r] += 1
     return over
+
+
+def cached() -> bool:
+    """Whether the counting kernel is ready without compiling: loaded in this process, or in
+    numba's cache on disk (True where numba's cache cannot be inspected)."""
+    try:
+        return bool(count_rows.signatures) or os.path.exists(count_rows._cache._cache_file._index_path)
+    except AttributeError:  # another numba's internals
+        return True
+
+
+def warm() -> None:
+    """Compile (once per installation) or load the counting kernel for int32 row indices."""
+    count_rows(np.zeros((1, 1), np.int32), np.zeros((1, 1), np.uint8))

@@ -380,6 +380,19 @@ def run_reliability(inst: Instrument, data: pd.DataFrame, opts: Options) -> Anal
     )
 
 
+def ready_kernels() -> None:
+    """Compile the bootstrap's counting kernel where this installation has not yet (about a
+    second, once: numba caches it), saying so on terminals (``progress.compile``)."""
+    from manyi.core import _kernels
+    from manyi.io.progress import step
+
+    if _kernels.cached():
+        return
+    step("progress.compile", 0, 1, "steps")
+    _kernels.warm()
+    step("progress.compile", 1, 1, "steps")
+
+
 def run_drivers(inst: Instrument, data: pd.DataFrame, opts: Options) -> AnalysisResult:
     rs = _scores(inst, data)
     outcome = opts.outcome
@@ -415,6 +428,8 @@ def run_drivers(inst: Instrument, data: pd.DataFrame, opts: Options) -> Analysis
         )
     from manyi.io.progress import step
 
+    if opts.bootstrap > 0:
+        ready_kernels()
     res = drivers_mod.drivers(
         X, y, opts.outcome, opts.bootstrap, opts.seed, _weights(data, opts),
         progress=lambda done, total: step("progress.bootstrap", done, total, "resamples"),

@@ -76,6 +76,11 @@ def run_demo(
             seed=seed,
         )
     )
+    # the bootstraps of large data count resamples with a compiled kernel: compiled here, once
+    # per installation, so that the first large analysis starts at once
+    from manyi.services.analysis import ready_kernels
+
+    ready_kernels()
     cases_file = out / "demo-cases.csv"
     datasets.cases(seed=seed).to_csv(cases_file, index=False, encoding="utf-8-sig")
     files.append(cases_file)
