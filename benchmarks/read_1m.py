@@ -90,6 +90,21 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, 
     return float(took), float(rss), r.stdout
 
 
+def machine_state() -> str:
+    """How fast this machine is right now, to read the figures by: a pure-Python loop of 10⁷
+    additions in a function, and the time to fill 800 MB of fresh memory (slow where the first
+    touches of pages are slow, as on some virtual machines)."""
+    t0 = time.perf_counter()
+    s = 0
+    for i in range(10**7):
+        s += i
+    loop = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    np.ones(10**8)
+    fill = time.perf_counter() - t0
+    return f"machine now: Python loop of 10^7 additions {loop:.2f} s; 800 MB of fresh memory filled in {fill:.2f} s"
+
+
 def whole(inst: Path, path: Path, extra: list[str] | None = None) -> tuple[float, float, dict]:
     """Seconds, peak RSS in bytes, and the JSON of one ``manyi score`` run."""
     took, rss, out = measured([sys.executable, "-m", "manyi.cli", "score", "-i", str(inst), str(path),
@@ -119,6 +134,7 @@ def main() -> None:
     inst = DATA / "bench-instrument.yaml"
     DATA.mkdir(parents=True, exist_ok=True)
     inst.write_text(instrument_text(), encoding="utf-8")
+    print(machine_state())
     path = DATA / f"responses-{args.n}.csv"
     if not path.exists():
         write_csv(path, args.n)

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from read_1m import measured, write_csv  # noqa: E402
+from read_1m import machine_state, measured, write_csv  # noqa: E402
 from score_1m import instrument_text  # noqa: E402
 
 DATA = Path(__file__).parent / "data"
@@ -81,6 +81,7 @@ def main() -> None:
         write_csv(csv, args.n)
     rows = [r.strip() for r in args.only.split(",") if r.strip()]
     print(f"{args.n:,} rows; {args.repeat} run(s) each; goals for 1,000,000 rows")
+    print(machine_state())
 
     def report(name: str, label: str, runs: list[tuple[float, float]]) -> None:
         took = statistics.median(r[0] for r in runs)
