@@ -72,9 +72,15 @@ def _boot_correlations(
     iu = np.triu_indices(p)
     # per row: its weight, then weight × (the centred values, their pair products), so one
     # product with a resample's counts gives all its sums (n × (1 + p + p(p+1)/2))
-    Z = np.column_stack([np.ones(n), D, D[:, iu[0]] * D[:, iu[1]]])
-    if w is not None:
-        Z *= w[:, None]
+    # filled a block of rows at a time: no n-row temporaries (fresh memory is slow to touch)
+    Z = np.empty((n, 1 + p + len(iu[0])))
+    for lo in range(0, n, 65_536):
+        block, Dc = Z[lo : lo + 65_536], D[lo : lo + 65_536]
+        block[:, 0] = 1.0
+        block[:, 1 : p + 1] = Dc
+        np.multiply(Dc[:, iu[0]], Dc[:, iu[1]], out=block[:, p + 1 :])
+        if w is not None:
+            block *= w[lo : lo + 65_536, None]
     # counts as bytes (a row drawn more than 255 times in one resample: wider integers), in
     # blocks of about 64M, counted into one buffer; multiplied into the rows a chunk at a time,
     # widened to floats in a second buffer (both reused: no fresh memory per block)
