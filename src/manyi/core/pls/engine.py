@@ -226,12 +226,14 @@ def total_effects(paths: np.ndarray) -> np.ndarray:
     return total
 
 
-def pair_products(X: np.ndarray, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
+def pair_products(
+    X: np.ndarray, iu: np.ndarray, ju: np.ndarray, buf: np.ndarray | None = None
+) -> np.ndarray:
     """The products of the column pairs of X (n × p) in the order of ``np.triu_indices(p)``
     (iu, ju): n × p(p+1)/2, written block by block (column i times columns i…p−1), which is
-    several times faster than indexing the pairs."""
+    several times faster than indexing the pairs; into ``buf`` (at least n rows) if given."""
     n, p = X.shape
-    out = np.empty((n, len(iu)))
+    out = np.empty((n, len(iu))) if buf is None else buf[:n]
     k = 0
     for i in range(p):
         w = p - i
@@ -304,9 +306,14 @@ class Moments:
         self.chunk = max(1, min(n, CHUNK_VALUES // max(width, 1)))
 
     def of(self, apply) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(N (B), column sums (B × p), cross-products (B × p²)) of the resamples ``apply``."""
+        """(N (B), column sums (B × p), cross-products (B × p²)) of the resamples ``apply``.
+        A chunk's products are written into buffers made once per call (fresh memory for
+        every chunk was a good part of a large bootstrap's time)."""
         p, iu, ju = self.p, self.iu, self.ju
         acc: dict[str, np.ndarray] = {}
+        rows = min(self.chunk, max(self.n, 1))
+        pairs = np.empty((rows, len(iu)))
+        ones = np.ones((rows, 1))
 
         def add(key: str, M: np.ndarray, lo: int, hi: int) -> None:
             part = apply(M, lo, hi)
@@ -317,18 +324,18 @@ class Moments:
 
         for lo in range(0, max(self.n, 1), self.chunk):
             hi = min(self.n, lo + self.chunk)
-            add("N", np.ones((hi - lo, 1)), lo, hi)
+            add("N", ones[: hi - lo], lo, hi)
             if not self.missing:
                 Zc = self.Z[lo:hi]
                 add("S", Zc, lo, hi)
-                add("Q", pair_products(Zc, iu, ju), lo, hi)
+                add("Q", pair_products(Zc, iu, ju, pairs), lo, hi)
             else:
                 Ac, Mc = self.A[lo:hi], self.Mi[lo:hi]
                 add("SA", Ac, lo, hi)
                 add("SO", 1.0 - Mc, lo, hi)
-                add("Q1", pair_products(Ac, iu, ju), lo, hi)
+                add("Q1", pair_products(Ac, iu, ju, pairs), lo, hi)
                 add("Q2", (Ac[:, :, None] * Mc[:, None, :]).reshape(hi - lo, p * p), lo, hi)
-                add("Q3", pair_products(Mc, iu, ju), lo, hi)
+                add("Q3", pair_products(Mc, iu, ju, pairs), lo, hi)
         N = acc["N"][:, 0]
         if not self.missing:
             return N, acc["S"], _symmetric(acc["Q"], p, iu, ju)

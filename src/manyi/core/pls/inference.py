@@ -60,7 +60,14 @@ def block_estimates(
     effects, weights, loadings, R², HTMT, item means and variances of the admissible ones
     (finite, converged), and how many were not."""
     k, p = len(counts), mom.p
-    N, sums, cross = mom.of(lambda M, lo, hi, c=counts: c[:, lo:hi].astype(float) @ M)
+    wide = np.empty((k, min(mom.chunk, max(mom.n, 1))))  # a chunk of counts as floats, reused
+
+    def apply(M: np.ndarray, lo: int, hi: int) -> np.ndarray:
+        f = wide[:, : hi - lo]
+        np.copyto(f, counts[:, lo:hi])
+        return f @ M
+
+    N, sums, cross = mom.of(apply)
     Rb = eng.correlations_from_sums(N, sums, cross)
     finite = np.isfinite(Rb).all(axis=(1, 2))
     Rb[~finite] = np.eye(p)  # placeholder, dropped below
@@ -102,6 +109,7 @@ def bootstrap(
     run.start(Z, miss, min(batch, B))
     kept: list[tuple[np.ndarray, ...]] = []
     pending: list[tuple[object, int]] = []
+    reuse: np.ndarray | None = None
     done = 0
     collected = 0
 
@@ -123,8 +131,11 @@ def bootstrap(
                 idx = rng.integers(0, n, size=(k, n), dtype=np.intp)
                 flat = (np.arange(k)[:, None] * n + idx).ravel()
                 counts = np.bincount(flat, minlength=k * n).reshape(k, n)
-            elif indices is None:  # a byte per row, counted in parallel (the same stream)
-                counts = bootstrap_counts(rng, n, k)
+            elif indices is None:  # a byte per row (the same stream), into one buffer when
+                # each block is done with before the next is drawn (here, not on a cluster)
+                if reuse is None and run.inflight == 0:
+                    reuse = np.empty((k, n), dtype=np.uint8)
+                counts = bootstrap_counts(rng, n, k, out=reuse)
             else:  # given resamples: counted one by one
                 counts = np.empty((k, n), dtype=np.uint32)
                 for j in range(k):
@@ -201,13 +212,16 @@ def jackknife(
 
 def _group_sums(M: np.ndarray, lo: int, g: int) -> np.ndarray:
     """Column sums of the rows of ``M`` (rows lo, lo + 1, … of the data) by group, row i in
-    group i mod ``g``: the rows laid out g to a line, from the group of row ``lo``, and the
-    lines added."""
-    start = lo % g
-    lines = -(-(start + len(M)) // g)
-    buf = np.zeros((lines * g, M.shape[1]))
-    buf[start : start + len(M)] = M
-    return buf.reshape(lines, g, M.shape[1]).sum(axis=0)
+    group i mod ``g``: the rows taken g at a time (a line of groups, the first from the group
+    of row ``lo``) and added line after line, in row order, without a copy of ``M``."""
+    out = np.zeros((g, M.shape[1]))
+    at, i = lo % g, 0
+    while i < len(M):
+        take = min(g - at, len(M) - i)
+        out[at : at + take] += M[i : i + take]
+        i += take
+        at = 0
+    return out
 
 
 def bca(estimate: float, draws: np.ndarray, jack: np.ndarray, level: float) -> tuple[float, float]:
