@@ -3,7 +3,8 @@ drawn with replacement is the number of times each row was drawn).
 
 :func:`bootstrap_counts` draws resample after resample exactly as ``rng.integers(0, n, n)``
 would index the rows — the stream of seminr's default resampler and of the earlier
-implementations — and keeps the counts as bytes, counted in parallel by a compiled kernel.
+implementations — and keeps the counts as bytes, counted by a compiled kernel while the next
+piece is drawn on another thread.
 The analyses multiply them into the rows' sums and cross-products, so no resample copies the
 data.
 """
