@@ -187,7 +187,8 @@ def test_mutated_instrument_gives_errors_not_tracebacks(pos, insert):
 def test_deep_nesting_is_an_error_not_a_crash():
     """Brackets nested 100,000 deep go to the pure-Python parser (libyaml's composer would
     recurse in C): a message, not a stack overflow."""
-    for text in ("x: " + "[" * 100_000 + "]" * 100_000, "x: " + "{a: " * 50_000 + "1" + "}" * 50_000):
+    for text in ("x: " + "[" * 100_000 + "]" * 100_000, "x: " + "{a: " * 50_000 + "1" + "}" * 50_000,
+                 "- " * 100_000 + "x"):  # block sequences in one line: libyaml refuses, Python recurses
         with pytest.raises(ManyiError) as exc:
             yamlsafe.load(text, "d.yaml")
         assert "d.yaml" in exc.value.render("en") and exc.value.render("zh")

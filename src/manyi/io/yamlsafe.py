@@ -8,9 +8,10 @@
 
 The text is parsed once, by libyaml's parser where PyYAML has it (about ten times faster
 than the pure-Python one: an instrument in milliseconds) and the text's flow brackets nest
-less than :data:`C_DEPTH` deep (libyaml's composer recurses in C, where a deep nesting would
-overflow the stack instead of raising); a text that the fast parser refuses is parsed again
-by the pure-Python parser, whose error message and line are the ones reported.
+less than :data:`C_DEPTH` deep (libyaml's composer recurses in C; the libyaml that PyYAML's
+wheels bundle refuses nesting beyond 1,000 levels itself, and this bound does not depend on
+it); a text that the fast parser refuses is parsed again by the pure-Python parser, whose
+error message and line are the ones reported (deep nesting: "nested too deeply").
 
 Errors are :class:`manyi.i18n.ManyiError` with the file name and line.
 """
