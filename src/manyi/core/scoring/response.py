@@ -109,6 +109,7 @@ class _Plan:
         codes: np.ndarray,
         G: int,
         weights: np.ndarray | None = None,
+        sums: bool = True,
     ) -> KernelSums:
         """Per-response scores and per-group sums in one pass (:func:`score_pass`).
         ``columns`` is a list of item columns, or one items × rows array."""
@@ -118,6 +119,7 @@ class _Plan:
             columns, self.a, self.b, self.top, self.item_dim, self.item_w, self.dw,
             float(self.min_answered), float(self.satisfied_at),
             np.asarray(codes, dtype=np.int64), np.asarray(weights, dtype=np.float64), int(G),
+            sums,
         )
 
 
@@ -134,8 +136,10 @@ def score_pass(
     codes: np.ndarray,
     weights: np.ndarray,
     G: int,
+    sums: bool = True,
 ) -> KernelSums:
-    """Score every response and add it to its group's sums, block by block of rows.
+    """Score every response and add it to its group's sums, block by block of rows
+    (``sums=False``: the scores only; the sums stay zero).
 
     Item j (on dimension d, weight w_j) gives w_j·(a_j·x + b_j) points when answered; a
     dimension's score is the sum over its answered items divided by their weights, when these
@@ -174,6 +178,8 @@ def score_pass(
             pts = x * (item_w[j] * a[j]) + item_w[j] * b[j]
             num[d] += np.nan_to_num(pts, copy=False, nan=0.0)
             cov[d] += item_w[j] * ans
+            if not sums:
+                continue
             state = ans.view(np.int8) + (x >= top[j] - EPS).view(np.int8)  # 0, 1, 2 (top box)
             if unweighted:  # one count per group and state gives all four sums
                 cnt = np.bincount(c * 3 + state, minlength=3 * G).reshape(G, 3)
@@ -199,6 +205,8 @@ def score_pass(
                 v0 = np.where(counted, v, 0.0)
                 cnum += dim_w[d] * v0
                 ccov += dim_w[d] * counted
+                if not sums:
+                    continue
                 if unweighted:
                     cn = np.bincount(c, counted, minlength=G)
                     gm[:, d, 0] += cn
@@ -216,6 +224,8 @@ def score_pass(
             rated = ccov >= min_answered - EPS
             cs = np.where(rated, np.rint(cnum / ccov * ROUND) / ROUND, np.nan)
         csi[sl] = cs
+        if not sums:
+            continue
         rp = rated & pos
         cs0 = np.where(rp, cs, 0.0)
         wr = np.where(rp, w, 0.0)
@@ -226,6 +236,8 @@ def score_pass(
         sat = rp & (cs0 >= satisfied_at - EPS)
         sat_w += np.bincount(c, np.where(sat, w, 0.0), minlength=G)
         sat_n += np.bincount(c, sat, minlength=G)
+    if not sums:
+        return KernelSums(dims, csi, n_resp, g_n, g_w, g_w2, g_sum, np.zeros(G), sat_w, sat_n, gm, gk)
     # the index's spread about each group's mean: a second pass over the scores
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(g_w > 0, g_sum / g_w, 0.0)
@@ -262,7 +274,7 @@ def score_responses(inst: Instrument, values: np.ndarray | list[np.ndarray]) -> 
     else:
         cols = [np.asarray(c, dtype=float) for c in values]
     n = len(cols[0]) if cols else 0
-    out = _Plan(inst).run(cols, np.zeros(n, dtype=np.int64), 1)
+    out = _Plan(inst).run(cols, np.zeros(n, dtype=np.int64), 1, sums=False)
     dims, csi = out.dims, out.csi
     return ResponseScores(dims, csi, _satisfied(csi, inst.scoring.satisfied_at))
 
