@@ -4,22 +4,25 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean install fuzz browser
+.PHONY: demo test lint bench clean install fuzz browser compile
 
-install: $(STAMP)
+install: compile
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test]"
-	$(BIN)/python -m compileall -q src  # an editable install is not byte-compiled by pip
 	touch $(STAMP)
 
-demo: $(STAMP)
-	@$(BIN)/python -m compileall -q src  # where PYTHONDONTWRITEBYTECODE is set, each command would compile manyi again
+# an editable install is not byte-compiled by pip, and where PYTHONDONTWRITEBYTECODE is set
+# every command would compile manyi's modules again (up-to-date files are skipped)
+compile: $(STAMP)
+	@$(BIN)/python -m compileall -q src
+
+demo: compile
 	$(BIN)/manyi demo manyi-demo --force
 
-test: $(STAMP) browser
+test: compile browser
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q -n auto  # every core: about 6 minutes on 2 cores
@@ -39,8 +42,7 @@ browser:
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
-bench: $(STAMP)
-	@$(BIN)/python -m compileall -q src
+bench: compile
 	$(BIN)/python benchmarks/score_1m.py
 	$(BIN)/python benchmarks/pls_bootstrap.py
 

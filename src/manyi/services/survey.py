@@ -176,8 +176,8 @@ def scored_rows(inst: Instrument, cleans: list[dict[str, Any]]) -> list[dict[str
 
 
 def warm() -> None:
-    """Load the compiled scoring kernel before the first submission (from numba's cache: about
-    a second once per process), so that the first requests a server answers do not wait."""
+    """Score one response at server start (loading the instrument and scoring modules and
+    their first-use work), so that the first requests a server answers do not wait."""
     from manyi.io.instruments import load_example
 
     inst = load_example("after-sales")

@@ -116,7 +116,7 @@ def create_app(url: str | None = None) -> FastAPI:
     app = App(title="manyi", docs_url="/docs", openapi_url="/openapi.json")
     intake = Intake(url)  # group commit of submissions with an API key, shared by both paths
     app.fast = FastSubmit(intake)
-    app.router.on_startup.append(survey.warm)  # the scoring kernel loaded before the first request
+    app.router.on_startup.append(survey.warm)  # scoring warmed before the first request
     base = resources.files("manyi.web")
     env = Environment(
         loader=FileSystemLoader(str(base / "templates")),
