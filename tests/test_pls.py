@@ -509,3 +509,75 @@ def test_jackknife_group_sums_equal_a_sparse_product():
     ind = sparse.csc_matrix((np.ones(n), (np.arange(n) % 1000, np.arange(n))), shape=(1000, n))
     for lo, hi in ((0, n), (0, 500), (123, 4567), (999, 7777), (1000, 2001)):
         assert np.array_equal(_group_sums(M[lo:hi], lo, 1000), np.asarray(ind[:, lo:hi] @ M[lo:hi]))
+
+
+def test_small_systems_solved_across_the_stack_equal_lapack():
+    """The elimination run on a whole stack of symmetric positive definite systems (path
+    scheme, mode B) gives LAPACK's solutions for every size it takes, hands larger ones to
+    LAPACK, and gives NaN exactly where a matrix is singular."""
+    from manyi.core.pls.engine import SMALL_SYSTEM, _solve_spd
+
+    rng = np.random.default_rng(5)
+    for k in range(1, SMALL_SYSTEM + 3):
+        X = rng.normal(size=(300, 3 * k + 2, k))
+        A = np.einsum("bni,bnj->bij", X, X)
+        A /= np.sqrt(np.einsum("bii->bi", A)[:, :, None] * np.einsum("bii->bi", A)[:, None, :])  # correlations
+        y = rng.normal(size=(300, k))
+        want = np.linalg.solve(A, y[..., None])[..., 0]
+        np.testing.assert_allclose(_solve_spd(A, y), want, rtol=1e-9, atol=1e-12)
+        if k > 1:  # two identical columns: singular, and only that matrix is NaN
+            A[7, :, 1] = A[7, :, 0]
+            A[7, 1, :] = A[7, 0, :]
+            got = _solve_spd(A, y)
+            assert np.isnan(got[7]).all() and np.isfinite(np.delete(got, 7, axis=0)).all()
+    assert np.isnan(_solve_spd(np.zeros((2, 1, 1)), np.ones((2, 1)))).all()
+
+
+def test_statistics_inferred_together_equal_one_by_one(mobi):
+    """``inferences`` of many statistics at once gives each the figures of ``inference`` on
+    its own, to the last bit (the tables use the first, the index the second)."""
+    from manyi.core.pls.inference import inference, inferences
+
+    rng = np.random.default_rng(2)
+    draws = rng.normal(0.3, 0.1, size=(999, 6)) * np.array([1, 2, 3, -1, 0.5, 1])
+    draws = np.asfortranarray(draws)
+    jk = rng.normal(0.3, 0.01, size=(250, 6))
+    est = draws.mean(axis=0) + 0.01
+    est[4] = draws[:, 4].max() + 1  # every draw below: no BCa interval
+    together = inferences(est, draws, jk, 0.9)
+    for i in range(6):
+        alone = inference(est[i], draws[:, i], jk[:, i], 0.9)
+        assert set(alone) == set(together)
+        for key, value in alone.items():
+            assert np.array_equal(value, together[key][i], equal_nan=True), (i, key)
+    assert np.isnan(together["bca_low"][4])
+    assert inference(1.0, np.ones(1), None, 0.95) == {}
+
+
+def test_blocks_run_on_threads_give_the_numbers_of_one_block(mobi, monkeypatch):
+    """The bootstrap's blocks run side by side on threads (BLAS on one thread meanwhile)
+    give the estimates of the whole bootstrap run as one block here, with and without
+    missing values, and the BLAS threads are given back."""
+    from threadpoolctl import threadpool_info
+
+    from manyi.core.pls import inference
+
+    df = mobi.copy()
+    df.iloc[::13, 5] = np.nan
+    m = PLSModel(CONSTRUCTS, PATHS)
+    before = [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
+    started = []
+    real = inference.ThreadBlocks.start
+    monkeypatch.setattr(inference, "cores", lambda: 2)
+    monkeypatch.setattr(inference.ThreadBlocks, "start",
+                        lambda self, *a: (started.append(1), real(self, *a))[1])
+    for data in (mobi, df):
+        threaded = m.fit(data, bootstrap=600, seed=11)
+        one = m.fit(data, bootstrap=600, seed=11, runner=inference.LocalBlocks())
+        cols = ["estimate", "se", "p", "ci_low", "ci_high", "bca_low", "bca_high"]
+        np.testing.assert_allclose(threaded.paths[cols].to_numpy(float), one.paths[cols].to_numpy(float),
+                                   rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(threaded.outer[["weight_se", "loading_se"]].to_numpy(float),
+                                   one.outer[["weight_se", "loading_se"]].to_numpy(float), rtol=1e-9, atol=1e-15)
+    assert len(started) == 2
+    assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before

@@ -72,6 +72,37 @@ def _solve_stack(A: np.ndarray, y: np.ndarray) -> np.ndarray:
         return out
 
 
+#: Systems up to this size are solved by elimination across the stack (vectorised), larger
+#: ones by LAPACK matrix by matrix
+SMALL_SYSTEM = 6
+
+
+def _solve_spd(A: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each A x = y of a stack (n × k × k, n × k) of symmetric positive (semi)definite
+    matrices, NaN where A is singular. Up to :data:`SMALL_SYSTEM` unknowns by Gaussian
+    elimination run on the whole stack at once (no pivoting is needed for such matrices;
+    Golub & Van Loan 2013, §4.2), which for small systems is many times faster than LAPACK
+    called matrix by matrix."""
+    n, k = y.shape
+    if k > SMALL_SYSTEM:
+        return _solve_stack(A, y)
+    U = A.transpose(1, 2, 0).copy()  # k × k × n: each entry of all matrices side by side
+    b = y.T.copy()
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        for c in range(k):
+            for r in range(c + 1, k):
+                f = U[r, c] / U[c, c]
+                U[r, c + 1 :] -= f * U[c, c + 1 :]
+                b[r] -= f * b[c]
+        x = np.empty_like(b)
+        for r in range(k - 1, -1, -1):
+            acc = b[r] - (U[r, r + 1 :] * x[r + 1 :]).sum(axis=0) if r + 1 < k else b[r]
+            x[r] = acc / U[r, r]
+    x = x.T
+    x[~np.isfinite(x).all(axis=1)] = np.nan
+    return x
+
+
 def pls_batch(
     Rs: np.ndarray,
     con: np.ndarray,
@@ -96,6 +127,13 @@ def pls_batch(
     unit-variance scores. A resample stops when the weights change by less than ``tol`` (sum of
     absolute changes), or when they are no longer finite (a singular block).
 
+    A pass touches each correlation matrix once: the product RU = R U with the new, unscaled
+    weights U (p × m, an item's weight in its construct's column) gives both the scores'
+    covariances Q = Uᵀ RU, whose diagonal scales the weights to unit-variance scores, and,
+    divided by those standard deviations, the items' covariances with the scaled scores that
+    the next pass needs. The small systems of the path scheme and of mode B are solved by
+    elimination across the stack (:func:`_solve_spd`).
+
     Returns the weights (B × p), the passes made, converged and ok (finite) flags.
     """
     B, p = Rs.shape[0], Rs.shape[1]
@@ -103,23 +141,27 @@ def pls_batch(
     C = np.zeros((p, m))
     C[np.arange(p), con] = 1.0
     adj = P + P.T
+    flat = np.arange(p) * m + con  # each weight's place in a p × m weight matrix
     W = np.ones((B, p))
     passes = np.full(B, max_iter + 1, dtype=np.int64)
     conv = np.zeros(B, dtype=bool)
     ok = np.ones(B, dtype=bool)
-    active = np.arange(B)  # the resamples still iterating, their matrices below
-    ar = np.arange(p)
+    active = np.arange(B)
     R = Rs
-    Rblocks = [Rs[:, blk][:, :, blk] for blk in blocks]  # each block's item correlations
-    w = W.copy()
+    Rb = {j: Rs[:, blk][:, :, blk] for j, blk in enumerate(blocks) if mode_b[j]}
+    Wf = np.zeros((B, p, m))  # weights as p × m matrices (zero off their construct)
+    w = W.copy()  # the current weights, scaled to unit-variance scores
+    u = w  # the same, unscaled
+    Wf.reshape(B, p * m)[:, flat] = u
+    RU = R @ Wf  # the items' covariances with the unscaled scores
+    Q = C.T @ (u[:, :, None] * RU)  # the unscaled scores' covariances
     for it in range(max_iter + 1):
-        if not len(active):
+        n = len(active)
+        if not n:
             break
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            RW = R @ (w[:, :, None] * C)  # n × p × m
-            CY = C.T @ (w[:, :, None] * RW)  # n × m × m
-            d = np.sqrt(np.diagonal(CY, axis1=1, axis2=2))
-            CY = CY / (d[:, :, None] * d[:, None, :])
+            d = np.sqrt(np.diagonal(Q, axis1=1, axis2=2))  # the scores' standard deviations
+            CY = Q / (d[:, :, None] * d[:, None, :])
             if scheme == 1:
                 E = np.sign(CY) * adj
             elif scheme == 2:
@@ -129,30 +171,31 @@ def pls_batch(
                 for e in range(len(endo)):
                     j = endo[e]
                     S = preds[eptr[e] : eptr[e + 1]]
-                    E[:, S, j] = _solve_stack(CY[:, S][:, :, S], CY[:, S, j])
-            s = np.sqrt((E * (CY @ E)).sum(axis=1))  # diag(Eᵀ CY E)
-            T = (RW / d[:, None, :]) @ E  # n × p × m
-            wn = T[:, ar, con] / s[:, con]
-            for j, blk in enumerate(blocks):
-                Rb = Rblocks[j]
-                if mode_b[j]:
-                    wn[:, blk] = _solve_stack(Rb, wn[:, blk])
-                wb = wn[:, blk]
-                sd = np.sqrt(((Rb @ wb[:, :, None])[:, :, 0] * wb).sum(axis=1))
-                wn[:, blk] = wb / sd[:, None]
+                    E[:, S, j] = _solve_spd(CY[:, S][:, :, S], CY[:, S, j])
+            s = np.sqrt((E * (CY @ E)).sum(axis=1))
+            # each item's covariance with its construct's inner proxy (the scores scaled by d)
+            u = (RU @ (E / d[:, :, None])).reshape(n, p * m)[:, flat] / s[:, con]
+            for j, Rj in Rb.items():
+                blk = blocks[j]
+                u[:, blk] = _solve_spd(Rj, u[:, blk])
+            Wn = Wf[:n]
+            Wn.reshape(n, p * m)[:, flat] = u
+            RU = R @ Wn
+            Q = C.T @ (u[:, :, None] * RU)
+            wn = u / np.sqrt(np.diagonal(Q, axis1=1, axis2=2))[:, con]
             diff = np.abs(wn - w).sum(axis=1)
         W[active] = wn
         bad = ~np.isfinite(diff)
         done = ~bad & (diff < tol)
         stop = bad | done
         w = wn
-        if stop.any():  # those stop: the stacks shrink (copied only when some stop)
+        if stop.any():
             passes[active[stop]] = it + 1
             ok[active[bad]] = False
             conv[active[done]] = True
             keep = ~stop
-            active, w, R = active[keep], w[keep], R[keep]
-            Rblocks = [b[keep] for b in Rblocks]
+            active, w, R, RU, Q = active[keep], w[keep], R[keep], RU[keep], Q[keep]
+            Rb = {j: b[keep] for j, b in Rb.items()}
     return W, passes, conv, ok
 
 
@@ -242,15 +285,6 @@ def pair_products(
     return out
 
 
-def _symmetric(half: np.ndarray, p: int, iu: np.ndarray, ju: np.ndarray) -> np.ndarray:
-    """B × p² cross-products from their B × p(p+1)/2 distinct entries (upper triangle)."""
-    B = half.shape[0]
-    full = np.empty((B, p, p))
-    full[:, iu, ju] = half
-    full[:, ju, iu] = half
-    return full.reshape(B, p * p)
-
-
 #: Rows per chunk are chosen so that a chunk's pair products take about this many values
 #: (64 MB): the memory of a bootstrap is bounded by the chunk, not by n.
 CHUNK_VALUES = 8_000_000
@@ -260,18 +294,7 @@ def correlations_from_counts(counts: np.ndarray, X: np.ndarray) -> np.ndarray:
     """Correlation matrices of weighted resamples: row r of X taken ``counts[k, r]`` times
     (the moments of :class:`Moments` with ``counts @`` each chunk of rows)."""
     mom = Moments(X)
-    return correlations_from_sums(*mom.of(lambda M, lo, hi: counts[:, lo:hi] @ M))
-
-
-def correlations_from_sums(N: np.ndarray, sums: np.ndarray, cross: np.ndarray) -> np.ndarray:
-    """Correlation matrices from case counts N (B), column sums (B × p), cross-products (B × p²)."""
-    B, p = sums.shape
-    M = sums / N[:, None]
-    S = cross.reshape(B, p, p)
-    cov = (S - N[:, None, None] * M[:, :, None] * M[:, None, :]) / (N - 1)[:, None, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.sqrt(_diag(cov))
-        return cov / (sd[:, :, None] * sd[:, None, :])
+    return mom.correlations(*mom.of(lambda M, lo, hi: counts[:, lo:hi] @ M))
 
 
 class Moments:
@@ -282,74 +305,92 @@ class Moments:
     ``apply(M_chunk, lo, hi)``, the contribution of rows lo:hi, and adds the chunks up, so
     the rows' products are formed a chunk at a time (about :data:`CHUNK_VALUES` values) and
     only for the p(p+1)/2 distinct pairs of columns; memory does not grow with n beyond the
-    data itself. Without missing values the moments are the map of the rows, their pair
-    products and ones. With missing values, each resample replaces them by *its own* means of
-    the observed values (as seminr imputes inside each resample); the imputed cross-products
-    still follow from the map of four fixed products: with A the data (0 where missing), O the
-    observed mask, M = 1 − O and m the resample's means of the observed values,
-    Σ x̃ⱼx̃ₖ = Σ AⱼAₖ + mₖ Σ AⱼMₖ + mⱼ Σ MⱼAₖ + mⱼmₖ Σ MⱼMₖ.
+    data itself. A chunk's columns (ones, the data, their pair products) sit side by side, so
+    each chunk is one map of one matrix. Without missing values the moments are the map of the
+    rows, their pair products and ones. With missing values, each resample replaces them by
+    *its own* means of the observed values (as seminr imputes inside each resample); the
+    imputed cross-products still follow from the map of four fixed products: with A the data
+    (0 where missing), O the observed mask, M = 1 − O and m the resample's means of the
+    observed values, Σ x̃ⱼx̃ₖ = Σ AⱼAₖ + mₖ Σ AⱼMₖ + mⱼ Σ MⱼAₖ + mⱼmₖ Σ MⱼMₖ.
     """
 
     def __init__(self, Z: np.ndarray, missing: np.ndarray | None = None, maps: int = 1):
         n, p = Z.shape
         self.n, self.p = n, p
         self.iu, self.ju = np.triu_indices(p)
+        q = len(self.iu)
+        # where each diagonal entry (i, i) and each entry (i, j) of a p × p matrix is among
+        # the pairs (i ≤ j) of the upper triangle
+        place = np.empty((p, p), dtype=np.intp)
+        place[self.iu, self.ju] = np.arange(q)
+        place[self.ju, self.iu] = np.arange(q)
+        self.full = place.ravel()
+        self.diag = place[np.arange(p), np.arange(p)]
         self.missing = missing is not None and bool(missing.any())
         if not self.missing:
             self.Z = Z
+            self.width = 1 + p + q  # ones, the data, the pair products
         else:
             self.A = np.where(missing, 0.0, Z)
             self.Mi = missing.astype(float)
+            self.width = 1 + 2 * p + 2 * q + p * p  # ones, A, O, AⱼAₖ, AⱼMₖ, MⱼMₖ
         # ``maps``: the rows of the linear maps applied (resamples): their chunk, widened to
         # floats, stays within the same budget as the chunk's products
-        width = max(len(self.iu) + (p * p if self.missing else 0), maps)
-        self.chunk = max(1, min(n, CHUNK_VALUES // max(width, 1)))
+        self.chunk = max(1, min(n, CHUNK_VALUES // max(self.width, maps, 1)))
 
     def of(self, apply) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(N (B), column sums (B × p), cross-products (B × p²)) of the resamples ``apply``.
-        A chunk's products are written into buffers made once per call (fresh memory for
-        every chunk was a good part of a large bootstrap's time)."""
-        p, iu, ju = self.p, self.iu, self.ju
-        acc: dict[str, np.ndarray] = {}
+        """(N (B), column sums (B × p), cross-products (B × p(p+1)/2, the pairs i ≤ j in the
+        order of ``np.triu_indices(p)``)) of the resamples ``apply``. A chunk's columns are
+        written into a buffer made once per call (fresh memory for every chunk was a good
+        part of a large bootstrap's time)."""
+        p, iu, ju, q = self.p, self.iu, self.ju, len(self.iu)
         rows = min(self.chunk, max(self.n, 1))
-        pairs = np.empty((rows, len(iu)))
-        ones = np.ones((rows, 1))
-
-        def add(key: str, M: np.ndarray, lo: int, hi: int) -> None:
-            part = apply(M, lo, hi)
-            if key in acc:
-                acc[key] += part
-            else:
-                acc[key] = np.array(part, dtype=float)
-
+        cols = np.empty((rows, self.width))
+        cols[:, 0] = 1.0
+        acc: np.ndarray | None = None
         for lo in range(0, max(self.n, 1), self.chunk):
             hi = min(self.n, lo + self.chunk)
-            add("N", ones[: hi - lo], lo, hi)
+            c = cols[: hi - lo]
             if not self.missing:
                 Zc = self.Z[lo:hi]
-                add("S", Zc, lo, hi)
-                add("Q", pair_products(Zc, iu, ju, pairs), lo, hi)
+                c[:, 1 : 1 + p] = Zc
+                pair_products(Zc, iu, ju, c[:, 1 + p :])
             else:
                 Ac, Mc = self.A[lo:hi], self.Mi[lo:hi]
-                add("SA", Ac, lo, hi)
-                add("SO", 1.0 - Mc, lo, hi)
-                add("Q1", pair_products(Ac, iu, ju, pairs), lo, hi)
-                add("Q2", (Ac[:, :, None] * Mc[:, None, :]).reshape(hi - lo, p * p), lo, hi)
-                add("Q3", pair_products(Mc, iu, ju, pairs), lo, hi)
-        N = acc["N"][:, 0]
+                c[:, 1 : 1 + p] = Ac
+                np.subtract(1.0, Mc, out=c[:, 1 + p : 1 + 2 * p])
+                at = 1 + 2 * p
+                pair_products(Ac, iu, ju, c[:, at : at + q])
+                pair_products(Mc, iu, ju, c[:, at + q : at + 2 * q])
+                np.multiply(Ac[:, :, None], Mc[:, None, :], out=c[:, at + 2 * q :].reshape(hi - lo, p, p))
+            part = apply(c, lo, hi)
+            if acc is None:
+                acc = np.array(part, dtype=float)
+            else:
+                acc += part
+        assert acc is not None
+        N = acc[:, 0]
         if not self.missing:
-            return N, acc["S"], _symmetric(acc["Q"], p, iu, ju)
+            return N, acc[:, 1 : 1 + p], acc[:, 1 + p :]
         B = len(N)
+        at = 1 + 2 * p
         with np.errstate(invalid="ignore", divide="ignore"):
-            m = acc["SA"] / acc["SO"]
-        S2 = acc["Q2"].reshape(B, p, p)
-        cross = (
-            _symmetric(acc["Q1"], p, iu, ju).reshape(B, p, p)
-            + S2 * m[:, None, :]
-            + np.swapaxes(S2, 1, 2) * m[:, :, None]
-            + _symmetric(acc["Q3"], p, iu, ju).reshape(B, p, p) * m[:, :, None] * m[:, None, :]
-        )
-        return N, N[:, None] * m, cross.reshape(B, p * p)
+            m = acc[:, 1 : 1 + p] / acc[:, 1 + p : 1 + 2 * p]
+        S2 = acc[:, at + 2 * q :].reshape(B, p, p)  # Σ AⱼMₖ
+        mi, mj = m[:, iu], m[:, ju]
+        cross = acc[:, at : at + q] + S2[:, iu, ju] * mj + S2[:, ju, iu] * mi + acc[:, at + q : at + 2 * q] * mi * mj
+        return N, N[:, None] * m, cross
+
+    def correlations(self, N: np.ndarray, sums: np.ndarray, cross: np.ndarray) -> np.ndarray:
+        """Correlation matrices (B × p × p) from case counts N (B), column sums (B × p) and
+        the cross-products of :meth:`of`, worked out on the p(p+1)/2 distinct pairs."""
+        B, p, iu, ju = len(N), self.p, self.iu, self.ju
+        M = sums / N[:, None]
+        cov = (cross - N[:, None] * M[:, iu] * M[:, ju]) / (N - 1)[:, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(cov[:, self.diag])
+            corr = cov / (sd[:, iu] * sd[:, ju])
+        return corr[:, self.full].reshape(B, p, p)
 
 
 def htmt_stack(R: np.ndarray, blocks: list[np.ndarray], signed: bool = False) -> np.ndarray:

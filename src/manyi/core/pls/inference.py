@@ -3,6 +3,9 @@ interval summaries (Efron & Tibshirani 1993)."""
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import numpy as np
 
 from manyi.core.pls import engine as eng
@@ -19,17 +22,40 @@ def inference(
     estimate: float, draws: np.ndarray | None, jk: np.ndarray | None, level: float
 ) -> dict[str, float]:
     """Bootstrap SE (n − 1), t, two-sided p (Student's t on resamples − 1 df), percentile
-    interval and, with jackknife values ``jk``, the BCa interval."""
+    interval and, with jackknife values ``jk``, the BCa interval (:func:`inferences` for one
+    statistic)."""
     if draws is None or len(draws) < 2:
         return {}
+    many = inferences(
+        np.asarray([estimate], dtype=float), np.asarray(draws)[:, None],
+        None if jk is None else np.asarray(jk)[:, None], level,
+    )
+    return {key: float(v[0]) for key, v in many.items()}
+
+
+def inferences(
+    estimates: np.ndarray, draws: np.ndarray, jk: np.ndarray | None, level: float
+) -> dict[str, np.ndarray]:
+    """:func:`inference` of k statistics at once: their estimates (k), bootstrap draws
+    (B × k) and jackknife values (J × k, or None): each key an array of k. A statistic's
+    figures are the ones it would get alone (its draws are summed in the same order)."""
+    est = np.asarray(estimates, dtype=float)
+    k, B = len(est), len(draws)
+    if B < 2:
+        return {}
+    D = np.ascontiguousarray(np.asarray(draws, dtype=float).reshape(B, k).T)  # k × B, rows as alone
     alpha_q = (1 - level) / 2
-    se = float(np.std(draws, ddof=1))
-    t = estimate / se if se > 0 else np.nan
-    p = float(2 * t_sf(abs(t), len(draws) - 1)) if se > 0 else np.nan
-    lo, hi = np.quantile(draws, [alpha_q, 1 - alpha_q])
-    res = {"se": se, "t": t, "p": p, "ci_low": float(lo), "ci_high": float(hi)}
+    se = np.std(D, axis=1, ddof=1)
+    pos = se > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = np.where(pos, est / np.where(pos, se, 1.0), np.nan)
+        p = np.where(pos, 2 * t_sf(np.abs(np.where(pos, t, 0.0)), B - 1), np.nan)
+    lo, hi = np.quantile(D, [alpha_q, 1 - alpha_q], axis=1)
+    res = {"se": se, "t": t, "p": p, "ci_low": lo, "ci_high": hi}
     if jk is not None:
-        res.update(zip(("bca_low", "bca_high"), bca(estimate, draws, jk, level), strict=True))
+        J = np.ascontiguousarray(np.asarray(jk, dtype=float).reshape(len(jk), k).T)
+        out = np.array([bca(est[i], D[i], J[i], level) for i in range(k)]).reshape(k, 2)
+        res["bca_low"], res["bca_high"] = out[:, 0], out[:, 1]
     return res
 
 
@@ -53,6 +79,52 @@ class LocalBlocks:
         self.mom = None
 
 
+class ThreadBlocks(LocalBlocks):
+    """Runs the blocks on ``workers`` threads of this process, each block on one thread while
+    the next block's counts are drawn (numpy lets go of the interpreter in its array work).
+    Each resample's estimates depend on its own counts only, so the numbers are the ones of
+    :class:`LocalBlocks`. The BLAS library runs on one thread meanwhile (the blocks are the
+    parallel work; its own threads would compete with them for the cores)."""
+
+    def __init__(self, workers: int = 2):
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="manyi-pls")
+        self.inflight = workers - 1
+        self.limits: Any = None
+
+    def start(self, Z: np.ndarray, miss: np.ndarray, maps: int) -> None:
+        from threadpoolctl import threadpool_limits
+
+        super().start(Z, miss, maps)
+        self.limits = threadpool_limits(limits=1, user_api="blas")
+
+    def submit(self, counts: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float):
+        return self.pool.submit(block_estimates, self.mom, counts, lay, scheme, max_iter, tol)
+
+    def result(self, handle):
+        return handle.result()
+
+    def stop(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.limits is not None:
+            self.limits.restore_original_limits()
+        self.mom = None
+
+
+def cores() -> int:
+    """The processor cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+#: Bootstraps of at most this many row draws in all (B × n) are split into blocks run on the
+#: cores at once (their counts are small; larger ones keep one block of counts in memory).
+THREADED_UP_TO = 2 * DRAW_BLOCK
+
+
 def block_estimates(
     mom: eng.Moments, counts: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float
 ) -> tuple[np.ndarray, ...]:
@@ -68,14 +140,14 @@ def block_estimates(
         return f @ M
 
     N, sums, cross = mom.of(apply)
-    Rb = eng.correlations_from_sums(N, sums, cross)
+    Rb = mom.correlations(N, sums, cross)
     finite = np.isfinite(Rb).all(axis=(1, 2))
     Rb[~finite] = np.eye(p)  # placeholder, dropped below
     f = eng.estimate(Rb, lay, scheme, max_iter, tol)
     e = eng.estimates(Rb, f.W, lay)
     good = finite & f.ok & f.converged & np.isfinite(e.paths).all(axis=(1, 2))
     M = sums / N[:, None]
-    diag = cross.reshape(k, p, p)[:, np.arange(p), np.arange(p)]
+    diag = cross[:, mom.diag]
     V = (diag - N[:, None] * M**2) / (N[:, None] - 1)
     return (
         e.paths[good], e.total[good], f.W[good], e.loadings[good], e.r2[good],
@@ -103,9 +175,15 @@ def bootstrap(
             raise _err("pls.bad_indices", n=n)
         B = len(indices)
     rng = np.random.default_rng(seed)
+    threads = min(2, cores()) if runner is None and indices is None and B * n <= THREADED_UP_TO else 1
     if batch is None:  # a block of counts of about 384M small integers (384 MB as uint8)
         batch = int(max(16, min(B, 5000, 384_000_000 // max(n, 1))))
-    run = runner if runner is not None else LocalBlocks()
+        if threads > 1 and B >= 200:  # a block per core
+            batch = min(batch, -(-B // threads))
+    if runner is not None:
+        run = runner
+    else:
+        run = ThreadBlocks(threads) if threads > 1 and batch < B else LocalBlocks()
     run.start(Z, miss, min(batch, B))
     kept: list[tuple[np.ndarray, ...]] = []
     pending: list[tuple[object, int]] = []
@@ -204,7 +282,7 @@ def jackknife(
         def prod(M: np.ndarray, lo: int, hi: int) -> np.ndarray:  # leave one group out
             return M.sum(axis=0)[None, :] - _group_sums(M, lo, 1000)
 
-    Rj = eng.correlations_from_sums(*mom.of(prod))
+    Rj = mom.correlations(*mom.of(prod))
     f = eng.estimate(Rj, lay, scheme, max_iter, tol)
     e = eng.estimates(Rj, f.W, lay)
     return {"paths": e.paths, "total": e.total}
@@ -234,9 +312,9 @@ def bca(estimate: float, draws: np.ndarray, jack: np.ndarray, level: float) -> t
     d = jack.mean() - jack
     denom = 6 * (np.sum(d**2) ** 1.5)
     acc = float(np.sum(d**3) / denom) if denom > 0 else 0.0
-    out = []
+    adj = []
     for q in ((1 - level) / 2, (1 + level) / 2):
         zq = norm_ppf(q)
-        adj = 1.0 - float(norm_sf(z0 + (z0 + zq) / (1 - acc * (z0 + zq))))
-        out.append(float(np.quantile(draws, adj)))
-    return out[0], out[1]
+        adj.append(1.0 - float(norm_sf(z0 + (z0 + zq) / (1 - acc * (z0 + zq)))))
+    lo, hi = np.quantile(draws, adj)
+    return float(lo), float(hi)

@@ -8,90 +8,117 @@ import pandas as pd
 
 from manyi.core.messages import Message
 from manyi.core.pls import engine as eng
-from manyi.core.pls.inference import inference
+from manyi.core.pls.inference import inferences
 from manyi.core.pls.quality import f2
 from manyi.core.pls.result import Bootstrap
 
 PATH_INFERENCE = ["se", "t", "p", "ci_low", "ci_high", "bca_low", "bca_high"]
 
 
+def _rows(
+    inf: dict[str, np.ndarray], k: int, keys=None, prefix: str = ""
+) -> list[dict[str, float | None]]:
+    """The figures of :func:`inferences` for k statistics as one dict each: all of them, or
+    ``keys`` (None where there are none: too few resamples), named ``prefix + key``."""
+    if keys is None:
+        return [{key: float(v[i]) for key, v in inf.items()} for i in range(k)]
+    return [
+        {f"{prefix}{key}": float(inf[key][i]) if key in inf else None for key in keys}
+        for i in range(k)
+    ]
+
+
 def paths_table(
     names, est, lay, boot: Bootstrap | None, jack, R, scheme, max_iter, tol, level, warnings
 ) -> pd.DataFrame:
     paths_m, r2 = est.paths[0], est.r2[0]
+    src, dst = np.nonzero(lay.P)  # the paths, in the order of their rows
+    infs = (
+        _rows(inferences(paths_m[src, dst], boot.paths[:, src, dst], jack["paths"][:, src, dst], level),
+              len(src))
+        if boot is not None else None
+    )
     rows = []
-    for i, a in enumerate(names):
-        for j, b in enumerate(names):
-            if not lay.P[i, j]:
-                continue
-            row = {"from": a, "to": b, "estimate": float(paths_m[i, j])}
-            if boot is not None:
-                row.update(
-                    inference(paths_m[i, j], boot.paths[:, i, j], jack["paths"][:, i, j], level)
-                )
-            row["f2"], converged = f2(R, lay, scheme, i, j, r2[j], max_iter, tol)
-            if not converged:
-                warnings.append(Message("pls.f2_no_convergence", {"path": f"{a} → {b}"}))
-            rows.append(row)
+    for at, (i, j) in enumerate(zip(src, dst, strict=True)):
+        a, b = names[i], names[j]
+        row = {"from": a, "to": b, "estimate": float(paths_m[i, j])}
+        if infs is not None:
+            row.update(infs[at])
+        row["f2"], converged = f2(R, lay, scheme, i, j, r2[j], max_iter, tol)
+        if not converged:
+            warnings.append(Message("pls.f2_no_convergence", {"path": f"{a} → {b}"}))
+        rows.append(row)
     cols = ["from", "to", "estimate"] + (PATH_INFERENCE if boot else []) + ["f2"]
     return pd.DataFrame(rows, columns=cols)
 
 
 def outer_table(names, items, W, loadings, lay, boot: Bootstrap | None, level) -> pd.DataFrame:
+    cells = [(k, j) for j in range(len(names)) for k in lay.blocks[j]]
+    ks = np.array([k for k, _ in cells], dtype=np.intp)
+    js = np.array([j for _, j in cells], dtype=np.intp)
+    infs = None
+    if boot is not None:
+        keys = ("se", "ci_low", "ci_high")
+        w_inf = _rows(inferences(W[ks, js], boot.weights[:, ks, js], None, level), len(ks), keys,
+                      "weight_")
+        l_inf = _rows(inferences(loadings[ks, js], boot.loadings[:, ks, js], None, level), len(ks),
+                      keys, "loading_")
+        infs = [w | lo for w, lo in zip(w_inf, l_inf, strict=True)]
     rows = []
-    for j, c in enumerate(names):
-        for k in lay.blocks[j]:
-            row = {
-                "construct": c,
-                "item": items[k],
-                "weight": float(W[k, j]),
-                "loading": float(loadings[k, j]),
-            }
-            if boot is not None:
-                for key, arr, ref in (
-                    ("weight", boot.weights, W),
-                    ("loading", boot.loadings, loadings),
-                ):
-                    inf = inference(ref[k, j], arr[:, k, j], None, level)
-                    row.update({f"{key}_{s}": inf.get(s) for s in ("se", "ci_low", "ci_high")})
-            rows.append(row)
+    for at, (k, j) in enumerate(cells):
+        row = {
+            "construct": names[j],
+            "item": items[k],
+            "weight": float(W[k, j]),
+            "loading": float(loadings[k, j]),
+        }
+        if infs is not None:
+            row.update(infs[at])
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
 def r2_table(names, r2, lay, n, boot: Bootstrap | None, level) -> pd.DataFrame:
+    endo = list(lay.endogenous)
+    infs = None
+    if boot is not None:
+        infs = _rows(inferences(r2[endo], boot.r2[:, endo], None, level), len(endo),
+                     ("se", "ci_low", "ci_high"), "r2_")
     rows = []
-    for j in lay.endogenous:
+    for at, j in enumerate(endo):
         k = int(lay.P[:, j].sum())
         row = {
             "construct": names[j],
             "r2": float(r2[j]),
             "r2_adj": float(1 - (1 - r2[j]) * (n - 1) / (n - k - 1)),
         }
-        if boot is not None:
-            inf = inference(r2[j], boot.r2[:, j], None, level)
-            row.update({f"r2_{s}": inf.get(s) for s in ("se", "ci_low", "ci_high")})
+        if infs is not None:
+            row.update(infs[at])
         rows.append(row)
     return pd.DataFrame(rows)
 
 
 def effects_table(names, est, lay, boot: Bootstrap | None, jack, level) -> pd.DataFrame:
     paths_m, total_m = est.paths[0], est.total[0]
+    src, dst = np.nonzero((total_m != 0) | (lay.P != 0))  # in the order of their rows
+    infs = None
+    if boot is not None:
+        infs = _rows(
+            inferences(total_m[src, dst], boot.total[:, src, dst], jack["total"][:, src, dst], level),
+            len(src), ("se", "p", "ci_low", "ci_high"), "total_",
+        )
     rows = []
-    for i, a in enumerate(names):
-        for j, b in enumerate(names):
-            if total_m[i, j] == 0 and not lay.P[i, j]:
-                continue
-            row = {
-                "from": a,
-                "to": b,
-                "direct": float(paths_m[i, j]),
-                "indirect": float(total_m[i, j] - paths_m[i, j]),
-                "total": float(total_m[i, j]),
-            }
-            if boot is not None:
-                inf = inference(total_m[i, j], boot.total[:, i, j], jack["total"][:, i, j], level)
-                row.update({f"total_{s}": inf.get(s) for s in ("se", "p", "ci_low", "ci_high")})
-            rows.append(row)
+    for at, (i, j) in enumerate(zip(src, dst, strict=True)):
+        row = {
+            "from": names[i],
+            "to": names[j],
+            "direct": float(paths_m[i, j]),
+            "indirect": float(total_m[i, j] - paths_m[i, j]),
+            "total": float(total_m[i, j]),
+        }
+        if infs is not None:
+            row.update(infs[at])
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
