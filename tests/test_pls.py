@@ -581,3 +581,35 @@ def test_blocks_run_on_threads_give_the_numbers_of_one_block(mobi, monkeypatch):
                                    one.outer[["weight_se", "loading_se"]].to_numpy(float), rtol=1e-9, atol=1e-15)
     assert len(started) == 2
     assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before
+
+
+@pytest.mark.parametrize("scheme", ["path", "centroid", "factorial"])
+def test_f2_of_every_path_estimated_together_equals_one_by_one(mobi, scheme):
+    """The reduced models of f² estimated as one stack (a path matrix each) give the f² of
+    estimating each reduced model alone, for every scheme, with a mode B block, and where a
+    reduced model leaves a construct on no path (that one alone, as before)."""
+    from manyi.core.pls import engine as eng
+    from manyi.core.pls.quality import f2, f2_all
+
+    m = PLSModel(CONSTRUCTS, PATHS)
+    lay = m.layout()
+    lay.mode_b[2] = True
+    X = mobi[m.items].to_numpy(float)
+    R = np.corrcoef(X, rowvar=False)
+    f = eng.estimate(R[None], lay, scheme)
+    r2 = eng.estimates(R[None], f.W, lay).r2[0]
+    got = f2_all(R, lay, scheme, r2, 300, 1e-7)
+    assert set(got) == {(int(i), int(j)) for i, j in zip(*np.nonzero(lay.P), strict=True)}
+    for (i, j), (value, converged) in got.items():
+        alone = f2(R, lay, scheme, i, j, float(r2[j]), 300, 1e-7)
+        assert converged == alone[1]
+        assert value == pytest.approx(alone[0], rel=1e-9, abs=1e-12), (i, j)
+    # Complaints' only ways on the model: Satisfaction → Complaints → Loyalty; a chain's end
+    chain = PLSModel({c: CONSTRUCTS[c] for c in ("Image", "Satisfaction", "Complaints")},
+                     [("Image", "Satisfaction"), ("Satisfaction", "Complaints")])
+    lay2 = chain.layout()
+    R2 = np.corrcoef(mobi[chain.items].to_numpy(float), rowvar=False)
+    f = eng.estimate(R2[None], lay2, scheme)
+    r2b = eng.estimates(R2[None], f.W, lay2).r2[0]
+    for (i, j), (value, _) in f2_all(R2, lay2, scheme, r2b, 300, 1e-7).items():
+        assert value == pytest.approx(f2(R2, lay2, scheme, i, j, float(r2b[j]), 300, 1e-7)[0], rel=1e-9)

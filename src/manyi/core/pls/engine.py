@@ -132,15 +132,19 @@ def pls_batch(
     covariances Q = Uᵀ RU, whose diagonal scales the weights to unit-variance scores, and,
     divided by those standard deviations, the items' covariances with the scaled scores that
     the next pass needs. The small systems of the path scheme and of mode B are solved by
-    elimination across the stack (:func:`_solve_spd`).
+    elimination across the stack (:func:`_solve_spd`). ``P`` is the models' path matrix
+    (m × m), or one per matrix (B × m × m: models with some of the paths of ``preds`` left
+    out, their antecedents' rows of the regressions replaced by rows of the identity).
 
     Returns the weights (B × p), the passes made, converged and ok (finite) flags.
     """
     B, p = Rs.shape[0], Rs.shape[1]
-    m = P.shape[0]
+    m = P.shape[-1]
     C = np.zeros((p, m))
     C[np.arange(p), con] = 1.0
-    adj = P + P.T
+    per = P.ndim == 3  # a path matrix per resample (models without one path each: f²)
+    Pt = np.swapaxes(P, -1, -2)
+    adj = P + Pt
     flat = np.arange(p) * m + con  # each weight's place in a p × m weight matrix
     W = np.ones((B, p))
     passes = np.full(B, max_iter + 1, dtype=np.int64)
@@ -167,11 +171,16 @@ def pls_batch(
             elif scheme == 2:
                 E = CY * adj
             else:
-                E = CY * P.T
+                E = CY * Pt
                 for e in range(len(endo)):
                     j = endo[e]
                     S = preds[eptr[e] : eptr[e + 1]]
-                    E[:, S, j] = _solve_spd(CY[:, S][:, :, S], CY[:, S, j])
+                    A, y = CY[:, S][:, :, S], CY[:, S, j]
+                    if per:  # a resample's missing antecedents: 0 = x, by rows of the identity
+                        on = P[:, S, j]
+                        A = A * on[:, :, None] * on[:, None, :] + (1 - on)[:, :, None] * np.eye(len(S))
+                        y = y * on
+                    E[:, S, j] = _solve_spd(A, y)
             s = np.sqrt((E * (CY @ E)).sum(axis=1))
             # each item's covariance with its construct's inner proxy (the scores scaled by d)
             u = (RU @ (E / d[:, :, None])).reshape(n, p * m)[:, flat] / s[:, con]
@@ -196,16 +205,25 @@ def pls_batch(
             keep = ~stop
             active, w, R, RU, Q = active[keep], w[keep], R[keep], RU[keep], Q[keep]
             Rb = {j: b[keep] for j, b in Rb.items()}
+            if per:
+                P, Pt, adj = P[keep], Pt[keep], adj[keep]
     return W, passes, conv, ok
 
 
 def estimate(
-    R: np.ndarray, lay: Layout, scheme: str = "path", max_iter: int = 300, tol: float = 1e-7
+    R: np.ndarray,
+    lay: Layout,
+    scheme: str = "path",
+    max_iter: int = 300,
+    tol: float = 1e-7,
+    paths: np.ndarray | None = None,
 ) -> Fit:
     """Run the PLS algorithm on each correlation matrix of ``R`` (B × p × p).
 
     The iteration runs on all resamples at once (:func:`pls_batch`, numpy on stacks of
     matrices; no compiler to load); each resample's result depends only on its own matrix.
+    ``paths`` (B × m × m), each within ``lay.P``, gives each matrix a model of its own with
+    some of the paths left out (every construct still on a path).
     """
     p, m = lay.mask.shape
     con = np.argmax(lay.mask, axis=1).astype(np.int64)
@@ -213,7 +231,7 @@ def estimate(
     preds = (np.concatenate(lay.preds) if lay.preds else np.zeros(0)).astype(np.int64)
     w, passes, conv, ok = pls_batch(
         np.asarray(R, dtype=np.float64), con, [np.asarray(b, dtype=np.int64) for b in lay.blocks],
-        lay.mode_b.astype(bool), np.asarray(lay.P, dtype=np.float64), eptr,
+        lay.mode_b.astype(bool), np.asarray(lay.P if paths is None else paths, dtype=np.float64), eptr,
         np.asarray(lay.endogenous, dtype=np.int64), preds, SCHEMES.index(scheme), int(max_iter),
         float(tol),
     )
@@ -399,19 +417,20 @@ def htmt_stack(R: np.ndarray, blocks: list[np.ndarray], signed: bool = False) ->
 
     ``signed=False`` averages absolute correlations (seminr, SmartPLS); ``signed=True`` the
     correlations as they are (the paper's definition). A single-item block's monotrait mean is 1.
+    The sums of the correlations of every pair of blocks come from two matrix products with
+    the items' block membership S (Sᵀ C S).
     """
     C = R if signed else np.abs(R)
-    B, m = C.shape[0], len(blocks)
-    mono = np.ones((B, m))
+    B, p, m = C.shape[0], C.shape[1], len(blocks)
+    S = np.zeros((p, m))
     for j, blk in enumerate(blocks):
-        k = len(blk)
-        if k > 1:
-            S = C[:, blk[:, None], blk[None, :]]
-            mono[:, j] = (S.sum(axis=(1, 2)) - np.trace(S, axis1=1, axis2=2)) / (k * (k - 1))
-    out = np.full((B, m, m), np.nan)
+        S[blk, j] = 1.0
+    sums = S.T @ (C.reshape(B * p, p) @ S).reshape(B, p, m)  # B × m × m: Σ over the two blocks
+    k = S.sum(axis=0)
+    trace = np.diagonal(C, axis1=1, axis2=2) @ S  # B × m: each block's diagonal
     with np.errstate(invalid="ignore", divide="ignore"):
-        for i in range(m):
-            for j in range(i + 1, m):
-                het = C[:, blocks[i][:, None], blocks[j][None, :]].mean(axis=(1, 2))
-                out[:, i, j] = het / np.sqrt(mono[:, i] * mono[:, j])
+        mono = np.where(k > 1, (np.diagonal(sums, axis1=1, axis2=2) - trace) / (k * (k - 1)), 1.0)
+        het = sums / (k[:, None] * k[None, :])
+        out = het / np.sqrt(mono[:, :, None] * mono[:, None, :])
+    out[:, ~np.triu(np.ones((m, m), dtype=bool), 1)] = np.nan
     return out

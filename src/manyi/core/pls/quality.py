@@ -9,6 +9,47 @@ import pandas as pd
 from manyi.core.pls import engine as eng
 
 
+def f2_all(
+    R: np.ndarray, lay: eng.Layout, scheme: str, r2: np.ndarray, max_iter: int, tol: float
+) -> dict[tuple[int, int], tuple[float, bool]]:
+    """:func:`f2` of every path (i, j) of the model. The reduced models that keep every
+    construct on a path are estimated together, as one stack with a path matrix each (the
+    numbers of estimating them one by one); the others one by one."""
+    out: dict[tuple[int, int], tuple[float, bool]] = {}
+    together: list[tuple[int, int, np.ndarray]] = []
+    for i, j in zip(*np.nonzero(lay.P), strict=True):
+        i, j = int(i), int(j)
+        P = lay.P.copy()
+        P[i, j] = 0.0
+        on_path = (P.any(axis=0) | P.any(axis=1)).all()
+        if P[:, j].any() and on_path:
+            together.append((i, j, P))
+        else:
+            out[(i, j)] = f2(R, lay, scheme, i, j, float(r2[j]), max_iter, tol)
+    if together:
+        Ps = np.stack([P for *_, P in together])
+        Rs = np.repeat(R[None], len(together), axis=0)
+        f = eng.estimate(Rs, lay, scheme, max_iter, tol, paths=Ps)
+        CY = eng.estimates(Rs, f.W, lay).CY
+        for b, (i, j, P) in enumerate(together):
+            r2_incl = float(r2[j])
+            if not (f.ok[b] and f.converged[b]):
+                out[(i, j)] = (float("nan"), False)
+                continue
+            S = np.flatnonzero(P[:, j])
+            try:
+                beta = np.linalg.solve(CY[b][np.ix_(S, S)], CY[b][S, j])
+            except np.linalg.LinAlgError:
+                out[(i, j)] = (float("nan"), False)
+                continue
+            r2_excl = float(beta @ CY[b][S, j])
+            if not np.isfinite(r2_excl):
+                out[(i, j)] = (float("nan"), False)
+                continue
+            out[(i, j)] = (float((r2_incl - r2_excl) / (1 - r2_incl)), True)
+    return out
+
+
 def f2(
     R: np.ndarray,
     lay: eng.Layout,

@@ -9,7 +9,7 @@ import pandas as pd
 from manyi.core.messages import Message
 from manyi.core.pls import engine as eng
 from manyi.core.pls.inference import inferences
-from manyi.core.pls.quality import f2
+from manyi.core.pls.quality import f2_all
 from manyi.core.pls.result import Bootstrap
 
 PATH_INFERENCE = ["se", "t", "p", "ci_low", "ci_high", "bca_low", "bca_high"]
@@ -38,13 +38,14 @@ def paths_table(
               len(src))
         if boot is not None else None
     )
+    f2s = f2_all(R, lay, scheme, r2, max_iter, tol)
     rows = []
     for at, (i, j) in enumerate(zip(src, dst, strict=True)):
         a, b = names[i], names[j]
         row = {"from": a, "to": b, "estimate": float(paths_m[i, j])}
         if infs is not None:
             row.update(infs[at])
-        row["f2"], converged = f2(R, lay, scheme, i, j, r2[j], max_iter, tol)
+        row["f2"], converged = f2s[(int(i), int(j))]
         if not converged:
             warnings.append(Message("pls.f2_no_convergence", {"path": f"{a} → {b}"}))
         rows.append(row)
@@ -130,27 +131,36 @@ def htmt_tables(names, R, lay, boot: Bootstrap | None, level):
         eng.htmt_stack(R[None], lay.blocks, signed=True)[0], index=names, columns=names
     )
     alpha_q = (1 - level) / 2
-    rows = []
-    for i, a in enumerate(names):
-        for j in range(i + 1, len(names)):
-            row = {
-                "construct_a": a,
-                "construct_b": names[j],
-                "htmt": float(htmt.iloc[i, j]),
-                "htmt_signed": float(signed.iloc[i, j]),
-            }
-            if boot is not None and boot.htmt is not None:
-                d = boot.htmt[:, i, j]
+    pairs = [(i, j) for i in range(len(names)) for j in range(i + 1, len(names))]
+    figures: list[dict] = [{} for _ in pairs]
+    if boot is not None and boot.htmt is not None and pairs:
+        ii, jj = np.array(pairs).T
+        D = np.ascontiguousarray(boot.htmt[:, ii, jj].T)  # a row of draws per pair
+        if np.isfinite(D).all():  # the quantiles of every pair at once (the same numbers)
+            lo, hi, upper = np.quantile(D, [alpha_q, 1 - alpha_q, level], axis=1)
+            se = np.std(D, axis=1, ddof=1)
+        else:
+            got = []
+            for d in D:
                 d = d[np.isfinite(d)]
-                lo, hi = np.quantile(d, [alpha_q, 1 - alpha_q])
-                upper = float(np.quantile(d, level))  # one-sided upper bound
-                row.update(
-                    se=float(np.std(d, ddof=1)),
-                    ci_low=float(lo),
-                    ci_high=float(hi),
-                    upper=upper,
-                    below_085=upper < 0.85,
-                    below_090=upper < 0.90,
-                )
-            rows.append(row)
+                got.append([*np.quantile(d, [alpha_q, 1 - alpha_q, level]), np.std(d, ddof=1)])
+            lo, hi, upper, se = np.array(got).T
+        for at in range(len(pairs)):
+            figures[at] = dict(
+                se=float(se[at]),
+                ci_low=float(lo[at]),
+                ci_high=float(hi[at]),
+                upper=float(upper[at]),  # one-sided upper bound
+                below_085=bool(upper[at] < 0.85),
+                below_090=bool(upper[at] < 0.90),
+            )
+    rows = []
+    for at, (i, j) in enumerate(pairs):
+        rows.append({
+            "construct_a": names[i],
+            "construct_b": names[j],
+            "htmt": float(htmt.iloc[i, j]),
+            "htmt_signed": float(signed.iloc[i, j]),
+            **figures[at],
+        })
     return htmt, signed, pd.DataFrame(rows)
