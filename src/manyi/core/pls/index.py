@@ -64,7 +64,7 @@ def index_0_100(
             ub = boot.weights[:, blk, j] / b_sd[:, blk]
             ub = ub / ub.sum(axis=1, keepdims=True)
             draws = (ub * b_mean[:, blk]).sum(axis=1)
-            inf = inference(index[c], draws, None, level)
+            inf = inference(index[c], draws, None, level, tests=False)
             row.update({f"index_{s}": inf.get(s) for s in ("se", "ci_low", "ci_high")})
         rows.append(row)
     return index, pd.DataFrame(rows), pts_mean, rescaled

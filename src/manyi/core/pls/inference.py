@@ -19,22 +19,24 @@ DRAW_BLOCK = 16_000_000
 
 
 def inference(
-    estimate: float, draws: np.ndarray | None, jk: np.ndarray | None, level: float
+    estimate: float, draws: np.ndarray | None, jk: np.ndarray | None, level: float,
+    tests: bool = True,
 ) -> dict[str, float]:
-    """Bootstrap SE (n − 1), t, two-sided p (Student's t on resamples − 1 df), percentile
-    interval and, with jackknife values ``jk``, the BCa interval (:func:`inferences` for one
-    statistic)."""
+    """Bootstrap SE (n − 1), t, two-sided p (Student's t on resamples − 1 df; without
+    ``tests``, neither), percentile interval and, with jackknife values ``jk``, the BCa
+    interval (:func:`inferences` for one statistic)."""
     if draws is None or len(draws) < 2:
         return {}
     many = inferences(
         np.asarray([estimate], dtype=float), np.asarray(draws)[:, None],
-        None if jk is None else np.asarray(jk)[:, None], level,
+        None if jk is None else np.asarray(jk)[:, None], level, tests,
     )
     return {key: float(v[0]) for key, v in many.items()}
 
 
 def inferences(
-    estimates: np.ndarray, draws: np.ndarray, jk: np.ndarray | None, level: float
+    estimates: np.ndarray, draws: np.ndarray, jk: np.ndarray | None, level: float,
+    tests: bool = True,
 ) -> dict[str, np.ndarray]:
     """:func:`inference` of k statistics at once: their estimates (k), bootstrap draws
     (B × k) and jackknife values (J × k, or None): each key an array of k. A statistic's
@@ -46,12 +48,14 @@ def inferences(
     D = np.ascontiguousarray(np.asarray(draws, dtype=float).reshape(B, k).T)  # k × B, rows as alone
     alpha_q = (1 - level) / 2
     se = np.std(D, axis=1, ddof=1)
-    pos = se > 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(pos, est / np.where(pos, se, 1.0), np.nan)
-        p = np.where(pos, 2 * t_sf(np.abs(np.where(pos, t, 0.0)), B - 1), np.nan)
-    lo, hi = np.quantile(D, [alpha_q, 1 - alpha_q], axis=1)
-    res = {"se": se, "t": t, "p": p, "ci_low": lo, "ci_high": hi}
+    res = {"se": se}
+    if tests:
+        pos = se > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.where(pos, est / np.where(pos, se, 1.0), np.nan)
+            res["t"] = t
+            res["p"] = np.where(pos, 2 * t_sf(np.abs(np.where(pos, t, 0.0)), B - 1), np.nan)
+    res["ci_low"], res["ci_high"] = np.quantile(D, [alpha_q, 1 - alpha_q], axis=1)
     if jk is not None:
         J = np.ascontiguousarray(np.asarray(jk, dtype=float).reshape(len(jk), k).T)
         out = np.array([bca(est[i], D[i], J[i], level) for i in range(k)]).reshape(k, 2)

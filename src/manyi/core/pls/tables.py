@@ -60,9 +60,9 @@ def outer_table(names, items, W, loadings, lay, boot: Bootstrap | None, level) -
     infs = None
     if boot is not None:
         keys = ("se", "ci_low", "ci_high")
-        w_inf = _rows(inferences(W[ks, js], boot.weights[:, ks, js], None, level), len(ks), keys,
+        w_inf = _rows(inferences(W[ks, js], boot.weights[:, ks, js], None, level, tests=False), len(ks), keys,
                       "weight_")
-        l_inf = _rows(inferences(loadings[ks, js], boot.loadings[:, ks, js], None, level), len(ks),
+        l_inf = _rows(inferences(loadings[ks, js], boot.loadings[:, ks, js], None, level, tests=False), len(ks),
                       keys, "loading_")
         infs = [w | lo for w, lo in zip(w_inf, l_inf, strict=True)]
     rows = []
@@ -83,7 +83,7 @@ def r2_table(names, r2, lay, n, boot: Bootstrap | None, level) -> pd.DataFrame:
     endo = list(lay.endogenous)
     infs = None
     if boot is not None:
-        infs = _rows(inferences(r2[endo], boot.r2[:, endo], None, level), len(endo),
+        infs = _rows(inferences(r2[endo], boot.r2[:, endo], None, level, tests=False), len(endo),
                      ("se", "ci_low", "ci_high"), "r2_")
     rows = []
     for at, j in enumerate(endo):
