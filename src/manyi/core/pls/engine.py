@@ -80,14 +80,21 @@ SMALL_SYSTEM = 6
 def _solve_spd(A: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Each A x = y of a stack (n × k × k, n × k) of symmetric positive (semi)definite
     matrices, NaN where A is singular. Up to :data:`SMALL_SYSTEM` unknowns by Gaussian
-    elimination run on the whole stack at once (no pivoting is needed for such matrices;
-    Golub & Van Loan 2013, §4.2), which for small systems is many times faster than LAPACK
-    called matrix by matrix."""
-    n, k = y.shape
+    elimination run on the whole stack at once (:func:`_eliminate`), which for small systems
+    is many times faster than LAPACK called matrix by matrix."""
+    k = y.shape[1]
     if k > SMALL_SYSTEM:
         return _solve_stack(A, y)
-    U = A.transpose(1, 2, 0).copy()  # k × k × n: each entry of all matrices side by side
-    b = y.T.copy()
+    return _eliminate(A.transpose(1, 2, 0).copy(), y.T.copy()).T
+
+
+def _eliminate(U: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The solutions (k × n) of n systems of k unknowns laid side by side: ``U`` (k × k × n)
+    holds entry (r, c) of every matrix in ``U[r, c]``, ``b`` (k × n) the right-hand sides;
+    both are overwritten. Gaussian elimination without pivoting, which symmetric positive
+    definite matrices do not need (Golub & Van Loan 2013, §4.2); NaN where a matrix is
+    singular."""
+    k = len(b)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         for c in range(k):
             for r in range(c + 1, k):
@@ -98,8 +105,7 @@ def _solve_spd(A: np.ndarray, y: np.ndarray) -> np.ndarray:
         for r in range(k - 1, -1, -1):
             acc = b[r] - (U[r, r + 1 :] * x[r + 1 :]).sum(axis=0) if r + 1 < k else b[r]
             x[r] = acc / U[r, r]
-    x = x.T
-    x[~np.isfinite(x).all(axis=1)] = np.nan
+    x[:, ~np.isfinite(x).all(axis=0)] = np.nan
     return x
 
 
@@ -159,9 +165,11 @@ def pls_batch(
     Wf.reshape(B, p * m)[:, flat] = u
     RU = R @ Wf  # the items' covariances with the unscaled scores
     Q = C.T @ (u[:, :, None] * RU)  # the unscaled scores' covariances
+    live = np.ones(B, dtype=bool)  # of the stack: still iterating (the others are left out
+    # of it once a quarter of it has stopped; until then they run along, unrecorded)
     for it in range(max_iter + 1):
         n = len(active)
-        if not n:
+        if not live.any():
             break
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
             d = np.sqrt(np.diagonal(Q, axis1=1, axis2=2))  # the scores' standard deviations
@@ -172,15 +180,19 @@ def pls_batch(
                 E = CY * adj
             else:
                 E = CY * Pt
+                CYt = CY.transpose(1, 2, 0)  # entry (r, c) of every matrix side by side
                 for e in range(len(endo)):
                     j = endo[e]
                     S = preds[eptr[e] : eptr[e + 1]]
-                    A, y = CY[:, S][:, :, S], CY[:, S, j]
+                    A, y = CYt[np.ix_(S, S)], CYt[S, j]  # k × k × n, k × n (copies)
                     if per:  # a resample's missing antecedents: 0 = x, by rows of the identity
-                        on = P[:, S, j]
-                        A = A * on[:, :, None] * on[:, None, :] + (1 - on)[:, :, None] * np.eye(len(S))
+                        on = P[:, S, j].T
+                        A = A * on[:, None, :] * on[None, :, :] + (1 - on)[:, None, :] * np.eye(len(S))[:, :, None]
                         y = y * on
-                    E[:, S, j] = _solve_spd(A, y)
+                    if len(S) > SMALL_SYSTEM:
+                        E[:, S, j] = _solve_stack(A.transpose(2, 0, 1), y.T)
+                    else:
+                        E[:, S, j] = _eliminate(A, y).T
             s = np.sqrt((E * (CY @ E)).sum(axis=1))
             # each item's covariance with its construct's inner proxy (the scores scaled by d)
             u = (RU @ (E / d[:, :, None])).reshape(n, p * m)[:, flat] / s[:, con]
@@ -193,20 +205,23 @@ def pls_batch(
             Q = C.T @ (u[:, :, None] * RU)
             wn = u / np.sqrt(np.diagonal(Q, axis1=1, axis2=2))[:, con]
             diff = np.abs(wn - w).sum(axis=1)
-        W[active] = wn
-        bad = ~np.isfinite(diff)
-        done = ~bad & (diff < tol)
+        bad = live & ~np.isfinite(diff)
+        done = live & ~bad & (diff < tol)
         stop = bad | done
         w = wn
         if stop.any():
+            W[active[stop]] = wn[stop]
             passes[active[stop]] = it + 1
             ok[active[bad]] = False
             conv[active[done]] = True
-            keep = ~stop
-            active, w, R, RU, Q = active[keep], w[keep], R[keep], RU[keep], Q[keep]
-            Rb = {j: b[keep] for j, b in Rb.items()}
-            if per:
-                P, Pt, adj = P[keep], Pt[keep], adj[keep]
+            live &= ~stop
+            if 4 * live.sum() <= 3 * n:  # the stack shrinks (a copy) when a quarter has stopped
+                keep = live
+                active, w, R, RU, Q, live = active[keep], w[keep], R[keep], RU[keep], Q[keep], live[keep]
+                Rb = {j: b[keep] for j, b in Rb.items()}
+                if per:
+                    P, Pt, adj = P[keep], Pt[keep], adj[keep]
+    W[active[live]] = w[live]  # the passes ran out
     return W, passes, conv, ok
 
 
