@@ -179,7 +179,7 @@ def bootstrap(
             raise _err("pls.bad_indices", n=n)
         B = len(indices)
     rng = np.random.default_rng(seed)
-    threads = min(2, cores()) if runner is None and indices is None and B * n <= THREADED_UP_TO else 1
+    threads = min(8, cores()) if runner is None and indices is None and B * n <= THREADED_UP_TO else 1
     if batch is None:  # a block of counts of about 384M small integers (384 MB as uint8)
         batch = int(max(16, min(B, 5000, 384_000_000 // max(n, 1))))
         if threads > 1 and B >= 200:  # a block per core
