@@ -148,29 +148,19 @@ def score_pass(
     row-by-row loop would add them; a block costs a few vector operations per item, so no
     compiler is needed (and none loaded: scoring starts at once).
 
-    Group sums (``codes`` 0..G-1, respondent ``weights``; counts take only positive weights):
-    responses; index count, Σw, Σw², Σw·csi and Σw·(csi − group mean)² (two passes, not an
-    update formula); satisfied Σw and count (index ≥ ``satisfied_at``); per dimension Σw,
-    Σw·x, Σw·x², Σw², count; per item answered Σw, top-box Σw (answer ≥ ``top``), answered
-    count, Σw².
+    Group sums: see :class:`_GroupSums`.
     """
     n = len(codes)
     k, m = len(a), len(dim_w)
     dims = np.empty((n, m))
     csi = np.empty(n)
-    gm = np.zeros((G, m, 5))
-    gk = np.zeros((G, k, 4))
-    n_resp = np.bincount(codes, minlength=G).astype(float)
-    g_n, g_w, g_w2, g_sum, sat_w, sat_n = (np.zeros(G) for _ in range(6))
-    pos_all = weights > 0
-    unweighted = bool((weights == 1.0).all())
+    acc = _GroupSums(G, k, m, weights, satisfied_at, top) if sums else _NoSums(G, k, m)
     for start in range(0, n, ROWS):
         sl = slice(start, min(start + ROWS, n))
-        c, w, pos = codes[sl], weights[sl], pos_all[sl]
-        rows = len(c)
+        acc.block(codes[sl], weights[sl], sl)
+        rows = sl.stop - sl.start
         num = np.zeros((m, rows))
         cov = np.zeros((m, rows))
-        w2 = w * w
         for j in range(k):
             x = np.asarray(cols[j][sl], dtype=float)
             ans = x == x
@@ -178,23 +168,7 @@ def score_pass(
             pts = x * (item_w[j] * a[j]) + item_w[j] * b[j]
             num[d] += np.nan_to_num(pts, copy=False, nan=0.0)
             cov[d] += item_w[j] * ans
-            if not sums:
-                continue
-            state = ans.view(np.int8) + (x >= top[j] - EPS).view(np.int8)  # 0, 1, 2 (top box)
-            if unweighted:  # one count per group and state gives all four sums
-                cnt = np.bincount(c * 3 + state, minlength=3 * G).reshape(G, 3)
-                answered = cnt[:, 1] + cnt[:, 2]
-                gk[:, j, 0] += answered
-                gk[:, j, 1] += cnt[:, 2]
-                gk[:, j, 2] += answered
-                gk[:, j, 3] += answered
-                continue
-            wa = np.where(ans, w, 0.0)
-            gk[:, j, 0] += np.bincount(c, wa, minlength=G)
-            gk[:, j, 1] += np.bincount(c, np.where(state == 2, w, 0.0), minlength=G)
-            ap = ans & pos
-            gk[:, j, 2] += np.bincount(c, ap, minlength=G)
-            gk[:, j, 3] += np.bincount(c, np.where(ap, w2, 0.0), minlength=G)
+            acc.item(j, x, ans)
         cnum = np.zeros(rows)
         ccov = np.zeros(rows)
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -205,46 +179,119 @@ def score_pass(
                 v0 = np.where(counted, v, 0.0)
                 cnum += dim_w[d] * v0
                 ccov += dim_w[d] * counted
-                if not sums:
-                    continue
-                if unweighted:
-                    cn = np.bincount(c, counted, minlength=G)
-                    gm[:, d, 0] += cn
-                    gm[:, d, 1] += np.bincount(c, v0, minlength=G)
-                    gm[:, d, 2] += np.bincount(c, v0 * v0, minlength=G)
-                    gm[:, d, 3] += cn
-                    gm[:, d, 4] += cn
-                    continue
-                cp = counted & pos
-                gm[:, d, 0] += np.bincount(c, np.where(counted, w, 0.0), minlength=G)
-                gm[:, d, 1] += np.bincount(c, w * v0, minlength=G)
-                gm[:, d, 2] += np.bincount(c, np.where(cp, w * v0 * v0, 0.0), minlength=G)
-                gm[:, d, 3] += np.bincount(c, np.where(cp, w2, 0.0), minlength=G)
-                gm[:, d, 4] += np.bincount(c, cp, minlength=G)
+                acc.dimension(d, counted, v0)
             rated = ccov >= min_answered - EPS
             cs = np.where(rated, np.rint(cnum / ccov * ROUND) / ROUND, np.nan)
         csi[sl] = cs
-        if not sums:
-            continue
-        rp = rated & pos
+        acc.index(rated, cs)
+    return acc.done(dims, csi, codes)
+
+
+class _NoSums:
+    """The group sums of a pass that keeps none (``score_pass(..., sums=False)``): zeros,
+    and responses counted per group."""
+
+    def __init__(self, G: int, k: int, m: int):
+        self.G = G
+        self.gm = np.zeros((G, m, 5))
+        self.gk = np.zeros((G, k, 4))
+
+    def block(self, c: np.ndarray, w: np.ndarray, sl: slice) -> None:
+        pass
+
+    def item(self, j: int, x: np.ndarray, ans: np.ndarray) -> None:
+        pass
+
+    def dimension(self, d: int, counted: np.ndarray, v0: np.ndarray) -> None:
+        pass
+
+    def index(self, rated: np.ndarray, cs: np.ndarray) -> None:
+        pass
+
+    def done(self, dims: np.ndarray, csi: np.ndarray, codes: np.ndarray) -> KernelSums:
+        z = np.zeros(self.G)
+        n_resp = np.bincount(codes, minlength=self.G).astype(float)
+        return KernelSums(dims, csi, n_resp, z, z.copy(), z.copy(), z.copy(), z.copy(), z.copy(), z.copy(),
+                          self.gm, self.gk)
+
+
+class _GroupSums(_NoSums):
+    """The group sums of :func:`score_pass`, added block by block (group ``codes`` 0..G-1,
+    respondent ``weights``; counts take only positive weights): responses; index count, Σw,
+    Σw², Σw·csi and Σw·(csi − group mean)² (two passes, not an update formula); satisfied Σw
+    and count (index ≥ ``satisfied_at``); per dimension Σw, Σw·x, Σw·x², Σw², count; per item
+    answered Σw, top-box Σw (answer ≥ ``top``), answered count, Σw². Without weights (all 1)
+    one count per group and state gives several sums at once."""
+
+    def __init__(self, G: int, k: int, m: int, weights: np.ndarray, satisfied_at: float, top: np.ndarray):
+        super().__init__(G, k, m)
+        self.weights, self.satisfied_at, self.top = weights, satisfied_at, top
+        self.pos_all = weights > 0
+        self.unweighted = bool((weights == 1.0).all())
+        self.g_n, self.g_w, self.g_w2, self.g_sum, self.sat_w, self.sat_n = (np.zeros(G) for _ in range(6))
+
+    def block(self, c: np.ndarray, w: np.ndarray, sl: slice) -> None:
+        self.c, self.w, self.pos, self.w2 = c, w, self.pos_all[sl], w * w
+
+    def item(self, j: int, x: np.ndarray, ans: np.ndarray) -> None:
+        c, w, G, gk = self.c, self.w, self.G, self.gk
+        state = ans.view(np.int8) + (x >= self.top[j] - EPS).view(np.int8)  # 0, 1, 2 (top box)
+        if self.unweighted:  # one count per group and state gives all four sums
+            cnt = np.bincount(c * 3 + state, minlength=3 * G).reshape(G, 3)
+            answered = cnt[:, 1] + cnt[:, 2]
+            gk[:, j, 0] += answered
+            gk[:, j, 1] += cnt[:, 2]
+            gk[:, j, 2] += answered
+            gk[:, j, 3] += answered
+            return
+        wa = np.where(ans, w, 0.0)
+        gk[:, j, 0] += np.bincount(c, wa, minlength=G)
+        gk[:, j, 1] += np.bincount(c, np.where(state == 2, w, 0.0), minlength=G)
+        ap = ans & self.pos
+        gk[:, j, 2] += np.bincount(c, ap, minlength=G)
+        gk[:, j, 3] += np.bincount(c, np.where(ap, self.w2, 0.0), minlength=G)
+
+    def dimension(self, d: int, counted: np.ndarray, v0: np.ndarray) -> None:
+        c, w, G, gm = self.c, self.w, self.G, self.gm
+        if self.unweighted:
+            cn = np.bincount(c, counted, minlength=G)
+            gm[:, d, 0] += cn
+            gm[:, d, 1] += np.bincount(c, v0, minlength=G)
+            gm[:, d, 2] += np.bincount(c, v0 * v0, minlength=G)
+            gm[:, d, 3] += cn
+            gm[:, d, 4] += cn
+            return
+        cp = counted & self.pos
+        gm[:, d, 0] += np.bincount(c, np.where(counted, w, 0.0), minlength=G)
+        gm[:, d, 1] += np.bincount(c, w * v0, minlength=G)
+        gm[:, d, 2] += np.bincount(c, np.where(cp, w * v0 * v0, 0.0), minlength=G)
+        gm[:, d, 3] += np.bincount(c, np.where(cp, self.w2, 0.0), minlength=G)
+        gm[:, d, 4] += np.bincount(c, cp, minlength=G)
+
+    def index(self, rated: np.ndarray, cs: np.ndarray) -> None:
+        c, w, G = self.c, self.w, self.G
+        rp = rated & self.pos
         cs0 = np.where(rp, cs, 0.0)
         wr = np.where(rp, w, 0.0)
-        g_n += np.bincount(c, rp, minlength=G)
-        g_w += np.bincount(c, wr, minlength=G)
-        g_w2 += np.bincount(c, wr * w, minlength=G)
-        g_sum += np.bincount(c, wr * cs0, minlength=G)
-        sat = rp & (cs0 >= satisfied_at - EPS)
-        sat_w += np.bincount(c, np.where(sat, w, 0.0), minlength=G)
-        sat_n += np.bincount(c, sat, minlength=G)
-    if not sums:
-        return KernelSums(dims, csi, n_resp, g_n, g_w, g_w2, g_sum, np.zeros(G), sat_w, sat_n, gm, gk)
-    # the index's spread about each group's mean: a second pass over the scores
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(g_w > 0, g_sum / g_w, 0.0)
-    rp_all = pos_all & (csi == csi)
-    dev = np.where(rp_all, csi - mean[codes], 0.0)
-    g_m2 = np.bincount(codes, np.where(rp_all, weights, 0.0) * dev * dev, minlength=G)
-    return KernelSums(dims, csi, n_resp, g_n, g_w, g_w2, g_sum, g_m2, sat_w, sat_n, gm, gk)
+        self.g_n += np.bincount(c, rp, minlength=G)
+        self.g_w += np.bincount(c, wr, minlength=G)
+        self.g_w2 += np.bincount(c, wr * w, minlength=G)
+        self.g_sum += np.bincount(c, wr * cs0, minlength=G)
+        sat = rp & (cs0 >= self.satisfied_at - EPS)
+        self.sat_w += np.bincount(c, np.where(sat, w, 0.0), minlength=G)
+        self.sat_n += np.bincount(c, sat, minlength=G)
+
+    def done(self, dims: np.ndarray, csi: np.ndarray, codes: np.ndarray) -> KernelSums:
+        G, weights = self.G, self.weights
+        n_resp = np.bincount(codes, minlength=G).astype(float)
+        # the index's spread about each group's mean: a second pass over the scores
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(self.g_w > 0, self.g_sum / self.g_w, 0.0)
+        rp_all = self.pos_all & (csi == csi)
+        dev = np.where(rp_all, csi - mean[codes], 0.0)
+        g_m2 = np.bincount(codes, np.where(rp_all, weights, 0.0) * dev * dev, minlength=G)
+        return KernelSums(dims, csi, n_resp, self.g_n, self.g_w, self.g_w2, self.g_sum, g_m2,
+                          self.sat_w, self.sat_n, self.gm, self.gk)
 
 
 def has_index(inst: Instrument, values: np.ndarray | list[np.ndarray]) -> np.ndarray:
