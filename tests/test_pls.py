@@ -613,3 +613,31 @@ def test_f2_of_every_path_estimated_together_equals_one_by_one(mobi, scheme):
     r2b = eng.estimates(R2[None], f.W, lay2).r2[0]
     for (i, j), (value, _) in f2_all(R2, lay2, scheme, r2b, 300, 1e-7).items():
         assert value == pytest.approx(f2(R2, lay2, scheme, i, j, float(r2b[j]), 300, 1e-7)[0], rel=1e-9)
+
+
+def test_fits_on_several_threads_give_back_the_blas_threads(mobi):
+    """Fits that overlap on several threads (a server's requests) share the one-thread BLAS
+    limit; whatever order they end in, the process gets its BLAS threads back, and each fit
+    has the numbers of a fit alone."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from threadpoolctl import threadpool_info
+
+    from manyi.core.pls import inference
+
+    before = [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
+    a, b = inference.ThreadBlocks(2), inference.ThreadBlocks(2)
+    Z = np.zeros((3, 2))
+    a.start(Z, np.zeros_like(Z, dtype=bool), 1)
+    b.start(Z, np.zeros_like(Z, dtype=bool), 1)
+    a.stop()  # the first to start stops first: the limit stays for the other
+    assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    b.stop()
+    assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before
+    m = PLSModel(CONSTRUCTS, PATHS)
+    alone = m.fit(mobi, bootstrap=400, seed=5).paths["se"].to_numpy()
+    with ThreadPoolExecutor(3) as ex:
+        got = list(ex.map(lambda s: m.fit(mobi, bootstrap=400, seed=s).paths["se"].to_numpy(), [5, 5, 5]))
+    for g in got:
+        np.testing.assert_allclose(g, alone, rtol=1e-12)
+    assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before
