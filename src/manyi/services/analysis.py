@@ -233,6 +233,15 @@ def _scores(inst: Instrument, data: pd.DataFrame):
     )
 
 
+def merge_keyed(a: dict, b: dict, merge: Callable[[Any, Any], Any]) -> dict:
+    """The sums of two parts kept by key (groups, periods): a key in both parts is merged
+    with ``merge``, one in either part alone is taken as it is; the first part's keys first."""
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = merge(out[k], v) if k in out else v
+    return out
+
+
 @dataclass
 class CompareSums:
     """What a comparison needs of a table (mergeable): each group's :class:`GroupSums` by the
@@ -247,9 +256,7 @@ class CompareSums:
     nps_answered: bool = False
 
     def merge(self, other: CompareSums) -> CompareSums:
-        groups = dict(self.groups)
-        for k, g in other.groups.items():
-            groups[k] = groups[k].merge(g) if k in groups else g
+        groups = merge_keyed(self.groups, other.groups, lambda a, b: a.merge(b))
         # as pandas concatenates parts: categories kept only where every part has the same
         order = self.order if self.order == other.order else None
         return CompareSums(self.column, self.pairs, self.weighted, groups, order,
@@ -323,9 +330,7 @@ class SpcSums:
     periods: dict[str, tuple[Moments, int]]
 
     def merge(self, other: SpcSums) -> SpcSums:
-        periods = dict(self.periods)
-        for k, (m, d) in other.periods.items():
-            periods[k] = (periods[k][0].merge(m), periods[k][1] + d) if k in periods else (m, d)
+        periods = merge_keyed(self.periods, other.periods, lambda a, b: (a[0].merge(b[0]), a[1] + b[1]))
         return SpcSums(self.weighted, periods)
 
 
