@@ -19,11 +19,13 @@ import pandas as pd
 
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
+from manyi.core.pls.engine import pair_products
 from manyi.core.resample import bootstrap_counts
 from manyi.core.tdist import t_sf
 from manyi.core.wstats import corr, n_eff
 
 MAX_SHAPLEY = 15
+ROWS = 65_536  # rows of the bootstrap's products filled at a time
 
 
 def _r2(R: np.ndarray, r: np.ndarray, S: tuple[int, ...]) -> float:
@@ -74,13 +76,13 @@ def _boot_correlations(
     # product with a resample's counts gives all its sums (n × (1 + p + p(p+1)/2))
     # filled a block of rows at a time: no n-row temporaries (fresh memory is slow to touch)
     Z = np.empty((n, 1 + p + len(iu[0])))
-    for lo in range(0, n, 65_536):
-        block, Dc = Z[lo : lo + 65_536], D[lo : lo + 65_536]
+    for lo in range(0, n, ROWS):
+        block, Dc = Z[lo : lo + ROWS], D[lo : lo + ROWS]
         block[:, 0] = 1.0
         block[:, 1 : p + 1] = Dc
-        np.multiply(Dc[:, iu[0]], Dc[:, iu[1]], out=block[:, p + 1 :])
+        pair_products(Dc, iu[0], iu[1], block[:, p + 1 :])
         if w is not None:
-            block *= w[lo : lo + 65_536, None]
+            block *= w[lo : lo + ROWS, None]
     # counts as bytes (a row drawn more than 255 times in one resample: wider integers), in
     # blocks of about 64M, counted into one buffer; multiplied into the rows a chunk at a time,
     # widened to floats in a second buffer (both reused: no fresh memory per block)

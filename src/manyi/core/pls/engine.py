@@ -6,7 +6,7 @@ a product of W and R (cov(Y) = WᵀRW, cov(X, Y) = RW, cov(X, Z) = RWE for inner
 This module runs the algorithm on a stack of correlation matrices (B × p × p) in lock-step,
 so a bootstrap of 5,000 resamples is a few dozen array operations; the resamples' correlation
 matrices themselves come from one matrix product of resample counts with the indicators'
-cross-products (:class:`Moments`, :func:`correlations_from_counts`).
+cross-products (:class:`Moments`).
 
 The iteration is the one of SmartPLS and seminr (``estimate_simplePLS``): outer weights start
 at 1 for each construct's items; each pass standardises the scores, computes inner weights
@@ -82,10 +82,16 @@ def _solve_spd(A: np.ndarray, y: np.ndarray) -> np.ndarray:
     matrices, NaN where A is singular. Up to :data:`SMALL_SYSTEM` unknowns by Gaussian
     elimination run on the whole stack at once (:func:`_eliminate`), which for small systems
     is many times faster than LAPACK called matrix by matrix."""
-    k = y.shape[1]
-    if k > SMALL_SYSTEM:
-        return _solve_stack(A, y)
-    return _eliminate(A.transpose(1, 2, 0).copy(), y.T.copy()).T
+    return _solve_side(A.transpose(1, 2, 0).copy(), y.T.copy()).T
+
+
+def _solve_side(U: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """:func:`_solve_spd` of systems laid side by side (as :func:`_eliminate` takes them):
+    by elimination up to :data:`SMALL_SYSTEM` unknowns (``U`` and ``b`` overwritten), by
+    LAPACK matrix by matrix above."""
+    if len(b) > SMALL_SYSTEM:
+        return _solve_stack(U.transpose(2, 0, 1), b.T).T
+    return _eliminate(U, b)
 
 
 def _eliminate(U: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -189,10 +195,7 @@ def pls_batch(
                         on = P[:, S, j].T
                         A = A * on[:, None, :] * on[None, :, :] + (1 - on)[:, None, :] * np.eye(len(S))[:, :, None]
                         y = y * on
-                    if len(S) > SMALL_SYSTEM:
-                        E[:, S, j] = _solve_stack(A.transpose(2, 0, 1), y.T)
-                    else:
-                        E[:, S, j] = _eliminate(A, y).T
+                    E[:, S, j] = _solve_side(A, y).T
             s = np.sqrt((E * (CY @ E)).sum(axis=1))
             # each item's covariance with its construct's inner proxy (the scores scaled by d)
             u = (RU @ (E / d[:, :, None])).reshape(n, p * m)[:, flat] / s[:, con]
@@ -321,13 +324,6 @@ def pair_products(
 #: Rows per chunk are chosen so that a chunk's pair products take about this many values
 #: (64 MB): the memory of a bootstrap is bounded by the chunk, not by n.
 CHUNK_VALUES = 8_000_000
-
-
-def correlations_from_counts(counts: np.ndarray, X: np.ndarray) -> np.ndarray:
-    """Correlation matrices of weighted resamples: row r of X taken ``counts[k, r]`` times
-    (the moments of :class:`Moments` with ``counts @`` each chunk of rows)."""
-    mom = Moments(X)
-    return mom.correlations(*mom.of(lambda M, lo, hi: counts[:, lo:hi] @ M))
 
 
 class Moments:
