@@ -105,6 +105,10 @@ def main(argv: list[str] | None = None) -> None:
 
     # a progress bar on terminals, for the commands that read files (not the servers)
     serving = bool(args) and args[0] in ("serve", "worker")
+    if not serving:  # a command's arrays reused once freed, not faulted in anew (manyi.core.heap)
+        from manyi.core.heap import keep_freed_memory
+
+        keep_freed_memory()
     bar = BarReporter(argv_lang(args)) if err.is_terminal and not serving else None
     try:
         with reporting(bar):

@@ -51,6 +51,9 @@ BLOCK = 4 * 2**20  # bytes (parsed, in memory) per chunk: about 50,000 responses
 #: bytes per block of pyarrow's streaming parser (its read-ahead and inference buffers grow
 #: with the block: about 20× it); a chunk is put together from several
 PARSE_BLOCK = 1 * 2**20
+#: parsed blocks the parser may hold ready ahead of the checks: about two chunks, so that it
+#: goes on parsing while a chunk is checked and scored (with one, it waited for each hand-over)
+AHEAD = 2 * BLOCK // PARSE_BLOCK
 HEAD = 2**20  # bytes read first, to find the header, the tool and the encoding
 
 
@@ -269,7 +272,7 @@ class _Counted(io.RawIOBase):
 
 
 def _ahead(reader: Any) -> Iterator[Any]:
-    """The reader's record batches, parsed one ahead on a thread of their own (pyarrow lets go
+    """The reader's record batches, parsed up to :data:`AHEAD` ahead on a thread of their own (pyarrow lets go
     of the interpreter while it parses, so parsing overlaps the checks of the last block); a
     parsing error is :class:`WholeFile` (the whole-file reader says what is wrong)."""
     import pyarrow as pa
@@ -283,7 +286,7 @@ def _ahead(reader: Any) -> Iterator[Any]:
             except StopIteration:
                 return
 
-    it = ahead(batches(), depth=1, name="manyi-csv")
+    it = ahead(batches(), depth=AHEAD, name="manyi-csv")
     try:
         yield from it
     except pa.ArrowException as exc:

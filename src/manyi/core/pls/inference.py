@@ -89,7 +89,8 @@ class ThreadBlocks(LocalBlocks):
     the next block's counts are drawn (numpy lets go of the interpreter in its array work).
     Each resample's estimates depend on its own counts only, so the numbers are the ones of
     :class:`LocalBlocks`. The BLAS library runs on one thread meanwhile (the blocks are the
-    parallel work; its own threads would compete with them for the cores)."""
+    parallel work; its own threads would compete with them for the cores). Freed arrays are
+    kept for reuse from then on (:func:`manyi.core.heap.keep_freed_memory`, process-wide)."""
 
     def __init__(self, workers: int = 2):
         from concurrent.futures import ThreadPoolExecutor
@@ -99,7 +100,10 @@ class ThreadBlocks(LocalBlocks):
         self.held = False
 
     def start(self, Z: np.ndarray, miss: np.ndarray, maps: int) -> None:
+        from manyi.core.heap import keep_freed_memory
+
         super().start(Z, miss, maps)
+        keep_freed_memory()  # the blocks' arrays reused, not faulted in anew (once per process)
         _blas_hold()
         self.held = True
 
