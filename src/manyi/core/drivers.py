@@ -19,8 +19,7 @@ import pandas as pd
 
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
-from manyi.core.pls.engine import pair_products
-from manyi.core.resample import bootstrap_counts
+from manyi.core.resample import bootstrap_counts, pair_products
 from manyi.core.tdist import t_sf
 from manyi.core.wstats import corr, n_eff
 

@@ -22,6 +22,14 @@ def n_eff(w: np.ndarray) -> float:
     return float(w.sum() ** 2 / s2) if s2 > 0 else 0.0
 
 
+def chan_between(wa: np.ndarray, wb: np.ndarray, delta: np.ndarray) -> np.ndarray:
+    """The term two parts' spread adds when they merge (Chan, Golub & LeVeque 1979): with
+    total weights wa, wb and the difference of their means δ, M2 = M2a + M2b + δ²·wa·wb/(wa + wb);
+    0 where a part is empty."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where((wa > 0) & (wb > 0), delta * delta * (wa * wb / (wa + wb)), 0.0)
+
+
 @dataclass
 class Moments:
     """Mergeable weighted moments of the columns of a matrix (NaN = not answered).
@@ -76,7 +84,7 @@ class Moments:
         a, b = self.sw > 0, other.sw > 0
         with np.errstate(invalid="ignore", divide="ignore"):
             mean = np.where(a & b, self.mean + delta * (other.sw / sw), np.where(a, self.mean, other.mean))
-            between = np.where(a & b, delta * delta * (self.sw * other.sw / sw), 0.0)
+        between = chan_between(self.sw, other.sw, delta)
         return Moments(
             n=self.n + other.n,
             npos=self.npos + other.npos,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from manyi.core.resample import pair_products
+
 SCHEMES = ("path", "centroid", "factorial")
 
 
@@ -303,22 +305,6 @@ def total_effects(paths: np.ndarray) -> np.ndarray:
             break
         total = total + power
     return total
-
-
-def pair_products(
-    X: np.ndarray, iu: np.ndarray, ju: np.ndarray, buf: np.ndarray | None = None
-) -> np.ndarray:
-    """The products of the column pairs of X (n × p) in the order of ``np.triu_indices(p)``
-    (iu, ju): n × p(p+1)/2, written block by block (column i times columns i…p−1), which is
-    several times faster than indexing the pairs; into ``buf`` (at least n rows) if given."""
-    n, p = X.shape
-    out = np.empty((n, len(iu))) if buf is None else buf[:n]
-    k = 0
-    for i in range(p):
-        w = p - i
-        np.multiply(X[:, i : i + 1], X[:, i:], out=out[:, k : k + w])
-        k += w
-    return out
 
 
 #: Rows per chunk are chosen so that a chunk's pair products take about this many values

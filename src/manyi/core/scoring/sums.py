@@ -10,6 +10,7 @@ import numpy as np
 from manyi.core.instrument import Instrument
 from manyi.core.messages import Message, merge_messages
 from manyi.core.scoring.response import ResponseScores, _Plan, _satisfied, weighted_means
+from manyi.core.wstats import chan_between
 
 
 @dataclass
@@ -269,8 +270,7 @@ def merge_partials(parts: list[Partial]) -> Partial:
         wb, sb = f["csi_w"], f["csi_sum"]
         with np.errstate(invalid="ignore", divide="ignore"):
             delta = sa / wa - sb / wb
-            between = np.where((wa > 0) & (wb > 0), wa * wb / (wa + wb) * delta * delta, 0.0)
-        acc["csi_m2"][idx] += f["csi_m2"] + between
+        acc["csi_m2"][idx] += f["csi_m2"] + chan_between(wa, wb, delta)
         acc["csi_w"][idx] += wb
         acc["csi_sum"][idx] += sb
     plain = {k: v for k, v in acc.items() if "\0" not in k}
