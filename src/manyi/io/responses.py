@@ -510,9 +510,9 @@ def _as_text(col: pd.Series) -> pd.Series:
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(code per row, -1 where missing; the distinct cells as an object array): pyarrow's
     dictionary encoding for arrow-backed text, pandas' factorize for anything else."""
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        cats = np.asarray(col.cat.categories, dtype=object)
-        return col.cat.codes.to_numpy().astype(np.int64), cats
+    if isinstance(col.dtype, pd.CategoricalDtype):  # the codes as they are (small integers)
+        cat = col.array
+        return np.asarray(cat.codes), np.asarray(cat.categories, dtype=object)
     if isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow":
         import pyarrow as pa
         import pyarrow.compute as pc
@@ -527,7 +527,8 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(codes, dtype=np.int64), np.asarray(uniq, dtype=object)
 
 
-_DISTINCT: dict[tuple[Any, ...], tuple[Scale, dict[Any, tuple[Any, ...]]]] = {}  # cell → reading
+#: per scale: each cell's reading, and the arrays of each tuple of distinct cells met
+_DISTINCT: dict[tuple[Any, ...], tuple[Scale, dict[Any, tuple[Any, ...]], dict[tuple[Any, ...], Any]]] = {}
 
 
 def _distinct_values(
@@ -542,9 +543,15 @@ def _distinct_values(
     if held is None or held[0] is not scale:  # another scale at a reused address: start anew
         if len(_DISTINCT) > 64:
             _DISTINCT.clear()
-        held = _DISTINCT[key] = (scale, {})
-    memo = held[1]
+        held = _DISTINCT[key] = (scale, {}, {})
+    memo, columns = held[1], held[2]
     cells = uniq.tolist()
+    try:  # the same distinct cells in the same order as a column before: its arrays again
+        got = columns.get(tuple(cells))
+    except TypeError:  # a cell that is not hashable
+        got = None
+    if got is not None:
+        return got
     new = [c for c in dict.fromkeys(cells) if c not in memo]
     if len(memo) + len(new) > 10_000:  # too many distinct cells to remember
         return _read_cells(uniq, scale, whole)
@@ -552,13 +559,18 @@ def _distinct_values(
         readings = zip(*_read_cells(np.asarray(new, dtype=object), scale, whole), strict=True)
         memo.update(zip(new, readings, strict=True))
     rd = [memo[c] for c in cells]
-    return (
+    got = (
         pd.Series([r[0] for r in rd], dtype=object),
         np.array([r[1] for r in rd], dtype=float),
         np.array([r[2] for r in rd], dtype=bool),
         np.array([r[3] for r in rd], dtype=bool),
         np.array([r[4] for r in rd], dtype=bool),
     )
+    for a in got[1:]:
+        a.flags.writeable = False  # shared by the columns with these cells
+    if len(columns) < 256:
+        columns[tuple(cells)] = got
+    return got
 
 
 def _read_cells(
@@ -612,13 +624,11 @@ def convert_scale_column(
     # then spread back to the rows by its code
     codes, uniq = _codes(col)
     text, ux, badlabel, outside, notwhole = _distinct_values(uniq, scale, whole)
-    has = codes >= 0
-    x = np.full(len(codes), np.nan)
-    x[has] = ux[codes[has]]
+    x = np.append(ux, np.nan)[codes]  # code -1 (missing) takes the appended NaN
     for umask, key in ((badlabel, "resp.unknown_label"), (outside, "resp.outside_scale"), (notwhole, "resp.not_whole")):
         if not umask.any():
             continue
-        for i in np.flatnonzero(has & umask[np.where(has, codes, 0)]):  # the rows, in order
+        for i in np.flatnonzero(np.append(umask, False)[codes]):  # the rows, in order
             shown = str(text.iat[codes[i]])
             params = ({"value": shown, "scale": scale_name} if key == "resp.unknown_label"
                       else {"value": shown, "min": lo, "max": hi})
