@@ -11,7 +11,8 @@ Then, each the median of ``--repeat`` runs:
 
 It prints both times, the ratio (goal ≤ 3×) and peak memory against the file's size (goal
 ≤ 4×), and for comparison pyarrow's streaming parse of the file on one thread (the way the
-command reads it, beside its checks). ``--gbk`` also writes and scores the file in GBK; ``--xlsx N`` an XLSX of N rows (its
+command reads it, beside its checks) and the bare parse as a command of its own (a fresh
+Python that imports pyarrow and parses: start-up and imports counted on both sides). ``--gbk`` also writes and scores the file in GBK; ``--xlsx N`` an XLSX of N rows (its
 parse: python-calamine). Run: ``.venv/bin/python benchmarks/read_1m.py [--n 1000000]``.
 """
 
@@ -82,6 +83,13 @@ def stream_parse(path: Path) -> float:
     return time.perf_counter() - t0
 
 
+def parse_command(path: Path) -> float:
+    """Seconds of the bare parse run as a command of its own, as ``manyi score`` is run: a
+    fresh Python that imports pyarrow and parses the file on all cores (start to exit)."""
+    code = "import sys, pyarrow.csv as c; c.read_csv(sys.argv[1])"
+    return measured([sys.executable, "-c", code, str(path)])[0]
+
+
 def measured(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float, bytes]:
     """Seconds, peak RSS in bytes and standard output of a command run in a subprocess
     (timed by a small Python parent that reads its child's resource usage); ``env`` adds
@@ -139,6 +147,9 @@ def report(label: str, inst: Path, path: Path, repeat: int, parse, stream=None) 
         s = statistics.median(stream(path) for _ in range(repeat))
         print(f"  for comparison: pyarrow's streaming parse on one thread (as manyi reads) {s:.2f} s; "
               f"the whole command = {w / s:.2f}× it")
+        c = statistics.median(parse_command(path) for _ in range(repeat))
+        print(f"  for comparison: the bare parse as a command of its own (start Python, import pyarrow, "
+              f"parse on all cores) {c:.2f} s; the whole command = {w / c:.2f}× it")
 
 
 def main() -> None:

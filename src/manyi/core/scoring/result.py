@@ -27,7 +27,7 @@ class ScoreResult:
     warnings: list[Message] = field(default_factory=list)
     report: Any = None
 
-    def _group_dict(self, row: pd.Series) -> dict[str, Any]:
+    def _group_dict(self, row: dict[str, Any]) -> dict[str, Any]:
         inst = self.instrument
 
         num = as_float
@@ -88,9 +88,9 @@ class ScoreResult:
             }
         return g
 
-    def _gap_dict(self, mask: pd.Series) -> dict[str, Any]:
+    def _gap_dict(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {"items": {}, "dimensions": {}}
-        for _, r in self.gaps[mask].iterrows():
+        for r in rows:
             level = "items" if r["level"] == "item" else "dimensions"
             f = {k: None if pd.isna(r[k]) else float(r[k]) for k in GAP_FIGURES}
             out[level][r["id"]] = {
@@ -129,15 +129,19 @@ class ScoreResult:
         return Result("score", n, tables, list(self.warnings), params, self.instrument.labels())
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
+        # rows as plain dicts (a Series per row, looked up ~150 times, was most of the time)
+        gaps: dict[Any, list[dict[str, Any]]] = {}
+        for r in self.gaps.to_dict("records"):
+            gaps.setdefault(r["group"], []).append(r)
         groups = []
-        for i, row in self.groups.iterrows():
+        for i, row in zip(self.groups.index, self.groups.to_dict("records"), strict=True):
             g = self._group_dict(row)
             if len(self.gaps):
-                g["gaps"] = self._gap_dict(self.gaps["group"] == i)
+                g["gaps"] = self._gap_dict(gaps.get(i, []))
             groups.append(g)
-        total = self._group_dict(self.total.iloc[0])
+        total = self._group_dict(self.total.iloc[:1].to_dict("records")[0])
         if len(self.gaps):
-            total["gaps"] = self._gap_dict(self.gaps["group"] == -1)
+            total["gaps"] = self._gap_dict(gaps.get(-1, []))
         return {
             "instrument": self.instrument.id,
             "instrument_version": self.instrument.version,
