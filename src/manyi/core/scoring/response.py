@@ -165,9 +165,11 @@ def score_pass(
             x = np.asarray(cols[j][sl], dtype=float)
             ans = x == x
             d = item_dim[j]
-            pts = x * (item_w[j] * a[j]) + item_w[j] * b[j]
-            num[d] += np.nan_to_num(pts, copy=False, nan=0.0)
-            cov[d] += item_w[j] * ans
+            pts = x * (item_w[j] * a[j])
+            pts += item_w[j] * b[j]
+            pts[~ans] = 0.0  # unanswered items add nothing
+            num[d] += pts
+            cov[d] += ans if item_w[j] == 1.0 else item_w[j] * ans
             acc.item(j, x, ans)
         cnum = np.zeros(rows)
         ccov = np.zeros(rows)
@@ -232,12 +234,13 @@ class _GroupSums(_NoSums):
 
     def block(self, c: np.ndarray, w: np.ndarray, sl: slice) -> None:
         self.c, self.w, self.pos, self.w2 = c, w, self.pos_all[sl], w * w
+        self.c3 = c * 3 if self.unweighted else None  # group × answer state, for item counts
 
     def item(self, j: int, x: np.ndarray, ans: np.ndarray) -> None:
         c, w, G, gk = self.c, self.w, self.G, self.gk
         state = ans.view(np.int8) + (x >= self.top[j] - EPS).view(np.int8)  # 0, 1, 2 (top box)
         if self.unweighted:  # one count per group and state gives all four sums
-            cnt = np.bincount(c * 3 + state, minlength=3 * G).reshape(G, 3)
+            cnt = np.bincount(self.c3 + state, minlength=3 * G).reshape(G, 3)
             answered = cnt[:, 1] + cnt[:, 2]
             gk[:, j, 0] += answered
             gk[:, j, 1] += cnt[:, 2]
