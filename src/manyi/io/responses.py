@@ -565,10 +565,12 @@ def _distinct_values(
         held = _DISTINCT[key] = (scale, {}, {})
     memo, columns = held[1], held[2]
     cells = uniq.tolist()
-    try:  # the same distinct cells in the same order as a column before: its arrays again
-        got = columns.get(tuple(cells))
-    except TypeError:  # a cell that is not hashable
-        got = None
+    got = None
+    if len(cells) <= 64:
+        try:  # the same distinct cells in the same order as a column before: its arrays again
+            got = columns.get(tuple(cells))
+        except TypeError:  # a cell that is not hashable
+            got = None
     if got is not None:
         return got
     new = [c for c in dict.fromkeys(cells) if c not in memo]
@@ -587,7 +589,7 @@ def _distinct_values(
     )
     for a in got[1:]:
         a.flags.writeable = False  # shared by the columns with these cells
-    if len(columns) < 256:
+    if len(columns) < 256 and len(cells) <= 64:  # answer columns: a dozen distinct cells
         columns[tuple(cells)] = got
     return got
 
