@@ -325,3 +325,21 @@ def test_counting_kernel_compiled_once_and_said(tmp_path):
     assert first.stdout.split("\n")[0] == "False True ['progress.compile']"
     again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert again.stdout.split("\n")[0] == "True True []"
+
+
+def test_drivers_bootstrap_batches_made_ahead_equal_index_resamples(monkeypatch):
+    """Batches of resample counts made on a thread ahead of their products (three buffers
+    taking turns) give, resample by resample, the correlations of the rows drawn by
+    ``rng.integers(0, n, n)`` in the stream's order, the last, shorter batch included."""
+    from manyi.core import drivers as drv
+
+    rng = np.random.default_rng(11)
+    n, B = 400, 40
+    M = rng.normal(size=(n, 3)) @ np.array([[1.0, 0.5, 0.2], [0.0, 1.0, 0.4], [0.0, 0.0, 1.0]])
+    monkeypatch.setattr(drv, "COUNTS_PER_BATCH", 7 * n)  # batches of 7: six, the last of 5
+    got = list(drv._boot_correlations(M, None, B, seed=3))
+    ref_rng = np.random.default_rng(3)
+    assert len(got) == B
+    for C in got:
+        idx = ref_rng.integers(0, n, n)
+        np.testing.assert_allclose(C, np.corrcoef(M[idx], rowvar=False), rtol=0, atol=1e-12)

@@ -1,13 +1,14 @@
 """Work done one step ahead on a thread of its own: for steps that let go of the interpreter
 while they run (pyarrow parsing a block of a file, numpy drawing random numbers), so that they
-overlap the caller's work on the step before."""
+overlap the caller's work on the step before. And the BLAS library held to one thread while
+such threads keep the cores busy (:func:`blas_hold`)."""
 
 from __future__ import annotations
 
 import queue
 import threading
 from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 _END = object()
@@ -47,3 +48,30 @@ def ahead(items: Iterable[T], depth: int = 1, name: str = "manyi-ahead") -> Iter
                 q.get(timeout=0.05)
             except queue.Empty:
                 pass
+
+
+_blas_lock = threading.Lock()
+_blas_holders = 0
+_blas_limits: Any = None
+
+
+def blas_hold() -> None:
+    """BLAS on one thread until every holder has let go (:func:`blas_release`): work that
+    runs at once on several threads (a bootstrap's blocks, a server's requests) shares the
+    limit, and the last holder gives back the threads the process had."""
+    global _blas_holders, _blas_limits
+    with _blas_lock:
+        if _blas_holders == 0:
+            from threadpoolctl import threadpool_limits
+
+            _blas_limits = threadpool_limits(limits=1, user_api="blas")
+        _blas_holders += 1
+
+
+def blas_release() -> None:
+    global _blas_holders, _blas_limits
+    with _blas_lock:
+        _blas_holders -= 1
+        if _blas_holders == 0 and _blas_limits is not None:
+            _blas_limits.restore_original_limits()
+            _blas_limits = None

@@ -17,6 +17,7 @@ from math import factorial
 import numpy as np
 import pandas as pd
 
+from manyi.core.ahead import ahead, blas_hold, blas_release
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
 from manyi.core.resample import bootstrap_counts, pair_products
@@ -25,6 +26,7 @@ from manyi.core.wstats import corr, n_eff
 
 MAX_SHAPLEY = 15
 ROWS = 65_536  # rows of the bootstrap's products filled at a time
+COUNTS_PER_BATCH = 64_000_000  # resamples × rows counted per batch of the bootstrap (bytes)
 
 
 def _r2(R: np.ndarray, r: np.ndarray, S: tuple[int, ...]) -> float:
@@ -83,22 +85,25 @@ def _boot_correlations(
         if w is not None:
             block *= w[lo : lo + ROWS, None]
     # counts as bytes (a row drawn more than 255 times in one resample: wider integers), in
-    # blocks of about 64M, counted into one buffer; multiplied into the rows a chunk at a time,
-    # widened to floats in a second buffer (both reused: no fresh memory per block)
-    batch = max(1, min(B, 64_000_000 // max(n, 1)))
+    # batches of about 64M, made ahead on a thread (_count_batches); multiplied into the rows
+    # a chunk at a time, widened to floats in one more buffer (all reused: no fresh memory)
+    batch = max(1, min(B, COUNTS_PER_BATCH // max(n, 1)))
     rows = max(1, 512_000 // max(batch, Z.shape[1], 1))  # 4 MB of floats: widened in cache
-    buf = np.empty((batch, n), dtype=np.uint8)
     wide = np.empty((batch, min(rows, n)))
     done = 0
-    while done < B:
-        b = min(batch, B - done)
-        counts = bootstrap_counts(rng, n, b, out=buf)
+    for b, counts in _count_batches(rng, n, B, batch):
         S = np.zeros((b, Z.shape[1]))  # b × (1 + p + p(p+1)/2)
-        for lo in range(0, n, rows):
-            part = counts[:, lo : lo + rows]
-            f = wide[:b, : part.shape[1]]
-            f[...] = part
-            S += f @ Z[lo : lo + rows]
+        if b < B:  # the next batch is drawn and counted meanwhile: BLAS leaves it its core
+            blas_hold()
+        try:
+            for lo in range(0, n, rows):
+                part = counts[:, lo : lo + rows]
+                f = wide[:b, : part.shape[1]]
+                f[...] = part
+                S += f @ Z[lo : lo + rows]
+        finally:
+            if b < B:
+                blas_release()
         W = S[:, 0]
         done += b
         if progress is not None:
@@ -112,6 +117,24 @@ def _boot_correlations(
             with np.errstate(invalid="ignore", divide="ignore"):
                 d = np.sqrt(np.diag(C))
                 yield C / np.outer(d, d)
+
+
+def _count_batches(rng: np.random.Generator, n: int, B: int, batch: int):
+    """(size, counts) of the bootstrap's batches of resamples, in the order of the stream. From
+    a second batch on they are drawn and counted on a thread of their own while the caller
+    multiplies the batch before (one batch in hand, one waiting, one being made: three
+    buffers of counts, reused)."""
+    sizes = [min(batch, B - lo) for lo in range(0, B, batch)]
+    bufs = [np.empty((batch, n), dtype=np.uint8) for _ in range(min(3, len(sizes)))]
+
+    def made():
+        for i, b in enumerate(sizes):
+            yield b, bootstrap_counts(rng, n, b, out=bufs[i % len(bufs)])
+
+    if len(sizes) <= 1:
+        yield from made()
+        return
+    yield from ahead(made(), depth=1, name="manyi-counts")
 
 
 def _rw_or_none(Cb: np.ndarray, k: int) -> np.ndarray | None:

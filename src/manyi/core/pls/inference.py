@@ -4,11 +4,10 @@ interval summaries (Efron & Tibshirani 1993)."""
 from __future__ import annotations
 
 import os
-import threading
-from typing import Any
 
 import numpy as np
 
+from manyi.core.ahead import blas_hold, blas_release
 from manyi.core.pls import engine as eng
 from manyi.core.pls.result import Bootstrap, _err
 from manyi.core.resample import bootstrap_counts
@@ -104,7 +103,7 @@ class ThreadBlocks(LocalBlocks):
 
         super().start(Z, miss, maps)
         keep_freed_memory()  # the blocks' arrays reused, not faulted in anew (once per process)
-        _blas_hold()
+        blas_hold()
         self.held = True
 
     def submit(self, counts: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float):
@@ -116,36 +115,9 @@ class ThreadBlocks(LocalBlocks):
     def stop(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
         if self.held:
-            _blas_release()
+            blas_release()
             self.held = False
         self.mom = None
-
-
-_blas_lock = threading.Lock()
-_blas_holders = 0
-_blas_limits: Any = None
-
-
-def _blas_hold() -> None:
-    """BLAS on one thread until every holder has let go (:func:`_blas_release`): fits run
-    at once on several threads (a server's requests) share the limit, and the last one
-    gives back the threads the process had."""
-    global _blas_holders, _blas_limits
-    with _blas_lock:
-        if _blas_holders == 0:
-            from threadpoolctl import threadpool_limits
-
-            _blas_limits = threadpool_limits(limits=1, user_api="blas")
-        _blas_holders += 1
-
-
-def _blas_release() -> None:
-    global _blas_holders, _blas_limits
-    with _blas_lock:
-        _blas_holders -= 1
-        if _blas_holders == 0 and _blas_limits is not None:
-            _blas_limits.restore_original_limits()
-            _blas_limits = None
 
 
 def cores() -> int:
