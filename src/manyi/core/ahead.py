@@ -8,6 +8,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -75,3 +76,13 @@ def blas_release() -> None:
         if _blas_holders == 0 and _blas_limits is not None:
             _blas_limits.restore_original_limits()
             _blas_limits = None
+
+
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """:func:`blas_hold` for the duration of a ``with`` block."""
+    blas_hold()
+    try:
+        yield
+    finally:
+        blas_release()

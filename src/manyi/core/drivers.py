@@ -11,13 +11,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from itertools import combinations
 from math import factorial
 
 import numpy as np
 import pandas as pd
 
-from manyi.core.ahead import ahead, blas_hold, blas_release
+from manyi.core.ahead import ahead, one_blas_thread
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
 from manyi.core.resample import bootstrap_counts, pair_products
@@ -81,7 +82,7 @@ def _boot_correlations(
         block, Dc = Z[lo : lo + ROWS], D[lo : lo + ROWS]
         block[:, 0] = 1.0
         block[:, 1 : p + 1] = Dc
-        pair_products(Dc, iu[0], iu[1], block[:, p + 1 :])
+        pair_products(Dc, block[:, p + 1 :])
         if w is not None:
             block *= w[lo : lo + ROWS, None]
     # counts as bytes (a row drawn more than 255 times in one resample: wider integers), in
@@ -93,17 +94,13 @@ def _boot_correlations(
     done = 0
     for b, counts in _count_batches(rng, n, B, batch):
         S = np.zeros((b, Z.shape[1]))  # b × (1 + p + p(p+1)/2)
-        if b < B:  # the next batch is drawn and counted meanwhile: BLAS leaves it its core
-            blas_hold()
-        try:
+        # the next batch is drawn and counted meanwhile (if any): BLAS leaves it its core
+        with one_blas_thread() if b < B else nullcontext():
             for lo in range(0, n, rows):
                 part = counts[:, lo : lo + rows]
                 f = wide[:b, : part.shape[1]]
                 f[...] = part
                 S += f @ Z[lo : lo + rows]
-        finally:
-            if b < B:
-                blas_release()
         W = S[:, 0]
         done += b
         if progress is not None:

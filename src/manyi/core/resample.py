@@ -58,14 +58,13 @@ def bootstrap_counts(
     return res
 
 
-def pair_products(
-    X: np.ndarray, iu: np.ndarray, ju: np.ndarray, buf: np.ndarray | None = None
-) -> np.ndarray:
-    """The products of the column pairs of X (n × p) in the order of ``np.triu_indices(p)``
-    (iu, ju): n × p(p+1)/2, written block by block (column i times columns i…p−1), which is
-    several times faster than indexing the pairs; into ``buf`` (at least n rows) if given."""
+def pair_products(X: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
+    """The products of the column pairs i ≤ j of X (n × p) in the order of
+    ``np.triu_indices(p)``: n × p(p+1)/2, written block by block (column i times columns
+    i…p−1), which is several times faster than indexing the pairs; into ``buf`` (at least n
+    rows) if given."""
     n, p = X.shape
-    out = np.empty((n, len(iu))) if buf is None else buf[:n]
+    out = np.empty((n, p * (p + 1) // 2)) if buf is None else buf[:n]
     k = 0
     for i in range(p):
         w = p - i

@@ -369,14 +369,14 @@ class Moments:
             if not self.missing:
                 Zc = self.Z[lo:hi]
                 c[:, 1 : 1 + p] = Zc
-                pair_products(Zc, iu, ju, c[:, 1 + p :])
+                pair_products(Zc, c[:, 1 + p :])
             else:
                 Ac, Mc = self.A[lo:hi], self.Mi[lo:hi]
                 c[:, 1 : 1 + p] = Ac
                 np.subtract(1.0, Mc, out=c[:, 1 + p : 1 + 2 * p])
                 at = 1 + 2 * p
-                pair_products(Ac, iu, ju, c[:, at : at + q])
-                pair_products(Mc, iu, ju, c[:, at + q : at + 2 * q])
+                pair_products(Ac, c[:, at : at + q])
+                pair_products(Mc, c[:, at + q : at + 2 * q])
                 np.multiply(Ac[:, :, None], Mc[:, None, :], out=c[:, at + 2 * q :].reshape(hi - lo, p, p))
             part = apply(c, lo, hi)
             if acc is None:

@@ -32,22 +32,22 @@ def f2_all(
         f = eng.estimate(Rs, lay, scheme, max_iter, tol, paths=Ps)
         CY = eng.estimates(Rs, f.W, lay).CY
         for b, (i, j, P) in enumerate(together):
-            r2_incl = float(r2[j])
-            if not (f.ok[b] and f.converged[b]):
-                out[(i, j)] = (float("nan"), False)
-                continue
-            S = np.flatnonzero(P[:, j])
-            try:
-                beta = np.linalg.solve(CY[b][np.ix_(S, S)], CY[b][S, j])
-            except np.linalg.LinAlgError:
-                out[(i, j)] = (float("nan"), False)
-                continue
-            r2_excl = float(beta @ CY[b][S, j])
-            if not np.isfinite(r2_excl):
-                out[(i, j)] = (float("nan"), False)
-                continue
-            out[(i, j)] = (float((r2_incl - r2_excl) / (1 - r2_incl)), True)
+            r2_excl = float("nan")  # a reduced fit that did not converge gives none
+            if f.ok[b] and f.converged[b]:
+                S = np.flatnonzero(P[:, j])
+                try:
+                    r2_excl = float(np.linalg.solve(CY[b][np.ix_(S, S)], CY[b][S, j]) @ CY[b][S, j])
+                except np.linalg.LinAlgError:
+                    pass
+            out[(i, j)] = _cohen_f2(float(r2[j]), r2_excl)
     return out
+
+
+def _cohen_f2(r2_incl: float, r2_excl: float) -> tuple[float, bool]:
+    """(f², True), or (NaN, False) where the reduced model has no finite R²."""
+    if not np.isfinite(r2_excl):
+        return float("nan"), False
+    return float((r2_incl - r2_excl) / (1 - r2_incl)), True
 
 
 def f2(
@@ -88,10 +88,7 @@ def f2(
     f = eng.estimate(Rs, sub, scheme, max_iter, tol)
     if not (f.ok[0] and f.converged[0]):
         return float("nan"), False
-    r2_excl = float(eng.estimates(Rs, f.W, sub).r2[0, keep.index(j)])
-    if not np.isfinite(r2_excl):
-        return float("nan"), False
-    return float((r2_incl - r2_excl) / (1 - r2_incl)), True
+    return _cohen_f2(r2_incl, float(eng.estimates(Rs, f.W, sub).r2[0, keep.index(j)]))
 
 
 def reliability(R, W, loadings, lay, names) -> pd.DataFrame:
