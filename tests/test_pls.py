@@ -491,7 +491,7 @@ def test_the_batched_iteration_equals_the_row_loop(mobi, scheme: str, mode_b: bo
     got = eng.pls_batch(Rs, con, [np.asarray(b, dtype=np.int64) for b in lay.blocks], lay.mode_b.astype(bool),
                         lay.P.astype(float), eptr, endo, preds, k, 300, 1e-7)
     np.testing.assert_allclose(got[0], ref[0], atol=1e-12)
-    for a, b in zip(got[1:], ref[1:], strict=True):
+    for a, b in zip(got[1:4], ref[1:], strict=True):
         assert np.array_equal(a, b)
     assert ref[2].all() and ref[1].min() >= 3
 
@@ -597,7 +597,7 @@ def test_f2_of_every_path_estimated_together_equals_one_by_one(mobi, scheme):
     X = mobi[m.items].to_numpy(float)
     R = np.corrcoef(X, rowvar=False)
     f = eng.estimate(R[None], lay, scheme)
-    r2 = eng.estimates(R[None], f.W, lay).r2[0]
+    r2 = eng.estimates(f, lay).r2[0]
     got = f2_all(R, lay, scheme, r2, 300, 1e-7)
     assert set(got) == {(int(i), int(j)) for i, j in zip(*np.nonzero(lay.P), strict=True)}
     for (i, j), (value, converged) in got.items():
@@ -610,7 +610,7 @@ def test_f2_of_every_path_estimated_together_equals_one_by_one(mobi, scheme):
     lay2 = chain.layout()
     R2 = np.corrcoef(mobi[chain.items].to_numpy(float), rowvar=False)
     f = eng.estimate(R2[None], lay2, scheme)
-    r2b = eng.estimates(R2[None], f.W, lay2).r2[0]
+    r2b = eng.estimates(f, lay2).r2[0]
     for (i, j), (value, _) in f2_all(R2, lay2, scheme, r2b, 300, 1e-7).items():
         assert value == pytest.approx(f2(R2, lay2, scheme, i, j, float(r2b[j]), 300, 1e-7)[0], rel=1e-9)
 

@@ -58,6 +58,8 @@ class Fit:
     passes: np.ndarray  # B: outer-weight updates performed
     converged: np.ndarray  # B bools
     ok: np.ndarray  # B bools: finite throughout (no singular block)
+    RW: np.ndarray  # B × p × m: R W, the items' correlations with the scores (W's last pass)
+    CY: np.ndarray  # B × m × m: the scores' correlations
 
 
 def _solve_stack(A: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -150,7 +152,9 @@ def pls_batch(
     (m × m), or one per matrix (B × m × m: models with some of the paths of ``preds`` left
     out, their antecedents' rows of the regressions replaced by rows of the identity).
 
-    Returns the weights (B × p), the passes made, converged and ok (finite) flags.
+    Returns the weights (B × p), the passes made, converged and ok (finite) flags, and the
+    last pass's RU (B × p × m) and Q (B × m × m) of each matrix, from which its scores'
+    correlations with the items and with each other follow (:func:`estimate`).
     """
     B, p = Rs.shape[0], Rs.shape[1]
     m = P.shape[-1]
@@ -172,7 +176,8 @@ def pls_batch(
     u = w  # the same, unscaled
     Wf.reshape(B, p * m)[:, flat] = u
     RU = R @ Wf  # the items' covariances with the unscaled scores
-    Q = C.T @ (u[:, :, None] * RU)  # the unscaled scores' covariances
+    Q = np.swapaxes(Wf, 1, 2) @ RU  # the unscaled scores' covariances
+    RUo, Qo = np.empty((B, p, m)), np.empty((B, m, m))  # RU and Q of each stopped matrix
     live = np.ones(B, dtype=bool)  # of the stack: still iterating (the others are left out
     # of it once a quarter of it has stopped; until then they run along, unrecorded)
     for it in range(max_iter + 1):
@@ -200,15 +205,16 @@ def pls_batch(
                     E[:, S, j] = _solve_side(A, y).T
             s = np.sqrt((E * (CY @ E)).sum(axis=1))
             # each item's covariance with its construct's inner proxy (the scores scaled by d)
-            u = (RU @ (E / d[:, :, None])).reshape(n, p * m)[:, flat] / s[:, con]
+            u = np.take((RU @ (E / d[:, :, None])).reshape(n, p * m), flat, axis=1)
+            u /= np.take(s, con, axis=1)
             for j, Rj in Rb.items():
                 blk = blocks[j]
                 u[:, blk] = _solve_spd(Rj, u[:, blk])
             Wn = Wf[:n]
             Wn.reshape(n, p * m)[:, flat] = u
             RU = R @ Wn
-            Q = C.T @ (u[:, :, None] * RU)
-            wn = u / np.sqrt(np.diagonal(Q, axis1=1, axis2=2))[:, con]
+            Q = np.swapaxes(Wn, 1, 2) @ RU
+            wn = u / np.take(np.sqrt(np.diagonal(Q, axis1=1, axis2=2)), con, axis=1)
             diff = np.abs(wn - w).sum(axis=1)
         bad = live & ~np.isfinite(diff)
         done = live & ~bad & (diff < tol)
@@ -216,6 +222,7 @@ def pls_batch(
         w = wn
         if stop.any():
             W[active[stop]] = wn[stop]
+            RUo[active[stop]], Qo[active[stop]] = RU[stop], Q[stop]
             passes[active[stop]] = it + 1
             ok[active[bad]] = False
             conv[active[done]] = True
@@ -227,7 +234,8 @@ def pls_batch(
                 if per:
                     P, Pt, adj = P[keep], Pt[keep], adj[keep]
     W[active[live]] = w[live]  # the passes ran out
-    return W, passes, conv, ok
+    RUo[active[live]], Qo[active[live]] = RU[live], Q[live]
+    return W, passes, conv, ok, RUo, Qo
 
 
 def estimate(
@@ -249,7 +257,7 @@ def estimate(
     con = np.argmax(lay.mask, axis=1).astype(np.int64)
     eptr = np.concatenate([[0], np.cumsum([len(s) for s in lay.preds])]).astype(np.int64)
     preds = (np.concatenate(lay.preds) if lay.preds else np.zeros(0)).astype(np.int64)
-    w, passes, conv, ok = pls_batch(
+    w, passes, conv, ok, RU, Q = pls_batch(
         np.asarray(R, dtype=np.float64), con, [np.asarray(b, dtype=np.int64) for b in lay.blocks],
         lay.mode_b.astype(bool), np.asarray(lay.P if paths is None else paths, dtype=np.float64), eptr,
         np.asarray(lay.endogenous, dtype=np.int64), preds, SCHEMES.index(scheme), int(max_iter),
@@ -257,7 +265,13 @@ def estimate(
     )
     W = np.zeros((R.shape[0], p, m))
     W[:, np.arange(p), con] = w
-    return Fit(W, passes, conv, ok)
+    # the last pass's weights w are u / σ (σ: the scores' SDs from Q = Uᵀ R U), so
+    # R W = RU / σ and the scores' correlations are Q / σσᵀ
+    with np.errstate(invalid="ignore", divide="ignore"):
+        sd = np.sqrt(_diag(Q))
+        RW = RU / sd[:, None, :]
+        CY = Q / (sd[:, :, None] * sd[:, None, :])
+    return Fit(W, passes, conv, ok, RW, CY)
 
 
 @dataclass
@@ -271,24 +285,18 @@ class Estimates:
     total: np.ndarray  # m × m total effects
 
 
-def estimates(R: np.ndarray, W: np.ndarray, lay: Layout) -> Estimates:
-    """Loadings, construct correlations, path coefficients (OLS), R², total effects."""
+def estimates(fit: Fit, lay: Layout) -> Estimates:
+    """Loadings, construct correlations, path coefficients (OLS on the scores'
+    correlations), R², total effects of the fits of :func:`estimate`."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        RW = R @ W
-        loadings = RW * lay.mask
-        CY = np.swapaxes(W, 1, 2) @ RW
-        d = np.sqrt(_diag(CY))
-        CY = CY / (d[:, :, None] * d[:, None, :])
+        loadings = fit.RW * lay.mask
+        CY = fit.CY
         B, m = CY.shape[0], lay.m
         paths = np.zeros((B, m, m))
         r2 = np.full((B, m), np.nan)
+        CYt = CY.transpose(1, 2, 0)  # entry (r, c) of every matrix side by side
         for j, S in zip(lay.endogenous, lay.preds, strict=True):
-            try:
-                beta = np.linalg.solve(CY[:, S[:, None], S[None, :]], CY[:, S, j][..., None])[
-                    ..., 0
-                ]
-            except np.linalg.LinAlgError:
-                beta = np.full((B, len(S)), np.nan)
+            beta = _solve_side(CYt[np.ix_(S, S)], CYt[S, j]).T  # NaN where singular
             paths[:, S, j] = beta
             r2[:, j] = np.einsum("bs,bs->b", beta, CY[:, S, j])
         total = total_effects(paths)
@@ -401,11 +409,18 @@ class Moments:
         the cross-products of :meth:`of`, worked out on the p(p+1)/2 distinct pairs."""
         B, p, iu, ju = len(N), self.p, self.iu, self.ju
         M = sums / N[:, None]
-        cov = (cross - N[:, None] * M[:, iu] * M[:, ju]) / (N - 1)[:, None]
+        # the centred cross-products Σ(x − m)(y − m) = Σxy − N·mₓm_y, scaled by the roots of
+        # their diagonal (the N − 1 of the covariances cancels); gathers by ``take``, in place
+        c = np.take(M, iu, axis=1)
+        c *= np.take(M, ju, axis=1)
+        c *= N[:, None]
+        np.subtract(cross, c, out=c)
         with np.errstate(invalid="ignore", divide="ignore"):
-            sd = np.sqrt(cov[:, self.diag])
-            corr = cov / (sd[:, iu] * sd[:, ju])
-        return corr[:, self.full].reshape(B, p, p)
+            s = 1.0 / np.sqrt(np.take(c, self.diag, axis=1))
+            scale = np.take(s, iu, axis=1)
+            scale *= np.take(s, ju, axis=1)
+            c *= scale
+        return np.take(c, self.full, axis=1).reshape(B, p, p)
 
 
 def htmt_stack(R: np.ndarray, blocks: list[np.ndarray], signed: bool = False) -> np.ndarray:

@@ -55,12 +55,61 @@ def inferences(
             t = np.where(pos, est / np.where(pos, se, 1.0), np.nan)
             res["t"] = t
             res["p"] = np.where(pos, 2 * t_sf(np.abs(np.where(pos, t, 0.0)), B - 1), np.nan)
-    res["ci_low"], res["ci_high"] = np.quantile(D, [alpha_q, 1 - alpha_q], axis=1)
+    S = np.sort(D, axis=1)  # every quantile below is read off the sorted draws
+    lo_hi = sorted_quantiles(S, np.broadcast_to([alpha_q, 1 - alpha_q], (k, 2)))
+    res["ci_low"], res["ci_high"] = lo_hi[:, 0], lo_hi[:, 1]
     if jk is not None:
         J = np.ascontiguousarray(np.asarray(jk, dtype=float).reshape(len(jk), k).T)
-        out = np.array([bca(est[i], D[i], J[i], level) for i in range(k)]).reshape(k, 2)
+        out = bca_sorted(est, S, J, level)
         res["bca_low"], res["bca_high"] = out[:, 0], out[:, 1]
     return res
+
+
+def sorted_quantiles(S: np.ndarray, q: np.ndarray) -> np.ndarray:
+    """Quantiles ``q`` (k × r levels) of each row of ``S`` (k × B, each row sorted, NaN
+    last): the numbers of ``np.quantile(row, q_row)`` (its default, linear interpolation
+    between order statistics: Hyndman & Fan 1996, definition 7), computed the same way, for
+    every row at once. A row holding NaN gives NaN, as does a NaN level."""
+    k, B = S.shape
+    q = np.asarray(q, dtype=float)
+    v = (B - 1) * q
+    prev = np.floor(v)
+    nxt = prev + 1
+    last = (v >= B - 1) | np.isnan(v)
+    prev[last] = nxt[last] = B - 1
+    first = v < 0
+    prev[first] = nxt[first] = 0
+    t = v - prev
+    rows = np.arange(k)[:, None]
+    a, b = S[rows, prev.astype(np.intp)], S[rows, nxt.astype(np.intp)]
+    diff = b - a
+    out = a + diff * t
+    np.subtract(b, diff * (1 - t), out=out, where=t >= 0.5)
+    out[np.isnan(S[:, -1])] = np.nan
+    out[np.broadcast_to(np.isnan(q), out.shape)] = np.nan
+    return out
+
+
+def bca_sorted(est: np.ndarray, S: np.ndarray, J: np.ndarray, level: float) -> np.ndarray:
+    """Bias-corrected and accelerated percentile intervals (Efron & Tibshirani 1993, §14.3)
+    of k statistics: estimates (k), their draws sorted by row (k × B), jackknife values
+    (k × J) → k × 2 (low, high); NaN where every draw lies on one side of the estimate."""
+    k, B = S.shape
+    below = (S < est[:, None]).sum(axis=1)
+    tied = (S == est[:, None]).sum(axis=1)
+    prop = (below + 0.5 * tied) / B
+    ok = (prop > 0) & (prop < 1)
+    z0 = np.array([norm_ppf(float(x)) if good else np.nan for x, good in zip(prop, ok, strict=True)])
+    d = J.mean(axis=1)[:, None] - J
+    denom = 6 * (np.sum(d**2, axis=1) ** 1.5)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        acc = np.where(denom > 0, np.sum(d**3, axis=1) / np.where(denom > 0, denom, 1.0), 0.0)
+        zq = np.array([norm_ppf((1 - level) / 2), norm_ppf((1 + level) / 2)])
+        z = z0[:, None] + zq[None, :]
+        adj = 1.0 - norm_sf(z0[:, None] + z / (1 - acc[:, None] * z))
+    out = sorted_quantiles(S, np.where(ok[:, None], adj, np.nan))
+    out[~ok] = np.nan
+    return out
 
 
 class LocalBlocks:
@@ -152,14 +201,14 @@ def block_estimates(
     finite = np.isfinite(Rb).all(axis=(1, 2))
     Rb[~finite] = np.eye(p)  # placeholder, dropped below
     f = eng.estimate(Rb, lay, scheme, max_iter, tol)
-    e = eng.estimates(Rb, f.W, lay)
+    e = eng.estimates(f, lay)
     good = finite & f.ok & f.converged & np.isfinite(e.paths).all(axis=(1, 2))
     M = sums / N[:, None]
     diag = cross[:, mom.diag]
     V = (diag - N[:, None] * M**2) / (N[:, None] - 1)
     return (
         e.paths[good], e.total[good], f.W[good], e.loadings[good], e.r2[good],
-        eng.htmt_stack(Rb[good], lay.blocks), M[good], V[good], np.array(int((~good).sum())),
+        eng.htmt_stack(Rb, lay.blocks)[good], M[good], V[good], np.array(int((~good).sum())),
     )
 
 
@@ -292,7 +341,7 @@ def jackknife(
 
     Rj = mom.correlations(*mom.of(prod))
     f = eng.estimate(Rj, lay, scheme, max_iter, tol)
-    e = eng.estimates(Rj, f.W, lay)
+    e = eng.estimates(f, lay)
     return {"paths": e.paths, "total": e.total}
 
 
@@ -311,18 +360,10 @@ def _group_sums(M: np.ndarray, lo: int, g: int) -> np.ndarray:
 
 
 def bca(estimate: float, draws: np.ndarray, jack: np.ndarray, level: float) -> tuple[float, float]:
-    """Bias-corrected and accelerated percentile interval (Efron & Tibshirani 1993, §14.3)."""
-    B = len(draws)
-    prop = (np.sum(draws < estimate) + 0.5 * np.sum(draws == estimate)) / B
-    if prop <= 0 or prop >= 1:
-        return (np.nan, np.nan)
-    z0 = norm_ppf(prop)
-    d = jack.mean() - jack
-    denom = 6 * (np.sum(d**2) ** 1.5)
-    acc = float(np.sum(d**3) / denom) if denom > 0 else 0.0
-    adj = []
-    for q in ((1 - level) / 2, (1 + level) / 2):
-        zq = norm_ppf(q)
-        adj.append(1.0 - float(norm_sf(z0 + (z0 + zq) / (1 - acc * (z0 + zq)))))
-    lo, hi = np.quantile(draws, adj)
+    """Bias-corrected and accelerated percentile interval (Efron & Tibshirani 1993, §14.3) of
+    one statistic (:func:`bca_sorted`)."""
+    lo, hi = bca_sorted(
+        np.array([float(estimate)]), np.sort(np.asarray(draws, dtype=float))[None],
+        np.asarray(jack, dtype=float)[None], level,
+    )[0]
     return float(lo), float(hi)

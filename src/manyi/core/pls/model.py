@@ -245,7 +245,7 @@ class PLSModel:
             raise _err("pls.singular")
         if not fit.converged[0]:
             raise _err("pls.no_convergence", iterations=int(fit.passes[0]), tol=self.spec.tol)
-        est = eng.estimates(R, fit.W, lay)
+        est = eng.estimates(fit, lay)
         W = fit.W[0]
         boot = None
         if bootstrap or indices is not None:

@@ -30,7 +30,7 @@ def f2_all(
         Ps = np.stack([P for *_, P in together])
         Rs = np.repeat(R[None], len(together), axis=0)
         f = eng.estimate(Rs, lay, scheme, max_iter, tol, paths=Ps)
-        CY = eng.estimates(Rs, f.W, lay).CY
+        CY = f.CY
         for b, (i, j, P) in enumerate(together):
             r2_excl = float("nan")  # a reduced fit that did not converge gives none
             if f.ok[b] and f.converged[b]:
@@ -88,7 +88,7 @@ def f2(
     f = eng.estimate(Rs, sub, scheme, max_iter, tol)
     if not (f.ok[0] and f.converged[0]):
         return float("nan"), False
-    return _cohen_f2(r2_incl, float(eng.estimates(Rs, f.W, sub).r2[0, keep.index(j)]))
+    return _cohen_f2(r2_incl, float(eng.estimates(f, sub).r2[0, keep.index(j)]))
 
 
 def reliability(R, W, loadings, lay, names) -> pd.DataFrame:

@@ -8,7 +8,7 @@ import pandas as pd
 
 from manyi.core.messages import Message
 from manyi.core.pls import engine as eng
-from manyi.core.pls.inference import inferences
+from manyi.core.pls.inference import inferences, sorted_quantiles
 from manyi.core.pls.quality import f2_all
 from manyi.core.pls.result import Bootstrap
 
@@ -137,7 +137,8 @@ def htmt_tables(names, R, lay, boot: Bootstrap | None, level):
         ii, jj = np.array(pairs).T
         D = np.ascontiguousarray(boot.htmt[:, ii, jj].T)  # a row of draws per pair
         if np.isfinite(D).all():  # the quantiles of every pair at once (the same numbers)
-            lo, hi, upper = np.quantile(D, [alpha_q, 1 - alpha_q, level], axis=1)
+            q = np.broadcast_to([alpha_q, 1 - alpha_q, level], (len(D), 3))
+            lo, hi, upper = sorted_quantiles(np.sort(D, axis=1), q).T
             se = np.std(D, axis=1, ddof=1)
         else:
             got = []
