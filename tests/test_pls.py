@@ -641,3 +641,46 @@ def test_fits_on_several_threads_give_back_the_blas_threads(mobi):
     for g in got:
         np.testing.assert_allclose(g, alone, rtol=1e-12)
     assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before
+
+
+def test_total_effects_in_causal_order_equal_the_inverse():
+    """Total effects worked out construct by construct in causal order equal (I − B)⁻¹ − I
+    (the sum of all powers of an acyclic B), for models whose constructs are listed in any
+    order, single matrices and stacks alike."""
+    from manyi.core.pls import engine as eng
+
+    rng = np.random.default_rng(12)
+    for _ in range(40):
+        m = int(rng.integers(2, 9))
+        perm = rng.permutation(m)
+        on = np.triu(rng.random((m, m)) < 0.5, 1)[np.ix_(perm, perm)]  # a DAG, shuffled
+        B = np.zeros((20, m, m))
+        B[:, on] = rng.normal(size=(20, int(on.sum())))
+        expect = np.linalg.inv(np.eye(m) - B) - np.eye(m)
+        np.testing.assert_allclose(eng.total_effects(B), expect, atol=1e-10)
+        np.testing.assert_allclose(eng.total_effects(B[3]), expect[3], atol=1e-10)
+
+
+def test_quantiles_of_sorted_draws_equal_numpy_quantile_bit_for_bit():
+    """The intervals are read off sorted draws; each equals ``np.quantile`` of the unsorted
+    draws (linear rule) exactly: any levels (0 and 1 included), ties, a row with NaN (NaN
+    out, as numpy), and the BCa interval of one statistic equals that of many."""
+    from manyi.core.pls.inference import bca, bca_sorted, sorted_quantiles
+
+    rng = np.random.default_rng(21)
+    for B in (2, 3, 57, 1000, 4999):
+        D = rng.normal(size=(9, B))
+        D[2] = np.round(D[2], 1)  # ties
+        D[5, 0] = np.nan
+        q = rng.random((9, 3))
+        q[0] = [0.0, 1.0, 0.5]
+        got = sorted_quantiles(np.sort(D, axis=1), q)
+        for i in range(9):
+            expect = np.quantile(D[i], q[i])
+            assert np.array_equal(got[i], expect, equal_nan=True), (B, i)
+    draws = rng.gamma(2.0, size=(4, 3000))
+    jack = rng.gamma(2.0, size=(4, 80)) / 40
+    est = draws.mean(axis=1) - 0.05
+    many = bca_sorted(est, np.sort(draws, axis=1), jack, 0.95)
+    for i in range(4):
+        assert many[i].tolist() == list(bca(est[i], draws[i], jack[i], 0.95))

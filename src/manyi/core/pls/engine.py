@@ -304,15 +304,43 @@ def estimates(fit: Fit, lay: Layout) -> Estimates:
 
 
 def total_effects(paths: np.ndarray) -> np.ndarray:
-    """Σ_k Bᵏ for an acyclic path matrix (stack): direct plus all indirect effects."""
+    """Σ_k Bᵏ for an acyclic path matrix B (or a stack of them, B × m × m, one pattern of
+    paths): direct plus all indirect effects. Worked out target by target in causal order,
+    T[·, j] = B[·, j] + Σ_{k → j} T[·, k]·B[k, j] (each antecedent's total effects are final
+    by then), one small product per construct instead of a matrix power per path length."""
+    on = (paths != 0).any(axis=0) if paths.ndim == 3 else paths != 0
+    order = _causal_order(on)
+    if order is None:  # not acyclic: the powers, as far as they go
+        total, power = paths.copy(), paths.copy()
+        for _ in range(paths.shape[-1]):
+            power = power @ paths
+            if not np.any(power):
+                break
+            total = total + power
+        return total
     total = paths.copy()
-    power = paths.copy()
-    for _ in range(paths.shape[-1]):
-        power = power @ paths
-        if not np.any(power):
-            break
-        total = total + power
+    for j in order:
+        S = np.flatnonzero(on[:, j])
+        if len(S):
+            total[..., :, j] += np.einsum("...ik,...k->...i", total[..., :, S], paths[..., S, j])
     return total
+
+
+def _causal_order(on: np.ndarray) -> list[int] | None:
+    """The constructs in an order where each comes after its antecedents (``on[i, j]``: a
+    path i → j), or None where the paths make a cycle (Kahn 1962)."""
+    m = len(on)
+    waiting = on.sum(axis=0).astype(int)
+    ready = [j for j in range(m) if waiting[j] == 0]
+    order: list[int] = []
+    while ready:
+        i = ready.pop()
+        order.append(i)
+        for j in np.flatnonzero(on[i]):
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                ready.append(int(j))
+    return order if len(order) == m else None
 
 
 #: Rows per chunk are chosen so that a chunk's pair products take about this many values
