@@ -236,7 +236,8 @@ def ecsi(n: int = 1000, seed: int = 2026, instrument: Instrument | None = None) 
         systematic = sum(b * lv[f] for f, b in preds)
         noise = rng.normal(size=n) * np.sqrt(max(1 - float(np.var(systematic)), 0.05))
         x = systematic + noise
-        lv[d] = (x - x.mean()) / x.std()
+        sd = x.std()
+        lv[d] = (x - x.mean()) / (sd if sd > 0 else 1.0)  # one respondent: no spread to scale
     centre = {
         "image": 7.4,
         "expectation": 7.7,

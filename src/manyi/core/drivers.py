@@ -185,9 +185,11 @@ def drivers(
         raise ManyiError(Message("an.singular")) from None
     r2 = float(beta @ rxy)
     # OLS on z-scores with an intercept: se(β_j)² = (1 − R²)/(n − k − 1)·(R_xx⁻¹)_jj
-    se = np.sqrt((1 - r2) / (ne - k - 1) * vif)
-    t = beta / se
-    p = 2 * t_sf(np.abs(t), ne - k - 1)
+    df = ne - k - 1  # none left (n ≤ k + 1): no standard errors, t or p
+    with np.errstate(invalid="ignore", divide="ignore"):
+        se = np.sqrt(max(1 - r2, 0.0) / df * vif) if df > 0 else np.full(k, np.nan)
+        t = beta / se
+    p = 2 * t_sf(np.abs(t), df) if df > 0 else np.full(k, np.nan)
     boots = [
         rw_b
         for Cb in _boot_correlations(M, w, bootstrap, seed, progress)
