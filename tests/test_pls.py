@@ -488,12 +488,21 @@ def test_the_batched_iteration_equals_the_row_loop(mobi, scheme: str, mode_b: bo
     k = eng.SCHEMES.index(scheme)
     ref = pls_many(Rs, con, bptr, bitems, lay.mode_b.astype(np.bool_), lay.P.astype(float), eptr, endo, preds,
                    k, 300, 1e-7)
-    got = eng.pls_batch(Rs, con, [np.asarray(b, dtype=np.int64) for b in lay.blocks], lay.mode_b.astype(bool),
-                        lay.P.astype(float), eptr, endo, preds, k, 300, 1e-7)
+    side = np.ascontiguousarray(Rs.transpose(1, 2, 0))  # the matrices side by side
+    blocks = [np.asarray(b, dtype=np.int64) for b in lay.blocks]
+    got = eng.pls_batch(side, con, blocks, lay.mode_b.astype(bool), lay.P.astype(float), eptr, endo, preds,
+                        k, 300, 1e-7)
     np.testing.assert_allclose(got[0], ref[0], atol=1e-12)
     for a, b in zip(got[1:4], ref[1:], strict=True):
         assert np.array_equal(a, b)
     assert ref[2].all() and ref[1].min() >= 3
+    # items listed in another order than construct by construct: the same weights, item by item
+    perm = rng.permutation(len(con))
+    at = np.argsort(perm)  # where each item went
+    shuffled = eng.pls_batch(side[np.ix_(perm, perm)], con[perm], [at[b] for b in blocks],
+                             lay.mode_b.astype(bool), lay.P.astype(float), eptr, endo, preds, k, 300, 1e-7)
+    np.testing.assert_allclose(shuffled[0], got[0][:, perm], atol=1e-12)
+    assert np.array_equal(shuffled[1], got[1])
 
 
 def test_jackknife_group_sums_equal_a_sparse_product():

@@ -119,6 +119,18 @@ def _eliminate(U: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
+def _spans(blocks: list[np.ndarray], p: int) -> tuple[list[tuple[int, int]], np.ndarray | None]:
+    """Each block as a run of rows (lo, hi) and the order of the items that makes the blocks
+    such runs (None when they already are: a model's items are listed construct by
+    construct)."""
+    order = np.concatenate(blocks).astype(np.intp) if blocks else np.arange(p)
+    spans, at = [], 0
+    for b in blocks:
+        spans.append((at, at + len(b)))
+        at += len(b)
+    return spans, (None if np.array_equal(order, np.arange(p)) else order)
+
+
 def pls_batch(
     Rs: np.ndarray,
     con: np.ndarray,
@@ -131,53 +143,67 @@ def pls_batch(
     scheme: int,
     max_iter: int,
     tol: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The PLS iterations (Wold 1982; Lohmöller 1989) on a stack of correlation matrices
-    ``Rs`` (B × p × p), every resample still iterating updated at once.
+) -> tuple[np.ndarray, ...]:
+    """The PLS iterations (Wold 1982; Lohmöller 1989) on a stack of correlation matrices laid
+    side by side, ``Rs`` (p × p × B: entry (i, j) of every matrix in ``Rs[i, j]``), every
+    matrix still iterating updated at once.
 
     Each pass: the constructs' correlations CY from the weights; inner weights E by the scheme
     (0 path: regression of each endogenous construct on its antecedents, correlations with the
     successors — the SmartPLS and seminr default; 1 centroid: signs of the adjacent constructs'
     correlations; 2 factorial: those correlations); new outer weights by mode A (covariance of
     each item with its inner proxy) or mode B (regression of the proxy on the block), scaled to
-    unit-variance scores. A resample stops when the weights change by less than ``tol`` (sum of
+    unit-variance scores. A matrix stops when the weights change by less than ``tol`` (sum of
     absolute changes), or when they are no longer finite (a singular block).
 
-    A pass touches each correlation matrix once: the product RU = R U with the new, unscaled
-    weights U (p × m, an item's weight in its construct's column) gives both the scores'
-    covariances Q = Uᵀ RU, whose diagonal scales the weights to unit-variance scores, and,
-    divided by those standard deviations, the items' covariances with the scaled scores that
-    the next pass needs. The small systems of the path scheme and of mode B are solved by
-    elimination across the stack (:func:`_solve_spd`). ``P`` is the models' path matrix
-    (m × m), or one per matrix (B × m × m: models with some of the paths of ``preds`` left
-    out, their antecedents' rows of the regressions replaced by rows of the identity).
+    A pass touches each correlation matrix once: RU = R U with the new, unscaled weights U (an
+    item's weight in its construct's column: RU's column j sums the columns of R of block j,
+    weighted) gives both the scores' covariances Q = Uᵀ RU, whose diagonal scales the weights
+    to unit-variance scores, and, divided by those standard deviations, the items' covariances
+    with the scaled scores that the next pass needs. With the matrices side by side, every
+    step is an operation on rows of B numbers (no small matrix products one matrix at a time);
+    the small systems of the path scheme and of mode B are solved by elimination across the
+    stack (:func:`_solve_side`). ``P`` is the models' path matrix (m × m), or one per matrix
+    (m × m × B: models with some of the paths of ``preds`` left out, their antecedents' rows
+    of the regressions replaced by rows of the identity).
 
     Returns the weights (B × p), the passes made, converged and ok (finite) flags, and the
     last pass's RU (B × p × m) and Q (B × m × m) of each matrix, from which its scores'
     correlations with the items and with each other follow (:func:`estimate`).
     """
-    B, p = Rs.shape[0], Rs.shape[1]
-    m = P.shape[-1]
-    C = np.zeros((p, m))
-    C[np.arange(p), con] = 1.0
-    per = P.ndim == 3  # a path matrix per resample (models without one path each: f²)
-    Pt = np.swapaxes(P, -1, -2)
+    p, B = Rs.shape[0], Rs.shape[2]
+    m = P.shape[0]
+    spans, order = _spans(blocks, p)
+    if order is not None:  # items into block order, and back at the end
+        Rs = Rs[np.ix_(order, order)]
+        con = con[order]
+    per = P.ndim == 3  # a path matrix per matrix (models without one path each: f²)
+    Pt = np.swapaxes(P, 0, 1)
     adj = P + Pt
-    flat = np.arange(p) * m + con  # each weight's place in a p × m weight matrix
-    W = np.ones((B, p))
+    if not per:
+        Pt, adj = Pt[:, :, None], adj[:, :, None]
+    diag_m = np.arange(m)
+    mode_b_spans = [spans[j] for j in range(m) if mode_b[j]]
+
+    def ru_q(R: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = R.shape[2]
+        RU, Q = np.empty((p, m, n)), np.empty((m, m, n))
+        for j, (lo, hi) in enumerate(spans):
+            np.sum(R[:, lo:hi] * u[None, lo:hi], axis=1, out=RU[:, j])
+        X = u[:, None] * RU
+        for j, (lo, hi) in enumerate(spans):
+            np.sum(X[lo:hi], axis=0, out=Q[j])
+        return RU, Q
+
+    W = np.ones((p, B))
     passes = np.full(B, max_iter + 1, dtype=np.int64)
     conv = np.zeros(B, dtype=bool)
     ok = np.ones(B, dtype=bool)
     active = np.arange(B)
     R = Rs
-    Rb = {j: Rs[:, blk][:, :, blk] for j, blk in enumerate(blocks) if mode_b[j]}
-    Wf = np.zeros((B, p, m))  # weights as p × m matrices (zero off their construct)
-    w = W.copy()  # the current weights, scaled to unit-variance scores
-    u = w  # the same, unscaled
-    Wf.reshape(B, p * m)[:, flat] = u
-    RU = R @ Wf  # the items' covariances with the unscaled scores
-    Q = np.swapaxes(Wf, 1, 2) @ RU  # the unscaled scores' covariances
-    RUo, Qo = np.empty((B, p, m)), np.empty((B, m, m))  # RU and Q of each stopped matrix
+    w = np.ones((p, B))  # the current weights, scaled to unit-variance scores
+    RU, Q = ru_q(R, w)  # the items' covariances with the unscaled scores, the scores'
+    RUo, Qo = np.empty((p, m, B)), np.empty((m, m, B))  # RU and Q of each stopped matrix
     live = np.ones(B, dtype=bool)  # of the stack: still iterating (the others are left out
     # of it once a quarter of it has stopped; until then they run along, unrecorded)
     for it in range(max_iter + 1):
@@ -185,57 +211,60 @@ def pls_batch(
         if not live.any():
             break
         with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-            d = np.sqrt(np.diagonal(Q, axis1=1, axis2=2))  # the scores' standard deviations
-            CY = Q / (d[:, :, None] * d[:, None, :])
+            d = np.sqrt(Q[diag_m, diag_m])  # the scores' standard deviations (m × n)
+            CY = Q / (d[:, None] * d[None, :])
             if scheme == 1:
                 E = np.sign(CY) * adj
             elif scheme == 2:
                 E = CY * adj
             else:
                 E = CY * Pt
-                CYt = CY.transpose(1, 2, 0)  # entry (r, c) of every matrix side by side
                 for e in range(len(endo)):
                     j = endo[e]
                     S = preds[eptr[e] : eptr[e + 1]]
-                    A, y = CYt[np.ix_(S, S)], CYt[S, j]  # k × k × n, k × n (copies)
-                    if per:  # a resample's missing antecedents: 0 = x, by rows of the identity
-                        on = P[:, S, j].T
-                        A = A * on[:, None, :] * on[None, :, :] + (1 - on)[:, None, :] * np.eye(len(S))[:, :, None]
+                    A, y = CY[np.ix_(S, S)], CY[S, j]  # k × k × n, k × n (copies)
+                    if per:  # a matrix's missing antecedents: 0 = x, by rows of the identity
+                        on = P[S, j]
+                        A = A * on[:, None] * on[None, :] + (1 - on)[:, None] * np.eye(len(S))[:, :, None]
                         y = y * on
-                    E[:, S, j] = _solve_side(A, y).T
-            s = np.sqrt((E * (CY @ E)).sum(axis=1))
+                    E[S, j] = _solve_side(A, y)
+            CYE = np.zeros_like(E)  # CY E, row by row
+            for k in range(m):
+                CYE += CY[:, k][:, None] * E[k][None, :]
+            s = np.sqrt((E * CYE).sum(axis=0))
             # each item's covariance with its construct's inner proxy (the scores scaled by d)
-            u = np.take((RU @ (E / d[:, :, None])).reshape(n, p * m), flat, axis=1)
-            u /= np.take(s, con, axis=1)
-            for j, Rj in Rb.items():
-                blk = blocks[j]
-                u[:, blk] = _solve_spd(Rj, u[:, blk])
-            Wn = Wf[:n]
-            Wn.reshape(n, p * m)[:, flat] = u
-            RU = R @ Wn
-            Q = np.swapaxes(Wn, 1, 2) @ RU
-            wn = u / np.take(np.sqrt(np.diagonal(Q, axis1=1, axis2=2)), con, axis=1)
-            diff = np.abs(wn - w).sum(axis=1)
+            F = E / (d[:, None] * s[None, :])
+            u = np.empty((p, n))
+            for j, (lo, hi) in enumerate(spans):
+                np.sum(RU[lo:hi] * F[None, :, j], axis=1, out=u[lo:hi])
+            for lo, hi in mode_b_spans:
+                u[lo:hi] = _solve_side(R[lo:hi, lo:hi].copy(), u[lo:hi].copy())
+            RU, Q = ru_q(R, u)
+            wn = u / np.sqrt(Q[diag_m, diag_m])[con]
+            diff = np.abs(wn - w).sum(axis=0)
         bad = live & ~np.isfinite(diff)
         done = live & ~bad & (diff < tol)
         stop = bad | done
         w = wn
         if stop.any():
-            W[active[stop]] = wn[stop]
-            RUo[active[stop]], Qo[active[stop]] = RU[stop], Q[stop]
-            passes[active[stop]] = it + 1
+            at = active[stop]
+            W[:, at], RUo[:, :, at], Qo[:, :, at] = wn[:, stop], RU[:, :, stop], Q[:, :, stop]
+            passes[at] = it + 1
             ok[active[bad]] = False
             conv[active[done]] = True
             live &= ~stop
             if 4 * live.sum() <= 3 * n:  # the stack shrinks (a copy) when a quarter has stopped
                 keep = live
-                active, w, R, RU, Q, live = active[keep], w[keep], R[keep], RU[keep], Q[keep], live[keep]
-                Rb = {j: b[keep] for j, b in Rb.items()}
+                active, live = active[keep], live[keep]
+                w, R, RU, Q = w[:, keep], R[:, :, keep], RU[:, :, keep], Q[:, :, keep]
                 if per:
-                    P, Pt, adj = P[keep], Pt[keep], adj[keep]
-    W[active[live]] = w[live]  # the passes ran out
-    RUo[active[live]], Qo[active[live]] = RU[live], Q[live]
-    return W, passes, conv, ok, RUo, Qo
+                    P, Pt, adj = P[:, :, keep], Pt[:, :, keep], adj[:, :, keep]
+    at = active[live]  # the passes ran out
+    W[:, at], RUo[:, :, at], Qo[:, :, at] = w[:, live], RU[:, :, live], Q[:, :, live]
+    if order is not None:
+        back = np.argsort(order)
+        W, RUo = W[back], RUo[back]
+    return W.T, passes, conv, ok, RUo.transpose(2, 0, 1), Qo.transpose(2, 0, 1)
 
 
 def estimate(
@@ -245,11 +274,13 @@ def estimate(
     max_iter: int = 300,
     tol: float = 1e-7,
     paths: np.ndarray | None = None,
+    side: bool = False,
 ) -> Fit:
-    """Run the PLS algorithm on each correlation matrix of ``R`` (B × p × p).
+    """Run the PLS algorithm on each correlation matrix of ``R`` (B × p × p, or p × p × B
+    with ``side``: the matrices side by side, as :func:`pls_batch` takes them).
 
-    The iteration runs on all resamples at once (:func:`pls_batch`, numpy on stacks of
-    matrices; no compiler to load); each resample's result depends only on its own matrix.
+    The iteration runs on all matrices at once (:func:`pls_batch`, numpy on stacks of
+    matrices; no compiler to load); each matrix's result depends only on its own entries.
     ``paths`` (B × m × m), each within ``lay.P``, gives each matrix a model of its own with
     some of the paths left out (every construct still on a path).
     """
@@ -257,13 +288,17 @@ def estimate(
     con = np.argmax(lay.mask, axis=1).astype(np.int64)
     eptr = np.concatenate([[0], np.cumsum([len(s) for s in lay.preds])]).astype(np.int64)
     preds = (np.concatenate(lay.preds) if lay.preds else np.zeros(0)).astype(np.int64)
+    R = np.asarray(R, dtype=np.float64)
+    Rt = R if side else np.ascontiguousarray(R.transpose(1, 2, 0))
+    P = lay.P if paths is None else np.ascontiguousarray(np.asarray(paths).transpose(1, 2, 0))
     w, passes, conv, ok, RU, Q = pls_batch(
-        np.asarray(R, dtype=np.float64), con, [np.asarray(b, dtype=np.int64) for b in lay.blocks],
-        lay.mode_b.astype(bool), np.asarray(lay.P if paths is None else paths, dtype=np.float64), eptr,
+        Rt, con, [np.asarray(b, dtype=np.int64) for b in lay.blocks],
+        lay.mode_b.astype(bool), np.asarray(P, dtype=np.float64), eptr,
         np.asarray(lay.endogenous, dtype=np.int64), preds, SCHEMES.index(scheme), int(max_iter),
         float(tol),
     )
-    W = np.zeros((R.shape[0], p, m))
+    B = Rt.shape[2]
+    W = np.zeros((B, p, m))
     W[:, np.arange(p), con] = w
     # the last pass's weights w are u / σ (σ: the scores' SDs from Q = Uᵀ R U), so
     # R W = RU / σ and the scores' correlations are Q / σσᵀ
@@ -432,9 +467,12 @@ class Moments:
         cross = acc[:, at : at + q] + S2[:, iu, ju] * mj + S2[:, ju, iu] * mi + acc[:, at + q : at + 2 * q] * mi * mj
         return N, N[:, None] * m, cross
 
-    def correlations(self, N: np.ndarray, sums: np.ndarray, cross: np.ndarray) -> np.ndarray:
-        """Correlation matrices (B × p × p) from case counts N (B), column sums (B × p) and
-        the cross-products of :meth:`of`, worked out on the p(p+1)/2 distinct pairs."""
+    def correlations(
+        self, N: np.ndarray, sums: np.ndarray, cross: np.ndarray, side: bool = False
+    ) -> np.ndarray:
+        """Correlation matrices (B × p × p; with ``side``, p × p × B: side by side, as
+        :func:`pls_batch` takes them) from case counts N (B), column sums (B × p) and the
+        cross-products of :meth:`of`, worked out on the p(p+1)/2 distinct pairs."""
         B, p, iu, ju = len(N), self.p, self.iu, self.ju
         M = sums / N[:, None]
         # the centred cross-products Σ(x − m)(y − m) = Σxy − N·mₓm_y, scaled by the roots of
@@ -448,12 +486,17 @@ class Moments:
             scale = np.take(s, iu, axis=1)
             scale *= np.take(s, ju, axis=1)
             c *= scale
+        if side:
+            return np.take(np.ascontiguousarray(c.T), self.full, axis=0).reshape(p, p, B)
         return np.take(c, self.full, axis=1).reshape(B, p, p)
 
 
-def htmt_stack(R: np.ndarray, blocks: list[np.ndarray], signed: bool = False) -> np.ndarray:
+def htmt_stack(
+    R: np.ndarray, blocks: list[np.ndarray], signed: bool = False, side: bool = False
+) -> np.ndarray:
     """Heterotrait–monotrait ratios (Henseler, Ringle & Sarstedt 2015) of a stack of
-    correlation matrices (B × p × p) → B × m × m (upper triangle; NaN elsewhere).
+    correlation matrices (B × p × p, or p × p × B with ``side``) → B × m × m (upper
+    triangle; NaN elsewhere).
 
     ``signed=False`` averages absolute correlations (seminr, SmartPLS); ``signed=True`` the
     correlations as they are (the paper's definition). A single-item block's monotrait mean is 1.
@@ -461,13 +504,20 @@ def htmt_stack(R: np.ndarray, blocks: list[np.ndarray], signed: bool = False) ->
     the items' block membership S (Sᵀ C S).
     """
     C = R if signed else np.abs(R)
-    B, p, m = C.shape[0], C.shape[1], len(blocks)
+    p, m = C.shape[1], len(blocks)
     S = np.zeros((p, m))
     for j, blk in enumerate(blocks):
         S[blk, j] = 1.0
-    sums = S.T @ (C.reshape(B * p, p) @ S).reshape(B, p, m)  # B × m × m: Σ over the two blocks
+    if side:
+        B = C.shape[2]
+        T = (S.T @ C.reshape(p, p * B)).reshape(m, p, B)  # Σ over the first block
+        sums = (T.transpose(0, 2, 1) @ S).transpose(1, 0, 2)  # B × m × m: and the second
+        trace = C[np.arange(p), np.arange(p)].T @ S  # B × m: each block's diagonal
+    else:
+        B = C.shape[0]
+        sums = S.T @ (C.reshape(B * p, p) @ S).reshape(B, p, m)  # B × m × m: Σ over the two blocks
+        trace = np.diagonal(C, axis1=1, axis2=2) @ S  # B × m: each block's diagonal
     k = S.sum(axis=0)
-    trace = np.diagonal(C, axis1=1, axis2=2) @ S  # B × m: each block's diagonal
     with np.errstate(invalid="ignore", divide="ignore"):
         mono = np.where(k > 1, (np.diagonal(sums, axis1=1, axis2=2) - trace) / (k * (k - 1)), 1.0)
         het = sums / (k[:, None] * k[None, :])

@@ -197,10 +197,10 @@ def block_estimates(
         return f @ M
 
     N, sums, cross = mom.of(apply)
-    Rb = mom.correlations(N, sums, cross)
-    finite = np.isfinite(Rb).all(axis=(1, 2))
-    Rb[~finite] = np.eye(p)  # placeholder, dropped below
-    f = eng.estimate(Rb, lay, scheme, max_iter, tol)
+    Rb = mom.correlations(N, sums, cross, side=True)  # p × p × k, side by side
+    finite = np.isfinite(Rb).all(axis=(0, 1))
+    Rb[:, :, ~finite] = np.eye(p)[:, :, None]  # placeholder, dropped below
+    f = eng.estimate(Rb, lay, scheme, max_iter, tol, side=True)
     e = eng.estimates(f, lay)
     good = finite & f.ok & f.converged & np.isfinite(e.paths).all(axis=(1, 2))
     M = sums / N[:, None]
@@ -208,7 +208,8 @@ def block_estimates(
     V = (diag - N[:, None] * M**2) / (N[:, None] - 1)
     return (
         e.paths[good], e.total[good], f.W[good], e.loadings[good], e.r2[good],
-        eng.htmt_stack(Rb, lay.blocks)[good], M[good], V[good], np.array(int((~good).sum())),
+        eng.htmt_stack(Rb, lay.blocks, side=True)[good], M[good], V[good],
+        np.array(int((~good).sum())),
     )
 
 
@@ -339,8 +340,8 @@ def jackknife(
         def prod(M: np.ndarray, lo: int, hi: int) -> np.ndarray:  # leave one group out
             return M.sum(axis=0)[None, :] - _group_sums(M, lo, 1000)
 
-    Rj = mom.correlations(*mom.of(prod))
-    f = eng.estimate(Rj, lay, scheme, max_iter, tol)
+    Rj = mom.correlations(*mom.of(prod), side=True)
+    f = eng.estimate(Rj, lay, scheme, max_iter, tol, side=True)
     e = eng.estimates(f, lay)
     return {"paths": e.paths, "total": e.total}
 
