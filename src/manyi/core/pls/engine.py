@@ -81,18 +81,12 @@ def _solve_stack(A: np.ndarray, y: np.ndarray) -> np.ndarray:
 SMALL_SYSTEM = 6
 
 
-def _solve_spd(A: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Each A x = y of a stack (n × k × k, n × k) of symmetric positive (semi)definite
-    matrices, NaN where A is singular. Up to :data:`SMALL_SYSTEM` unknowns by Gaussian
-    elimination run on the whole stack at once (:func:`_eliminate`), which for small systems
-    is many times faster than LAPACK called matrix by matrix."""
-    return _solve_side(A.transpose(1, 2, 0).copy(), y.T.copy()).T
-
-
 def _solve_side(U: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """:func:`_solve_spd` of systems laid side by side (as :func:`_eliminate` takes them):
-    by elimination up to :data:`SMALL_SYSTEM` unknowns (``U`` and ``b`` overwritten), by
-    LAPACK matrix by matrix above."""
+    """Each A x = y of n symmetric positive (semi)definite systems laid side by side (as
+    :func:`_eliminate` takes them: ``U`` k × k × n, ``b`` k × n) → k × n, NaN where A is
+    singular. Up to :data:`SMALL_SYSTEM` unknowns by Gaussian elimination run on the whole
+    stack at once (``U`` and ``b`` overwritten), which for small systems is many times faster
+    than LAPACK called matrix by matrix; by LAPACK above."""
     if len(b) > SMALL_SYSTEM:
         return _solve_stack(U.transpose(2, 0, 1), b.T).T
     return _eliminate(U, b)
