@@ -13,6 +13,8 @@ at 1 for each construct's items; each pass standardises the scores, computes inn
 by the scheme, forms and standardises the inner proxies, updates the outer weights by mode A
 (covariances with the proxy) or mode B (regression of the proxy on the block), rescales each
 construct to unit variance, and stops when Σ|ΔW| < tol (1e-7) or after max_iter + 1 passes.
+(Here the proxies are left unscaled: scaling a proxy scales its block's new weights by one
+factor, which the rescaling to unit variance takes out again.)
 """
 
 from __future__ import annotations
@@ -182,11 +184,10 @@ def pls_batch(
     def ru_q(R: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = R.shape[2]
         RU, Q = np.empty((p, m, n)), np.empty((m, m, n))
-        for j, (lo, hi) in enumerate(spans):
-            np.sum(R[:, lo:hi] * u[None, lo:hi], axis=1, out=RU[:, j])
-        X = u[:, None] * RU
-        for j, (lo, hi) in enumerate(spans):
-            np.sum(X[lo:hi], axis=0, out=Q[j])
+        for j, (lo, hi) in enumerate(spans):  # block j's columns of R, weighted
+            np.einsum("ilb,lb->ib", R[:, lo:hi], u[lo:hi], out=RU[:, j])
+        for j, (lo, hi) in enumerate(spans):  # and block j's rows of RU
+            np.einsum("ikb,ib->kb", RU[lo:hi], u[lo:hi], out=Q[j])
         return RU, Q
 
     W = np.ones((p, B))
@@ -222,15 +223,13 @@ def pls_batch(
                         A = A * on[:, None] * on[None, :] + (1 - on)[:, None] * np.eye(len(S))[:, :, None]
                         y = y * on
                     E[S, j] = _solve_side(A, y)
-            CYE = np.zeros_like(E)  # CY E, row by row
-            for k in range(m):
-                CYE += CY[:, k][:, None] * E[k][None, :]
-            s = np.sqrt((E * CYE).sum(axis=0))
-            # each item's covariance with its construct's inner proxy (the scores scaled by d)
-            F = E / (d[:, None] * s[None, :])
+            # each item's covariance with its construct's inner proxy Σₖ E[k, j]·(score k / d_k);
+            # the proxy is not scaled to unit variance: a construct's weights are scaled to
+            # unit-variance scores below, which a factor common to its block does not change
+            F = E / d[:, None]
             u = np.empty((p, n))
             for j, (lo, hi) in enumerate(spans):
-                np.sum(RU[lo:hi] * F[None, :, j], axis=1, out=u[lo:hi])
+                np.einsum("ikb,kb->ib", RU[lo:hi], F[:, j], out=u[lo:hi])
             for lo, hi in mode_b_spans:
                 u[lo:hi] = _solve_side(R[lo:hi, lo:hi].copy(), u[lo:hi].copy())
             RU, Q = ru_q(R, u)
