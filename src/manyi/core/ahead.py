@@ -54,18 +54,22 @@ def ahead(items: Iterable[T], depth: int = 1, name: str = "manyi-ahead") -> Iter
 _blas_lock = threading.Lock()
 _blas_holders = 0
 _blas_limits: Any = None
+_blas_libraries: Any = None  # threadpoolctl's view of the loaded libraries, looked up once
 
 
 def blas_hold() -> None:
     """BLAS on one thread until every holder has let go (:func:`blas_release`): work that
     runs at once on several threads (a bootstrap's blocks, a server's requests) shares the
-    limit, and the last holder gives back the threads the process had."""
-    global _blas_holders, _blas_limits
+    limit, and the last holder gives back the threads the process had. The process's
+    libraries are looked up on the first hold only (a millisecond or more each time)."""
+    global _blas_holders, _blas_limits, _blas_libraries
     with _blas_lock:
         if _blas_holders == 0:
-            from threadpoolctl import threadpool_limits
+            if _blas_libraries is None:
+                from threadpoolctl import ThreadpoolController
 
-            _blas_limits = threadpool_limits(limits=1, user_api="blas")
+                _blas_libraries = ThreadpoolController()
+            _blas_limits = _blas_libraries.limit(limits=1, user_api="blas")
         _blas_holders += 1
 
 

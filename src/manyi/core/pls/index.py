@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.pls import engine as eng
-from manyi.core.pls.inference import inference
+from manyi.core.pls.inference import inferences
 from manyi.core.pls.result import Bootstrap
 
 
@@ -48,7 +48,7 @@ def index_0_100(
     pts_sd = pts.std(axis=0, ddof=1)
     rescaled = np.zeros(X.shape[1])
     index: dict[str, float] = {}
-    rows = []
+    draws = []
     if boot is not None:  # each resample's item means and SDs on 0-100, from its counts
         sd_x = X.std(axis=0, ddof=1)
         b_mean = (X.mean(axis=0) + sd_x * boot.item_mean_z - lo) / (hi - lo) * 100
@@ -59,12 +59,15 @@ def index_0_100(
         u = u / u.sum()
         rescaled[blk] = u
         index[c] = float(u @ pts_mean[blk])
-        row = {"construct": c, "index": index[c]}
         if boot is not None:
             ub = boot.weights[:, blk, j] / b_sd[:, blk]
             ub = ub / ub.sum(axis=1, keepdims=True)
-            draws = (ub * b_mean[:, blk]).sum(axis=1)
-            inf = inference(index[c], draws, None, level, tests=False)
-            row.update({f"index_{s}": inf.get(s) for s in ("se", "ci_low", "ci_high")})
-        rows.append(row)
+            draws.append((ub * b_mean[:, blk]).sum(axis=1))
+    rows = [{"construct": c, "index": index[c]} for c in names]
+    if boot is not None:  # every construct's index inferred at once (the figures of each alone)
+        inf = inferences(np.array([index[c] for c in names]), np.column_stack(draws), None, level,
+                         tests=False)
+        for at, row in enumerate(rows):
+            row.update({f"index_{s}": float(inf[s][at]) if s in inf else None
+                        for s in ("se", "ci_low", "ci_high")})
     return index, pd.DataFrame(rows), pts_mean, rescaled

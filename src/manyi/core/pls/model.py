@@ -292,9 +292,9 @@ class PLSModel:
         rel = reliability(R, W, loadings, lay, names)
         ave = rel.set_index("construct")["ave"]
         CYdf = pd.DataFrame(est.CY[0], index=names, columns=names)
-        fl = CYdf.copy()
-        for c in names:
-            fl.loc[c, c] = np.sqrt(ave[c])
+        fl_m = est.CY[0].copy()  # Fornell–Larcker: √AVE on the diagonal
+        np.fill_diagonal(fl_m, np.sqrt(ave.reindex(names).to_numpy(float)))
+        fl = pd.DataFrame(fl_m, index=names, columns=names)
         htmt, htmt_signed, htmt_table = tables.htmt_tables(names, R, lay, boot, level)
         lo, hi = item_bounds(items, self.spec.scale, self.item_scales)
         index, index_table, pts_mean, rescaled = index_0_100(X, W, lay, names, lo, hi, boot, level)
