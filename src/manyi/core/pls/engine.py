@@ -200,7 +200,7 @@ def pls_batch(
     RU, Q = ru_q(R, w)  # the items' covariances with the unscaled scores, the scores'
     RUo, Qo = np.empty((p, m, B)), np.empty((m, m, B))  # RU and Q of each stopped matrix
     live = np.ones(B, dtype=bool)  # of the stack: still iterating (the others are left out
-    # of it once a quarter of it has stopped; until then they run along, unrecorded)
+    # of it once half of it has stopped; until then they run along, unrecorded)
     for it in range(max_iter + 1):
         n = len(active)
         if not live.any():
@@ -246,7 +246,7 @@ def pls_batch(
             ok[active[bad]] = False
             conv[active[done]] = True
             live &= ~stop
-            if 4 * live.sum() <= 3 * n:  # the stack shrinks (a copy) when a quarter has stopped
+            if 2 * live.sum() <= n:  # the stack shrinks (a copy) when half of it has stopped
                 keep = live
                 active, live = active[keep], live[keep]
                 w, R, RU, Q = w[:, keep], R[:, :, keep], RU[:, :, keep], Q[:, :, keep]
@@ -460,60 +460,74 @@ class Moments:
         cross = acc[:, at : at + q] + S2[:, iu, ju] * mj + S2[:, ju, iu] * mi + acc[:, at + q : at + 2 * q] * mi * mj
         return N, N[:, None] * m, cross
 
-    def correlations(
-        self, N: np.ndarray, sums: np.ndarray, cross: np.ndarray, side: bool = False
-    ) -> np.ndarray:
-        """Correlation matrices (B × p × p; with ``side``, p × p × B: side by side, as
-        :func:`pls_batch` takes them) from case counts N (B), column sums (B × p) and the
-        cross-products of :meth:`of`, worked out on the p(p+1)/2 distinct pairs."""
-        B, p, iu, ju = len(N), self.p, self.iu, self.ju
-        M = sums / N[:, None]
+    def pair_correlations(self, N: np.ndarray, sums: np.ndarray, cross: np.ndarray) -> np.ndarray:
+        """The correlations of the p(p+1)/2 pairs i ≤ j (in the order of
+        ``np.triu_indices(p)``) of each resample, side by side (pairs × B), from case counts N
+        (B), column sums (B × p) and the cross-products of :meth:`of`."""
+        iu, ju = self.iu, self.ju
+        M = (sums / N[:, None]).T
         # the centred cross-products Σ(x − m)(y − m) = Σxy − N·mₓm_y, scaled by the roots of
         # their diagonal (the N − 1 of the covariances cancels); gathers by ``take``, in place
-        c = np.take(M, iu, axis=1)
-        c *= np.take(M, ju, axis=1)
-        c *= N[:, None]
-        np.subtract(cross, c, out=c)
+        c = np.take(M, iu, axis=0)
+        c *= np.take(M, ju, axis=0)
+        c *= N
+        np.subtract(cross.T, c, out=c)
         with np.errstate(invalid="ignore", divide="ignore"):
-            s = 1.0 / np.sqrt(np.take(c, self.diag, axis=1))
-            scale = np.take(s, iu, axis=1)
-            scale *= np.take(s, ju, axis=1)
+            s = 1.0 / np.sqrt(np.take(c, self.diag, axis=0))
+            scale = np.take(s, iu, axis=0)
+            scale *= np.take(s, ju, axis=0)
             c *= scale
-        if side:
-            return np.take(np.ascontiguousarray(c.T), self.full, axis=0).reshape(p, p, B)
-        return np.take(c, self.full, axis=1).reshape(B, p, p)
+        return c
+
+    def expand(self, c: np.ndarray) -> np.ndarray:
+        """The correlation matrices (p × p × B, side by side, as :func:`pls_batch` takes
+        them) of :meth:`pair_correlations`."""
+        return np.take(c, self.full, axis=0).reshape(self.p, self.p, c.shape[1])
+
+    def correlations(self, N: np.ndarray, sums: np.ndarray, cross: np.ndarray) -> np.ndarray:
+        """Correlation matrices (p × p × B, side by side) from case counts N (B), column sums
+        (B × p) and the cross-products of :meth:`of`, worked out on the distinct pairs."""
+        return self.expand(self.pair_correlations(N, sums, cross))
 
 
-def htmt_stack(
-    R: np.ndarray, blocks: list[np.ndarray], signed: bool = False, side: bool = False
+def htmt_pairs(
+    c: np.ndarray, p: int, blocks: list[np.ndarray], signed: bool = False
 ) -> np.ndarray:
-    """Heterotrait–monotrait ratios (Henseler, Ringle & Sarstedt 2015) of a stack of
-    correlation matrices (B × p × p, or p × p × B with ``side``) → B × m × m (upper
-    triangle; NaN elsewhere).
+    """Heterotrait–monotrait ratios (Henseler, Ringle & Sarstedt 2015) of correlation
+    matrices given by their pairs i ≤ j (p(p+1)/2 × B, side by side, in the order of
+    ``np.triu_indices(p)``) → B × m × m (upper triangle; NaN elsewhere).
 
     ``signed=False`` averages absolute correlations (seminr, SmartPLS); ``signed=True`` the
     correlations as they are (the paper's definition). A single-item block's monotrait mean is 1.
-    The sums of the correlations of every pair of blocks come from two matrix products with
-    the items' block membership S (Sᵀ C S).
+    Each pair of distinct items adds to the sum of its pair of blocks (a within-block pair to
+    its block's): one matrix product of the pairs with that membership.
     """
-    C = R if signed else np.abs(R)
-    p, m = C.shape[1], len(blocks)
-    S = np.zeros((p, m))
+    m, B = len(blocks), c.shape[1]
+    con = np.full(p, -1)
     for j, blk in enumerate(blocks):
-        S[blk, j] = 1.0
-    if side:
-        B = C.shape[2]
-        T = (S.T @ C.reshape(p, p * B)).reshape(m, p, B)  # Σ over the first block
-        sums = (T.transpose(0, 2, 1) @ S).transpose(1, 0, 2)  # B × m × m: and the second
-        trace = C[np.arange(p), np.arange(p)].T @ S  # B × m: each block's diagonal
-    else:
-        B = C.shape[0]
-        sums = S.T @ (C.reshape(B * p, p) @ S).reshape(B, p, m)  # B × m × m: Σ over the two blocks
-        trace = np.diagonal(C, axis1=1, axis2=2) @ S  # B × m: each block's diagonal
-    k = S.sum(axis=0)
+        con[blk] = j
+    iu, ju = np.triu_indices(p)
+    a, b = con[iu], con[ju]
+    use = np.flatnonzero((iu != ju) & (a >= 0) & (b >= 0))
+    tr, tc = np.triu_indices(m)  # the pairs of blocks a ≤ b
+    place = np.full((m, m), -1)
+    place[tr, tc] = np.arange(len(tr))
+    S = np.zeros((len(tr), len(use)))
+    S[place[np.minimum(a, b)[use], np.maximum(a, b)[use]], np.arange(len(use))] = 1.0
+    C = c[use] if signed else np.abs(c[use])
+    sums = np.zeros((B, m, m))
+    sums[:, tr, tc] = (S @ C).T
+    k = np.array([len(blk) for blk in blocks], dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mono = np.where(k > 1, (np.diagonal(sums, axis1=1, axis2=2) - trace) / (k * (k - 1)), 1.0)
+        mono = np.where(k > 1, 2 * np.diagonal(sums, axis1=1, axis2=2) / (k * (k - 1)), 1.0)
         het = sums / (k[:, None] * k[None, :])
         out = het / np.sqrt(mono[:, :, None] * mono[:, None, :])
     out[:, ~np.triu(np.ones((m, m), dtype=bool), 1)] = np.nan
     return out
+
+
+def htmt_stack(R: np.ndarray, blocks: list[np.ndarray], signed: bool = False) -> np.ndarray:
+    """:func:`htmt_pairs` of a stack of correlation matrices (B × p × p)."""
+    p = R.shape[1]
+    iu, ju = np.triu_indices(p)
+    return htmt_pairs(np.ascontiguousarray(R[:, iu, ju].T), p, blocks, signed)

@@ -197,8 +197,9 @@ def block_estimates(
         return f @ M
 
     N, sums, cross = mom.of(apply)
-    Rb = mom.correlations(N, sums, cross, side=True)  # p × p × k, side by side
-    finite = np.isfinite(Rb).all(axis=(0, 1))
+    pairs = mom.pair_correlations(N, sums, cross)
+    Rb = mom.expand(pairs)  # p × p × k, side by side
+    finite = np.isfinite(pairs).all(axis=0)
     Rb[:, :, ~finite] = np.eye(p)[:, :, None]  # placeholder, dropped below
     f = eng.estimate(Rb, lay, scheme, max_iter, tol, side=True)
     e = eng.estimates(f, lay)
@@ -208,7 +209,7 @@ def block_estimates(
     V = (diag - N[:, None] * M**2) / (N[:, None] - 1)
     return (
         e.paths[good], e.total[good], f.W[good], e.loadings[good], e.r2[good],
-        eng.htmt_stack(Rb, lay.blocks, side=True)[good], M[good], V[good],
+        eng.htmt_pairs(pairs, p, lay.blocks)[good], M[good], V[good],
         np.array(int((~good).sum())),
     )
 
@@ -340,7 +341,7 @@ def jackknife(
         def prod(M: np.ndarray, lo: int, hi: int) -> np.ndarray:  # leave one group out
             return M.sum(axis=0)[None, :] - _group_sums(M, lo, 1000)
 
-    Rj = mom.correlations(*mom.of(prod), side=True)
+    Rj = mom.correlations(*mom.of(prod))
     f = eng.estimate(Rj, lay, scheme, max_iter, tol, side=True)
     e = eng.estimates(f, lay)
     return {"paths": e.paths, "total": e.total}
