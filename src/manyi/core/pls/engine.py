@@ -197,7 +197,7 @@ def pls_batch(
     active = np.arange(B)
     R = Rs
     w = np.ones((p, B))  # the current weights, scaled to unit-variance scores
-    RU, Q = ru_q(R, w)  # the items' covariances with the unscaled scores, the scores'
+    RU, Q = ru_q(R, w)  # the items' covariances with the unscaled scores, and theirs
     RUo, Qo = np.empty((p, m, B)), np.empty((m, m, B))  # RU and Q of each stopped matrix
     live = np.ones(B, dtype=bool)  # of the stack: still iterating (the others are left out
     # of it once half of it has stopped; until then they run along, unrecorded)
