@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import threading
 import time
+from contextlib import ExitStack
 from pathlib import Path
 
 from manyi.core.messages import ManyiError, Message
@@ -66,6 +67,7 @@ class Browser:
             stderr=subprocess.DEVNULL,
         )
         self.ws: object | None = None
+        self.held = ExitStack()  # the connection, entered as its context (left in close())
         self.next_id = 0
         self.session: str | None = None
         self.warm_error: BaseException | None = None
@@ -114,7 +116,9 @@ class Browser:
                 raise OSError("Chromium did not start")
             time.sleep(0.05)
         port, path = port_file.read_text().split()[:2]
-        self.ws = connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=timeout)
+        self.ws = self.held.enter_context(
+            connect(f"ws://127.0.0.1:{port}{path}", max_size=None, open_timeout=timeout)
+        )
         return self.ws
 
     def _call(
@@ -183,7 +187,7 @@ class Browser:
                     self._call("Browser.close", timeout=5)
                 except Exception:  # noqa: BLE001 - closing anyway
                     pass
-                self.ws.close()
+            self.held.close()
         finally:
             if self.proc.poll() is None:
                 self.proc.terminate()
