@@ -102,6 +102,10 @@ def _eliminate(U: np.ndarray, b: np.ndarray) -> np.ndarray:
     singular."""
     k = len(b)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if k == 1:  # one unknown: a division
+            x = b / U[0]
+            x[~np.isfinite(x)] = np.nan
+            return x
         for c in range(k):
             for r in range(c + 1, k):
                 f = U[r, c] / U[c, c]
@@ -180,6 +184,10 @@ def pls_batch(
         Pt, adj = Pt[:, :, None], adj[:, :, None]
     diag_m = np.arange(m)
     mode_b_spans = [spans[j] for j in range(m) if mode_b[j]]
+    regressions = []  # per endogenous construct: its antecedents, their places in CY
+    for e in range(len(endo)):
+        S = preds[eptr[e] : eptr[e + 1]]
+        regressions.append((int(endo[e]), S, np.ix_(S, S)))
 
     def ru_q(R: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = R.shape[2]
@@ -214,10 +222,8 @@ def pls_batch(
                 E = CY * adj
             else:
                 E = CY * Pt
-                for e in range(len(endo)):
-                    j = endo[e]
-                    S = preds[eptr[e] : eptr[e + 1]]
-                    A, y = CY[np.ix_(S, S)], CY[S, j]  # k × k × n, k × n (copies)
+                for j, S, SS in regressions:
+                    A, y = CY[SS], CY[S, j]  # k × k × n, k × n (copies)
                     if per:  # a matrix's missing antecedents: 0 = x, by rows of the identity
                         on = P[S, j]
                         A = A * on[:, None] * on[None, :] + (1 - on)[:, None] * np.eye(len(S))[:, :, None]
