@@ -4,6 +4,7 @@ interval summaries (Efron & Tibshirani 1993)."""
 from __future__ import annotations
 
 import os
+from functools import partial
 
 import numpy as np
 
@@ -185,9 +186,12 @@ THREADED_UP_TO = 2 * DRAW_BLOCK
 def block_estimates(
     mom: eng.Moments, counts: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float
 ) -> tuple[np.ndarray, ...]:
-    """The estimates of a block of resamples given by their row counts (k × n): paths, total
-    effects, weights, loadings, R², HTMT, item means and variances of the admissible ones
-    (finite, converged), and how many were not."""
+    """The estimates of a block of resamples given by their row counts (k × n, or a function
+    that counts them: where the block runs), paths, total effects, weights, loadings, R²,
+    HTMT, item means and variances of the admissible ones (finite, converged), and how many
+    were not."""
+    if callable(counts):
+        counts = counts()
     k, p = len(counts), mom.p
     wide = np.empty((k, min(mom.chunk, max(mom.n, 1))))  # a chunk of counts as floats, reused
 
@@ -264,10 +268,10 @@ def bootstrap(
             # each resample's n row indices (the same stream as one draw of k × n), kept as
             # the count of each row: small integers, widened to floats a chunk of rows at a time
             small = indices is None and k * n <= DRAW_BLOCK
-            if small:  # one call and one bincount for the whole block
+            if small:  # one call and one bincount for the whole block; the count is made
+                # where the block runs when it runs here (the next block is drawn meanwhile)
                 idx = rng.integers(0, n, size=(k, n), dtype=np.intp)
-                flat = (np.arange(k)[:, None] * n + idx).ravel()
-                counts = np.bincount(flat, minlength=k * n).reshape(k, n)
+                counts = partial(_counted, idx) if runner is None else _counted(idx)
             elif indices is None:  # a byte per row (the same stream), into one buffer when
                 # each block is done with before the next is drawn (here, not on a cluster)
                 if reuse is None and run.inflight == 0:
@@ -345,6 +349,14 @@ def jackknife(
     f = eng.estimate(Rj, lay, scheme, max_iter, tol, side=True)
     e = eng.estimates(f, lay)
     return {"paths": e.paths, "total": e.total}
+
+
+def _counted(idx: np.ndarray) -> np.ndarray:
+    """How often each row was drawn in each resample (k × n) from the resamples' row
+    indices (k × n)."""
+    k, n = idx.shape
+    flat = (np.arange(k)[:, None] * n + idx).ravel()
+    return np.bincount(flat, minlength=k * n).reshape(k, n)
 
 
 def _group_sums(M: np.ndarray, lo: int, g: int) -> np.ndarray:
