@@ -4,6 +4,7 @@ interval summaries (Efron & Tibshirani 1993)."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import partial
 
 import numpy as np
@@ -184,7 +185,12 @@ THREADED_UP_TO = 2 * DRAW_BLOCK
 
 
 def block_estimates(
-    mom: eng.Moments, counts: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float
+    mom: eng.Moments,
+    counts: np.ndarray | Callable[[], np.ndarray],
+    lay: eng.Layout,
+    scheme: str,
+    max_iter: int,
+    tol: float,
 ) -> tuple[np.ndarray, ...]:
     """The estimates of a block of resamples given by their row counts (k × n, or a function
     that counts them: where the block runs), paths, total effects, weights, loadings, R²,
