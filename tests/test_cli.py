@@ -56,7 +56,7 @@ def test_demo_writes_files_and_prints_scorecard(demo_dir):
               "after-sales-responses.csv", "servqual-responses.csv", "after-sales-respondents.csv",
               "after-sales-scorecard.xlsx"]:
         assert (demo_dir / f).exists(), f
-    xl = pd.read_excel(demo_dir / "after-sales-scorecard.xlsx", sheet_name=None)
+    xl = pd.read_excel(demo_dir / "after-sales-scorecard.xlsx", sheet_name=None, engine="openpyxl")
     assert {"groups", "gaps", "rejected", "labels"} <= set(xl)
 
 
@@ -108,7 +108,7 @@ def test_score_table_and_xlsx(demo_dir, tmp_path):
     x = tmp_path / "s.xlsx"
     res = runner.invoke(app, ["score", "-i", str(inst), str(data), "--format", "xlsx", "-o", str(x)])
     assert res.exit_code == 0 and x.exists()
-    book = pd.read_excel(x, sheet_name=None)
+    book = pd.read_excel(x, sheet_name=None, engine="openpyxl")
     g, gaps = book["groups"], book["gaps"]
     assert {"csat_ci_low", "csat_ci_high", "ces_ci_low", "ces_n", "dim_skill_ci_low", "dim_skill_n",
             "t2b_skill_diagnosis_ci_high", "satisfied_weighted"} <= set(g.columns)
