@@ -60,7 +60,7 @@ class Fit:
     passes: np.ndarray  # B: outer-weight updates performed
     converged: np.ndarray  # B bools
     ok: np.ndarray  # B bools: finite throughout (no singular block)
-    RW: np.ndarray  # B × p × m: R W, the items' correlations with the scores (W's last pass)
+    RW: np.ndarray  # B × p × m: R W, the items' correlations with the (unit-variance) scores
     CY: np.ndarray  # B × m × m: the scores' correlations
 
 
@@ -167,8 +167,8 @@ def pls_batch(
     (m × m × B: models with some of the paths of ``preds`` left out, their antecedents' rows
     of the regressions replaced by rows of the identity).
 
-    Returns the weights (B × p), the passes made, converged and ok (finite) flags, and the
-    last pass's RU (B × p × m) and Q (B × m × m) of each matrix, from which its scores'
+    Returns the weights (B × p), the passes made, converged and ok (finite) flags, and R W
+    (B × p × m) and Wᵀ R W (B × m × m) of the final weights, from which the scores'
     correlations with the items and with each other follow (:func:`estimate`).
     """
     p, B = Rs.shape[0], Rs.shape[2]
@@ -206,7 +206,6 @@ def pls_batch(
     R = Rs
     w = np.ones((p, B))  # the current weights, scaled to unit-variance scores
     RU, Q = ru_q(R, w)  # the items' covariances with the unscaled scores, and theirs
-    RUo, Qo = np.empty((p, m, B)), np.empty((m, m, B))  # RU and Q of each stopped matrix
     live = np.ones(B, dtype=bool)  # of the stack: still iterating (the others are left out
     # of it once half of it has stopped; until then they run along, unrecorded)
     for it in range(max_iter + 1):
@@ -247,7 +246,7 @@ def pls_batch(
         w = wn
         if stop.any():
             at = active[stop]
-            W[:, at], RUo[:, :, at], Qo[:, :, at] = wn[:, stop], RU[:, :, stop], Q[:, :, stop]
+            W[:, at] = wn[:, stop]
             passes[at] = it + 1
             ok[active[bad]] = False
             conv[active[done]] = True
@@ -258,12 +257,12 @@ def pls_batch(
                 w, R, RU, Q = w[:, keep], R[:, :, keep], RU[:, :, keep], Q[:, :, keep]
                 if per:
                     P, Pt, adj = P[:, :, keep], Pt[:, :, keep], adj[:, :, keep]
-    at = active[live]  # the passes ran out
-    W[:, at], RUo[:, :, at], Qo[:, :, at] = w[:, live], RU[:, :, live], Q[:, :, live]
+    W[:, active[live]] = w[:, live]  # the passes ran out
+    RU, Q = ru_q(Rs, W)  # R W and Wᵀ R W of the final weights, every matrix at once
     if order is not None:
         back = np.argsort(order)
-        W, RUo = W[back], RUo[back]
-    return W.T, passes, conv, ok, RUo.transpose(2, 0, 1), Qo.transpose(2, 0, 1)
+        W, RU = W[back], RU[back]
+    return W.T, passes, conv, ok, RU.transpose(2, 0, 1), Q.transpose(2, 0, 1)
 
 
 def estimate(
@@ -299,13 +298,12 @@ def estimate(
     B = Rt.shape[2]
     W = np.zeros((B, p, m))
     W[:, np.arange(p), con] = w
-    # the last pass's weights w are u / σ (σ: the scores' SDs from Q = Uᵀ R U), so
-    # R W = RU / σ and the scores' correlations are Q / σσᵀ
+    # RU = R W (the items' correlations with the unit-variance scores) and Q = Wᵀ R W, whose
+    # diagonal is 1 up to rounding: the scores' correlations are Q scaled by it
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.sqrt(_diag(Q))
-        RW = RU / sd[:, None, :]
         CY = Q / (sd[:, :, None] * sd[:, None, :])
-    return Fit(W, passes, conv, ok, RW, CY)
+    return Fit(W, passes, conv, ok, RU, CY)
 
 
 @dataclass
