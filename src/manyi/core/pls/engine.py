@@ -106,11 +106,10 @@ def _eliminate(U: np.ndarray, b: np.ndarray) -> np.ndarray:
             x = b / U[0]
             x[~np.isfinite(x)] = np.nan
             return x
-        for c in range(k):
-            for r in range(c + 1, k):
-                f = U[r, c] / U[c, c]
-                U[r, c + 1 :] -= f * U[c, c + 1 :]
-                b[r] -= f * b[c]
+        for c in range(k - 1):  # the rows below the pivot at once (each row's own factor)
+            f = U[c + 1 :, c] / U[c, c]
+            U[c + 1 :, c + 1 :] -= f[:, None] * U[c, None, c + 1 :]
+            b[c + 1 :] -= f * b[c]
         x = np.empty_like(b)
         for r in range(k - 1, -1, -1):
             acc = b[r] - (U[r, r + 1 :] * x[r + 1 :]).sum(axis=0) if r + 1 < k else b[r]
