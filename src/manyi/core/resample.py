@@ -58,6 +58,14 @@ def bootstrap_counts(
     return res
 
 
+def row_counts(idx: np.ndarray) -> np.ndarray:
+    """How often each row was drawn in each resample (k × n), from the resamples' row indices
+    (k × n): one ``bincount`` for the whole block."""
+    k, n = idx.shape
+    flat = (np.arange(k)[:, None] * n + idx).ravel()
+    return np.bincount(flat, minlength=k * n).reshape(k, n)
+
+
 def pair_products(X: np.ndarray, buf: np.ndarray | None = None) -> np.ndarray:
     """The products of the column pairs i ≤ j of X (n × p) in the order of
     ``np.triu_indices(p)``: n × p(p+1)/2, written block by block (column i times columns

@@ -341,14 +341,8 @@ def total_effects(paths: np.ndarray) -> np.ndarray:
     by then), one small product per construct instead of a matrix power per path length."""
     on = (paths != 0).any(axis=0) if paths.ndim == 3 else paths != 0
     order = _causal_order(on)
-    if order is None:  # not acyclic: the powers, as far as they go
-        total, power = paths.copy(), paths.copy()
-        for _ in range(paths.shape[-1]):
-            power = power @ paths
-            if not np.any(power):
-                break
-            total = total + power
-        return total
+    if order is None:  # a model's paths are checked to be acyclic when it is built
+        raise ValueError("the paths make a cycle: no total effects")
     total = paths.copy()
     for j in order:
         S = np.flatnonzero(on[:, j])

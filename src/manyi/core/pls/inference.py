@@ -12,7 +12,7 @@ import numpy as np
 from manyi.core.ahead import blas_hold, blas_release
 from manyi.core.pls import engine as eng
 from manyi.core.pls.result import Bootstrap, _err
-from manyi.core.resample import bootstrap_counts
+from manyi.core.resample import bootstrap_counts, row_counts
 from manyi.core.tdist import norm_ppf, norm_sf, t_sf
 
 #: Up to this many row draws a block of resamples is drawn in one call; above, one resample
@@ -277,7 +277,7 @@ def bootstrap(
             if small:  # one call and one bincount for the whole block; the count is made
                 # where the block runs when it runs here (the next block is drawn meanwhile)
                 idx = rng.integers(0, n, size=(k, n), dtype=np.intp)
-                counts = partial(_counted, idx) if runner is None else _counted(idx)
+                counts = partial(row_counts, idx) if runner is None else row_counts(idx)
             elif indices is None:  # a byte per row (the same stream), into one buffer when
                 # each block is done with before the next is drawn (here, not on a cluster)
                 if reuse is None and run.inflight == 0:
@@ -355,14 +355,6 @@ def jackknife(
     f = eng.estimate(Rj, lay, scheme, max_iter, tol, side=True)
     e = eng.estimates(f, lay)
     return {"paths": e.paths, "total": e.total}
-
-
-def _counted(idx: np.ndarray) -> np.ndarray:
-    """How often each row was drawn in each resample (k × n) from the resamples' row
-    indices (k × n)."""
-    k, n = idx.shape
-    flat = (np.arange(k)[:, None] * n + idx).ravel()
-    return np.bincount(flat, minlength=k * n).reshape(k, n)
 
 
 def _group_sums(M: np.ndarray, lo: int, g: int) -> np.ndarray:
