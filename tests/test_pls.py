@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -578,6 +580,7 @@ def test_blocks_run_on_threads_give_the_numbers_of_one_block(mobi, monkeypatch):
     df.iloc[::13, 5] = np.nan
     m = PLSModel(CONSTRUCTS, PATHS)
     before = [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
+    switch = sys.getswitchinterval()
     started = []
     real = inference.ThreadBlocks.start
     monkeypatch.setattr(inference, "cores", lambda: 2)
@@ -593,6 +596,7 @@ def test_blocks_run_on_threads_give_the_numbers_of_one_block(mobi, monkeypatch):
                                    one.outer[["weight_se", "loading_se"]].to_numpy(float), rtol=1e-9, atol=1e-15)
     assert len(started) == 2
     assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before
+    assert sys.getswitchinterval() == switch
 
 
 @pytest.mark.parametrize("scheme", ["path", "centroid", "factorial"])
@@ -627,7 +631,7 @@ def test_f2_of_every_path_estimated_together_equals_one_by_one(mobi, scheme):
         assert value == pytest.approx(f2(R2, lay2, scheme, i, j, float(r2b[j]), 300, 1e-7)[0], rel=1e-9)
 
 
-def test_fits_on_several_threads_give_back_the_blas_threads(mobi):
+def test_fits_on_several_threads_give_back_the_blas_threads_and_switch_interval(mobi):
     """Fits that overlap on several threads (a server's requests) share the one-thread BLAS
     limit; whatever order they end in, the process gets its BLAS threads back, and each fit
     has the numbers of a fit alone."""
@@ -635,17 +639,21 @@ def test_fits_on_several_threads_give_back_the_blas_threads(mobi):
 
     from threadpoolctl import threadpool_info
 
+    from manyi.core.ahead import SWITCH_INTERVAL
     from manyi.core.pls import inference
 
     before = [(p["internal_api"], p["num_threads"]) for p in threadpool_info()]
+    switch = sys.getswitchinterval()
     a, b = inference.ThreadBlocks(2), inference.ThreadBlocks(2)
     Z = np.zeros((3, 2))
     a.start(Z, np.zeros_like(Z, dtype=bool), 1)
     b.start(Z, np.zeros_like(Z, dtype=bool), 1)
     a.stop()  # the first to start stops first: the limit stays for the other
     assert all(p["num_threads"] == 1 for p in threadpool_info() if p["user_api"] == "blas")
+    assert sys.getswitchinterval() == pytest.approx(min(switch, SWITCH_INTERVAL))
     b.stop()
     assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before
+    assert sys.getswitchinterval() == switch
     m = PLSModel(CONSTRUCTS, PATHS)
     alone = m.fit(mobi, bootstrap=400, seed=5).paths["se"].to_numpy()
     with ThreadPoolExecutor(3) as ex:
@@ -653,6 +661,7 @@ def test_fits_on_several_threads_give_back_the_blas_threads(mobi):
     for g in got:
         np.testing.assert_allclose(g, alone, rtol=1e-12)
     assert [(p["internal_api"], p["num_threads"]) for p in threadpool_info()] == before
+    assert sys.getswitchinterval() == switch
 
 
 def test_total_effects_in_causal_order_equal_the_inverse():

@@ -18,7 +18,7 @@ from math import factorial
 import numpy as np
 import pandas as pd
 
-from manyi.core.ahead import ahead, one_blas_thread
+from manyi.core.ahead import ahead, parallel_section
 from manyi.core.analysis import AnalysisResult, need
 from manyi.core.messages import ManyiError, Message
 from manyi.core.resample import bootstrap_counts, pair_products
@@ -95,7 +95,7 @@ def _boot_correlations(
     for b, counts in _count_batches(rng, n, B, batch):
         S = np.zeros((b, Z.shape[1]))  # b × (1 + p + p(p+1)/2)
         # the next batch is drawn and counted meanwhile (if any): BLAS leaves it its core
-        with one_blas_thread() if b < B else nullcontext():
+        with parallel_section() if b < B else nullcontext():
             for lo in range(0, n, rows):
                 part = counts[:, lo : lo + rows]
                 f = wide[:b, : part.shape[1]]

@@ -162,7 +162,9 @@ def pls_batch(
     with the scaled scores that the next pass needs. With the matrices side by side, every
     step is an operation on rows of B numbers (no small matrix products one matrix at a time);
     the small systems of the path scheme and of mode B are solved by elimination across the
-    stack (:func:`_solve_side`). ``P`` is the models' path matrix (m × m), or one per matrix
+    stack (:func:`_solve_side`). The matrices are symmetric, so RU reads a block's columns of
+    R as its rows, ``Rs[lo:hi]``: one contiguous slab per block, which takes half the time of
+    the strided columns. ``P`` is the models' path matrix (m × m), or one per matrix
     (m × m × B: models with some of the paths of ``preds`` left out, their antecedents' rows
     of the regressions replaced by rows of the identity).
 
@@ -191,8 +193,8 @@ def pls_batch(
     def ru_q(R: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = R.shape[2]
         RU, Q = np.empty((p, m, n)), np.empty((m, m, n))
-        for j, (lo, hi) in enumerate(spans):  # block j's columns of R, weighted
-            np.einsum("ilb,lb->ib", R[:, lo:hi], u[lo:hi], out=RU[:, j])
+        for j, (lo, hi) in enumerate(spans):  # block j's rows of R (= its columns), weighted
+            np.einsum("lib,lb->ib", R[lo:hi], u[lo:hi], out=RU[:, j])
         for j, (lo, hi) in enumerate(spans):  # and block j's rows of RU
             np.einsum("ikb,ib->kb", RU[lo:hi], u[lo:hi], out=Q[j])
         return RU, Q

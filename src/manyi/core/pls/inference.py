@@ -9,7 +9,7 @@ from functools import partial
 
 import numpy as np
 
-from manyi.core.ahead import blas_hold, blas_release
+from manyi.core.ahead import parallel_hold, parallel_release
 from manyi.core.pls import engine as eng
 from manyi.core.pls.result import Bootstrap, _err
 from manyi.core.resample import bootstrap_counts, row_counts
@@ -138,8 +138,9 @@ class ThreadBlocks(LocalBlocks):
     """Runs the blocks on ``workers`` threads of this process, each block on one thread while
     the next block's counts are drawn (numpy lets go of the interpreter in its array work).
     Each resample's estimates depend on its own counts only, so the numbers are the ones of
-    :class:`LocalBlocks`. The BLAS library runs on one thread meanwhile (the blocks are the
-    parallel work; its own threads would compete with them for the cores). Freed arrays are
+    :class:`LocalBlocks`. Meanwhile the BLAS library runs on one thread (the blocks are the
+    parallel work; its own threads would compete with them for the cores) and the interpreter
+    switches threads more often (:func:`manyi.core.ahead.parallel_hold`). Freed arrays are
     kept for reuse from then on (:func:`manyi.core.heap.keep_freed_memory`, process-wide)."""
 
     def __init__(self, workers: int = 2):
@@ -154,7 +155,7 @@ class ThreadBlocks(LocalBlocks):
 
         super().start(Z, miss, maps)
         keep_freed_memory()  # the blocks' arrays reused, not faulted in anew (once per process)
-        blas_hold()
+        parallel_hold()
         self.held = True
 
     def submit(self, counts: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float):
@@ -166,7 +167,7 @@ class ThreadBlocks(LocalBlocks):
     def stop(self) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
         if self.held:
-            blas_release()
+            parallel_release()
             self.held = False
         self.mom = None
 
@@ -204,7 +205,9 @@ def block_estimates(
     def apply(M: np.ndarray, lo: int, hi: int) -> np.ndarray:
         f = wide[:, : hi - lo]
         np.copyto(f, counts[:, lo:hi])
-        return f @ M
+        # (Mᵀ fᵀ)ᵀ = f M, laid out by columns: each moment's row of k resamples is contiguous,
+        # as the pair correlations (pairs × k) read them
+        return (M.T @ f.T).T
 
     N, sums, cross = mom.of(apply)
     pairs = mom.pair_correlations(N, sums, cross)
@@ -217,11 +220,11 @@ def block_estimates(
     M = sums / N[:, None]
     diag = cross[:, mom.diag]
     V = (diag - N[:, None] * M**2) / (N[:, None] - 1)
-    return (
-        e.paths[good], e.total[good], f.W[good], e.loadings[good], e.r2[good],
-        eng.htmt_pairs(pairs, p, lay.blocks)[good], M[good], V[good],
-        np.array(int((~good).sum())),
-    )
+    out = (e.paths, e.total, f.W, e.loadings, e.r2, eng.htmt_pairs(pairs, p, lay.blocks), M, V)
+    bad = int((~good).sum())
+    if bad:  # copies of the admissible ones (most blocks have none to drop)
+        out = tuple(a[good] for a in out)
+    return (*out, np.array(bad))
 
 
 def bootstrap(
