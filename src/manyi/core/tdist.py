@@ -54,36 +54,46 @@ def _betacf(
     """The continued fraction of the incomplete beta function (modified Lentz), vectorised;
     converges fast where x < (a + 1)/(a + b + 2). ``y`` = 1 − x: the first denominator
     1 − (a + b)x/(a + 1) is formed as ((1 − b) + (a + b)y)/(a + 1), which does not cancel
-    when a is large and x near 1 (Student's t with ν in the millions)."""
+    when a is large and x near 1 (Student's t with ν in the millions). The elements still
+    converging are kept together (the converged ones leave the arrays): each element's
+    arithmetic is the one of its own fraction alone."""
     tiny = 1e-300
+    a, b, x = (np.asarray(v, dtype=float) for v in (a, b, x))
     qab, qap, qam = a + b, a + 1.0, a - 1.0
     c = np.ones_like(x)
     d = ((1.0 - b) + qab * y) / qap
     d = np.where(np.abs(d) < tiny, tiny, d)
     d = 1.0 / d
     h = d.copy()
-    active = np.ones(x.shape, dtype=bool)
+    out = h.copy()
+    at = np.arange(len(x))  # the places of the elements still converging
     for m in range(1, iters + 1):
         m2 = 2 * m
         aa = m * (b - m) * x / ((qam + m2) * (a + m2))
-        d = np.where(active, 1.0 + aa * d, d)
+        d = 1.0 + aa * d
         d = np.where(np.abs(d) < tiny, tiny, d)
-        c = np.where(active, 1.0 + aa / c, c)
+        c = 1.0 + aa / c
         c = np.where(np.abs(c) < tiny, tiny, c)
-        d = np.where(active, 1.0 / d, d)
-        h = np.where(active, h * d * c, h)
+        d = 1.0 / d
+        h = h * d * c
         aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))
-        d = np.where(active, 1.0 + aa * d, d)
+        d = 1.0 + aa * d
         d = np.where(np.abs(d) < tiny, tiny, d)
-        c = np.where(active, 1.0 + aa / c, c)
+        c = 1.0 + aa / c
         c = np.where(np.abs(c) < tiny, tiny, c)
-        d = np.where(active, 1.0 / d, d)
+        d = 1.0 / d
         delta = d * c
-        h = np.where(active, h * delta, h)
-        active &= np.abs(delta - 1.0) > 1e-16
-        if not active.any():
-            break
-    return h
+        h = h * delta
+        going = np.abs(delta - 1.0) > 1e-16
+        if not going.all():
+            out[at] = h
+            if not going.any():
+                break
+            at, h, c, d = at[going], h[going], c[going], d[going]
+            a, b, x, qab, qap, qam = a[going], b[going], x[going], qab[going], qap[going], qam[going]
+    else:
+        out[at] = h
+    return out
 
 
 _HALF_LOG_PI = 0.5 * math.log(math.pi)
