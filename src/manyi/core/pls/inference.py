@@ -335,7 +335,8 @@ def bootstrap(
 def jackknife(
     Z: np.ndarray, miss: np.ndarray, lay: eng.Layout, scheme: str, max_iter: int, tol: float
 ) -> dict[str, np.ndarray]:
-    """Leave-one-out (n ≤ 2000) or leave-one-group-out (1000 groups) estimates, for BCa.
+    """Leave-one-out (n ≤ 2000) or leave-one-group-out (1000 groups) path estimates, for the
+    paths' BCa intervals.
 
     Each deletion's cross-products are the full sample's minus the deleted rows', so the
     jackknife costs one pass over the data.
@@ -356,8 +357,7 @@ def jackknife(
 
     Rj = mom.correlations(*mom.of(prod))
     f = eng.estimate(Rj, lay, scheme, max_iter, tol, side=True)
-    e = eng.estimates(f, lay)
-    return {"paths": e.paths, "total": e.total}
+    return {"paths": eng.estimates(f, lay).paths}
 
 
 def _group_sums(M: np.ndarray, lo: int, g: int) -> np.ndarray:

@@ -311,7 +311,7 @@ class PLSModel:
             outer=tables.outer_table(names, items, W, loadings, lay, boot, level),
             paths=paths,
             r2=tables.r2_table(names, est.r2[0], lay, n, boot, level),
-            effects=tables.effects_table(names, est, lay, boot, jack, level),
+            effects=tables.effects_table(names, est, lay, boot, level),
             reliability=rel,
             htmt=htmt,
             htmt_signed=htmt_signed,

@@ -99,13 +99,14 @@ def r2_table(names, r2, lay, n, boot: Bootstrap | None, level) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def effects_table(names, est, lay, boot: Bootstrap | None, jack, level) -> pd.DataFrame:
+def effects_table(names, est, lay, boot: Bootstrap | None, level) -> pd.DataFrame:
+    """Direct, indirect and total effects; the total's bootstrap SE, p and percentile interval."""
     paths_m, total_m = est.paths[0], est.total[0]
     src, dst = np.nonzero((total_m != 0) | (lay.P != 0))  # in the order of their rows
     infs = None
     if boot is not None:
         infs = _rows(
-            inferences(total_m[src, dst], boot.total[:, src, dst], jack["total"][:, src, dst], level),
+            inferences(total_m[src, dst], boot.total[:, src, dst], None, level),
             len(src), ("se", "p", "ci_low", "ci_high"), "total_",
         )
     rows = []
