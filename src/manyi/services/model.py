@@ -48,9 +48,10 @@ def fit_model_file(
             want=set(pls.items),
             name=d.name,
         )
-    from manyi.services.distributed import DaskBlocks, check_engine, runner
+    if req.engine != "local":  # the cluster's module only where a cluster may be asked for
+        from manyi.services.distributed import DaskBlocks, check_engine, runner
 
-    check_engine(req.engine)
+        check_engine(req.engine)
     if req.engine == "local" or not req.bootstrap:
         return pls.fit(
             frame, bootstrap=req.bootstrap, seed=req.seed, scheme=req.scheme, progress=progress
