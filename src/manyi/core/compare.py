@@ -47,9 +47,14 @@ class ValueCounts:
         return cls._counted(x[~np.isnan(x)], None)
 
     def merge(self, other: ValueCounts) -> ValueCounts:
-        return ValueCounts._counted(
-            np.concatenate([self.values, other.values]), np.concatenate([self.counts, other.counts])
-        )
+        """Both parts' values are distinct and ascending: merged in order (a stable sort of
+        two runs), equal neighbours' counts added."""
+        v = np.concatenate([self.values, other.values])
+        c = np.concatenate([self.counts, other.counts])
+        order = np.argsort(v, kind="stable")
+        v, c = v[order], c[order]
+        first = np.flatnonzero(np.concatenate([[True], v[1:] != v[:-1]])) if len(v) else order
+        return ValueCounts(v[first], np.add.reduceat(c, first) if len(v) else c)
 
     @classmethod
     def _counted(cls, x: np.ndarray, counts: np.ndarray | None) -> ValueCounts:

@@ -288,8 +288,9 @@ def sum_compare(
     for c, g in enumerate(values):
         m = codes == c
         measures = {"csi": rs.csi[m]}
+        dims = rs.dimensions[m]  # the group's rows once, then a column each
         for j, d in enumerate(inst.dimension_ids):
-            measures[d] = rs.dimensions[m, j]
+            measures[d] = dims[:, j]
         groups[g] = compare_mod.GroupSums.of(
             measures, rs.satisfied[m], None if w is None else w[m], None if x is None else x[m]
         )
