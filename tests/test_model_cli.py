@@ -67,7 +67,9 @@ def test_fit_instrument_template_json(ecsi_files, tmp_path):
     assert res.returncode == 0 and json.loads(res.stdout)["n"] == 400 and res.stderr == ""
 
 
-def test_fit_model_file_table_zh_and_ipma(tmp_path):
+def _chain_files(tmp_path):
+    """MODEL's files: 300 respondents of quality → satisfaction → loyalty (and quality →
+    loyalty), items on 1-10, one value missing."""
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -83,6 +85,11 @@ def test_fit_model_file_table_zh_and_ipma(tmp_path):
     df.to_csv(data, index=False)
     model = tmp_path / "m.yaml"
     model.write_text(MODEL, encoding="utf-8")
+    return model, data
+
+
+def test_fit_model_file_table_zh_and_ipma(tmp_path):
+    model, data = _chain_files(tmp_path)
     html = tmp_path / "ipma.html"
     res = runner.invoke(app, ["model", "fit", "-m", str(model), str(data), "--bootstrap", "200", "--lang", "zh",
                               "--ipma", str(html)])
@@ -92,6 +99,29 @@ def test_fit_model_file_table_zh_and_ipma(tmp_path):
     text = html.read_text(encoding="utf-8")
     assert "重要性" in text or "\\u91cd\\u8981\\u6027" in text
     assert not re.search(r"<script[^>]*\bsrc=", text) and len(text) > 1_000_000  # plotly.js inline, no CDN
+
+
+@pytest.mark.parametrize("lang, title", [("en", "Indirect and total effects"), ("zh", "间接效应与总效应")])
+def test_the_table_shows_indirect_and_total_effects(tmp_path, lang, title):
+    """The terminal's effects table: the pairs with an indirect effect only, the indirect
+    effect the product of the paths through the mediator, and the total's bootstrap SE, p and
+    interval as in the JSON."""
+    model, data = _chain_files(tmp_path)
+    args = ["model", "fit", "-m", str(model), str(data), "--bootstrap", "200", "--seed", "3"]
+    doc = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    est = {(p["from"], p["to"]): p["estimate"] for p in doc["paths"]}
+    res = runner.invoke(app, [*args, "--lang", lang], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    table = res.stdout[res.stdout.index(title):]
+    rows = [line for line in table.splitlines()[4:] if line.startswith("│")]
+    rows = rows[: next((i for i, r in enumerate(rows[1:], 1) if r.count("│") != rows[0].count("│")), len(rows))]
+    assert len(rows) == 1  # Quality → Loyalty; the other two pairs have no indirect effect
+    cells = [c.strip() for c in rows[0].strip("│").split("│")]
+    direct, indirect = est[("Quality", "Loyalty")], est[("Quality", "Satisfaction")] * est[("Satisfaction", "Loyalty")]
+    assert cells[2:5] == [f"{direct:.4f}", f"{indirect:.4f}", f"{direct + indirect:.4f}"]
+    eff = next(e for e in doc["effects"] if (e["from"], e["to"]) == ("Quality", "Loyalty"))
+    assert cells[5:7] == [f"{eff['total_se']:.4f}", f"{eff['total_p']:.4f}"]
+    assert cells[7] == f"{eff['total_ci_low']:.3f}–{eff['total_ci_high']:.3f}"
 
 
 def test_model_errors_exit_2(tmp_path, ecsi_files):

@@ -227,7 +227,8 @@ def cell(v: Any, lang: str) -> str:
 
 
 def pls_tables(res: Any, lang: str) -> list[Table]:
-    """Paths, constructs (R², reliability, index), outer weights, HTMT of a PLS result."""
+    """Paths, constructs (R², reliability, index), indirect and total effects (the pairs with
+    an indirect effect), outer weights, HTMT of a PLS result."""
 
     def lab(c: str, lang: str) -> str:
         return construct_label(res, c, lang)
@@ -280,6 +281,22 @@ def pls_tables(res: Any, lang: str) -> list[Table]:
             fmt(res.index[c], ".1f"),
             *([ci(it.loc[c, "index_ci_low"], it.loc[c, "index_ci_high"])] if boot_index else []),
         )
+    te = Table(title=t("pls.title_effects", lang), title_justify="left")
+    heads = [t("pls.col_from", lang), t("pls.col_to", lang), t("pls.col_direct", lang),
+             t("pls.col_indirect", lang), t("pls.col_total", lang)]
+    if boot:
+        heads += [t("pls.col_se", lang), "p", t("pls.col_ci_percentile", lang)]
+    for h in heads:
+        te.add_column(h, justify="left" if h in heads[:2] else "right")
+    for _, r in res.effects.iterrows():
+        if r["indirect"] == 0:  # a direct path only: its row is in the path table
+            continue
+        row = [lab(r["from"], lang), lab(r["to"], lang), f"{r['direct']:.4f}",
+               f"{r['indirect']:.4f}", f"{r['total']:.4f}"]
+        if boot:
+            row += [f"{r['total_se']:.4f}", f"{r['total_p']:.4f}",
+                    ci(r["total_ci_low"], r["total_ci_high"], spec=".3f")]
+        te.add_row(*row)
     to = Table(title=t("pls.title_outer", lang), title_justify="left")
     heads = [
         construct,
@@ -315,7 +332,7 @@ def pls_tables(res: Any, lang: str) -> list[Table]:
                 "✓" if r["below_090"] else "✗",
             ]
         th.add_row(*row)
-    return [tp, tc, to, th]
+    return [tp, tc, te, to, th]
 
 
 def construct_label(res: Any, construct: str, lang: str) -> str:
