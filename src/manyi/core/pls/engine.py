@@ -186,9 +186,15 @@ def pls_batch(
     diag_m = np.arange(m)
     mode_b_spans = [spans[j] for j in range(m) if mode_b[j]]
     regressions = []  # per endogenous construct: its antecedents, their places in CY
+    one_s, one_j = [], []  # the constructs with one antecedent: all solved by one division
     for e in range(len(endo)):
         S = preds[eptr[e] : eptr[e + 1]]
-        regressions.append((int(endo[e]), S, np.ix_(S, S)))
+        if len(S) == 1:
+            one_s.append(int(S[0]))
+            one_j.append(int(endo[e]))
+        else:
+            regressions.append((int(endo[e]), S, np.ix_(S, S)))
+    ones = (np.array(one_s, dtype=np.intp), np.array(one_j, dtype=np.intp)) if one_s else None
 
     def ru_q(R: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n = R.shape[2]
@@ -222,6 +228,15 @@ def pls_batch(
                 E = CY * adj
             else:
                 E = CY * Pt
+                if ones is not None:  # x = y / a, as the elimination solves one unknown
+                    s1, j1 = ones
+                    a, y = CY[s1, s1], CY[s1, j1]  # r × n each
+                    if per:
+                        on = P[s1, j1]
+                        a, y = a * on * on + (1 - on) * 1.0, y * on
+                    x = y / a
+                    x[~np.isfinite(x)] = np.nan
+                    E[s1, j1] = x
                 for j, S, SS in regressions:
                     A, y = CY[SS], CY[S, j]  # k × k × n, k × n (copies)
                     if per:  # a matrix's missing antecedents: 0 = x, by rows of the identity
