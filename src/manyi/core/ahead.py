@@ -55,7 +55,8 @@ def ahead(items: Iterable[T], depth: int = 1, name: str = "manyi-ahead") -> Iter
 #: The interpreter's switch interval (seconds) while work runs on several threads at once: a
 #: thread back from an array operation waits at most this long for one that holds the
 #: interpreter. At Python's default (5 ms) two bootstrap blocks of 2,500 PLS resamples side
-#: by side took 79–92 ms each on two cores, at 0.5 ms 62–72 ms (one alone: 60–68 ms).
+#: by side took 79–81 ms (median 87–92 ms) on two cores, at 0.5 ms 62–69 ms (median 65–83 ms;
+#: one block alone: 60–68 ms).
 SWITCH_INTERVAL = 0.0005
 
 _hold_lock = threading.Lock()
