@@ -705,3 +705,27 @@ def test_quantiles_of_sorted_draws_equal_numpy_quantile_bit_for_bit():
     many = bca_sorted(est, np.sort(draws, axis=1), jack, 0.95)
     for i in range(4):
         assert many[i].tolist() == list(bca(est[i], draws[i], jack[i], 0.95))
+
+
+def test_indirect_effects_inferred_from_each_resamples_product_of_paths(mobi):
+    """Expectation → Value runs directly and through Perceived quality only, so each
+    resample's indirect effect is the product of its two paths: the SE, p and percentile
+    interval of the indirect effect are those of these products (computed here from the
+    bootstrap's path draws), and a pair without a mediated route gets none."""
+    from manyi.core.tdist import t_sf
+
+    m = PLSModel(CONSTRUCTS, PATHS)
+    res = m.fit(mobi, bootstrap=800, seed=9)
+    names = m.constructs
+    e, q, v = names.index("Expectation"), names.index("Quality"), names.index("Value")
+    draws = res.bootstrap.paths[:, e, q] * res.bootstrap.paths[:, q, v]
+    row = res.effects.set_index(["from", "to"]).loc[("Expectation", "Value")]
+    est = res.paths.set_index(["from", "to"])["estimate"]
+    assert row["indirect"] == pytest.approx(est[("Expectation", "Quality")] * est[("Quality", "Value")], rel=1e-12)
+    se = np.std(draws, ddof=1)
+    assert row["indirect_se"] == pytest.approx(se, rel=1e-9)
+    assert row["indirect_p"] == pytest.approx(2 * float(t_sf(abs(row["indirect"]) / se, len(draws) - 1)), rel=1e-9)
+    lo, hi = np.quantile(draws, [0.025, 0.975])
+    assert (row["indirect_ci_low"], row["indirect_ci_high"]) == (pytest.approx(lo, rel=1e-9), pytest.approx(hi, rel=1e-9))
+    direct_only = res.effects.set_index(["from", "to"]).loc[("Image", "Expectation")]
+    assert np.isnan(direct_only["indirect_se"]) and direct_only["total_se"] > 0

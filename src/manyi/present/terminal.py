@@ -283,19 +283,23 @@ def pls_tables(res: Any, lang: str) -> list[Table]:
         )
     te = Table(title=t("pls.title_effects", lang), title_justify="left")
     heads = [t("pls.col_from", lang), t("pls.col_to", lang), t("pls.col_direct", lang),
-             t("pls.col_indirect", lang), t("pls.col_total", lang)]
+             t("pls.col_indirect", lang)]
     if boot:
-        heads += [t("pls.col_se", lang), "p", t("pls.col_ci_percentile", lang)]
+        heads += [t("pls.col_indirect_p", lang), t("pls.col_indirect_ci", lang)]
+    heads += [t("pls.col_total", lang)]
+    if boot:
+        heads += [t("pls.col_total_p", lang), t("pls.col_total_ci", lang)]
     for h in heads:
         te.add_column(h, justify="left" if h in heads[:2] else "right")
     for _, r in res.effects.iterrows():
         if r["indirect"] == 0:  # a direct path only: its row is in the path table
             continue
-        row = [lab(r["from"], lang), lab(r["to"], lang), f"{r['direct']:.4f}",
-               f"{r['indirect']:.4f}", f"{r['total']:.4f}"]
+        row = [lab(r["from"], lang), lab(r["to"], lang), f"{r['direct']:.4f}", f"{r['indirect']:.4f}"]
         if boot:
-            row += [f"{r['total_se']:.4f}", f"{r['total_p']:.4f}",
-                    ci(r["total_ci_low"], r["total_ci_high"], spec=".3f")]
+            row += [fmt(r["indirect_p"], ".4f"), ci(r["indirect_ci_low"], r["indirect_ci_high"], spec=".3f")]
+        row += [f"{r['total']:.4f}"]
+        if boot:
+            row += [fmt(r["total_p"], ".4f"), ci(r["total_ci_low"], r["total_ci_high"], spec=".3f")]
         te.add_row(*row)
     to = Table(title=t("pls.title_outer", lang), title_justify="left")
     heads = [

@@ -50,7 +50,7 @@ class PLSResult:
     outer: pd.DataFrame  # construct, item, weight, loading (+ se, ci with a bootstrap)
     paths: pd.DataFrame  # from, to, estimate, se, t, p, ci_low, ci_high, bca_low, bca_high, f2
     r2: pd.DataFrame  # construct, r2, r2_adj
-    effects: pd.DataFrame  # from, to, direct, indirect, total (+ total se/ci)
+    effects: pd.DataFrame  # from, to, direct, indirect, total (+ total_ and indirect_ se/p/ci)
     reliability: pd.DataFrame  # construct, alpha, rho_a, rho_c, ave
     htmt: pd.DataFrame  # construct × construct, absolute correlations (seminr, SmartPLS)
     htmt_signed: pd.DataFrame  # the same with signed correlations (Henseler et al. 2015)
