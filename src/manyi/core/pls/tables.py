@@ -109,18 +109,18 @@ def effects_table(names, est, lay, boot: Bootstrap | None, level) -> pd.DataFram
     src, dst = np.nonzero((total_m != 0) | (lay.P != 0))  # in the order of their rows
     infs = None
     if boot is not None:
-        keys = ("se", "p", "ci_low", "ci_high")
-        infs = _rows(
-            inferences(total_m[src, dst], boot.total[:, src, dst], None, level),
-            len(src), keys, "total_",
+        keys, k = ("se", "p", "ci_low", "ci_high"), len(src)
+        # the totals and the indirect effects inferred together (one pass over both)
+        tot = boot.total[:, src, dst]
+        both = inferences(
+            np.concatenate([total_m[src, dst], (total_m - paths_m)[src, dst]]),
+            np.concatenate([tot, tot - boot.paths[:, src, dst]], axis=1), None, level,
         )
+        infs = _rows({key: v[:k] for key, v in both.items()}, k, keys, "total_")
+        ind = _rows({key: v[k:] for key, v in both.items()}, k, keys, "indirect_")
         # a route through a mediator: a path of two steps or more (Σₖ≥₂ Pᵏ > 0)
         on = (lay.P != 0).astype(float)
         routed = (eng.total_effects(on) - on)[src, dst] > 0
-        ind = _rows(
-            inferences((total_m - paths_m)[src, dst], (boot.total - boot.paths)[:, src, dst], None, level),
-            len(src), keys, "indirect_",
-        )
         for at, row in enumerate(ind):
             infs[at].update(row if routed[at] else dict.fromkeys(row))
     rows = []
