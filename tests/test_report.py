@@ -319,6 +319,38 @@ def test_bad_input_exits_2_with_a_message(files, tmp_path, monkeypatch):
     assert not (tmp_path / "x.pdf").exists()
 
 
+def test_a_profile_still_written_into_is_removed_without_an_error(tmp_path):
+    """Chromium's helpers may write into its profile for a moment after the browser has ended
+    (a single removal then fails with "Directory not empty", which once failed `make demo`
+    after the PDF was printed): the removal is tried again until the folder is gone."""
+    import threading
+    import time
+
+    from manyi.present.report.to_pdf import remove_profile
+
+    profile = tmp_path / "manyi-chromium-x"
+    (profile / "Default").mkdir(parents=True)
+    stop = time.monotonic() + 0.4
+
+    def helper() -> None:  # a lingering child process writing its files
+        k = 0
+        while time.monotonic() < stop:
+            try:
+                (profile / "Default").mkdir(parents=True, exist_ok=True)
+                (profile / "Default" / f"f{k}").write_bytes(b"x" * 100)
+            except OSError:
+                pass
+            k += 1
+
+    th = threading.Thread(target=helper)
+    th.start()
+    time.sleep(0.05)
+    remove_profile(profile)  # no error while the helper writes
+    th.join()
+    remove_profile(profile)
+    assert not profile.exists()
+
+
 def test_cases_file_pareto_counts_by_hand(tmp_path):
     from manyi.services.report import case_figures
 

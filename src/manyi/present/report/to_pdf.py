@@ -36,6 +36,20 @@ FLAGS = (
 )
 
 
+def remove_profile(path: str | Path, wait: float = 2.0) -> None:
+    """Remove a Chromium profile folder. Chromium's helper processes may still write into it
+    for a moment after the browser process has ended, so that a single removal can fail
+    ("Directory not empty"): removed again until it is gone or ``wait`` seconds have passed,
+    and never an error (a leftover folder in the temporary directory must not fail a report
+    that is already printed)."""
+    end = time.monotonic() + wait
+    while True:
+        shutil.rmtree(path, ignore_errors=True)
+        if not os.path.exists(path) or time.monotonic() > end:
+            return
+        time.sleep(0.05)
+
+
 def find_chromium() -> str | None:
     own = os.environ.get("MANYI_CHROMIUM")
     if own is not None:
@@ -54,7 +68,7 @@ class Browser:
     one-shot ``--print-to-pdf`` command is used instead (:func:`print_pdf`)."""
 
     def __init__(self, exe: str):
-        self.profile = tempfile.TemporaryDirectory(prefix="manyi-chromium-")
+        self.profile = tempfile.TemporaryDirectory(prefix="manyi-chromium-", ignore_cleanup_errors=True)
         self.proc = subprocess.Popen(
             [
                 exe,
@@ -195,6 +209,7 @@ class Browser:
                     self.proc.wait(5)
                 except subprocess.TimeoutExpired:
                     self.proc.kill()
+            remove_profile(self.profile.name)
             self.profile.cleanup()
 
 
@@ -215,7 +230,8 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> None:
     exe = find_chromium()
     if exe is None:
         raise ManyiError(Message("report.no_chromium"))
-    with tempfile.TemporaryDirectory(prefix="manyi-chromium-") as profile:
+    profile = tempfile.mkdtemp(prefix="manyi-chromium-")
+    try:
         cmd = [
             exe,
             *FLAGS,
@@ -231,6 +247,8 @@ def print_pdf(html: Path, pdf: Path, timeout: float = 120) -> None:
             raise ManyiError(
                 Message("report.pdf_failed", {"detail": f"timeout {timeout:g} s"})
             ) from None
+    finally:
+        remove_profile(profile)
     if done.returncode != 0 or not pdf.exists() or pdf.stat().st_size == 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or [
             str(done.returncode)
