@@ -118,6 +118,15 @@ def _eliminate(U: np.ndarray, b: np.ndarray) -> np.ndarray:
     return x
 
 
+def _left_out(A: np.ndarray, y: np.ndarray, on: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The regressions (``A`` k × k × …, ``y`` k × …) of models with some antecedents left
+    out (``on`` k × …, 0 where left out): their rows and columns those of the identity and
+    their right-hand sides 0, so that their coefficients solve to 0."""
+    k = len(y)
+    eye = np.eye(k).reshape((k, k) + (1,) * (y.ndim - 1))
+    return A * on[:, None] * on[None, :] + (1 - on)[:, None] * eye, y * on
+
+
 def _spans(blocks: list[np.ndarray], p: int) -> tuple[list[tuple[int, int]], np.ndarray | None]:
     """Each block as a run of rows (lo, hi) and the order of the items that makes the blocks
     such runs (None when they already are: a model's items are listed construct by
@@ -228,21 +237,16 @@ def pls_batch(
                 E = CY * adj
             else:
                 E = CY * Pt
-                if ones is not None:  # x = y / a, as the elimination solves one unknown
+                if ones is not None:  # one system of one unknown for all of them (1 × 1 × r × n)
                     s1, j1 = ones
-                    a, y = CY[s1, s1], CY[s1, j1]  # r × n each
+                    A, y = CY[s1, s1][None, None], CY[s1, j1][None]
                     if per:
-                        on = P[s1, j1]
-                        a, y = a * on * on + (1 - on) * 1.0, y * on
-                    x = y / a
-                    x[~np.isfinite(x)] = np.nan
-                    E[s1, j1] = x
+                        A, y = _left_out(A, y, P[s1, j1][None])
+                    E[s1, j1] = _solve_side(A, y)[0]
                 for j, S, SS in regressions:
                     A, y = CY[SS], CY[S, j]  # k × k × n, k × n (copies)
-                    if per:  # a matrix's missing antecedents: 0 = x, by rows of the identity
-                        on = P[S, j]
-                        A = A * on[:, None] * on[None, :] + (1 - on)[:, None] * np.eye(len(S))[:, :, None]
-                        y = y * on
+                    if per:
+                        A, y = _left_out(A, y, P[S, j])
                     E[S, j] = _solve_side(A, y)
             # each item's covariance with its construct's inner proxy Σₖ E[k, j]·(score k / d_k);
             # the proxy is not scaled to unit variance: a construct's weights are scaled to
