@@ -162,3 +162,33 @@ def test_public_names_resolve_lazily():
         assert getattr(manyi, name) is not None
     with pytest.raises(AttributeError):
         manyi.nothing_here  # noqa: B018
+
+
+def test_every_command_and_option_is_explained_in_both_languages():
+    """The help of every command, option and argument has its English and its Chinese text
+    (the help screens are read before any --lang applies, so they carry both)."""
+    import re
+
+    import typer
+
+    cjk, latin = re.compile("[\u4e00-\u9fff]"), re.compile("[A-Za-z]{3}")
+    missing, seen = [], 0
+
+    def walk(cmd, path):
+        nonlocal seen
+        for name, sub in getattr(cmd, "commands", {}).items():
+            walk(sub, [*path, name])
+        texts = [(" ".join(path), cmd.help or "")]
+        texts += [(f"{' '.join(path)} {p.name}", getattr(p, "help", None) or "")
+                  for p in cmd.params if p.name != "help"]
+        for where, text in texts:
+            seen += 1
+            if not (cjk.search(text) and latin.search(text)):
+                missing.append(f"{where}: {text!r}")
+
+    walk(typer.main.get_command(app), ["manyi"])
+    assert seen > 200 and not missing, "\n".join(missing)
+    # a default the help itself explains is not shown again as a contradicting "[default: 0]"
+    res = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
+    line = next(ln for ln in res.output.splitlines() if "--header-row" in ln)
+    assert "(default: found)" in line and "[default: 0]" not in line

@@ -42,31 +42,31 @@ def analyze(
     name: Annotated[
         str,
         typer.Argument(
-            help="the analysis, e.g. ipa, servqual, drivers (an unknown name lists all)"
+            help="the analysis, e.g. ipa, servqual, drivers (an unknown name lists all) / 分析名称"
         ),
     ],
     responses: ResponsesArg,
     instrument: InstrumentOpt,
     by: Annotated[str, typer.Option("--by", help="segment columns / 分组列")] = "",
     period: Annotated[
-        str, typer.Option("--period", help="compare/spc: month | quarter | year")
+        str, typer.Option("--period", help="compare/spc: month | quarter | year / 期间")
     ] = "",
     importance: Annotated[
-        str, typer.Option("--importance", help="ipa: stated | derived")
+        str, typer.Option("--importance", help="ipa: stated | derived / 重要性来源（自评 | 推导）")
     ] = "stated",
-    cross: Annotated[str, typer.Option("--cross", help="ipa: mean | midpoint")] = "mean",
-    adjust: Annotated[str, typer.Option("--adjust", help="compare: holm | bh | none")] = "holm",
+    cross: Annotated[str, typer.Option("--cross", help="ipa: mean | midpoint / 象限分界（均值 | 量表中点）")] = "mean",
+    adjust: Annotated[str, typer.Option("--adjust", help="compare: holm | bh | none / 多重比较校正")] = "holm",
     outcome: Annotated[
-        str, typer.Option("--outcome", help="drivers: nps | csi | dimension | item")
+        str, typer.Option("--outcome", help="drivers: nps | csi | dimension | item / 结果变量")
     ] = "",
     driver_level: Annotated[
-        str, typer.Option("--drivers", help="drivers: dimensions | items")
+        str, typer.Option("--drivers", help="drivers: dimensions | items / 驱动因素层级")
     ] = "dimensions",
     factors: Annotated[
-        int, typer.Option("--factors", help="reliability: factors (0: parallel analysis)")
+        int, typer.Option("--factors", help="reliability: factors (0: parallel analysis) / 因子数（0：平行分析）")
     ] = 0,
     weights: WeightsOpt = "",
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv / 输出格式")] = "table",
     output: OutputOpt = None,
     chart: ChartOpt = None,
     date_format: DateOpt = "",

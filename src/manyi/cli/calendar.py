@@ -19,7 +19,7 @@ app.add_typer(calendar_app, name="calendar")
 CalOpt = Annotated[
     str, typer.Option("--calendar", help="cn (built in) or a calendar YAML file / 日历")
 ]
-FmtOpt = Annotated[str, typer.Option("--format", "-f", help="table | json")]
+FmtOpt = Annotated[str, typer.Option("--format", "-f", help="table | json / 输出格式")]
 
 
 def _instant(value: str, what: str, lang: str) -> datetime:
@@ -52,7 +52,7 @@ def _check_format(fmt: str, lang: str) -> None:
 def due(
     calendar: CalOpt = "cn",
     start: Annotated[str, typer.Option("--start", help="ISO-8601 instant / 起始时间")] = "",
-    within: Annotated[str, typer.Option("--in", help="30m, 4h (working time) or 3d (working days)")] = "",
+    within: Annotated[str, typer.Option("--in", help="30m, 4h (working time) or 3d (working days) / 时限：30m、4h（工作时间）或 3d（工作日）")] = "",
     fmt: FmtOpt = "table",
     lang: LangOpt = "",
 ) -> None:

@@ -18,7 +18,7 @@ sla_app = typer.Typer(help="Service levels of cases. 服务时限。", no_args_i
 app.add_typer(cases_app, name="cases")
 app.add_typer(sla_app, name="sla")
 
-FmtOpt = Annotated[str, typer.Option("--format", "-f", help="table | json")]
+FmtOpt = Annotated[str, typer.Option("--format", "-f", help="table | json / 输出格式")]
 
 
 def _fmt(fmt: str, lang: str) -> None:
@@ -49,7 +49,7 @@ def _print_cases(rows: list[dict], lang: str) -> None:
 
 @cases_app.command("import")
 def cases_import(
-    file: Annotated[Path, typer.Argument(help="CSV/XLSX: external_id, kind, category, channel, received_at, customer, description")],
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX: external_id, kind, category, channel, received_at, customer, description / 工单文件")],
     lang: LangOpt = "",
 ) -> None:
     """Import cases; importing the same file again adds nothing. 导入工单。"""
@@ -92,14 +92,14 @@ def cases_list(
 
 @cases_app.command("open")
 def cases_open(
-    kind: Annotated[str, typer.Option("--kind", help="complaint | enquiry | suggestion | praise")] = "complaint",
-    channel: Annotated[str, typer.Option("--channel", help="hotline | web | app | email | walk_in | ...")] = "hotline",
-    category: Annotated[str, typer.Option("--category", help="product | service | broken_promise | ...")] = "",
-    severity: Annotated[str, typer.Option("--severity", help="low | medium | high | critical")] = "medium",
+    kind: Annotated[str, typer.Option("--kind", help="complaint | enquiry | suggestion | praise / 类型：投诉 | 咨询 | 建议 | 表扬")] = "complaint",
+    channel: Annotated[str, typer.Option("--channel", help="hotline | web | app | email | walk_in | ... / 渠道")] = "hotline",
+    category: Annotated[str, typer.Option("--category", help="product | service | broken_promise | ... / 类别")] = "",
+    severity: Annotated[str, typer.Option("--severity", help="low | medium | high | critical / 严重程度：低 | 中 | 高 | 严重")] = "medium",
     customer: Annotated[str, typer.Option("--customer", help="customer code / 客户编号")] = "",
     description: Annotated[str, typer.Option("--description", help="what the customer said / 内容")] = "",
-    received_at: Annotated[str, typer.Option("--received-at", help="ISO-8601 (default: now)")] = "",
-    by: Annotated[str, typer.Option("--by", help="the agent who takes it (first-contact owner)")] = "",
+    received_at: Annotated[str, typer.Option("--received-at", help="ISO-8601 (default: now) / 受理时间（默认：现在）")] = "",
+    by: Annotated[str, typer.Option("--by", help="the agent who takes it (first-contact owner) / 首问负责人")] = "",
     fmt: FmtOpt = "table",
     lang: LangOpt = "",
 ) -> None:
@@ -131,15 +131,15 @@ def cases_open(
 @cases_app.command("act")
 def cases_act(
     case: Annotated[str, typer.Argument(help="case number or external id / 工单号")],
-    action: Annotated[str, typer.Argument(help="acknowledge | investigate | wait | resume | resolve | call_back | reopen | transfer | note")],
+    action: Annotated[str, typer.Argument(help="acknowledge | investigate | wait | resume | resolve | call_back | reopen | transfer | note / 处理动作")],
     by: Annotated[str, typer.Option("--by", help="who acts / 操作人")] = "",
     note: Annotated[str, typer.Option("--note", help="a note; a reason to reopen / 备注")] = "",
     remedy: Annotated[str, typer.Option("--remedy", help="the remedy (resolve) / 处理措施")] = "",
     root_cause: Annotated[str, typer.Option("--root-cause", help="the root cause (resolve) / 根本原因")] = "",
     satisfied: Annotated[str, typer.Option("--satisfied", help="yes | no (call_back) / 是否满意")] = "",
     to: Annotated[str, typer.Option("--to", help="the agent (transfer) / 转派给")] = "",
-    version: Annotated[int, typer.Option("--version", help="the version you saw (refused if it changed)")] = 0,
-    at: Annotated[str, typer.Option("--at", help="ISO-8601 instant of the action (default: now)")] = "",
+    version: Annotated[int, typer.Option("--version", help="the version you saw (refused if it changed) / 所见版本（已变更则拒绝）")] = 0,
+    at: Annotated[str, typer.Option("--at", help="ISO-8601 instant of the action (default: now) / 处理时间（默认：现在）")] = "",
     fmt: FmtOpt = "table",
     lang: LangOpt = "",
 ) -> None:
@@ -175,7 +175,7 @@ def cases_timeline(case: Annotated[str, typer.Argument(help="case number / 工�
 
 
 @sla_app.command("load")
-def sla_load(file: Annotated[Path, typer.Argument(help="service-level settings (YAML)")], lang: LangOpt = "") -> None:
+def sla_load(file: Annotated[Path, typer.Argument(help="service-level settings (YAML) / 服务时限设置")], lang: LangOpt = "") -> None:
     """Check and store the service-level settings. 载入服务时限设置。"""
     from manyi.services.cases import load_sla
 
@@ -203,7 +203,7 @@ def sla_show(lang: LangOpt = "") -> None:
 @app.command("worker")
 def worker(
     once: Annotated[bool, typer.Option("--once", help="one pass, then exit / 只运行一遍")] = False,
-    now: Annotated[str, typer.Option("--now", help="run as of this ISO-8601 instant (replays, tests)")] = "",
+    now: Annotated[str, typer.Option("--now", help="run as of this ISO-8601 instant (replays, tests) / 按此时刻运行（重放、测试）")] = "",
     interval: Annotated[float, typer.Option("--interval", help="seconds between passes / 间隔秒数")] = 60.0,
     lang: LangOpt = "",
 ) -> None:
@@ -250,9 +250,9 @@ def _wait_or_orphaned(seconds: float) -> bool:
 
 @cases_app.command("kpi")
 def cases_kpi(
-    by: Annotated[str, typer.Option("--by", help="unit, category, channel, kind, month (comma-separated)")] = "",
-    since: Annotated[str, typer.Option("--since", help="received from (ISO-8601)")] = "",
-    until: Annotated[str, typer.Option("--until", help="received before (ISO-8601)")] = "",
+    by: Annotated[str, typer.Option("--by", help="unit, category, channel, kind, month (comma-separated) / 分组：机构、类别、渠道、类型、月份")] = "",
+    since: Annotated[str, typer.Option("--since", help="received from (ISO-8601) / 受理起始时间")] = "",
+    until: Annotated[str, typer.Option("--until", help="received before (ISO-8601) / 受理截止时间")] = "",
     fmt: FmtOpt = "table",
     lang: LangOpt = "",
 ) -> None:
@@ -327,15 +327,15 @@ def _print_action(a: dict, fmt: str, lang: str) -> None:
 @actions_app.command("add")
 def actions_add(
     title: Annotated[str, typer.Option("--title", help="what is done / 措施")],
-    kind: Annotated[str, typer.Option("--kind", help="corrective | preventive")] = "corrective",
+    kind: Annotated[str, typer.Option("--kind", help="corrective | preventive / 纠正 | 预防")] = "corrective",
     owner: Annotated[str, typer.Option("--owner", help="who / 负责人")] = "",
     due: Annotated[str, typer.Option("--due", help="by when (ISO date) / 期限")] = "",
     case: Annotated[list[str], typer.Option("--case", help="a case it answers (repeatable) / 关联工单")] = [],  # noqa: B006
     dimension: Annotated[str, typer.Option("--dimension", help="survey dimension to watch / 关注维度")] = "",
-    campaign: Annotated[str, typer.Option("--campaign", help="...of this campaign")] = "",
-    instrument: Annotated[str, typer.Option("--instrument-id", help="...or of every campaign of this instrument")] = "",
-    complaints: Annotated[str, typer.Option("--complaints", help="watch complaints (of this category, or 'all')")] = "",
-    window: Annotated[int, typer.Option("--window", help="days before used as the baseline")] = 90,
+    campaign: Annotated[str, typer.Option("--campaign", help="...of this campaign / 所属调查活动")] = "",
+    instrument: Annotated[str, typer.Option("--instrument-id", help="...or of every campaign of this instrument / 或该问卷的全部调查活动")] = "",
+    complaints: Annotated[str, typer.Option("--complaints", help="watch complaints (of this category, or 'all') / 跟踪投诉（该类别，或 all）")] = "",
+    window: Annotated[int, typer.Option("--window", help="days before used as the baseline / 基线天数")] = 90,
     fmt: FmtOpt = "table",
     lang: LangOpt = "",
 ) -> None:
@@ -365,7 +365,7 @@ def actions_add(
 
 
 @actions_app.command("done")
-def actions_done(number: Annotated[str, typer.Argument(help="action number")], fmt: FmtOpt = "table", lang: LangOpt = "") -> None:
+def actions_done(number: Annotated[str, typer.Argument(help="action number / 措施编号")], fmt: FmtOpt = "table", lang: LangOpt = "") -> None:
     """Mark an action done: the 'after' period starts now. 措施完成。"""
     from manyi.services.actions import done
 
@@ -377,7 +377,7 @@ def actions_done(number: Annotated[str, typer.Argument(help="action number")], f
 
 
 @actions_app.command("check")
-def actions_check(number: Annotated[str, typer.Argument(help="action number")], fmt: FmtOpt = "table", lang: LangOpt = "") -> None:
+def actions_check(number: Annotated[str, typer.Argument(help="action number / 措施编号")], fmt: FmtOpt = "table", lang: LangOpt = "") -> None:
     """Did it work? The metric since it was done against before, with its test. 效果验证。"""
     from manyi.services.actions import check
 

@@ -24,7 +24,7 @@ out = Console(soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
-LangOpt = Annotated[str, typer.Option("--lang", help="zh | en (default: $MANYI_LANG or en)")]
+LangOpt = Annotated[str, typer.Option("--lang", help="zh | en (default: $MANYI_LANG or en) / 语言（默认：$MANYI_LANG 或 en）")]
 DateOpt = Annotated[
     str,
     typer.Option("--date-format", help="dates like 03/02/2026: dmy | mdy | ymd / 日期顺序"),
@@ -39,7 +39,10 @@ SourceOpt = Annotated[
     ),
 ]
 HeaderRowOpt = Annotated[
-    int, typer.Option("--header-row", help="the row that holds the headers (default: found) / 表头所在行")
+    int, typer.Option(
+        "--header-row", help="the row that holds the headers (default: found) / 表头所在行",
+        show_default=False,
+    )
 ]
 ColumnsOpt = Annotated[
     Path | None,

@@ -44,12 +44,12 @@ def model_fit(
     model: Annotated[
         Path, typer.Option("--model", "-m", help="model YAML or instrument with model: / 模型文件")
     ],
-    scheme: Annotated[str, typer.Option("--scheme", help="path | centroid | factorial")] = "",
+    scheme: Annotated[str, typer.Option("--scheme", help="path | centroid | factorial / 内部权重方案")] = "",
     bootstrap: Annotated[
         int, typer.Option("--bootstrap", help="resamples (0: none) / 自助抽样次数")
     ] = 5000,
     seed: SeedOpt = 1,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json / 输出格式")] = "table",
     output: OutputOpt = None,
     ipma: Annotated[
         Path | None, typer.Option("--ipma", help="write the IPMA chart (HTML) / 输出 IPMA 图")

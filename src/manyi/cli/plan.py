@@ -38,21 +38,21 @@ def sample(
     n: Annotated[int, typer.Option("--n", help="sample size (or use --moe) / 样本量")] = 0,
     moe: Annotated[float, typer.Option("--moe", help="target margin of error / 目标误差")] = 0.0,
     rate: Annotated[
-        float, typer.Option("--rate", help="expected rate for --moe (default 0.5)")
+        float, typer.Option("--rate", help="expected rate for --moe (default 0.5) / 预期比例（默认 0.5）")
     ] = 0.5,
     sd: Annotated[
-        float, typer.Option("--sd", help="expected SD for a mean (--moe in its units)")
+        float, typer.Option("--sd", help="expected SD for a mean (--moe in its units) / 预期标准差")
     ] = 0.0,
     deff: Annotated[
-        float, typer.Option("--deff", help="design effect: multiplies the size (default 1)")
+        float, typer.Option("--deff", help="design effect: multiplies the size (default 1) / 设计效应（默认 1）")
     ] = 1.0,
-    method: Annotated[str, typer.Option("--method", help="srs | systematic | stratified")] = "srs",
+    method: Annotated[str, typer.Option("--method", help="srs | systematic | stratified / 抽样方法：简单随机 | 系统 | 分层")] = "srs",
     strata: Annotated[str, typer.Option("--strata", help="stratum column / 分层列")] = "",
     allocation: Annotated[
-        str, typer.Option("--allocation", help="proportional | equal | neyman")
+        str, typer.Option("--allocation", help="proportional | equal | neyman / 样本分配：比例 | 等额 | 奈曼")
     ] = "proportional",
     sd_column: Annotated[
-        str, typer.Option("--sd-column", help="numeric column for the stratum SDs (neyman, --moe)")
+        str, typer.Option("--sd-column", help="numeric column for the stratum SDs (neyman, --moe) / 分层标准差所用数值列")
     ] = "",
     seed: SeedOpt = 1,
     output: Annotated[
@@ -120,15 +120,15 @@ def weight(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="responses with a weight column / 输出文件")
     ],
-    method: Annotated[str, typer.Option("--method", help="rake | poststratify")] = "rake",
+    method: Annotated[str, typer.Option("--method", help="rake | poststratify / 加权方法：迭代 | 事后分层")] = "rake",
     cap: Annotated[
-        float, typer.Option("--cap", help="trim weights above cap × mean, re-rake (e.g. 5)")
+        float, typer.Option("--cap", help="trim weights above cap × mean, re-rake (e.g. 5) / 权重上限（倍均值）")
     ] = 0.0,
     floor: Annotated[
-        float, typer.Option("--floor", help="raise weights below floor × mean, re-rake (e.g. 0.2)")
+        float, typer.Option("--floor", help="raise weights below floor × mean, re-rake (e.g. 0.2) / 权重下限（倍均值）")
     ] = 0.0,
     chart: Annotated[
-        Path | None, typer.Option("--chart", help="write the margins chart (HTML)")
+        Path | None, typer.Option("--chart", help="write the margins chart (HTML) / 输出边际分布图")
     ] = None,
     date_format: DateOpt = "",
     sheet: SheetOpt = "",

@@ -49,7 +49,7 @@ def report(
     period: Annotated[
         str,
         typer.Option(
-            "--period", help="month | quarter | year (default: month when the answers span months)"
+            "--period", help="month | quarter | year (default: month when the answers span months) / 期间"
         ),
     ] = "",
     weights: WeightsOpt = "",
@@ -70,7 +70,7 @@ def report(
         Path | None,
         typer.Option("--template", help="PPTX: a template deck for corporate colours / 模板"),
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="html | xlsx | pptx | pdf")] = "",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="html | xlsx | pptx | pdf / 输出格式（默认按文件扩展名）")] = "",
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="the report file / 报告文件")
     ] = None,

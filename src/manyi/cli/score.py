@@ -69,10 +69,10 @@ def score(
     ] = "",
     by: Annotated[str, typer.Option("--by", help="segment columns, comma-separated / 分组列")] = "",
     period: Annotated[str, typer.Option("--period", help="month | quarter | year / 期间")] = "",
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | xlsx")] = "table",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | csv | json | xlsx / 输出格式")] = "table",
     output: OutputOpt = None,
     respondents: Annotated[
-        Path | None, typer.Option("--respondents", help="per-response scores file")
+        Path | None, typer.Option("--respondents", help="per-response scores file / 逐份得分文件")
     ] = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="stop at the first bad value / 遇错即停")

@@ -201,10 +201,10 @@ def campaign_sample(
     ],
     n: Annotated[int, typer.Option("--n", help="sample size (or use --moe) / 样本量")] = 0,
     moe: Annotated[float, typer.Option("--moe", help="target margin of error / 目标误差")] = 0.0,
-    method: Annotated[str, typer.Option("--method", help="srs | systematic | stratified")] = "srs",
+    method: Annotated[str, typer.Option("--method", help="srs | systematic | stratified / 抽样方法：简单随机 | 系统 | 分层")] = "srs",
     strata: Annotated[str, typer.Option("--strata", help="stratum column / 分层列")] = "",
     allocation: Annotated[
-        str, typer.Option("--allocation", help="proportional | equal | neyman")
+        str, typer.Option("--allocation", help="proportional | equal | neyman / 样本分配：比例 | 等额 | 奈曼")
     ] = "proportional",
     seed: Annotated[int, typer.Option("--seed", help="random seed / 随机种子")] = 1,
     lang: LangOpt = "",
@@ -268,7 +268,7 @@ def serve(
     workers: Annotated[int, typer.Option("--workers", help="worker processes / 进程数")] = 1,
     clock: Annotated[
         bool,
-        typer.Option("--clock/--no-clock", help="run the service-level clock (manyi worker) beside it"),
+        typer.Option("--clock/--no-clock", help="run the service-level clock (manyi worker) beside it / 同时运行时限监控"),
     ] = True,
     lang: LangOpt = "",
 ) -> None:
@@ -380,7 +380,7 @@ app.add_typer(unit_app, name="unit")
 
 @unit_app.command("import")
 def unit_import(
-    file: Annotated[Path, typer.Argument(help="CSV/XLSX (code, name_zh, name_en, parent) or YAML")],
+    file: Annotated[Path, typer.Argument(help="CSV/XLSX (code, name_zh, name_en, parent) or YAML / 组织机构文件")],
     lang: LangOpt = "",
 ) -> None:
     """Import or update organisation units by code. 导入组织机构。"""
@@ -458,7 +458,7 @@ def user_create(
             help="at least 10 characters; else MANYI_PASSWORD, else asked for (or read from a pipe) / 密码",
         ),
     ] = "",
-    user_lang: Annotated[str, typer.Option("--user-lang", help="zh | en: the user's language")] = "zh",
+    user_lang: Annotated[str, typer.Option("--user-lang", help="zh | en: the user's language / 用户语言")] = "zh",
     email: Annotated[str, typer.Option("--email", help="e-mail for escalation notices / 邮箱")] = "",
     manager: Annotated[
         bool, typer.Option("--manager", help="receives the unit's escalated cases / 单位负责人（接收升级）")
