@@ -192,3 +192,22 @@ def test_every_command_and_option_is_explained_in_both_languages():
     res = runner.invoke(app, ["score", "--help"], env={"COLUMNS": "200"})
     line = next(ln for ln in res.output.splitlines() if "--header-row" in ln)
     assert "(default: found)" in line and "[default: 0]" not in line
+
+
+def test_the_p_chart_names_its_share_not_a_p_value(demo_dir):
+    """In the p-chart the column p is the dissatisfied share; in Chinese "p 值" means a
+    p-value, which the SERVQUAL table's p still is."""
+    inst = demo_dir / "instruments" / "after-sales.yaml"
+    data = demo_dir / "after-sales-responses.csv"
+    env = {"COLUMNS": "200"}
+    zh = runner.invoke(app, ["analyze", "spc", "-i", str(inst), str(data), "--period", "month",
+                             "--lang", "zh"], env=env)
+    assert zh.exit_code == 0, zh.output
+    head = next(ln for ln in zh.stdout.splitlines() if "不满意数" in ln)
+    assert "不满意率 p" in head and "p 值" not in head
+    en = runner.invoke(app, ["analyze", "spc", "-i", str(inst), str(data), "--period", "month"],
+                       env=env)
+    assert "p (dissatisfied share)" in en.stdout
+    sq = runner.invoke(app, ["analyze", "servqual", "-i", str(inst), str(data), "--lang", "zh"],
+                       env=env)
+    assert "p 值" in sq.stdout

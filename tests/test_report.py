@@ -82,6 +82,10 @@ def test_sections_and_key_figures_follow_the_results(report):
                 "questionnaire", "reliability", "cases_pareto"):
         assert key in tables, key
     assert set(doc.charts()) >= {"dimensions", "units", "trend", "servqual", "ipa", "drivers", "spc"}
+    # the p-chart plots the dissatisfied share, which the p-values' "p 值" would misname
+    pc = doc.charts()["p_chart"]
+    assert pc.series[0] == "不满意率 p" and "p 值" not in pc.data.columns
+    assert list(pc.data["不满意率 p"]) == pytest.approx(list(report.analyses["spc"].tables["p_chart"]["p"]))
     # the units table: ranked by the index, with the n and the small-sample flag of each
     units = tables["units"].frame
     g = report.scores.groups

@@ -83,8 +83,12 @@ class Translator:
     def message(self, msg: Message) -> str:
         return msg.render(self.lang)
 
-    def column(self, name: str) -> str:
-        """A table or column heading (the id itself when the catalogue has none)."""
+    def column(self, name: str, table: str | None = None) -> str:
+        """A table or column heading (the id itself when the catalogue has none); in
+        ``table``, its own heading first where one column means something else there (the
+        p-chart's ``p`` is a share, not a p-value)."""
+        if table is not None and f"column.{table}.{name}" in self._cat:
+            return self._cat[f"column.{table}.{name}"]
         return self._cat.get(f"column.{name}", name)
 
 
@@ -98,8 +102,8 @@ def t(key: str, lang: str | None = None, /, **params: Any) -> str:
     return translator(lang if lang in LANGS else default_lang())(key, **params)
 
 
-def column(name: str, lang: str | None = None) -> str:
-    return translator(lang if lang in LANGS else default_lang()).column(name)
+def column(name: str, lang: str | None = None, table: str | None = None) -> str:
+    return translator(lang if lang in LANGS else default_lang()).column(name, table)
 
 
 class _Messages(dict):

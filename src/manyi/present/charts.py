@@ -368,7 +368,7 @@ def desk(result: Result, tr: Translator, part: str | None = None):
     if part == "complaint_rate":
         fig = go.Figure(
             [
-                go.Scatter(x=t["period"], y=t["p"], mode="lines+markers", name=tr("column.p"),
+                go.Scatter(x=t["period"], y=t["p"], mode="lines+markers", name=tr.column("p", part),
                            marker={"color": [SIGNIFICANT if s else "#1f77b4" for s in t["signal"]]}),
                 go.Scatter(x=t["period"], y=t["cl"], mode="lines", name=tr("column.cl"), line={"color": MUTED}),
                 go.Scatter(x=t["period"], y=t["ucl"], mode="lines", name=tr("column.ucl"),

@@ -207,11 +207,11 @@ def frame_table(name: str, df: Any, lang: str) -> Table:
         table.add_column("")
         table.add_column("", justify="right")
         for c in df.columns:
-            table.add_row(column(str(c), lang), cell(df[c].iloc[0], lang))
+            table.add_row(column(str(c), lang, name), cell(df[c].iloc[0], lang))
         return table
     for c in df.columns:
         table.add_column(
-            column(str(c), lang), justify="right" if df[c].dtype.kind in "if" else "left"
+            column(str(c), lang, name), justify="right" if df[c].dtype.kind in "if" else "left"
         )
     for _, row in df.iterrows():
         table.add_row(*[cell(row[c], lang) for c in df.columns])

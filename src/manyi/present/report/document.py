@@ -714,13 +714,17 @@ class _Builder:
                 )
             )
             p = r.tables["p_chart"]
+
+            def share(c: str) -> str:  # the p-chart's p is the dissatisfied share
+                return tr.column(c, "p_chart") if c == "p" else self.col(c)
+
             blocks.append(
                 Chart(
                     "p_chart",
                     "line",
                     tr("chart.p_chart"),
-                    p[["period", "p", "cl", "lcl", "ucl"]].rename(columns=self.col),
-                    [self.col(c) for c in ("p", "cl", "lcl", "ucl")],
+                    p[["period", "p", "cl", "lcl", "ucl"]].rename(columns=share),
+                    [share(c) for c in ("p", "cl", "lcl", "ucl")],
                     dashed=[self.col(c) for c in ("cl", "lcl", "ucl")],
                     limits=[self.col(c) for c in ("lcl", "ucl")],
                     number_format=PCT,
