@@ -211,3 +211,25 @@ def test_the_p_chart_names_its_share_not_a_p_value(demo_dir):
     sq = runner.invoke(app, ["analyze", "servqual", "-i", str(inst), str(data), "--lang", "zh"],
                        env=env)
     assert "p 值" in sq.stdout
+
+
+def test_tables_on_the_terminal_name_their_codes_and_json_keeps_them(demo_dir):
+    """Dimensions, outcomes and the catalogue's codes read as words on the terminal, in the
+    language asked for; JSON keeps the codes a program reads."""
+    inst = demo_dir / "instruments" / "after-sales.yaml"
+    data = demo_dir / "after-sales-responses.csv"
+    env = {"COLUMNS": "200"}
+    zh = runner.invoke(app, ["analyze", "servqual", "-i", str(inst), str(data), "--lang", "zh"],
+                       env=env).stdout
+    assert "SERVQUAL 差距（不加权）" in zh and "servqual_unweighted" not in zh
+    assert "│ 服务技能" in zh and "│ skill " not in zh
+    en = runner.invoke(app, ["analyze", "compare", "-i", str(inst), str(data), "--by", "branch"],
+                       env=env).stdout
+    across = en[en.index("Across all groups"):]
+    assert "│ Index " in across and "│ Service skill " in across and "│ skill " not in across
+    ipa = runner.invoke(app, ["analyze", "ipa", "-i", str(inst), str(data)], env=env).stdout
+    assert "stated by respondents" in ipa
+    doc = json.loads(runner.invoke(app, ["analyze", "servqual", "-i", str(inst), str(data),
+                                         "--format", "json", "--lang", "zh"], env=env).stdout)
+    assert doc["tables"]["overall"][0]["measure"] == "servqual_unweighted"
+    assert doc["tables"]["dimensions"][0]["dimension"] == "skill"

@@ -136,6 +136,6 @@ def analyze(
         text = pd.concat(frames, ignore_index=True).to_csv(index=False)
     else:
         for k, df in tables.items():
-            out.print(frame_table(k, df, lg))
+            out.print(frame_table(k, terminal.named_values(res, df, lg), lg))
         return
     write_or_print(text, output, fmt, lg)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 from rich.table import Table
 
-from manyi.i18n import column, t
+from manyi.i18n import column, t, translator
 
 if TYPE_CHECKING:
     from manyi.core.scoring import ScoreResult
@@ -363,6 +363,38 @@ def pls_head(res: Any, lang: str) -> str:
     if res.bootstrap:
         head += t("pls.head_boot", lang, b=res.bootstrap.resamples, bad=res.bootstrap.inadmissible)
     return head
+
+
+#: Columns whose codes are the instrument's dimensions, items or outcomes: shown by their names.
+NAMED_BY_INSTRUMENT = ("dimension", "driver", "outcome", "measure")
+#: Outcomes named by their column heading (short) rather than by their question's text.
+HEADLINE = ("csi", "nps", "csat", "ces", "satisfied_rate")
+
+
+def named_values(result: Any, df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """A table for reading on the terminal: dimensions, items and outcomes by their names in
+    ``lang``, and the codes the catalogue names (``value.<column>.<code>``: the SERVQUAL
+    measures, IPA's importance kind) in words. JSON and CSV keep the codes."""
+    res = result.as_result()
+    tr = translator(lang)
+
+    def name(c: str, v: Any) -> Any:
+        if not isinstance(v, str):
+            return v
+        named = tr.get(f"value.{c}.{v}", "")
+        if named or c not in NAMED_BY_INSTRUMENT:
+            return named or v
+        return tr.column(v) if v in HEADLINE else res.label(v, lang)
+
+    out = df
+    for c in df.columns:
+        if df[c].dtype.kind in "biufcmM":  # numbers, dates: no codes
+            continue
+        names = [name(str(c), v) for v in df[c]]
+        if names != list(df[c]):
+            out = out.copy() if out is df else out
+            out[c] = names
+    return out
 
 
 def display_tables(result: Any, lang: str) -> dict[str, pd.DataFrame]:
