@@ -183,7 +183,8 @@ def validation_lines(rep: Any, warnings: list[Any], lang: str, limit: int = 15) 
     """A validation report (or None) and warnings as lines; the first is the marked-up title."""
     if rep is None:
         return ["  ! " + w.render(lang) for w in warnings]
-    lines = [f"[bold]{t('cli.rejected_title', lang)}[/]: {rep.summary(lang)}"]
+    colon = "：" if lang == "zh" else ": "
+    lines = [f"[bold]{t('cli.rejected_title', lang)}[/]{colon}{rep.summary(lang)}"]
     lines += ["  " + issue.render(rep.source, lang) for issue in rep.issues[:limit]]
     if len(rep.issues) > limit:
         lines.append("  " + t("cli.more_rejected", lang, n=len(rep.issues) - limit))
