@@ -198,7 +198,16 @@ def test_spc_on_responses_finds_the_special_cause():
     from manyi.present.terminal import display_tables
 
     assert display_tables(res, "zh")["signals"]["description"].str.contains("标准差|中心线|连续").all()
-    assert any("group branch=None left out" in w.render("en") for w in res.warnings)
+    # the group of the rejected branch is named by the tables' dash, not Python's None
+    assert any("group branch=– left out" in w.render("en") for w in res.warnings)
+    # on the terminal the groups read as the choices' labels
+    from manyi.present.terminal import named_values
+
+    assert res.labels["branch=wuhan"] == {"zh": "武汉", "en": "Wuhan"}
+    shown = named_values(res, display_tables(res, "zh")["p_chart"], "zh")
+    assert set(shown["branch"]) == {"北京", "上海", "广州", "成都", "武汉"}
+    assert list(res.tables["p_chart"]["branch"].unique()) == [
+        "beijing", "shanghai", "guangzhou", "chengdu", "wuhan"]
     # the generator's special cause: Wuhan's parts shortage in month 8 (2026-08), on both charts
     w_sig = sig[(sig["branch"] == "wuhan") & (sig["period"] == "2026-08") & (sig["rule"] == 1)]
     assert set(w_sig["chart"]) == {"p_chart", "xbar_chart"}

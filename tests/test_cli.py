@@ -227,6 +227,7 @@ def test_tables_on_the_terminal_name_their_codes_and_json_keeps_them(demo_dir):
                        env=env).stdout
     across = en[en.index("Across all groups"):]
     assert "│ Index " in across and "│ Service skill " in across and "│ skill " not in across
+    assert "│ Beijing " in en and "│ beijing " not in en  # compare's groups: the choices' labels
     ipa = runner.invoke(app, ["analyze", "ipa", "-i", str(inst), str(data)], env=env).stdout
     assert "stated by respondents" in ipa
     doc = json.loads(runner.invoke(app, ["analyze", "servqual", "-i", str(inst), str(data),

@@ -374,14 +374,20 @@ HEADLINE = ("csi", "nps", "csat", "ces", "satisfied_rate")
 
 def named_values(result: Any, df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A table for reading on the terminal: dimensions, items and outcomes by their names in
-    ``lang``, and the codes the catalogue names (``value.<column>.<code>``: the SERVQUAL
+    ``lang``, the groups of ``--by`` by their choices' labels, and the codes the catalogue names (``value.<column>.<code>``: the SERVQUAL
     measures, IPA's importance kind) in words. JSON and CSV keep the codes."""
     res = result.as_result()
     tr = translator(lang)
+    by = list(res.params.get("by") or [])
+    grouped = {b: b for b in by}  # a --by column's values are its choices, as are compare's groups
+    if res.kind == "compare" and by and res.params.get("period") in (None, ""):
+        grouped.update(group_a=by[0], group_b=by[0])
 
     def name(c: str, v: Any) -> Any:
         if not isinstance(v, str):
             return v
+        if c in grouped:
+            return res.label(f"{grouped[c]}={v}", lang) if f"{grouped[c]}={v}" in res.labels else v
         named = tr.get(f"value.{c}.{v}", "")
         if named or c not in NAMED_BY_INSTRUMENT:
             return named or v

@@ -537,7 +537,8 @@ def per_group(
         try:
             parts.append((key_d, _guarded(run, name)))
         except ManyiError as exc:  # one small group must not stop the others
-            label = ", ".join(f"{k}={v}" for k, v in key_d.items())
+            # a missing key reads as the tables' dash, never Python's "None"
+            label = ", ".join(f"{k}={'–' if v is None else v}" for k, v in key_d.items())
             skipped += [
                 Message("an.group_skipped", {"group": label, "reason": m}) for m in exc.messages
             ]
@@ -624,7 +625,7 @@ def _labelled(
     res: AnalysisResult, inst: Instrument, opts: Options, by: list[str]
 ) -> AnalysisResult:
     """The result with what it was made with (parameters) and the instrument's labels."""
-    res.labels = {**inst.labels(), **res.labels}
+    res.labels = {**inst.labels(), **inst.choice_labels(list(by)), **res.labels}
     params = {k: v for k, v in opts.model_dump().items() if v not in (None, "")}
     res.params = {
         **params,

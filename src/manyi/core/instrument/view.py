@@ -149,6 +149,17 @@ class Instrument:
             out[k.id] = {"zh": k.label.zh, "en": k.label.en}
         return out
 
+    def choice_labels(self, question_ids: list[str]) -> dict[str, dict[str, str]]:
+        """Display labels of the choices of these questions, keyed ``question=choice`` (the
+        groups of ``--by``: ``branch=beijing`` → {zh: 北京, en: Beijing})."""
+        out: dict[str, dict[str, str]] = {}
+        for q in self.questions:
+            if q.id in question_ids:
+                for c in q.choices or []:
+                    if not isinstance(c, str):
+                        out[f"{q.id}={c.id}"] = {"zh": c.label.zh, "en": c.label.en}
+        return out
+
     def summary(self, file: str, lang: str | None = None) -> str:
         return Message(
             "inst.summary",
