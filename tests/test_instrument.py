@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -192,3 +193,41 @@ def test_deep_nesting_is_an_error_not_a_crash():
         with pytest.raises(ManyiError) as exc:
             yamlsafe.load(text, "d.yaml")
         assert "d.yaml" in exc.value.render("en") and exc.value.render("zh")
+
+
+def test_importance_and_expectation_have_their_own_wording_on_the_same_points():
+    """An item on likert5 asks its importance on importance5 and shows its expectation on
+    expectation5 (same points, so gaps and IPA are unchanged); answers in the item's own
+    wording still read; a scale the instrument names or defines itself wins."""
+    from manyi.io.responses import validate_frame
+
+    inst = load_example("after-sales")
+    it = next(i for i in inst.items if i.importance and i.expectation)
+    assert it.importance_scale.labels[5.0].zh == "很重要"
+    assert it.importance_scale.labels[1.0].en == "Not at all important"
+    assert it.expected_scale.labels[5.0].zh == "很高"
+    for sc in (it.importance_scale, it.expected_scale):
+        assert (sc.min, sc.max) == (it.scale.min, it.scale.max)
+    df = pd.DataFrame({
+        "response_id": ["a", "b", "c", "d"],
+        **{i.id: ["4"] * 4 for i in inst.items},
+        f"{it.id}__importance": ["很重要", "非常重要", "很满意", "不太重要"],
+        f"{it.id}__expected": ["很高", "较低", "比较满意", "Very high"],
+    })
+    rs = validate_frame(df, inst)
+    assert list(rs.data[f"{it.id}__importance"]) == [5, 5, 5, 2]
+    assert list(rs.data[f"{it.id}__expected"]) == [5, 2, 4, 5]
+    # named in the instrument, or a likert5 of its own: that scale, as written
+    own = MINIMAL.replace("sat6", "sat5").replace(
+        "      - {id: staff_1, text: {zh: 礼貌, en: Polite}, scale: likert5}",
+        "      - {id: staff_1, text: {zh: 礼貌, en: Polite}, scale: likert5, importance: true,"
+        " importance_scale: sat5}\n"
+        "      - {id: staff_2, text: {zh: 耐心, en: Patient}, scale: likert5, importance: true}")
+    parsed = parse_instrument(own.replace("weight: 0.45", "weight: 0.5"), "own.yaml")
+    by_id = {i.id: i for i in parsed.items}
+    assert by_id["staff_1"].importance_scale.labels[5.0].zh == "很满意"
+    assert by_id["staff_2"].importance_scale.labels[5.0].zh == "很重要"
+    replaced = own.replace("weight: 0.45", "weight: 0.5").replace(
+        "scales:\n", "scales:\n  likert5: {min: 1, max: 5, labels: {5: {zh: 好, en: Good}}}\n")
+    mine = {i.id: i for i in parse_instrument(replaced, "mine.yaml").items}
+    assert mine["staff_2"].importance_scale.labels == {5.0: mine["staff_2"].scale.labels[5.0]}

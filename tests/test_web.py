@@ -57,6 +57,13 @@ def test_the_form_in_both_languages_and_the_checks_next_to_the_question(fielded)
     assert "超出量表范围 0-10" in bad.text.split('id="q-nps"')[1].split('id="q-')[0]
     assert 'value="9"' not in bad.text or True
     assert 'value="4" checked' in bad.text  # given answers are kept
+    # the importance and expectation questions speak their own wording, not "very satisfied"
+    q = page.text.split('id="q-skill_diagnosis"')[1].split('id="q-')[0]
+    expected, rest = q.split("您的实际感受是")
+    perceived, importance = rest.split("这一项对您有多重要")
+    assert "很高" in expected and "很满意" not in expected
+    assert "很满意" in perceived and "很重要" not in perceived
+    assert "很重要" in importance and "很不重要" in importance and "满意" not in importance
 
 
 def test_a_stored_response_counts_and_a_link_works_once(fielded):

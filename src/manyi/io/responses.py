@@ -961,7 +961,7 @@ def validate_frame(
         step("progress.check", k, n_cols)
         specs = [(it.id, it.scale, it.scale_name, True)]
         if it.expectation:
-            specs.append((f"{it.id}__expected", it.scale, it.scale_name, True))
+            specs.append((f"{it.id}__expected", it.expected_scale, it.scale_name, True))
         if it.importance:
             specs.append((f"{it.id}__importance", it.importance_scale, "importance", False))
         for column, scale, scale_name, reversible in specs:
@@ -1261,7 +1261,7 @@ def validate_record(
     for it in inst.items:
         specs = [(it.id, it.scale, it.scale_name, True, True)]
         if it.expectation:
-            specs.append((f"{it.id}__expected", it.scale, it.scale_name, True, True))
+            specs.append((f"{it.id}__expected", it.expected_scale, it.scale_name, True, True))
         if it.importance:
             specs.append((f"{it.id}__importance", it.importance_scale, "importance", False, True))
         for col, scale, name, reversible, whole in specs:

@@ -33,7 +33,8 @@ def _variables(inst: Instrument, lang: str) -> dict[str, tuple[str, dict[float, 
         values = {float(k): v.get(lang) for k, v in it.scale.labels.items()} or None
         out[it.id] = (it.text.get(lang), values)
         if it.expectation:
-            out[f"{it.id}__expected"] = (t("resp.var_expected", lang, text=it.text.get(lang)), values)
+            exp = {float(k): v.get(lang) for k, v in it.expected_scale.labels.items()} or None
+            out[f"{it.id}__expected"] = (t("resp.var_expected", lang, text=it.text.get(lang)), exp)
         if it.importance:
             imp = {float(k): v.get(lang) for k, v in it.importance_scale.labels.items()} or None
             out[f"{it.id}__importance"] = (t("resp.var_importance", lang, text=it.text.get(lang)), imp)

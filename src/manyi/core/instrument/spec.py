@@ -100,6 +100,61 @@ BUILTIN_SCALES: dict[str, Scale] = {
         ),
         aliases={"非常满意": 7, "比较满意": 5, "比较不满意": 3, "非常不满意": 1},
     ),
+    # the wording of the importance and the expectation asked beside a satisfaction item
+    # (Parasuraman, Zeithaml & Berry 1988 ask the expected level; importance anchors as in
+    # Vagias 2006): the same points as likert5/likert7, their own labels
+    "importance5": Scale(
+        min=1,
+        max=5,
+        labels=_labels(
+            [
+                ("很不重要", "Not at all important"),
+                ("不太重要", "Slightly important"),
+                ("一般", "Moderately important"),
+                ("比较重要", "Very important"),
+                ("很重要", "Extremely important"),
+            ],
+            1,
+        ),
+        aliases={"非常重要": 5, "重要": 4, "较重要": 4, "不重要": 2, "非常不重要": 1},
+    ),
+    "importance7": Scale(
+        min=1,
+        max=7,
+        labels=_labels(
+            [
+                ("很不重要", "Not at all important"),
+                ("不重要", "Low importance"),
+                ("不太重要", "Slightly important"),
+                ("一般", "Neutral"),
+                ("较重要", "Moderately important"),
+                ("重要", "Very important"),
+                ("很重要", "Extremely important"),
+            ],
+            1,
+        ),
+        aliases={"非常重要": 7, "比较重要": 5, "比较不重要": 3, "非常不重要": 1},
+    ),
+    "expectation5": Scale(
+        min=1,
+        max=5,
+        labels=_labels(
+            [("很低", "Very low"), ("较低", "Low"), ("一般", "Moderate"), ("较高", "High"),
+             ("很高", "Very high")],
+            1,
+        ),
+        aliases={"非常低": 1, "低": 2, "高": 4, "非常高": 5},
+    ),
+    "expectation7": Scale(
+        min=1,
+        max=7,
+        labels=_labels(
+            [("很低", "Very low"), ("低", "Low"), ("较低", "Somewhat low"), ("一般", "Moderate"),
+             ("较高", "Somewhat high"), ("高", "High"), ("很高", "Very high")],
+            1,
+        ),
+        aliases={"非常低": 1, "非常高": 7},
+    ),
     "nps11": Scale(
         min=0,
         max=10,
@@ -129,6 +184,24 @@ BUILTIN_SCALES: dict[str, Scale] = {
         labels={1.0: Text(zh="很差", en="Very poor"), 10.0: Text(zh="很好", en="Excellent")},
     ),
 }
+
+
+#: The importance and expectation wordings of the built-in satisfaction scales: an item on
+#: ``likert5`` asks its importance on ``importance5`` (unless ``importance_scale`` says
+#: otherwise) and shows its expectation question with ``expectation5``'s labels.
+COMPANION_SCALES: dict[str, tuple[str, str]] = {
+    "likert5": ("importance5", "expectation5"),
+    "likert7": ("importance7", "expectation7"),
+}
+
+
+def with_old_wording(scale: Scale, old: Scale) -> Scale:
+    """``scale`` that also reads the labels and aliases of ``old`` (the same points): answers
+    written with the item's own wording, as before the companion scales, still read."""
+    aliases = {**old.aliases}
+    for v, t in old.labels.items():
+        aliases[t.zh], aliases[t.en] = v, v
+    return scale.model_copy(update={"aliases": {**aliases, **scale.aliases}})
 
 
 class Scoring(_Model):

@@ -9,12 +9,14 @@ import numpy as np
 
 from manyi.core.instrument.spec import (
     BUILTIN_SCALES,
+    COMPANION_SCALES,
     Dimension,
     InstrumentSpec,
     Question,
     Scale,
     Scoring,
     Text,
+    with_old_wording,
 )
 from manyi.core.messages import Message
 
@@ -34,6 +36,13 @@ class ItemView:
     importance_scale: Scale
     text: Text
     column: str | None = None  # its header in response files, when not the id
+    #: the expectation question's scale: the item's points, in the expectation's wording on
+    #: the built-in satisfaction scales (the item's own wording reads too)
+    expectation_scale: Scale | None = None
+
+    @property
+    def expected_scale(self) -> Scale:
+        return self.expectation_scale or self.scale
 
 
 class Instrument:
@@ -99,12 +108,24 @@ class Instrument:
                         reverse=i.reverse,
                         expectation=i.expectation,
                         importance=i.importance,
-                        importance_scale=self.scales[i.importance_scale or i.scale],
+                        importance_scale=self._companion(i.scale, 0, i.importance_scale),
                         text=i.text,
                         column=i.column,
+                        expectation_scale=self._companion(i.scale, 1),
                     )
                 )
         return out
+
+    def _companion(self, scale: str, which: int, named: str | None = None) -> Scale:
+        """The scale of an item's importance (``which`` 0) or expectation (1) answers: the one
+        named, else the built-in companion of a built-in satisfaction scale (reading the
+        item's wording too), else the item's own scale."""
+        if named:
+            return self.scales[named]
+        own = self.scales[scale]
+        if scale in COMPANION_SCALES and scale not in self.spec.scales:
+            return with_old_wording(BUILTIN_SCALES[COMPANION_SCALES[scale][which]], own)
+        return own
 
     @cached_property
     def item_ids(self) -> list[str]:
