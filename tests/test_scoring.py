@@ -24,7 +24,7 @@ def b2b_row(inst, rid, answers: dict[str, int], default: int) -> dict:
 
 
 def test_shipping_line_report(b2b):
-    """DOMAIN.md §1: 4 valid questionnaires, one customer at 65, overall 77, rate 75 % < 85 %."""
+    """A shipping line's report: 4 valid questionnaires, one customer at 65, overall 77, rate 75 % < 85 %."""
     dims = {d.id: [i.id for i in d.items] for d in b2b.dimensions}
     rows = [
         # A: booking items at 3 (-20 × 0.20), cargo at 5 (+20 × 0.20): 80

@@ -1,4 +1,4 @@
-"""Sampling plans (DOMAIN.md §1: simple random, systematic and stratified sampling).
+"""Sampling plans: simple random, systematic and stratified sampling.
 
 Sample sizes (Cochran 1977, *Sampling Techniques*, §4.4): for a rate n₀ = z²·p(1 − p)/e², for
 a mean n₀ = (z·σ/e)²; with a population of N, n = n₀/(1 + (n₀ − 1)/N); rounded up.

@@ -1,6 +1,6 @@
 """Reading response files (CSV, XLSX, Parquet) against an instrument, with a validation report.
 
-Layout (DESIGN.md): one row per response; ``response_id``, optional ``submitted_at``,
+Layout (docs/responses.md): one row per response; ``response_id``, optional ``submitted_at``,
 ``customer_id``, segment columns, then one column per item id; expectation and importance
 answers of item ``x`` in ``x__expected`` and ``x__importance``. Other columns are kept as
 segment columns (usable with ``--by``).

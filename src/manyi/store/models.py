@@ -1,4 +1,4 @@
-"""The tables of the store (DESIGN.md "Data"): units, customers, instrument versions,
+"""The tables of the store (docs/store.md): units, customers, instrument versions,
 campaigns, invitations and responses with their scores computed at write."""
 
 from __future__ import annotations

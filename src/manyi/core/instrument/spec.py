@@ -60,8 +60,8 @@ def _labels(pairs: list[tuple[str, str]], lo: int) -> dict[float, Text]:
     return {float(lo + i): Text(zh=zh, en=en) for i, (zh, en) in enumerate(pairs)}
 
 
-#: Built-in scales. likert5 is the direct-report scale of DOMAIN.md §1; likert7 the seven
-#: satisfaction levels of seed 001 (很不满意 … 很满意).
+#: Built-in scales. likert5 is the usual five-point direct-report scale of Chinese satisfaction
+#: surveys; likert7 the seven satisfaction levels (很不满意 … 很满意).
 BUILTIN_SCALES: dict[str, Scale] = {
     "likert5": Scale(
         min=1,
@@ -205,7 +205,7 @@ def with_old_wording(scale: Scale, old: Scale) -> Scale:
 
 
 class Scoring(_Model):
-    """How answers become 0-100 points and who counts as satisfied (REFERENCES.md)."""
+    """How answers become 0-100 points and who counts as satisfied (docs/scoring.md)."""
 
     points: Literal["range", "ratio"] = "range"
     satisfied_at: float = 70.0  # on the 0-100 index; ranges checked in semantic_errors

@@ -1,6 +1,6 @@
 """Weighted satisfaction scores: per response and per group, with their uncertainty.
 
-Definitions (REFERENCES.md, DOMAIN.md §1):
+Definitions (docs/scoring.md):
 
 * item points: ``range`` (x − min)/(max − min)·100 (ACSI habit), ``ratio`` x/max·100
   (4 of 5 → 80, the habit of Chinese company reports);
