@@ -278,8 +278,10 @@ def cases_kpi(
     if fmt == "json":
         print(json.dumps(jsonable(res.to_dict(lg)), ensure_ascii=False))
         return
+    from manyi.present.terminal import named_values
+
     for name, table in res.tables.items():
-        out.print(frame_table(name, table, lg))
+        out.print(frame_table(name, named_values(res, table, lg), lg))
 
 
 @app.command("notifications")

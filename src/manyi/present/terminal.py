@@ -368,14 +368,18 @@ def pls_head(res: Any, lang: str) -> str:
 
 #: Columns whose codes are the instrument's dimensions, items or outcomes: shown by their names.
 NAMED_BY_INSTRUMENT = ("dimension", "driver", "outcome", "measure")
+#: Columns of the complaint desk whose codes the catalogue names (desk.<list>.<code>).
+DESK_CODES = {"category": "category", "kind": "kind", "channel": "channel",
+              "severity": "severity", "cause": "cause", "root_cause": "cause"}
 #: Outcomes named by their column heading (short) rather than by their question's text.
 HEADLINE = ("csi", "nps", "csat", "ces", "satisfied_rate")
 
 
 def named_values(result: Any, df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A table for reading on the terminal: dimensions, items and outcomes by their names in
-    ``lang``, the groups of ``--by`` by their choices' labels, and the codes the catalogue names (``value.<column>.<code>``: the SERVQUAL
-    measures, IPA's importance kind) in words. JSON and CSV keep the codes."""
+    ``lang``, the groups of ``--by`` by their choices' labels, and the codes the catalogue
+    names in words (``value.<column>.<code>``: the SERVQUAL measures, IPA's importance kind;
+    the desk's categories, kinds, channels and causes). JSON and CSV keep the codes."""
     res = result.as_result()
     tr = translator(lang)
     by = list(res.params.get("by") or [])
@@ -386,9 +390,10 @@ def named_values(result: Any, df: pd.DataFrame, lang: str) -> pd.DataFrame:
     def name(c: str, v: Any) -> Any:
         if not isinstance(v, str):
             return v
-        if c in grouped:
-            return res.label(f"{grouped[c]}={v}", lang) if f"{grouped[c]}={v}" in res.labels else v
-        named = tr.get(f"value.{c}.{v}", "")
+        if c in grouped and f"{grouped[c]}={v}" in res.labels:
+            return res.label(f"{grouped[c]}={v}", lang)
+        named = tr.get(f"value.{c}.{v}", "") or (
+            tr.get(f"desk.{DESK_CODES[c]}.{v}", "") if c in DESK_CODES else "")
         if named or c not in NAMED_BY_INSTRUMENT:
             return named or v
         return tr.column(v) if v in HEADLINE else res.label(v, lang)

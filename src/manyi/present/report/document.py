@@ -830,7 +830,9 @@ class _Builder:
 
     def case_blocks(self, c: Any) -> list[Block]:
         tr = self.tr
-        p = c.tables["pareto"]
+        p = c.tables["pareto"].copy()
+        # the desk's category codes by their names; other words as the file wrote them
+        p["category"] = [tr.get(f"desk.category.{v}", v) for v in p["category"]]
         out: list[Block] = [
             Para(
                 tr(
