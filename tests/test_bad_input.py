@@ -297,3 +297,42 @@ def test_unwritable_outputs_and_bad_factor_counts_are_messages(clean, tmp_path):
     assert res.exit_code == 2 and "--factors 99: choose from 1 to 14" in res.stderr
     res = runner.invoke(app, ["validate", str(tmp_path)])
     assert res.exit_code == 2 and "is a folder" in res.stderr
+
+
+@pytest.mark.parametrize(
+    ("argv", "zh", "en"),
+    [
+        (["sample"], "缺少参数 'customers'", "Missing argument 'customers'"),
+        (["score", "--instrumnt", "x"], "没有选项 --instrumnt（是否想用 --instrument", "No such option: --instrumnt"),
+        (["sample", "c.csv", "--n", "abc"], "'--n' 的值无效：", "Invalid value for '--n'"),
+    ],
+)
+def test_a_mistake_in_the_command_line_is_told_in_the_language_asked_for(argv, zh, en, capsys):
+    """Click's usage errors (missing argument, unknown option, a value of the wrong type):
+    exit 2, the usage line and where to find help, in Chinese with --lang zh."""
+    from manyi import cli
+
+    for lang, expect in (("zh", zh), ("en", en)):
+        with pytest.raises(SystemExit) as exc:
+            cli.main([*argv, "--lang", lang])
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and expect in err, err
+        assert "Traceback" not in err
+        if lang == "zh":
+            assert err.startswith(f"用法：manyi {argv[0]}") and "错误：" in err
+            assert f"查看帮助：manyi {argv[0]} --help" in err
+
+
+def test_the_command_line_exits_as_before(capsys, tmp_path):
+    """Help, version and a finished command exit 0; a missing instrument is one message."""
+    from manyi import cli
+
+    for argv in (["--version"], ["score", "--help"], ["validate", INST]):
+        with pytest.raises(SystemExit) as exc:
+            cli.main(argv)
+        assert exc.value.code == 0, argv
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["validate", str(tmp_path / "x.yaml"), "--lang", "zh"])
+    err = capsys.readouterr().err
+    assert exc.value.code == 2 and "x.yaml 中有 1 处错误" in err and "x.yaml：找不到文件" in err

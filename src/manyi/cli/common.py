@@ -68,6 +68,11 @@ WeightsOpt = Annotated[str, typer.Option("--weights", help="column of respondent
 SeedOpt = Annotated[int, typer.Option("--seed", help="random seed / 随机种子")]
 
 
+def error_head(lang: str) -> str:
+    """The red "Error:" before a message, with the colon of the language (错误：)."""
+    return f"[bold red]{t('cli.error', lang)}：[/]" if lang == "zh" else f"[bold red]{t('cli.error', lang)}:[/] "
+
+
 def lang_of(lang: str | None) -> str:
     """The language asked for (zh, en; also zh-CN, en_US, ...), else $MANYI_LANG; an unknown
     one is an error rather than a silent English."""
@@ -77,7 +82,7 @@ def lang_of(lang: str | None) -> str:
     if code in ("zh", "en"):
         return code
     lg = default_lang()
-    err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+    err.print(error_head(lg), end="")
     err.print(t("cli.bad_lang", lg, lang=lang), markup=False, highlight=False)
     raise typer.Exit(2)
 
@@ -114,7 +119,7 @@ def out_format(fmt: str, output: Path | None, allowed: tuple[str, ...], lang: st
 
 
 def fail(exc: ManyiError, lang: str) -> None:
-    err.print(f"[bold red]{t('cli.error', lang)}:[/] ", end="")
+    err.print(error_head(lang), end="")
     err.print(exc.render(lang), markup=False, highlight=False)
     raise typer.Exit(2)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+import os
 import sys
 from typing import Annotated, Any
 
@@ -10,6 +12,7 @@ import typer
 from manyi.cli.common import (
     app,
     err,
+    error_head,
     out,
 )
 from manyi.i18n import ManyiError, default_lang, t
@@ -89,6 +92,54 @@ class BarReporter:
             self.progress, self.tasks = None, {}
 
 
+def click_exceptions() -> Any:
+    """Click's exceptions as Typer raises them (Typer ≥ 0.17 carries its own copy of Click)."""
+    try:
+        from typer._click import exceptions
+    except ImportError:  # pragma: no cover - older Typer runs on Click itself
+        from click import exceptions
+    return exceptions
+
+
+def usage_error(exc: Any, lang: str) -> None:
+    """A mistake in the command line (missing argument, unknown option, a value of the wrong
+    type): Typer's own panel in English; in Chinese the usage line, the message and where to
+    find help in Chinese (the detail Click adds for a wrong value stays as Click wrote it)."""
+    ex = click_exceptions()
+    if lang != "zh" or type(exc).__name__ == "NoArgsIsHelpError":
+        from typer import rich_utils
+
+        rich_utils.rich_format_error(exc)
+        return
+    ctx = getattr(exc, "ctx", None)
+    param = getattr(exc, "param", None)
+    hint = getattr(exc, "param_hint", None)
+    if hint is None and param is not None:
+        try:
+            hint = param.get_error_hint(ctx)
+        except TypeError:  # Typer's own parameters take no context
+            hint = param.get_error_hint()
+    name = " / ".join(hint) if isinstance(hint, list | tuple) else str(hint or "")
+    if isinstance(exc, ex.MissingParameter):
+        text = t("cli.usage_missing", lang, name=name)
+    elif isinstance(exc, ex.NoSuchOption):
+        text = t("cli.usage_no_option", lang, name=exc.option_name)
+        if exc.possibilities:
+            text += t("cli.usage_did_you_mean", lang, names=", ".join(sorted(exc.possibilities)))
+    elif isinstance(exc, ex.BadParameter):
+        text = t("cli.usage_bad_value", lang, name=name, detail=exc.message)
+    else:
+        text = t("cli.usage_other", lang, detail=exc.format_message())
+    if ctx is not None:
+        err.print(t("cli.usage_line", lang, usage=ctx.get_usage().removeprefix("Usage: ")),
+                  markup=False, highlight=False)
+    err.print(error_head(lang), end="")
+    err.print(text, markup=False, highlight=False)
+    if ctx is not None:
+        err.print(t("cli.usage_help", lang, command=f"{ctx.command_path} --help"),
+                  markup=False, highlight=False)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the command line. A user's mistake exits 2 with its message (in each command); any
     other exception is an internal error: a short message with a bug-report hint, exit 1
@@ -110,22 +161,34 @@ def main(argv: list[str] | None = None) -> None:
 
         keep_freed_memory()
     bar = BarReporter(argv_lang(args)) if err.is_terminal and not serving else None
+    ex = click_exceptions()
+
     try:
         with reporting(bar):
-            app(args=args, prog_name="manyi", standalone_mode=True)
+            code = app(args=args, prog_name="manyi", standalone_mode=False)
+        sys.exit(code if isinstance(code, int) else 0)
     except SystemExit:
         raise
+    except ex.ClickException as exc:  # a mistake in the command line itself: exit 2
+        usage_error(exc, argv_lang(args))
+        sys.exit(exc.exit_code)
+    except typer.Abort:  # end of input at a prompt
+        err.print(t("cli.interrupted", argv_lang(args)), highlight=False)
+        sys.exit(1)
     except KeyboardInterrupt:
         err.print(t("cli.interrupted", argv_lang(args)), highlight=False)
         sys.exit(130)
     except ManyiError as exc:  # raised outside a command's own handler
         lg = argv_lang(args)
-        err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+        err.print(error_head(lg), end="")
         err.print(exc.render(lg), markup=False, highlight=False)
         sys.exit(2)
     except OSError as exc:  # a file that cannot be read or written: the user's to fix
+        if exc.errno == errno.EPIPE:  # the reader of a pipe has gone (| head): quietly
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - flushed at exit, to nowhere
+            sys.exit(1)
         lg = argv_lang(args)
-        err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+        err.print(error_head(lg), end="")
         reason = exc.strerror or str(exc)
         if getattr(exc, "filename", None):
             text = t("cli.os_error", lg, file=str(exc.filename), reason=reason)
@@ -141,7 +204,7 @@ def main(argv: list[str] | None = None) -> None:
             raise
         lg = argv_lang(args)
         detail = f"{type(exc).__name__}: {exc}"
-        err.print(f"[bold red]{t('cli.error', lg)}:[/] ", end="")
+        err.print(error_head(lg), end="")
         err.print(t("cli.internal", lg, detail=detail), markup=False, highlight=False)
         sys.exit(1)
 

@@ -28,7 +28,7 @@ def load_instrument(path: str | Path | bytes, name: str | None = None) -> Instru
         return parse_instrument(_decode(bytes(path)), source=name or "<instrument>")
     p = Path(path)
     if not p.exists():
-        raise ManyiError(Message("inst.field", {"detail": f"{p}: "}), Message("inst.not_found"))
+        raise ManyiError(Message("resp.not_found", {"file": str(p)}))
     if p.is_dir():
         raise ManyiError(Message("resp.is_folder", {"file": str(p)}))
     return parse_instrument(_decode(p.read_bytes()), source=p.name)
