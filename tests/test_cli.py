@@ -185,6 +185,11 @@ def test_every_command_and_option_is_explained_in_both_languages():
             seen += 1
             if not (cjk.search(text) and latin.search(text)):
                 missing.append(f"{where}: {text!r}")
+        for p in cmd.params:  # 0 meaning "not given" is not shown as a default
+            d = getattr(p, "default", None)
+            if (not isinstance(d, bool) and d in (0, 0.0) and p.show_default is not False
+                    and "(0" not in (p.help or "") and "（0" not in (p.help or "")):
+                missing.append(f"{' '.join(path)} {p.name}: shows [default: 0]")
 
     walk(typer.main.get_command(app), ["manyi"])
     assert seen > 200 and not missing, "\n".join(missing)

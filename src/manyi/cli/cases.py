@@ -138,7 +138,7 @@ def cases_act(
     root_cause: Annotated[str, typer.Option("--root-cause", help="the root cause (resolve) / 根本原因")] = "",
     satisfied: Annotated[str, typer.Option("--satisfied", help="yes | no (call_back) / 是否满意")] = "",
     to: Annotated[str, typer.Option("--to", help="the agent (transfer) / 转派给")] = "",
-    version: Annotated[int, typer.Option("--version", help="the version you saw (refused if it changed) / 所见版本（已变更则拒绝）")] = 0,
+    version: Annotated[int, typer.Option("--version", help="the version you saw (refused if it changed) / 所见版本（已变更则拒绝）", show_default=False)] = 0,
     at: Annotated[str, typer.Option("--at", help="ISO-8601 instant of the action (default: now) / 处理时间（默认：现在）")] = "",
     fmt: FmtOpt = "table",
     lang: LangOpt = "",

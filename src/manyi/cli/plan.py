@@ -35,13 +35,13 @@ def sample(
     customers: Annotated[
         Path, typer.Argument(help="customer list: .csv, .xlsx or .parquet / 客户名单")
     ],
-    n: Annotated[int, typer.Option("--n", help="sample size (or use --moe) / 样本量")] = 0,
-    moe: Annotated[float, typer.Option("--moe", help="target margin of error / 目标误差")] = 0.0,
+    n: Annotated[int, typer.Option("--n", help="sample size (or use --moe) / 样本量", show_default=False)] = 0,
+    moe: Annotated[float, typer.Option("--moe", help="target margin of error / 目标误差", show_default=False)] = 0.0,
     rate: Annotated[
         float, typer.Option("--rate", help="expected rate for --moe (default 0.5) / 预期比例（默认 0.5）")
     ] = 0.5,
     sd: Annotated[
-        float, typer.Option("--sd", help="expected SD for a mean (--moe in its units) / 预期标准差")
+        float, typer.Option("--sd", help="expected SD for a mean (--moe in its units) / 预期标准差", show_default=False)
     ] = 0.0,
     deff: Annotated[
         float, typer.Option("--deff", help="design effect: multiplies the size (default 1) / 设计效应（默认 1）")
@@ -122,10 +122,10 @@ def weight(
     ],
     method: Annotated[str, typer.Option("--method", help="rake | poststratify / 加权方法：迭代 | 事后分层")] = "rake",
     cap: Annotated[
-        float, typer.Option("--cap", help="trim weights above cap × mean, re-rake (e.g. 5) / 权重上限（倍均值）")
+        float, typer.Option("--cap", help="trim weights above cap × mean, re-rake (e.g. 5) / 权重上限（倍均值）", show_default=False)
     ] = 0.0,
     floor: Annotated[
-        float, typer.Option("--floor", help="raise weights below floor × mean, re-rake (e.g. 0.2) / 权重下限（倍均值）")
+        float, typer.Option("--floor", help="raise weights below floor × mean, re-rake (e.g. 0.2) / 权重下限（倍均值）", show_default=False)
     ] = 0.0,
     chart: Annotated[
         Path | None, typer.Option("--chart", help="write the margins chart (HTML) / 输出边际分布图")

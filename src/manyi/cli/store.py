@@ -55,10 +55,10 @@ def campaign_create(
     instrument: InstrumentOpt,
     purpose: Annotated[str, typer.Option("--purpose", help="purpose / 调查目的")] = "",
     target_n: Annotated[
-        int, typer.Option("--target-n", help="target sample size / 目标样本量")
+        int, typer.Option("--target-n", help="target sample size / 目标样本量", show_default=False)
     ] = 0,
     target_rate: Annotated[
-        float, typer.Option("--target-rate", help="target satisfaction rate (0-1) / 目标满意率")
+        float, typer.Option("--target-rate", help="target satisfaction rate (0-1) / 目标满意率", show_default=False)
     ] = 0.0,
     lang: LangOpt = "",
 ) -> None:
@@ -199,8 +199,8 @@ def campaign_sample(
     customers: Annotated[
         Path, typer.Option("--customers", help="customer list with customer_id / 客户名单")
     ],
-    n: Annotated[int, typer.Option("--n", help="sample size (or use --moe) / 样本量")] = 0,
-    moe: Annotated[float, typer.Option("--moe", help="target margin of error / 目标误差")] = 0.0,
+    n: Annotated[int, typer.Option("--n", help="sample size (or use --moe) / 样本量", show_default=False)] = 0,
+    moe: Annotated[float, typer.Option("--moe", help="target margin of error / 目标误差", show_default=False)] = 0.0,
     method: Annotated[str, typer.Option("--method", help="srs | systematic | stratified / 抽样方法：简单随机 | 系统 | 分层")] = "srs",
     strata: Annotated[str, typer.Option("--strata", help="stratum column / 分层列")] = "",
     allocation: Annotated[
