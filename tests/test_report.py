@@ -86,6 +86,14 @@ def test_sections_and_key_figures_follow_the_results(report):
     pc = doc.charts()["p_chart"]
     assert pc.series[0] == "不满意率 p" and "p 值" not in pc.data.columns
     assert list(pc.data["不满意率 p"]) == pytest.approx(list(report.analyses["spc"].tables["p_chart"]["p"]))
+    # the complaints' Pareto names the desk's categories (the codes stay in the result)
+    from manyi.i18n import catalogue
+
+    pareto = tables["cases_pareto"].frame
+    names = {v for k, v in catalogue("zh").items() if k.startswith("desk.category.")}
+    assert set(pareto.iloc[:, 0]) <= names and "维修时间" in set(pareto.iloc[:, 0])
+    en = document(report, "en").charts()["cases_pareto"]
+    assert en.title.startswith("Repair time accounts for")
     # the units table: ranked by the index, with the n and the small-sample flag of each
     units = tables["units"].frame
     g = report.scores.groups

@@ -857,7 +857,8 @@ class _Builder:
                 Chart(
                     "cases_pareto",
                     "bar",
-                    tr("report.c.cases", category=top["category"], share=_pct(top["share"])),
+                    tr("report.c.cases", category=str(top["category"])[:1].upper() + str(top["category"])[1:],
+                       share=_pct(top["share"])),
                     p[["category", "complaints"]].rename(columns=self.col),
                     [self.col("complaints")],
                     number_format=INT,
