@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -507,3 +508,35 @@ def test_the_demo_cases_file_imports_whole_and_reads_by_name(store_url, tmp_path
     assert r.exit_code == 0 and "200 case(s) added, 0 already there, 0 row(s) left out" in r.stderr
     zh = runner.invoke(cli, ["cases", "kpi", "--by", "channel", "--lang", "zh"]).stdout
     assert "维修时间" in zh and "热线电话" in zh and "repair_time" not in zh
+
+
+def test_the_forms_offer_the_categories_of_the_settings(store_url, tmp_path):
+    """``categories:`` in the service-level settings: a pack and/or codes, in order, offered by
+    the public complaint form; unknown names are refused with the choices; without it the
+    default list."""
+    from fastapi.testclient import TestClient
+
+    from manyi.web.app import create_app
+
+    client = TestClient(create_app(store_url))
+    page = client.get("/complain?lang=zh").text
+    assert "承诺未兑现" in page and "维修质量" not in page  # the default list
+    assert parse_sla(DEFAULT_SLA + "categories: [car_dealer, broken_promise, attitude]\n").categories == (
+        "sales_promise", "delivery", "repair_quality", "repair_time", "parts", "price", "attitude",
+        "broken_promise")
+    assert parse_sla(DEFAULT_SLA + "categories: hygiene\n").categories == ("hygiene",)
+    with pytest.raises(ManyiError, match="categories carz_dealer is not known.*car_dealer"):
+        parse_sla(DEFAULT_SLA + "categories: [carz_dealer]\n")
+    f = tmp_path / "sla.yaml"
+    f.write_text(DEFAULT_SLA + "categories: car_dealer\n", encoding="utf-8")
+    assert runner.invoke(cli, ["sla", "load", str(f)]).exit_code == 0
+    page = client.get("/complain?lang=zh").text
+    options = re.findall(r'<option value="([a-z_]+)"', page)
+    assert options == ["sales_promise", "delivery", "repair_quality", "repair_time", "parts", "price",
+                       "attitude"]
+    assert "维修质量" in page
+    # a complaint in a pack's category is taken
+    tok = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    done = client.post("/complain?lang=zh", data={"csrf": tok, "kind": "complaint", "category": "repair_time",
+                                                  "description": "修了三天还没好", "phone": "13800001234"})
+    assert done.status_code == 200 and "C000000" in done.text

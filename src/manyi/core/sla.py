@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from manyi.core.calendar import Calendar, parse_duration
-from manyi.core.cases import CHANNELS, KINDS, SEVERITIES, CaseState
+from manyi.core.cases import CATEGORIES, CHANNELS, KINDS, PACKS, SEVERITIES, CaseState
 from manyi.core.messages import ManyiError, Message
 
 TARGETS = ("acknowledge", "first_contact", "resolve", "call_back")
@@ -46,6 +46,9 @@ class Policies:
     #: where notices go: ``{"webhooks": [{url, secret_env, events}], "email": {host, port, from,
     #: to, user, password_env, starttls, events}}``
     notify: dict[str, Any] = field(default_factory=dict)
+    #: the categories the forms offer (the public complaint form, a new case, an action): the
+    #: default list, or an industry pack and/or codes (``categories:`` in the settings)
+    categories: tuple[str, ...] = CATEGORIES
 
     def opens_case(self, nps: float | None, satisfied: int | None) -> bool:
         rule = self.from_surveys or {}
@@ -152,3 +155,26 @@ def clock(policy: Policy, received_at: datetime, state: CaseState) -> Clock:
         total = cal.between(start, due)
         c.warn[t] = cal.add(start, total * policy.warn_at) if total > 0 else due
     return c
+
+
+def offered_categories(value: Any, where: str) -> tuple[str, ...]:
+    """The ``categories:`` of the settings: a pack name (``car_dealer``, ``power``,
+    ``restaurant``), a category code, or a list of both, in the order the forms should offer
+    them (a pack expands to its categories; repeats are dropped)."""
+    known = {*CATEGORIES, *(c for pack in PACKS.values() for c in pack)}
+    items = value if isinstance(value, list) else [value]
+    out: list[str] = []
+    for item in items:
+        code = str(item).strip()
+        if code in PACKS:
+            out += PACKS[code]
+        elif code in known:
+            out.append(code)
+        else:
+            raise ManyiError(Message("sla.bad_value", {
+                "where": where, "key": "categories", "value": code,
+                "choices": ", ".join([*PACKS, *sorted(known)])}))
+    if not out:
+        raise ManyiError(Message("sla.bad_value", {"where": where, "key": "categories", "value": value,
+                                                   "choices": ", ".join(PACKS)}))
+    return tuple(dict.fromkeys(out))

@@ -137,17 +137,18 @@ policies:
 
 def parse_sla(text: str, source: str = "sla.yaml"):
     """Service-level policies from a settings file's text: ``calendars`` (each a calendar
-    mapping, ``base`` may name ``cn`` or a calendar defined above it) and ``policies``."""
+    mapping, ``base`` may name ``cn`` or a calendar defined above it) and ``policies``; also
+    ``repeat_days``, ``from_surveys``, ``notify`` and ``categories`` (docs/cases.md)."""
     from manyi.core.sla import build
     from manyi.io import yamlsafe
 
     doc = yamlsafe.load(text, source)
     if not isinstance(doc, dict):
         raise ManyiError(Message("sla.not_mapping", {"where": source}))
-    unknown = sorted(set(doc) - {"calendars", "policies", "repeat_days", "from_surveys", "notify"})
+    unknown = sorted(set(doc) - {"calendars", "policies", "repeat_days", "from_surveys", "notify", "categories"})
     if unknown:
         raise ManyiError(Message("sla.unknown_key", {"where": source, "keys": ", ".join(unknown),
-                                                      "choices": "calendars, policies, repeat_days, from_surveys, notify"}))
+                                                      "choices": "calendars, policies, repeat_days, from_surveys, notify, categories"}))
     calendars: dict[str, Calendar] = {"cn": cn()}
     for name, spec in (doc.get("calendars") or {}).items():
         calendars[str(name)] = from_dict(spec, f"{source}: calendars.{name}", calendars)
@@ -166,6 +167,10 @@ def parse_sla(text: str, source: str = "sla.yaml"):
         policies = replace(policies, from_surveys=rule)
     if "notify" in doc:
         policies = replace(policies, notify=_notify(doc["notify"], source))
+    if "categories" in doc:
+        from manyi.core.sla import offered_categories
+
+        policies = replace(policies, categories=offered_categories(doc["categories"], f"{source}: categories"))
     return policies
 
 

@@ -43,7 +43,7 @@ async def _files(request: Request, field: str) -> list[tuple[str, bytes]]:
 
 
 def router(url: str | None, env: Any) -> APIRouter:
-    from manyi.core.cases import CATEGORIES, CAUSES_COMPANY, CAUSES_CUSTOMER, KINDS, SEVERITIES
+    from manyi.core.cases import CAUSES_COMPANY, CAUSES_CUSTOMER, KINDS, SEVERITIES
     from manyi.core.messages import ManyiError
     from manyi.services import cases
     from manyi.services.dashboard import unit_id
@@ -63,7 +63,8 @@ def router(url: str | None, env: Any) -> APIRouter:
         lang = _lang(request, staff)
         html = env.get_template(name).render(
             tr=translator(lang), lang=lang, path=request.url.path, staff=staff, csrf=_csrf(request),
-            query=dict(request.query_params), urlencode=urlencode, kinds=KINDS, categories=CATEGORIES,
+            query=dict(request.query_params), urlencode=urlencode, kinds=KINDS,
+            categories=cases.policies(url).categories,
             severities=SEVERITIES, causes=CAUSES_COMPANY + CAUSES_CUSTOMER, **ctx,
         )
         return HTMLResponse(html, status_code=status)
