@@ -530,6 +530,8 @@ def test_the_forms_offer_the_categories_of_the_settings(store_url, tmp_path):
     f = tmp_path / "sla.yaml"
     f.write_text(DEFAULT_SLA + "categories: car_dealer\n", encoding="utf-8")
     assert runner.invoke(cli, ["sla", "load", str(f)]).exit_code == 0
+    shown = runner.invoke(cli, ["sla", "show", "--lang", "zh"]).stdout
+    assert "表单可选类别：销售承诺, 交车, 维修质量" in shown and "办结 3d" in shown and "warn" not in shown
     page = client.get("/complain?lang=zh").text
     options = re.findall(r'<option value="([a-z_]+)"', page)
     assert options == ["sales_promise", "delivery", "repair_quality", "repair_time", "parts", "price",

@@ -191,13 +191,19 @@ def sla_load(file: Annotated[Path, typer.Argument(help="service-level settings (
 @sla_app.command("show")
 def sla_show(lang: LangOpt = "") -> None:
     """The service levels in force. 当前服务时限。"""
+    from manyi.i18n import translator
     from manyi.services.cases import policies
 
-    lang_of(lang)  # an unknown --lang is still an error
-    for p in policies().policies:
+    lg = lang_of(lang)  # an unknown --lang is still an error
+    tr = translator(lg)
+    pol = policies()
+    for p in pol.policies:
         match = ", ".join(f"{k}={'|'.join(v)}" for k, v in p.match.items()) or "*"
-        targets = ", ".join(f"{k} {v}" for k, v in p.targets.items())
-        out.print(f"{p.name}: {match} → {targets} ({p.calendar.name}, warn at {p.warn_at:.0%})", highlight=False, markup=False)
+        targets = ", ".join(f"{tr.get(f'desk.target.{k}', k)} {v}" for k, v in p.targets.items())
+        out.print(tr("sla.show_policy", name=p.name, match=match, targets=targets,
+                     calendar=p.calendar.name, warn=f"{p.warn_at:.0%}"), highlight=False, markup=False)
+    names = ", ".join(tr.get(f"desk.category.{c}", c) for c in pol.categories)
+    out.print(tr("sla.show_categories", names=names), highlight=False, markup=False)
 
 
 @app.command("worker")
