@@ -63,7 +63,7 @@ def cases_import(
         return
     for _row, msgs in rep.rejected[:20]:
         for m in msgs:
-            err.print(f"  {file.name}: {m.render(lg)}", highlight=False, markup=False)
+            err.print(f"  {file.name}{'：' if lg == 'zh' else ': '}{m.render(lg)}", highlight=False, markup=False)
     err.print(t("case.imported", lg, file=file.name, added=rep.added, already=rep.already,
                 rejected=len(rep.rejected)), highlight=False)
 

@@ -116,7 +116,7 @@ def _due(pol: Policies, c: Case) -> tuple[str | None, dict[str, str]]:
     return p.name, {t: p.calendar.local(d).isoformat() for t, d in ck.due.items()}
 
 
-def _check(data: dict[str, Any], where: str) -> list[Message]:
+def _check(data: dict[str, Any], where: str | Message) -> list[Message]:
     """What is wrong with a new case's fields (empty: nothing)."""
     bad = []
     for key, allowed in (("kind", KINDS), ("channel", CHANNELS), ("severity", SEVERITIES)):
@@ -344,7 +344,7 @@ def import_cases(source: Source, url: str | None = None) -> CaseImport:
         for i, r in enumerate(df.to_dict("records"), start=2):  # row 1 holds the headers
             ext = _text(r.get("external_id"))
             if not ext:
-                rejected.append((i, [Message("case.bad_field", {"where": f"row {i}", "field": "external_id", "value": "", "choices": "text"})]))
+                rejected.append((i, [Message("case.bad_field", {"where": Message("case.row", {"row": i}), "field": "external_id", "value": "", "choices": Message("choice.text")})]))
                 continue
             if ext in have:
                 already += 1
@@ -364,9 +364,9 @@ def import_cases(source: Source, url: str | None = None) -> CaseImport:
                 "remedy_asked": _text(r.get("remedy_asked")), "received_at": received,
                 "unit_id": units.get(_text(r.get("unit"))) if _text(r.get("unit")) else None,
             }
-            bad = _check(data, f"row {i}")
+            bad = _check(data, Message("case.row", {"row": i}))
             if _text(r.get("unit")) and data["unit_id"] is None:
-                bad.append(Message("case.bad_field", {"where": f"row {i}", "field": "unit", "value": r.get("unit"), "choices": "a unit code"}))
+                bad.append(Message("case.bad_field", {"where": Message("case.row", {"row": i}), "field": "unit", "value": r.get("unit"), "choices": Message("choice.unit_code")}))
             if bad:
                 rejected.append((i, bad))
                 continue
@@ -942,10 +942,10 @@ def api_open(body: dict[str, Any], idempotency_key: str | None = None,
     if contact is not None and (not isinstance(contact, dict) or not all(
             isinstance(v, str | None) for v in contact.values())):
         bad.append(Message("case.bad_field", {"where": "body", "field": "contact", "value": str(contact)[:50],
-                                               "choices": "an object of texts (name, phone, email)"}))
+                                               "choices": Message("choice.contact")}))
     desc = text["description"] or ""
     if not desc:
-        bad.append(Message("case.bad_field", {"where": "body", "field": "description", "value": "", "choices": "text"}))
+        bad.append(Message("case.bad_field", {"where": "body", "field": "description", "value": "", "choices": Message("choice.text")}))
     elif len(desc) > MAX_DESCRIPTION:
         bad.append(Message("web.too_long", {"max": MAX_DESCRIPTION}))
     unit_id = None
@@ -954,7 +954,7 @@ def api_open(body: dict[str, Any], idempotency_key: str | None = None,
             unit_id = s.scalar(select(OrgUnit.id).where(OrgUnit.code == text["unit"]))
         if unit_id is None:
             bad.append(Message("case.bad_field", {"where": "body", "field": "unit", "value": text["unit"],
-                                                   "choices": "a unit code"}))
+                                                   "choices": Message("choice.unit_code")}))
     data = {"external_id": ext, "kind": text["kind"] or "complaint", "channel": text["channel"] or "api",
             "category": text["category"], "severity": text["severity"], "customer": text["customer"],
             "unit_id": unit_id, "description": desc, "remedy_asked": text["remedy_asked"],

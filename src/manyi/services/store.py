@@ -612,19 +612,19 @@ def import_customers(source: Source, url: str | None = None) -> tuple[int, int, 
 
         for i, row in enumerate(df.to_dict("records")):
             code = val(row, "customer_id") or ""
-            where = f"{label} row {i + 2}"
+            where = Message("case.file_row", {"file": label, "row": i + 2})
             if not code:
-                bad.append(Message("case.bad_field", {"where": where, "field": "customer_id", "value": "", "choices": "text"}))
+                bad.append(Message("case.bad_field", {"where": where, "field": "customer_id", "value": "", "choices": Message("choice.text")}))
                 continue
             unit = val(row, "unit")
             if unit and unit not in units:
-                bad.append(Message("case.bad_field", {"where": where, "field": "unit", "value": unit, "choices": "a unit code"}))
+                bad.append(Message("case.bad_field", {"where": where, "field": "unit", "value": unit, "choices": Message("choice.unit_code")}))
                 continue
             gone = None
             if left is not None and val(row, "left_at"):
                 if pd.isna(left.iloc[i]):
                     bad.append(Message("case.bad_field", {"where": where, "field": "left_at", "value": row["left_at"],
-                                                           "choices": "a date (YYYY-MM-DD)"}))
+                                                           "choices": Message("choice.date")}))
                     continue
                 gone = left.iloc[i].to_pydatetime()
                 if gone.tzinfo is None:

@@ -89,7 +89,7 @@ def weight_file(req: WeightRequest) -> Weighted:
                     {
                         "option": "--method poststratify",
                         "value": ", ".join(var),
-                        "choices": "one variable (use rake for several)",
+                        "choices": Message("choice.one_variable"),
                     },
                 )
             )
