@@ -542,3 +542,13 @@ def test_the_forms_offer_the_categories_of_the_settings(store_url, tmp_path):
     done = client.post("/complain?lang=zh", data={"csrf": tok, "kind": "complaint", "category": "repair_time",
                                                   "description": "修了三天还没好", "phone": "13800001234"})
     assert done.status_code == 200 and "C000000" in done.text
+
+
+def test_a_bad_row_of_a_cases_file_is_told_in_chinese(store_url, tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_text("external_id,kind,category,channel,received_at,customer,description\n"
+                 ",complaint,service,hotline,2026-06-01 09:00,C1,x\n"
+                 "E2,complaint,service,phone,2026-06-01 09:00,C1,x\n", encoding="utf-8")
+    r = runner.invoke(cli, ["cases", "import", str(f), "--lang", "zh"])
+    assert "bad.csv：第 2 行：external_id“”无效（可选：文本）" in r.stderr
+    assert "bad.csv：第 3 行：channel“phone”无效" in r.stderr and "row" not in r.stderr
