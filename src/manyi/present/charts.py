@@ -323,6 +323,7 @@ def scorecard(result: Result, tr: Translator, part: str | None = None):
             go.Bar(
                 x=x,
                 y=t["score"],
+                marker={"color": "#1f77b4"},  # the blue of the other panels
                 error_y={"type": "data", "symmetric": False,
                          "array": t["ci_high"] - t["score"], "arrayminus": t["score"] - t["ci_low"]},
                 hovertemplate="%{x}: %{y:.1f}<extra></extra>",
