@@ -597,3 +597,29 @@ def test_each_tool_is_told_by_its_headers_and_its_id_and_time_columns_are_used(t
     assert any(source in m.render("en") for m in rs.report.warnings)
     plain = read_responses(p, _tool_inst(), source="plain")  # forced: nothing renamed
     assert list(plain.data["response_id"]) == ["2"] and "submitted_at" not in plain.data.columns
+
+
+def test_infer_reads_manyis_own_layout_pairs_and_stray_answers(tmp_path):
+    """An item's x__expected and x__importance columns become its expectation/importance
+    flags (not items of their own); one stray answer in 400 ("很好吧") leaves a column an
+    item; the draft validates with the counts of the instrument that made the data."""
+    import yaml
+
+    from manyi import datasets
+    from manyi.io.infer import infer
+
+    inst = load_example("after-sales")
+    df = datasets.after_sales(n=400, seed=5, clean=True)
+    df["att_courtesy"] = df["att_courtesy"].astype(object)
+    df.loc[7, "att_courtesy"] = "很好吧"
+    f = tmp_path / "own.csv"
+    df.to_csv(f, index=False)
+    doc = yaml.safe_load(infer(f))
+    items = {i["id"]: i for i in doc["dimensions"][0]["items"]}
+    assert not [i for i in items if "expecte" in i or "importance" in i]
+    assert {i for i, it in items.items() if it.get("expectation")} == {
+        i.id for i in inst.items if i.expectation}
+    assert {i for i, it in items.items() if it.get("importance")} == {
+        i.id for i in inst.items if i.importance}
+    assert items["att_courtesy"]["scale"] == "likert5"
+    parse_instrument(yaml.safe_dump(doc, allow_unicode=True), "draft.yaml")  # it validates

@@ -6,6 +6,7 @@ distinct answers tell its kind:
 
 - the labels of a built-in satisfaction scale (很满意 … 很不满意, "Extremely satisfied" …), or
   whole numbers within 1–5 or 1–7: an **item** on ``likert5`` or ``likert7``;
+  a stray answer or two that read on no scale (at most 1 % of the answers) do not change that;
 - whole numbers within 0–10 reaching 9 or 10 (a question about recommending, 推荐): **NPS**;
 - a few distinct texts (at most 20, repeated): a **choice** question used as a segment;
 - anything else that is text: an **open question**; columns of the tool's own (times, IP
@@ -85,6 +86,20 @@ def _kind(values: list[str], n_rows: int, header: str) -> tuple[str, Any]:
     return "text", None
 
 
+def _strays(text: Any, values: list[str]) -> list[str]:
+    """Answers that read on no built-in scale while the others do: at most three distinct,
+    together at most 1 % of the answers (a typo, "N/A"). Scoring reports each of them."""
+    known = {**BUILTIN_SCALES["likert5"].label_map(), **BUILTIN_SCALES["likert7"].label_map()}
+    odd = [v for v in values if np.isnan(_num(v)) and label_key(v) not in known]
+    if not odd or len(odd) > 3 or len(odd) == len(values):
+        return []
+    return odd if text.isin(odd).sum() <= 0.01 * text.notna().sum() else []
+
+
+#: The suffixes of an item's paired answers in manyi's layout (docs/responses.md).
+PAIRED = ("__expected", "__importance")
+
+
 def infer(path: str | Path | bytes, name: str | None = None, source: str | None = None,
           sheet: str | None = None, header_row: int | None = None) -> str:
     """The YAML text of an instrument drafted from a response file."""
@@ -95,13 +110,22 @@ def infer(path: str | Path | bytes, name: str | None = None, source: str | None 
     labels = df.attrs.get("labels", {})
     taken: set[str] = set()
     items, questions = [], []
+    by_column: dict[str, dict[str, Any]] = {}
+    # an item's expectation and importance answers (x__expected, x__importance, as manyi
+    # writes them): flags of the item x, read after it
+    paired = [c for c in df.columns if str(c).endswith(PAIRED) and str(c).rsplit("__", 1)[0] in df.columns]
     for col in df.columns:
-        if col in RESERVED_COLUMNS or col in TOOL_COLUMNS:
+        if col in RESERVED_COLUMNS or col in TOOL_COLUMNS or col in paired:
             continue
         text = _as_text(df[col])
         values = sorted({v for v in text if v is not None}, key=lambda v: (np.nan_to_num(_num(v), nan=np.inf), v))
         header = str(labels.get(col) or col)
         kind, extra = _kind(values, int(text.notna().sum()), header)
+        odd = _strays(text, values) if kind != "item" else []
+        if odd:  # a stray answer or two ("很好吧", "N/A") does not make an item a question
+            k2, e2 = _kind([v for v in values if v not in odd], int(text.notna().sum()), header)
+            if k2 == "item":
+                kind, extra = k2, e2
         if kind == "skip":
             continue
         ident = _ident(header, taken)
@@ -117,6 +141,21 @@ def infer(path: str | Path | bytes, name: str | None = None, source: str | None 
         if ident != col:
             entry["column"] = str(col)
         (items if kind == "item" else questions).append(entry)
+        by_column[str(col)] = entry
+    for col in paired:
+        base, part = str(col).rsplit("__", 1)
+        entry = by_column.get(base)
+        text = _as_text(df[col])
+        values = sorted({v for v in text if v is not None}, key=lambda v: (np.nan_to_num(_num(v), nan=np.inf), v))
+        kind, scale = _kind(values, int(text.notna().sum()), str(col))
+        if entry is None or "scale" not in entry or kind not in ("item", "skip"):
+            continue  # not the pair of an item: left out, as a column the instrument does not name
+        if part == "expected" and scale in (None, entry["scale"]):
+            entry["expectation"] = True
+        elif part == "importance":
+            entry["importance"] = True
+            if scale is not None and scale != entry["scale"]:
+                entry["importance_scale"] = {"likert5": "importance5", "likert7": "importance7"}[scale]
     stem = _ident(Path(label).stem, set())
     doc: dict[str, Any] = {
         "manyi": 1,
