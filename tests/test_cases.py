@@ -204,6 +204,11 @@ def test_the_public_form_the_queue_a_case_page_and_a_conflict_through_http(store
     link = re.search(r'href="(http://testserver/complain/status/[^"]+)"', done.text).group(1)
     status = pub.get(link.replace("http://testserver", ""))
     assert status.status_code == 200 and "已受理" in status.text
+    # received and due on one clock, the service level's (Beijing time), not UTC beside it
+    got = re.search(r"(\d{4}-\d\d-\d\d \d\d:\d\d)</p>", status.text).group(1)
+    now_sh = datetime.now(SH)
+    assert "UTC" not in status.text
+    assert abs((datetime.strptime(got, "%Y-%m-%d %H:%M").replace(tzinfo=SH) - now_sh).total_seconds()) < 600
     assert pub.get("/complain/status/nope").status_code == 404
     for _ in range(5):
         pub.post("/complain", data={"csrf": tok, "kind": "praise", "description": "好", "email": "a@b.cn"})

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -590,8 +591,14 @@ def public_status(token: str, url: str | None = None) -> dict[str, Any] | None:
         c = s.scalar(select(Case).where(Case.public_token == token))
         if c is None:
             return None
-        return {"number": c.number, "kind": c.kind, "status": c.status, "received_at": _aware(c.received_at),
-                "resolve_due": (c.due or {}).get("resolve")}
+        found = {"number": c.number, "kind": c.kind, "status": c.status, "received_at": _aware(c.received_at),
+                 "resolve_due": (c.due or {}).get("resolve")}
+        match = {"kind": c.kind, "category": c.category, "severity": c.severity, "channel": c.channel}
+    # the time it was received on the clock of its service level (the due time's clock), not UTC
+    pol = policies(url).for_case(match)
+    zone = pol.calendar.zone if pol is not None else ZoneInfo("Asia/Shanghai")
+    found["received_at"] = found["received_at"].astimezone(zone)
+    return found
 
 
 def queue(staff: Any, mine: bool = False, url: str | None = None, now: datetime | None = None,
