@@ -336,6 +336,15 @@ def test_export_of_a_filtered_set_is_labelled_masked_and_audited(workspace, tmp_
     boss = login(app, "boss")
     full = pd.read_csv(pd.io.common.BytesIO(boss.get("/dash/export?format=csv&lang=en").content), encoding="utf-8-sig", dtype=str)
     assert "13812345678" in set(full["phone"].astype(str))  # the admin may export personal data
+    # times as the file gave them, in Asia/Shanghai (the zone months are counted in), not UTC
+    from manyi.i18n import catalogue
+
+    en = catalogue("en")
+    src = pd.read_csv(csv, dtype=str).set_index("response_id")["submitted_at"]
+    row = full.dropna(subset=[en["column.submitted_at"]]).iloc[0]
+    shown = pd.Timestamp(row[en["column.submitted_at"]])
+    assert shown.utcoffset() == pd.Timedelta(hours=8)
+    assert shown.tz_localize(None) == pd.Timestamp(src[row[en["column.response_id"]]])
     log = boss.get("/admin/audit.csv").content.decode("utf-8-sig")
     assert log.count(",export,") == 3 and "seg.service_type" in log and "ana" in log
     assert login(app, "view").get("/dash/export?format=csv").status_code == 403

@@ -51,6 +51,24 @@ def test_campaign_import_twice_and_score_equal_the_file(store_url, tmp_path):
     assert "2026Q1" in listing.stdout and str(a["total"]["n_responses"]) in listing.stdout
 
 
+def test_imported_times_keep_their_month_on_every_database(store_url, tmp_path):
+    """A file's times without an offset are Beijing time: 20:00 on 31 March stays in March and
+    07:00 on 1 April in April once stored (SQLite keeps no offset: the import stores UTC), in
+    the campaign's scorecard as in the file's."""
+    inst = str(example_path("after-sales"))
+    df = datasets.after_sales(n=200, seed=3, clean=True)
+    df["submitted_at"] = ["2026-03-31 20:00"] * 100 + ["2026-04-01 07:00"] * 100
+    data = tmp_path / "edge.csv"
+    df.to_csv(data, index=False, encoding="utf-8-sig")
+    assert runner.invoke(app, ["campaign", "create", "edge", "--instrument", inst]).exit_code == 0
+    assert runner.invoke(app, ["import", "--campaign", "edge", str(data)]).exit_code == 0
+    stored = json.loads(runner.invoke(app, ["score", "--campaign", "edge", "--period", "month", "-f", "json"]).stdout)
+    months = {g["keys"]["period"]: g["n"] for g in stored["groups"]}
+    assert months == {"2026-03": 100, "2026-04": 100}
+    from_file = json.loads(runner.invoke(app, ["score", "-i", inst, str(data), "--period", "month", "-f", "json"]).stdout)
+    assert comparable(stored) == comparable(from_file)
+
+
 def test_responses_keep_their_scores_and_version(store_url, tmp_path):
     from sqlalchemy import select
 
@@ -176,3 +194,36 @@ def test_organisation_units_from_csv_and_yaml(store_url, tmp_path):
     res = runner.invoke(app, ["unit", "import", str(cyc)])
     assert res.exit_code == 2 and "its own ancestor" in res.stderr
     assert "A" not in set(unit_tree()["unit"])  # nothing of a refused file is kept
+
+
+def test_the_upgrade_moves_old_sqlite_import_times_to_utc(tmp_path, monkeypatch):
+    """A SQLite store imported into before revision 0010 holds Beijing wall-clock times read
+    back as UTC; ``manyi db upgrade`` moves the imported ones (not web answers) back by eight
+    hours and empties the dashboard's rollup so that it is counted again."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from manyi.store import db
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    monkeypatch.setenv("MANYI_DATABASE_URL", url)
+    eng = db.engine(url)
+    with eng.begin() as conn:
+        cfg = db.alembic_config(url)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0009")
+        conn.execute(text("INSERT INTO instrument_version (id, instrument, version, source, created_at) "
+                          "VALUES (1, 'i', '1', 'x', '2026-01-01 00:00:00.000000')"))
+        conn.execute(text("INSERT INTO campaign (id, name, instrument_version_id, status, created_at) "
+                          "VALUES (1, 'c', 1, 'open', '2026-01-01 00:00:00.000000')"))
+        for rid, at, source in (("a", "2026-03-31 20:00:00.000000", "import"),
+                                ("b", "2026-03-31 12:00:00.000000", "web")):
+            conn.execute(text("INSERT INTO response (campaign_id, instrument_version_id, response_id, "
+                              "submitted_at, answers, dimensions, source, created_at) "
+                              f"VALUES (1, 1, '{rid}', '{at}', '{{}}', '{{}}', '{source}', '{at}')"))
+        conn.execute(text("INSERT INTO rollup_state (campaign_id, last_id, folded) VALUES (1, 2, 2)"))
+    assert runner.invoke(app, ["db", "upgrade"]).exit_code == 0
+    with eng.connect() as conn:
+        got = dict(conn.execute(text("SELECT response_id, submitted_at FROM response")).all())
+        assert got == {"a": "2026-03-31 12:00:00.000000", "b": "2026-03-31 12:00:00.000000"}
+        assert conn.execute(text("SELECT count(*) FROM rollup_state")).scalar() == 0

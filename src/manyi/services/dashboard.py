@@ -39,6 +39,17 @@ SEGMENT = re.compile(r"^[\w\-.]{1,64}$", re.UNICODE)
 TZ_HOURS = 8  # months are counted in Asia/Shanghai time, as `manyi score --period month`
 
 
+def local_time(t: Any) -> Any:
+    """A stored instant (UTC; naive on SQLite) as staff read it: in Asia/Shanghai, the zone the
+    months are counted in."""
+    if t is None:
+        return None
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    return (t if t.tzinfo is not None else t.replace(tzinfo=UTC)).astimezone(ZoneInfo("Asia/Shanghai"))
+
+
 @dataclass(frozen=True)
 class View:
     """The filter state of a dashboard page; :meth:`query` gives it back as URL parameters."""
@@ -533,7 +544,7 @@ def browse(view: View, staff: Staff, page: int = 1, per_page: int = 50, url: str
                 "id": r.id,
                 "campaign": cname,
                 "response_id": r.response_id,
-                "submitted_at": r.submitted_at,
+                "submitted_at": local_time(r.submitted_at),
                 "unit": sc.unit_names.get(r.unit_id, ("",))[0] if r.unit_id else "",
                 "csi": r.csi,
                 "satisfied": r.satisfied,
@@ -582,7 +593,7 @@ def response(rid: int, staff: Staff, url: str | None = None) -> dict[str, Any] |
             "campaign": c.name,
             "instrument": inst,
             "response_id": r.response_id,
-            "submitted_at": r.submitted_at,
+            "submitted_at": local_time(r.submitted_at),
             "source": r.source,
             "unit": unit.code if unit else "",
             "csi": r.csi,
@@ -619,7 +630,7 @@ def export(view: View, staff: Staff, fmt: str, lang: str, ip: str | None = None,
             rec: dict[str, Any] = {
                 tr("column.campaign"): cname,
                 tr("column.response_id"): r.response_id,
-                tr("column.submitted_at"): r.submitted_at.isoformat() if r.submitted_at else "",
+                tr("column.submitted_at"): local_time(r.submitted_at).isoformat() if r.submitted_at else "",
                 tr("column.unit"): sc.unit_names.get(r.unit_id, ("",))[0] if r.unit_id else "",
                 tr("column.source"): r.source,
             }

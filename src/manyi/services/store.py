@@ -211,7 +211,8 @@ def import_file(
                     if "customer_id" in data
                     else None,
                     unit_id=units[r],
-                    submitted_at=None if ts is None or pd.isna(ts) else ts.to_pydatetime(),
+                    # stored in UTC: SQLite keeps no offset, and every stored instant is read as UTC
+                    submitted_at=None if ts is None or pd.isna(ts) else _utc(ts),
                     answers=answers,
                     dimensions={
                         d: _plain(scores.dimensions[r, j]) for j, d in enumerate(inst.dimension_ids)
@@ -256,6 +257,14 @@ def _response_units(s: Any, data: pd.DataFrame, unit_column: str | None) -> list
         by_code = dict(s.execute(select(Customer.code, Customer.unit_id).where(Customer.code.in_(ids))).all()) if ids else {}
         return [by_code.get(str(v)) if v is not None else None for v in map(_plain, data["customer_id"])]
     return [None] * n
+
+
+def _utc(ts: Any) -> datetime:
+    """A read timestamp as an instant in UTC (a time without an offset is Asia/Shanghai time,
+    as the reader takes it)."""
+    t = pd.Timestamp(ts)
+    t = t.tz_localize("Asia/Shanghai") if t.tzinfo is None else t
+    return t.tz_convert("UTC").to_pydatetime()
 
 
 def campaign_frame(s: Any, c: Campaign, inst: Instrument) -> pd.DataFrame:
