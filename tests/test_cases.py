@@ -557,3 +557,21 @@ def test_a_bad_row_of_a_cases_file_is_told_in_chinese(store_url, tmp_path):
     r = runner.invoke(cli, ["cases", "import", str(f), "--lang", "zh"])
     assert "bad.csv：第 2 行：external_id“”无效（可选：文本）" in r.stderr
     assert "bad.csv：第 3 行：channel“phone”无效" in r.stderr and "row" not in r.stderr
+
+
+def test_kpi_periods_are_beijing_time_and_print_as_json(store_url):
+    """--since/--until without an offset are Beijing time, as the times of a cases file; the
+    JSON carries them as ISO text (it once failed on the datetimes)."""
+    from manyi.services.cases import open_case
+
+    open_case({"kind": "complaint", "channel": "hotline", "category": "service",
+               "received_at": datetime(2026, 6, 1, 9, 0, tzinfo=SH)})  # 01:00 UTC
+    def n(*argv):
+        r = runner.invoke(cli, ["cases", "kpi", *argv, "--format", "json"])
+        assert r.exit_code == 0, r.output
+        doc = json.loads(r.stdout)
+        return doc["tables"]["kpis"][0]["cases"], doc["params"]
+    got, params = n("--since", "2026-06-01T08:30", "--until", "2026-06-01T09:30")
+    assert got == 1 and params["since"].startswith("2026-06-01T08:30")
+    assert n("--since", "2026-06-01T09:30")[0] == 0
+    assert n("--since", "2026-06-01T01:30+00:00")[0] == 0  # an offset is taken as written

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -43,7 +44,7 @@ def jsonable(v: Any) -> Any:
         return v
     if isinstance(v, Message):
         return {"key": v.key, "params": jsonable(v.params)}
-    if isinstance(v, pd.Timestamp):
+    if isinstance(v, pd.Timestamp | datetime | date):
         return v.isoformat()
     if isinstance(v, dict):
         return {str(k): jsonable(x) for k, x in v.items()}

@@ -86,6 +86,11 @@ def _state(c: Case) -> CaseState:
     )
 
 
+def _local(t: datetime) -> datetime:
+    """A time the user wrote: without an offset it is Asia/Shanghai time (docs/cases.md)."""
+    return t if t.tzinfo is not None else t.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
 def _utc(t: datetime | None) -> datetime | None:
     """An instant in UTC for storing (SQLite keeps no offset: every stored time is UTC)."""
     return None if t is None else (t.replace(tzinfo=UTC) if t.tzinfo is None else t.astimezone(UTC))
@@ -721,10 +726,10 @@ def kpis(by: list[str] | None = None, since: datetime | None = None, until: date
     pol = policies(url)
     with db.session(url) as s:
         q = select(Case)
-        if since:
-            q = q.where(Case.received_at >= _utc(since))
+        if since:  # a time without an offset is Beijing time, as in a cases file
+            q = q.where(Case.received_at >= _utc(_local(since)))
         if until:
-            q = q.where(Case.received_at < _utc(until))
+            q = q.where(Case.received_at < _utc(_local(until)))
         rows = s.scalars(q).all()
         br = {}
         for b in s.scalars(select(Breach)):
