@@ -201,6 +201,7 @@ def test_walk_in_link_answers_anonymously_and_is_rate_limited(fielded):
     listed = client.get("/api/v1/campaigns/w/responses", headers={"X-API-Key": key}).json()["responses"]
     one = client.get(f"/api/v1/campaigns/w/responses/{listed[0]['response_id']}", headers={"X-API-Key": key})
     assert one.status_code == 200 and one.json() == listed[0]
+    assert one.json()["submitted_at"].endswith("+00:00")  # read back from the store, with its offset
     assert client.get("/api/v1/campaigns/w/responses/none", headers={"X-API-Key": key}).status_code == 404
 
 

@@ -947,7 +947,7 @@ def api_open(body: dict[str, Any], idempotency_key: str | None = None,
             received = datetime.fromisoformat(text["received_at"].replace("Z", "+00:00"))
             if received.tzinfo is None:
                 bad.append(Message("case.bad_field", {"where": "body", "field": "received_at",
-                                                       "value": text["received_at"], "choices": "ISO-8601 with offset"}))
+                                                       "value": text["received_at"], "choices": Message("choice.iso_offset")}))
         except ValueError:
             received = text["received_at"]
     contact = body.get("contact")
