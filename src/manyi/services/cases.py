@@ -105,8 +105,7 @@ def _store_state(c: Case, st: CaseState) -> None:
     c.paused = {"spans": [[a.isoformat(), b.isoformat()] for a, b in st.paused]} if st.paused else None
 
 
-def _aware(t: datetime | None) -> datetime | None:
-    return None if t is None else (t if t.tzinfo else t.replace(tzinfo=UTC))
+_aware = db.instant
 
 
 def _fields(c: Case | dict[str, Any]) -> dict[str, Any]:

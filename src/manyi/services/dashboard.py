@@ -44,10 +44,9 @@ def local_time(t: Any) -> Any:
     months are counted in."""
     if t is None:
         return None
-    from datetime import UTC
     from zoneinfo import ZoneInfo
 
-    return (t if t.tzinfo is not None else t.replace(tzinfo=UTC)).astimezone(ZoneInfo("Asia/Shanghai"))
+    return db.instant(t).astimezone(ZoneInfo("Asia/Shanghai"))
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,6 @@ def listing(url: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         return [
             {"id": n.id, "case_id": n.case_id, "event": n.event, "channel": n.channel, "target": n.target,
              "status": n.status, "attempts": n.attempts, "last_error": n.last_error,
-             "sent_at": n.sent_at.isoformat() if n.sent_at else None}
+             "sent_at": db.instant(n.sent_at).isoformat() if n.sent_at else None}
             for n in s.scalars(select(Notification).order_by(Notification.id.desc()).limit(limit))
         ]

@@ -359,7 +359,8 @@ def campaign_responses(campaign: str, url: str | None = None) -> ResponseSet:
 
 
 def when(v: datetime | None) -> str:
-    return "" if v is None else v.isoformat()
+    """A stored instant as ISO text with its offset."""
+    return "" if v is None else db.instant(v).isoformat()
 
 
 STATUSES = ("draft", "open", "closed")

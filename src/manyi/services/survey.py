@@ -406,9 +406,7 @@ def get_response(campaign: str, response_id: str, url: str | None = None) -> dic
 def _response_dict(r: Response) -> dict[str, Any]:
     return {
         "response_id": r.response_id,
-        # an instant with its offset on every database (SQLite keeps none: stored times are UTC)
-        "submitted_at": (r.submitted_at if r.submitted_at.tzinfo else r.submitted_at.replace(tzinfo=UTC)).isoformat()
-        if r.submitted_at else None,
+        "submitted_at": db.instant(r.submitted_at).isoformat() if r.submitted_at else None,
         "source": r.source,
         "csi": r.csi,
         "satisfied": None if r.satisfied is None else bool(r.satisfied),

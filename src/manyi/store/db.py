@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from manyi.core.messages import ManyiError, Message
+
+
+def instant(t: datetime | None) -> datetime | None:
+    """A stored time as an aware instant: SQLite keeps no offset, and every time the store
+    writes is UTC (PostgreSQL returns the offset itself)."""
+    return None if t is None else (t if t.tzinfo is not None else t.replace(tzinfo=UTC))
 
 
 def default_url() -> str:
