@@ -56,7 +56,7 @@ def test_sample_cli(tmp_path):
     assert res.exit_code == 0, res.output
     s = pd.read_csv(out, encoding="utf-8-sig")
     assert len(s) == 218  # 384.15/(1 + 383.15/500) = 217.5
-    assert "各层分配" in res.stdout
+    assert "各层分配" in res.stdout and "（分层抽样，种子 1）" in res.stdout  # the method named in Chinese
     res = CliRunner().invoke(app, ["sample", str(f)])
     assert res.exit_code == 2
 

@@ -26,8 +26,8 @@ from manyi.cli.common import (
     request,
     src,
 )
-from manyi.i18n import ManyiError, t
-from manyi.present.terminal import frame_table
+from manyi.i18n import ManyiError, t, translator
+from manyi.present.terminal import frame_table, named_values
 
 
 @app.command()
@@ -88,7 +88,8 @@ def sample(
         return
     picked = plan.sample
     out.print(
-        t("sample.head", lg, N=plan.population, n=len(picked), method=method, seed=seed),
+        t("sample.head", lg, N=plan.population, n=len(picked),
+          method=translator(lg).get(f"value.method.{method}", method), seed=seed),
         highlight=False,
     )
     if "stratum" in picked and plan.sizes is not None:
@@ -167,7 +168,7 @@ def weight(
         draw(res.report, lg).write_html(chart, include_plotlyjs=True)
         err.print(t("cli.written", lg, path=chart), highlight=False)
     for k, df in res.report.tables.items():
-        out.print(frame_table(k, df, lg))
+        out.print(frame_table(k, named_values(res.report, df, lg), lg))
     if output.suffix.lower() == ".xlsx":
         res.table.to_excel(output, index=False)
     else:
