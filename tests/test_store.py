@@ -166,6 +166,8 @@ def test_sample_invitations_open_and_close(store_url, tmp_path):
 
     info = show_campaign("w1")
     assert info["status"] == "closed" and info["invitations"] == len(inv) and info["sampling"]["seed"] == 3
+    shown = runner.invoke(app, ["campaign", "show", "w1", "--lang", "zh"]).stdout
+    assert "已关闭" in shown and "分层抽样，从 600 中抽取" in shown and "按 tier 分层（比例分配）" in shown
 
 
 def test_organisation_units_from_csv_and_yaml(store_url, tmp_path):

@@ -23,7 +23,7 @@ from manyi.cli.common import (
     read_options,
     src,
 )
-from manyi.i18n import ManyiError, t
+from manyi.i18n import ManyiError, t, translator
 from manyi.present.terminal import frame_table
 
 db_app = typer.Typer(
@@ -93,6 +93,8 @@ def campaign_list(lang: LangOpt = "") -> None:
     except ManyiError as exc:
         fail(exc, lg)
         return
+    tr = translator(lg)
+    table["status"] = [tr.get(f"value.status.{v}", v) for v in table["status"]]
     out.print(frame_table("campaigns", table, lg))
 
 
@@ -187,9 +189,8 @@ def campaign_show(
     except ManyiError as exc:
         fail(exc, lg)
         return
-    info["sampling"] = (
-        "" if not info["sampling"] else ", ".join(f"{k}={v}" for k, v in info["sampling"].items())
-    )
+    info["sampling"] = sampling_text(info["sampling"], lg)
+    info["status"] = translator(lg).get(f"value.status.{info['status']}", info["status"])
     out.print(frame_table("campaign_detail", pd.DataFrame([info]), lg))
 
 
@@ -504,3 +505,17 @@ def user_list(lang: LangOpt = "") -> None:
         return
     table = pd.DataFrame(users, columns=["username", "role", "unit", "active", "locked"])
     out.print(frame_table("users", table, lg))
+
+
+def sampling_text(plan: dict | None, lang: str) -> str:
+    """A campaign's sampling plan in words: method, sample of population, seed, and the strata
+    with their allocation when stratified."""
+    if not plan:
+        return ""
+    tr = translator(lang)
+    strata = ""
+    if plan.get("strata"):
+        strata = tr("store.sampling_strata", strata=plan["strata"],
+                    allocation=tr.get(f"value.allocation.{plan.get('allocation')}", str(plan.get("allocation"))))
+    return tr("store.sampling_plan", method=tr.get(f"value.method.{plan.get('method')}", str(plan.get("method"))),
+              n=plan.get("n"), population=plan.get("population"), seed=plan.get("seed"), strata=strata)
