@@ -575,3 +575,6 @@ def test_kpi_periods_are_beijing_time_and_print_as_json(store_url):
     assert got == 1 and params["since"].startswith("2026-06-01T08:30")
     assert n("--since", "2026-06-01T09:30")[0] == 0
     assert n("--since", "2026-06-01T01:30+00:00")[0] == 0  # an offset is taken as written
+    # the terminal's list: names in the language, received on the clock of the due times
+    shown = runner.invoke(cli, ["cases", "list", "--lang", "zh"], env={"COLUMNS": "200"}).stdout
+    assert "│ 投诉 │" in shown and "2026-06-01 09:00" in shown and "确认 2026-06-01 10:00" in shown

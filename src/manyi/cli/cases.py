@@ -29,16 +29,33 @@ def _fmt(fmt: str, lang: str) -> None:
 
 
 def _print_cases(rows: list[dict], lang: str) -> None:
+    """The cases as a table in ``lang``: kinds, states and targets by name; the time received
+    on the clock of its due times (Beijing time when none), like them."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
     import pandas as pd
 
+    from manyi.i18n import translator
     from manyi.present.terminal import frame_table
+
+    tr = translator(lang)
+
+    def local(r: dict) -> str:
+        due = [datetime.fromisoformat(v) for v in r["due"].values()]
+        zone = due[0].tzinfo if due else ZoneInfo("Asia/Shanghai")
+        return datetime.fromisoformat(r["received_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+    def target(k: str) -> str:
+        return tr.get(f"desk.target.{k}", k)
 
     table = pd.DataFrame(
         [
             {
-                "case": r["number"], "kind": r["kind"], "status": r["status"], "received_at": r["received_at"][:16],
-                "due": ", ".join(f"{k} {v[:16]}" for k, v in r["due"].items()),
-                "breaches": ", ".join(b["target"] for b in r["breaches"]) or "–",
+                "case": r["number"], "kind": tr.get(f"desk.kind.{r['kind']}", r["kind"]),
+                "status": tr.get(f"desk.status.{r['status']}", r["status"]), "received_at": local(r),
+                "due": ", ".join(f"{target(k)} {v[:16].replace('T', ' ')}" for k, v in r["due"].items()),
+                "breaches": ", ".join(target(b["target"]) for b in r["breaches"]) or "–",
             }
             for r in rows
         ],
