@@ -208,6 +208,7 @@ def test_the_public_form_the_queue_a_case_page_and_a_conflict_through_http(store
     got = re.search(r"(\d{4}-\d\d-\d\d \d\d:\d\d)</p>", status.text).group(1)
     now_sh = datetime.now(SH)
     assert "UTC" not in status.text
+    assert "受理时间：" in status.text and "受理时间:" not in status.text  # the Chinese colon
     assert abs((datetime.strptime(got, "%Y-%m-%d %H:%M").replace(tzinfo=SH) - now_sh).total_seconds()) < 600
     assert pub.get("/complain/status/nope").status_code == 404
     for _ in range(5):

@@ -80,6 +80,11 @@ class Translator:
     def get(self, key: str, default: str) -> str:
         return self._cat.get(key, default)
 
+    @property
+    def colon(self) -> str:
+        """The colon after a label: full-width in Chinese (状态：), ': ' in English."""
+        return "：" if self.lang == "zh" else ": "
+
     def message(self, msg: Message) -> str:
         return msg.render(self.lang)
 
