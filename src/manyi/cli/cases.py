@@ -36,6 +36,7 @@ def _print_cases(rows: list[dict], lang: str) -> None:
 
     import pandas as pd
 
+    from manyi.core.localtime import LOCAL_TZ
     from manyi.i18n import translator
     from manyi.present.terminal import frame_table
 
@@ -43,7 +44,7 @@ def _print_cases(rows: list[dict], lang: str) -> None:
 
     def local(r: dict) -> str:
         due = [datetime.fromisoformat(v) for v in r["due"].values()]
-        zone = due[0].tzinfo if due else ZoneInfo("Asia/Shanghai")
+        zone = due[0].tzinfo if due else ZoneInfo(LOCAL_TZ)
         return datetime.fromisoformat(r["received_at"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
     def target(k: str) -> str:

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from manyi.core.localtime import LOCAL_TZ
 from manyi.core.messages import ManyiError, Message
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -38,7 +39,7 @@ class Calendar:
     """A business calendar. ``hours`` are (start, end) minutes after local midnight, sorted and
     not overlapping (end may be 1440, midnight at the end of the day)."""
 
-    timezone: str = "Asia/Shanghai"
+    timezone: str = LOCAL_TZ
     hours: tuple[tuple[int, int], ...] = ((540, 720), (780, 1050))
     weekdays: frozenset[int] = frozenset({0, 1, 2, 3, 4})
     holidays: frozenset[date] = field(default_factory=frozenset)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from manyi.core.calendar import Calendar, parse_hours, parse_weekdays, zone
+from manyi.core.localtime import LOCAL_TZ
 from manyi.core.messages import ManyiError, Message
 
 CN_HOURS = ("09:00-12:00", "13:00-17:30")
@@ -38,7 +39,7 @@ def _cn_dates() -> tuple[frozenset[date], frozenset[date]]:
 def cn() -> Calendar:
     """The built-in ``cn`` calendar (see the module's docstring)."""
     holidays, workdays = _cn_dates()
-    return Calendar("Asia/Shanghai", parse_hours(list(CN_HOURS)), frozenset(range(5)), holidays, workdays, "cn")
+    return Calendar(LOCAL_TZ, parse_hours(list(CN_HOURS)), frozenset(range(5)), holidays, workdays, "cn")
 
 
 def _dates(values: Any, key: str, where: str) -> frozenset[date]:

@@ -27,10 +27,11 @@ import numpy as np
 import pandas as pd
 
 from manyi.core.instrument import Instrument, Question, Scale
+from manyi.core.localtime import LOCAL_TZ
 from manyi.core.messages import ManyiError, Message, merge_messages
 
 MISSING_TOKENS = {"", "na", "n/a", "不适用", "nan", "none", "null"}
-DEFAULT_TZ = "Asia/Shanghai"
+DEFAULT_TZ = LOCAL_TZ
 
 
 @dataclass

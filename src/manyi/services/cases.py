@@ -31,6 +31,7 @@ from manyi.core.cases import (
     escalate,
     escalation_unit,
 )
+from manyi.core.localtime import LOCAL_TZ, local
 from manyi.core.messages import ManyiError, Message
 from manyi.core.sla import Policies, clock
 from manyi.services.requests import Source
@@ -84,11 +85,6 @@ def _state(c: Case) -> CaseState:
         None if c.satisfied is None else bool(c.satisfied), _aware(c.acknowledged_at), _aware(c.resolved_at),
         _aware(c.closed_at), _aware(c.called_back_at), _aware(c.waiting_since), spans,
     )
-
-
-def _local(t: datetime) -> datetime:
-    """A time the user wrote: without an offset it is Asia/Shanghai time (docs/cases.md)."""
-    return t if t.tzinfo is not None else t.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def _utc(t: datetime | None) -> datetime | None:
@@ -357,11 +353,7 @@ def import_cases(source: Source, url: str | None = None) -> CaseImport:
             ts = pd.to_datetime(_text(r.get("received_at")), errors="coerce", utc=False)
             received = None
             if ts is not None and not pd.isna(ts):
-                received = ts.to_pydatetime()
-                if received.tzinfo is None:  # a time without offset is the desk's local time
-                    from zoneinfo import ZoneInfo
-
-                    received = received.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+                received = local(ts.to_pydatetime())  # without an offset: the desk's local time
             data = {
                 "external_id": ext, "kind": _text(r.get("kind")), "category": _text(r.get("category")),
                 "channel": _text(r.get("channel")) or "import", "severity": _text(r.get("severity")) or None,
@@ -600,7 +592,7 @@ def public_status(token: str, url: str | None = None) -> dict[str, Any] | None:
         match = {"kind": c.kind, "category": c.category, "severity": c.severity, "channel": c.channel}
     # the time it was received on the clock of its service level (the due time's clock), not UTC
     pol = policies(url).for_case(match)
-    zone = pol.calendar.zone if pol is not None else ZoneInfo("Asia/Shanghai")
+    zone = pol.calendar.zone if pol is not None else ZoneInfo(LOCAL_TZ)
     found["received_at"] = found["received_at"].astimezone(zone)
     return found
 
@@ -726,9 +718,9 @@ def kpis(by: list[str] | None = None, since: datetime | None = None, until: date
     with db.session(url) as s:
         q = select(Case)
         if since:  # a time without an offset is Beijing time, as in a cases file
-            q = q.where(Case.received_at >= _utc(_local(since)))
+            q = q.where(Case.received_at >= _utc(local(since)))
         if until:
-            q = q.where(Case.received_at < _utc(_local(until)))
+            q = q.where(Case.received_at < _utc(local(until)))
         rows = s.scalars(q).all()
         br = {}
         for b in s.scalars(select(Breach)):

@@ -26,6 +26,7 @@ from sqlalchemy import and_, func, or_, select
 
 from manyi.core.access import can, mask, narrowed, subtree
 from manyi.core.instrument import Instrument
+from manyi.core.localtime import LOCAL_TZ
 from manyi.core.messages import ManyiError, Message
 from manyi.core.stats import t_interval, wilson_interval
 from manyi.io.instruments import parse_instrument
@@ -46,7 +47,7 @@ def local_time(t: Any) -> Any:
         return None
     from zoneinfo import ZoneInfo
 
-    return db.instant(t).astimezone(ZoneInfo("Asia/Shanghai"))
+    return db.instant(t).astimezone(ZoneInfo(LOCAL_TZ))
 
 
 @dataclass(frozen=True)
@@ -112,13 +113,13 @@ class Scope:
 
 
 def _month_start(m: str) -> pd.Timestamp:
-    return pd.Timestamp(m + "-01", tz="Asia/Shanghai").tz_convert("UTC")
+    return pd.Timestamp(m + "-01", tz=LOCAL_TZ).tz_convert("UTC")
 
 
 def month_of(s: Any):
     """The month (YYYY-MM, Asia/Shanghai) of a response, as SQL of the store's dialect."""
     if s.bind.dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", Response.submitted_at), "YYYY-MM")
+        return func.to_char(func.timezone(LOCAL_TZ, Response.submitted_at), "YYYY-MM")
     return func.strftime("%Y-%m", Response.submitted_at, f"+{TZ_HOURS} hours")
 
 
@@ -163,7 +164,7 @@ def scope(s: Any, view: View, staff: Staff) -> Scope:
     if view.start:
         where.append(Response.submitted_at >= _month_start(view.start).to_pydatetime())
     if view.end:
-        nxt = (_month_start(view.end).tz_convert("Asia/Shanghai") + pd.offsets.MonthBegin(1)).tz_convert("UTC")
+        nxt = (_month_start(view.end).tz_convert(LOCAL_TZ) + pd.offsets.MonthBegin(1)).tz_convert("UTC")
         where.append(Response.submitted_at < nxt.to_pydatetime())
     if view.source:
         where.append(Response.source == view.source)

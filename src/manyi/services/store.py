@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from manyi.core.instrument import Instrument
+from manyi.core.localtime import LOCAL_TZ, local
 from manyi.core.messages import ManyiError, Message
 from manyi.core.scoring import ScoreResult, score_responses
 from manyi.io.instruments import parse_instrument
@@ -262,9 +263,7 @@ def _response_units(s: Any, data: pd.DataFrame, unit_column: str | None) -> list
 def _utc(ts: Any) -> datetime:
     """A read timestamp as an instant in UTC (a time without an offset is Asia/Shanghai time,
     as the reader takes it)."""
-    t = pd.Timestamp(ts)
-    t = t.tz_localize("Asia/Shanghai") if t.tzinfo is None else t
-    return t.tz_convert("UTC").to_pydatetime()
+    return local(pd.Timestamp(ts).to_pydatetime()).astimezone(UTC)
 
 
 def campaign_frame(s: Any, c: Campaign, inst: Instrument) -> pd.DataFrame:
@@ -304,7 +303,7 @@ def campaign_frame_where(s: Any, inst: Instrument, where: list[Any]) -> pd.DataF
     df.insert(0, "submitted_at", [r[1] for r in rows])
     df.insert(0, "response_id", [r[0] for r in rows])
     ts = pd.to_datetime(df["submitted_at"], utc=True)
-    df["submitted_at"] = ts.dt.tz_convert("Asia/Shanghai")
+    df["submitted_at"] = ts.dt.tz_convert(LOCAL_TZ)
     numeric = set(inst.item_ids)
     numeric |= {f"{i.id}__expected" for i in inst.items if i.expectation}
     numeric |= {f"{i.id}__importance" for i in inst.items if i.importance}
@@ -636,11 +635,7 @@ def import_customers(source: Source, url: str | None = None) -> tuple[int, int, 
                     bad.append(Message("case.bad_field", {"where": where, "field": "left_at", "value": row["left_at"],
                                                            "choices": Message("choice.date")}))
                     continue
-                gone = left.iloc[i].to_pydatetime()
-                if gone.tzinfo is None:
-                    from zoneinfo import ZoneInfo
-
-                    gone = gone.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+                gone = local(left.iloc[i].to_pydatetime())
             c = known.get(code)
             if c is None:
                 c = known[code] = Customer(code=code)
