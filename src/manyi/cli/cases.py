@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from manyi.cli.common import LangOpt, app, err, fail, lang_of, out, src
-from manyi.i18n import ManyiError, t
+from manyi.i18n import ManyiError, t, translator
 
 cases_app = typer.Typer(help="Cases: every customer contact. 客户工单。", no_args_is_help=True)
 sla_app = typer.Typer(help="Service levels of cases. 服务时限。", no_args_is_help=True)
@@ -37,7 +37,6 @@ def _print_cases(rows: list[dict], lang: str) -> None:
     import pandas as pd
 
     from manyi.core.localtime import LOCAL_TZ
-    from manyi.i18n import translator
     from manyi.present.terminal import frame_table
 
     tr = translator(lang)
@@ -81,7 +80,7 @@ def cases_import(
         return
     for _row, msgs in rep.rejected[:20]:
         for m in msgs:
-            err.print(f"  {file.name}{'：' if lg == 'zh' else ': '}{m.render(lg)}", highlight=False, markup=False)
+            err.print(f"  {file.name}{translator(lg).colon}{m.render(lg)}", highlight=False, markup=False)
     err.print(t("case.imported", lg, file=file.name, added=rep.added, already=rep.already,
                 rejected=len(rep.rejected)), highlight=False)
 
@@ -209,7 +208,6 @@ def sla_load(file: Annotated[Path, typer.Argument(help="service-level settings (
 @sla_app.command("show")
 def sla_show(lang: LangOpt = "") -> None:
     """The service levels in force. 当前服务时限。"""
-    from manyi.i18n import translator
     from manyi.services.cases import policies
 
     lg = lang_of(lang)  # an unknown --lang is still an error

@@ -10,7 +10,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from manyi.i18n import ManyiError, Message, default_lang, t
+from manyi.i18n import ManyiError, Message, default_lang, t, translator
 
 app = typer.Typer(
     help="manyi (满意): customer-satisfaction management. 客户满意度管理。",
@@ -70,7 +70,8 @@ SeedOpt = Annotated[int, typer.Option("--seed", help="random seed / 随机种子
 
 def error_head(lang: str) -> str:
     """The red "Error:" before a message, with the colon of the language (错误：)."""
-    return f"[bold red]{t('cli.error', lang)}：[/]" if lang == "zh" else f"[bold red]{t('cli.error', lang)}:[/] "
+    colon = translator(lang).colon
+    return f"[bold red]{t('cli.error', lang)}{colon.strip()}[/]{colon[len(colon.strip()):]}"
 
 
 def lang_of(lang: str | None) -> str:

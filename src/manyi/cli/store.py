@@ -24,7 +24,7 @@ from manyi.cli.common import (
     src,
 )
 from manyi.i18n import ManyiError, t, translator
-from manyi.present.terminal import frame_table
+from manyi.present.terminal import frame_table, named_values
 
 db_app = typer.Typer(
     help="The store (SQLite by default; MANYI_DATABASE_URL). 数据库。", no_args_is_help=True
@@ -93,9 +93,7 @@ def campaign_list(lang: LangOpt = "") -> None:
     except ManyiError as exc:
         fail(exc, lg)
         return
-    tr = translator(lg)
-    table["status"] = [tr.get(f"value.status.{v}", v) for v in table["status"]]
-    out.print(frame_table("campaigns", table, lg))
+    out.print(frame_table("campaigns", named_values(None, table, lg), lg))
 
 
 @app.command("import")
@@ -190,8 +188,7 @@ def campaign_show(
         fail(exc, lg)
         return
     info["sampling"] = sampling_text(info["sampling"], lg)
-    info["status"] = translator(lg).get(f"value.status.{info['status']}", info["status"])
-    out.print(frame_table("campaign_detail", pd.DataFrame([info]), lg))
+    out.print(frame_table("campaign_detail", named_values(None, pd.DataFrame([info]), lg), lg))
 
 
 @campaign_app.command("sample")

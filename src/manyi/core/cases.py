@@ -42,6 +42,8 @@ PACKS: dict[str, tuple[str, ...]] = {
     "power": ("reliability", "safety", "billing", "information", "business_handling", "channels", "attitude"),
     "car_dealer": ("sales_promise", "delivery", "repair_quality", "repair_time", "parts", "price", "attitude"),
 }
+#: Every category a case may have: the default list and every pack's.
+KNOWN_CATEGORIES = frozenset(CATEGORIES) | {c for pack in PACKS.values() for c in pack}
 
 #: action → (states it may start from, state it leads to; None: stays)
 TRANSITIONS: dict[str, tuple[frozenset[str], str | None]] = {

@@ -17,7 +17,15 @@ from datetime import datetime
 from typing import Any
 
 from manyi.core.calendar import Calendar, parse_duration
-from manyi.core.cases import CATEGORIES, CHANNELS, KINDS, PACKS, SEVERITIES, CaseState
+from manyi.core.cases import (
+    CATEGORIES,
+    CHANNELS,
+    KINDS,
+    KNOWN_CATEGORIES,
+    PACKS,
+    SEVERITIES,
+    CaseState,
+)
 from manyi.core.messages import ManyiError, Message
 
 TARGETS = ("acknowledge", "first_contact", "resolve", "call_back")
@@ -161,19 +169,18 @@ def offered_categories(value: Any, where: str) -> tuple[str, ...]:
     """The ``categories:`` of the settings: a pack name (``car_dealer``, ``power``,
     ``restaurant``), a category code, or a list of both, in the order the forms should offer
     them (a pack expands to its categories; repeats are dropped)."""
-    known = {*CATEGORIES, *(c for pack in PACKS.values() for c in pack)}
     items = value if isinstance(value, list) else [value]
     out: list[str] = []
     for item in items:
         code = str(item).strip()
         if code in PACKS:
             out += PACKS[code]
-        elif code in known:
+        elif code in KNOWN_CATEGORIES:
             out.append(code)
         else:
             raise ManyiError(Message("sla.bad_value", {
                 "where": where, "key": "categories", "value": code,
-                "choices": ", ".join([*PACKS, *sorted(known)])}))
+                "choices": ", ".join([*PACKS, *sorted(KNOWN_CATEGORIES)])}))
     if not out:
         raise ManyiError(Message("sla.bad_value", {"where": where, "key": "categories", "value": value,
                                                    "choices": ", ".join(PACKS)}))

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from manyi.core.instrument.spec import BUILTIN_SCALES, RESERVED_COLUMNS, label_key
+from manyi.core.instrument.spec import BUILTIN_SCALES, COMPANION_SCALES, RESERVED_COLUMNS, label_key
 from manyi.io.responses import _as_text, _number, _wide_number, read_table
 
 #: columns the survey tools add of their own: never questions
@@ -96,6 +96,21 @@ def _strays(text: Any, values: list[str]) -> list[str]:
     return odd if text.isin(odd).sum() <= 0.01 * text.notna().sum() else []
 
 
+def _column_kind(col: Any, header: str) -> tuple[str, Any]:
+    """:func:`_kind` of a column from its distinct answers; a stray answer or two ("很好吧",
+    "N/A", :func:`_strays`) does not make an item a question."""
+    text = _as_text(col)
+    values = sorted({v for v in text if v is not None}, key=lambda v: (np.nan_to_num(_num(v), nan=np.inf), v))
+    n = int(text.notna().sum())
+    kind, extra = _kind(values, n, header)
+    odd = _strays(text, values) if kind != "item" else []
+    if odd:
+        k2, e2 = _kind([v for v in values if v not in odd], n, header)
+        if k2 == "item":
+            return k2, e2
+    return kind, extra
+
+
 #: The suffixes of an item's paired answers in manyi's layout (docs/responses.md).
 PAIRED = ("__expected", "__importance")
 
@@ -117,15 +132,8 @@ def infer(path: str | Path | bytes, name: str | None = None, source: str | None 
     for col in df.columns:
         if col in RESERVED_COLUMNS or col in TOOL_COLUMNS or col in paired:
             continue
-        text = _as_text(df[col])
-        values = sorted({v for v in text if v is not None}, key=lambda v: (np.nan_to_num(_num(v), nan=np.inf), v))
         header = str(labels.get(col) or col)
-        kind, extra = _kind(values, int(text.notna().sum()), header)
-        odd = _strays(text, values) if kind != "item" else []
-        if odd:  # a stray answer or two ("很好吧", "N/A") does not make an item a question
-            k2, e2 = _kind([v for v in values if v not in odd], int(text.notna().sum()), header)
-            if k2 == "item":
-                kind, extra = k2, e2
+        kind, extra = _column_kind(df[col], header)
         if kind == "skip":
             continue
         ident = _ident(header, taken)
@@ -145,9 +153,7 @@ def infer(path: str | Path | bytes, name: str | None = None, source: str | None 
     for col in paired:
         base, part = str(col).rsplit("__", 1)
         entry = by_column.get(base)
-        text = _as_text(df[col])
-        values = sorted({v for v in text if v is not None}, key=lambda v: (np.nan_to_num(_num(v), nan=np.inf), v))
-        kind, scale = _kind(values, int(text.notna().sum()), str(col))
+        kind, scale = _column_kind(df[col], str(col))
         if entry is None or "scale" not in entry or kind not in ("item", "skip"):
             continue  # not the pair of an item: left out, as a column the instrument does not name
         if part == "expected" and scale in (None, entry["scale"]):
@@ -155,7 +161,7 @@ def infer(path: str | Path | bytes, name: str | None = None, source: str | None 
         elif part == "importance":
             entry["importance"] = True
             if scale is not None and scale != entry["scale"]:
-                entry["importance_scale"] = {"likert5": "importance5", "likert7": "importance7"}[scale]
+                entry["importance_scale"] = COMPANION_SCALES[scale][0]
     stem = _ident(Path(label).stem, set())
     doc: dict[str, Any] = {
         "manyi": 1,

@@ -183,8 +183,7 @@ def validation_lines(rep: Any, warnings: list[Any], lang: str, limit: int = 15) 
     """A validation report (or None) and warnings as lines; the first is the marked-up title."""
     if rep is None:
         return ["  ! " + w.render(lang) for w in warnings]
-    colon = "：" if lang == "zh" else ": "
-    lines = [f"[bold]{t('cli.rejected_title', lang)}[/]{colon}{rep.summary(lang)}"]
+    lines = [f"[bold]{t('cli.rejected_title', lang)}[/]{translator(lang).colon}{rep.summary(lang)}"]
     lines += ["  " + issue.render(rep.source, lang) for issue in rep.issues[:limit]]
     if len(rep.issues) > limit:
         lines.append("  " + t("cli.more_rejected", lang, n=len(rep.issues) - limit))
@@ -379,8 +378,11 @@ def named_values(result: Any, df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """A table for reading on the terminal: dimensions, items and outcomes by their names in
     ``lang``, the groups of ``--by`` by their choices' labels, and the codes the catalogue
     names in words (``value.<column>.<code>``: the SERVQUAL measures, IPA's importance kind;
-    the desk's categories, kinds, channels and causes). JSON and CSV keep the codes."""
-    res = result.as_result()
+    the desk's categories, kinds, channels and causes; a campaign's status). JSON and CSV keep
+    the codes. ``result``: the result the table belongs to, or None for a plain table."""
+    from manyi.core.result import Result
+
+    res = Result("", 0, {}) if result is None else result.as_result()
     tr = translator(lang)
     by = list(res.params.get("by") or [])
     grouped = {b: b for b in by}  # a --by column's values are its choices, as are compare's groups

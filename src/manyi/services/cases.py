@@ -20,11 +20,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from manyi.core.cases import (
-    CATEGORIES,
     CHANNELS,
     KINDS,
+    KNOWN_CATEGORIES,
     ORGANISATION,
-    PACKS,
     SEVERITIES,
     CaseState,
     apply,
@@ -39,7 +38,6 @@ from manyi.store import db
 from manyi.store.models import Breach, Case, CaseEvent, OrgUnit, Setting
 
 BATCH = 500
-KNOWN_CATEGORIES = frozenset(CATEGORIES) | {c for pack in PACKS.values() for c in pack}
 
 
 # --- settings --------------------------------------------------------------------------------

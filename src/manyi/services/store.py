@@ -213,7 +213,7 @@ def import_file(
                     else None,
                     unit_id=units[r],
                     # stored in UTC: SQLite keeps no offset, and every stored instant is read as UTC
-                    submitted_at=None if ts is None or pd.isna(ts) else _utc(ts),
+                    submitted_at=None if ts is None or pd.isna(ts) else _stored_utc(ts),
                     answers=answers,
                     dimensions={
                         d: _plain(scores.dimensions[r, j]) for j, d in enumerate(inst.dimension_ids)
@@ -260,7 +260,7 @@ def _response_units(s: Any, data: pd.DataFrame, unit_column: str | None) -> list
     return [None] * n
 
 
-def _utc(ts: Any) -> datetime:
+def _stored_utc(ts: Any) -> datetime:
     """A read timestamp as an instant in UTC (a time without an offset is Asia/Shanghai time,
     as the reader takes it)."""
     return local(pd.Timestamp(ts).to_pydatetime()).astimezone(UTC)

@@ -34,15 +34,11 @@ class ItemView:
     expectation: bool
     importance: bool
     importance_scale: Scale
-    text: Text
-    column: str | None = None  # its header in response files, when not the id
     #: the expectation question's scale: the item's points, in the expectation's wording on
     #: the built-in satisfaction scales (the item's own wording reads too)
-    expectation_scale: Scale | None = None
-
-    @property
-    def expected_scale(self) -> Scale:
-        return self.expectation_scale or self.scale
+    expected_scale: Scale
+    text: Text
+    column: str | None = None  # its header in response files, when not the id
 
 
 class Instrument:
@@ -109,9 +105,9 @@ class Instrument:
                         expectation=i.expectation,
                         importance=i.importance,
                         importance_scale=self._companion(i.scale, 0, i.importance_scale),
+                        expected_scale=self._companion(i.scale, 1),
                         text=i.text,
                         column=i.column,
-                        expectation_scale=self._companion(i.scale, 1),
                     )
                 )
         return out
